@@ -1,0 +1,58 @@
+"""Handlers of the collector's JSON API; every read goes through READONLY_SETTINGS."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from spanhouse.collector import jsonrows
+from spanhouse.collector.errors import QueryError, StoreError
+from spanhouse.collector.httpserver import Handler, Request, Response
+from spanhouse.collector.store import Store
+from spanhouse.collector.store.client import READONLY_SETTINGS
+from spanhouse.collector.telemetry import Metrics
+
+logger = logging.getLogger(__name__)
+
+
+def api_routes(store: Store, metrics: Metrics) -> dict[tuple[str, str], Handler]:
+    def healthz(request: Request) -> Response:
+        try:
+            store.query("SELECT 1")
+        except StoreError as exc:
+            return _json(503, {"status": "unhealthy", "store": str(exc)})
+        return _json(200, {"status": "ok", "store": store.description})
+
+    def prometheus(request: Request) -> Response:
+        return Response(200, metrics.prometheus_text().encode(), "text/plain; version=0.0.4")
+
+    def sql(request: Request) -> Response:
+        """POST {"query": "...", "parameters": {...}} -> {"columns": [...], "rows": [[...]]}."""
+        try:
+            document = json.loads(request.body or b"{}")
+        except ValueError:
+            return _json(400, {"error": "body must be JSON: {\"query\": \"SELECT ...\"}"})
+        query = document.get("query") if isinstance(document, dict) else None
+        parameters = document.get("parameters") or {} if isinstance(document, dict) else {}
+        if not isinstance(query, str) or not query.strip():
+            return _json(400, {"error": "body must carry a non-empty \"query\" string"})
+        if not isinstance(parameters, dict):
+            return _json(400, {"error": "\"parameters\" must be an object"})
+        try:
+            result = store.query(query, parameters, settings=READONLY_SETTINGS)
+        except QueryError as exc:
+            return _json(400, {"error": str(exc)})
+        except StoreError as exc:
+            return _json(503, {"error": str(exc)})
+        return _json(200, {"columns": list(result.columns), "rows": result.rows})
+
+    return {
+        ("GET", "/healthz"): healthz,
+        ("GET", "/metrics"): prometheus,
+        ("POST", "/v1/sql"): sql,
+    }
+
+
+def _json(status: int, document: Any) -> Response:
+    return Response(status, jsonrows.dumps(document))

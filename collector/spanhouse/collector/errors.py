@@ -1,0 +1,27 @@
+"""One error family for the collector; messages say what happened and what to do next."""
+
+from __future__ import annotations
+
+
+class SpanhouseError(Exception):
+    """Base of every error the collector and the CLI raise on purpose."""
+
+
+class ConfigError(SpanhouseError):
+    """A configuration key or command-line argument has a value that cannot work."""
+
+
+class StoreError(SpanhouseError):
+    """ClickHouse refused or could not be reached."""
+
+
+class StoreUnavailable(StoreError):
+    """The store cannot take writes right now; the caller may retry later."""
+
+
+class QueryError(StoreError):
+    """A query was rejected by ClickHouse (syntax, unknown table, readonly, limits)."""
+
+
+class InvalidRequest(SpanhouseError):
+    """An OTLP request could not be decoded at all (not a partial rejection)."""

@@ -1,0 +1,1 @@
+"""Exporters: the last consumers of the pipeline (ClickHouse; OTLP forwarding later)."""

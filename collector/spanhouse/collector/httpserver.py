@@ -1,0 +1,162 @@
+"""A small threaded HTTP/1.1 server shared by the OTLP/HTTP receiver and the collector's API.
+
+It reads bodies sent with Content-Length or chunked transfer encoding (as the JavaScript
+OTLP exporters send them), caps their size, and dispatches on method and path.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import NamedTuple
+
+logger = logging.getLogger(__name__)
+
+
+class Request(NamedTuple):
+    method: str
+    path: str
+    query: str
+    headers: dict[str, str]  # lower-cased names
+    body: bytes
+
+
+@dataclass
+class Response:
+    status: int
+    body: bytes = b""
+    content_type: str = "application/json"
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+Handler = Callable[[Request], Response]
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+class MalformedBody(Exception):
+    pass
+
+
+class HttpServer:
+    """Serves `routes` ({(method, path): handler}) on host:port (port 0 picks a free one)."""
+
+    def __init__(self, host: str, port: int, routes: dict[tuple[str, str], Handler], *, max_body_bytes: int) -> None:
+        self.routes = routes
+        self.max_body_bytes = max_body_bytes
+        self._server = ThreadingHTTPServer((host, port), _make_handler(self))
+        self._server.daemon_threads = True
+        self._thread: threading.Thread | None = None
+
+    @property
+    def address(self) -> tuple[str, int]:
+        host, port = self._server.server_address[:2]
+        return str(host), int(port)
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._server.serve_forever, name="http", daemon=True)
+            self._thread.start()
+
+    def shutdown(self) -> None:
+        if self._thread is not None:
+            self._server.shutdown()
+            self._thread.join()
+            self._thread = None
+        self._server.server_close()
+
+
+def _make_handler(server: HttpServer) -> type[BaseHTTPRequestHandler]:
+    class _Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        server_version = "spanhouse"
+
+        def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib name
+            logger.debug("%s " + format, self.address_string(), *args)
+
+        def do_GET(self) -> None:
+            self._dispatch("GET")
+
+        def do_POST(self) -> None:
+            self._dispatch("POST")
+
+        def _dispatch(self, method: str) -> None:
+            path, _, query = self.path.partition("?")
+            handler = server.routes.get((method, path))
+            if handler is None:
+                allowed = [m for (m, p) in server.routes if p == path]
+                status = 405 if allowed else 404
+                self._discard_body()
+                self._send(Response(status, b'{"error":"%s %s is not served here"}' % (method.encode(), path.encode()[:200])))
+                return
+            try:
+                body = self._read_body()
+            except BodyTooLarge:
+                self.close_connection = True
+                self._send(Response(413, b'{"error":"request body is over the size limit"}'))
+                return
+            except MalformedBody as exc:
+                self.close_connection = True
+                self._send(Response(400, b'{"error":"%s"}' % str(exc).encode()))
+                return
+            headers = {name.lower(): value for name, value in self.headers.items()}
+            try:
+                response = handler(Request(method, path, query, headers, body))
+            except Exception:
+                logger.exception("handler for %s %s failed", method, path)
+                response = Response(500, b'{"error":"internal error; see the collector log"}')
+            self._send(response)
+
+        def _read_body(self) -> bytes:
+            if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+                return self._read_chunked()
+            try:
+                length = int(self.headers.get("Content-Length") or 0)
+            except ValueError:
+                raise MalformedBody("Content-Length is not a number") from None
+            if length < 0:
+                raise MalformedBody("Content-Length is negative")
+            if length > server.max_body_bytes:
+                raise BodyTooLarge
+            return self.rfile.read(length)
+
+        def _read_chunked(self) -> bytes:
+            parts, total = [], 0
+            while True:
+                line = self.rfile.readline(1024)
+                try:
+                    size = int(line.split(b";", 1)[0].strip(), 16)
+                except ValueError:
+                    raise MalformedBody("bad chunk size line in chunked body") from None
+                if size == 0:
+                    while self.rfile.readline(1024) not in (b"\r\n", b"\n", b""):
+                        pass  # trailers
+                    return b"".join(parts)
+                total += size
+                if total > server.max_body_bytes:
+                    raise BodyTooLarge
+                parts.append(self.rfile.read(size))
+                self.rfile.readline(8)  # CRLF after each chunk
+
+        def _discard_body(self) -> None:
+            length = self.headers.get("Content-Length")
+            if length and length.isdigit() and int(length) <= server.max_body_bytes:
+                self.rfile.read(int(length))
+            else:
+                self.close_connection = True
+
+        def _send(self, response: Response) -> None:
+            self.send_response(response.status)
+            self.send_header("Content-Type", response.content_type)
+            self.send_header("Content-Length", str(len(response.body)))
+            for name, value in response.headers.items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(response.body)
+
+    return _Handler

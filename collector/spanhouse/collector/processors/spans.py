@@ -1,0 +1,145 @@
+"""Validates spans and flattens them into otel_traces rows (the clickhouseexporter layout)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from opentelemetry.proto.trace.v1.trace_pb2 import Span
+
+from spanhouse.collector.processors.attributes import text_map, typed_attributes
+
+# Insert column order of otel_traces; a test checks it against the DDL.
+OTEL_TRACES_COLUMNS = (
+    "Timestamp",
+    "TraceId",
+    "SpanId",
+    "ParentSpanId",
+    "TraceState",
+    "SpanName",
+    "SpanKind",
+    "ServiceName",
+    "ResourceAttributes",
+    "ScopeName",
+    "ScopeVersion",
+    "SpanAttributes",
+    "Duration",
+    "StatusCode",
+    "StatusMessage",
+    "Events.Timestamp",
+    "Events.Name",
+    "Events.Attributes",
+    "Links.TraceId",
+    "Links.SpanId",
+    "Links.TraceState",
+    "Links.Attributes",
+    "Tenant",
+)
+
+SPAN_KINDS = ("Unspecified", "Internal", "Server", "Client", "Producer", "Consumer")
+STATUS_CODES = ("Unset", "Ok", "Error")
+
+# Timestamps outside [2000-01-01, 2200-01-01) are clock bugs, not data.
+MIN_TIME_NS = 946_684_800 * 10**9
+MAX_TIME_NS = 7_258_118_400 * 10**9
+
+
+class SpanRejected(ValueError):
+    """This span cannot be stored; the message says why (sent back as OTLP partial success)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SpanContext:
+    """What a span's resource and scope contribute to each of its rows."""
+
+    tenant: str
+    service_name: str
+    resource_text: dict[str, str]
+    resource: dict[str, Any]
+    scope_name: str
+    scope_version: str
+
+
+@dataclass(slots=True)
+class FlatSpan:
+    """One validated span: its otel_traces row plus the typed values the GenAI processor reads."""
+
+    row: tuple
+    trace_id: str
+    span_id: str
+    parent_span_id: str
+    name: str
+    kind: str
+    start_ns: int
+    duration_ns: int
+    status_code: str
+    status_message: str
+    attributes: dict[str, Any]
+    events: list[tuple[str, dict[str, Any]]]
+
+
+def flatten_span(span: Span, ctx: SpanContext) -> FlatSpan:
+    """Validate `span` and build its row; raises SpanRejected with the reason."""
+    trace_id = _span_id_hex(span.trace_id, 16, "trace_id")
+    span_id = _span_id_hex(span.span_id, 8, "span_id")
+    parent = span.parent_span_id
+    parent_span_id = "" if not parent or not any(parent) else _span_id_hex(parent, 8, "parent_span_id")
+    start, end = span.start_time_unix_nano, span.end_time_unix_nano
+    if not MIN_TIME_NS <= start < MAX_TIME_NS:
+        raise SpanRejected(f"span {span_id}: start_time_unix_nano {start} is out of range")
+    if end < start:
+        raise SpanRejected(f"span {span_id}: end_time_unix_nano is before start_time_unix_nano")
+    if not span.name:
+        raise SpanRejected(f"span {span_id}: name is empty")
+    attributes = typed_attributes(span.attributes)
+    kind = SPAN_KINDS[span.kind] if 0 <= span.kind < len(SPAN_KINDS) else "Unspecified"
+    status_code = STATUS_CODES[span.status.code] if 0 <= span.status.code < 3 else "Unset"
+    events = [(event.name, typed_attributes(event.attributes)) for event in span.events]
+    duration = end - start
+    row = (
+        start,
+        trace_id,
+        span_id,
+        parent_span_id,
+        span.trace_state,
+        span.name,
+        kind,
+        ctx.service_name,
+        ctx.resource_text,
+        ctx.scope_name,
+        ctx.scope_version,
+        text_map(attributes),
+        duration,
+        status_code,
+        span.status.message,
+        [event.time_unix_nano for event in span.events],
+        [name for name, _ in events],
+        [text_map(attrs) for _, attrs in events],
+        [link.trace_id.hex() for link in span.links],
+        [link.span_id.hex() for link in span.links],
+        [link.trace_state for link in span.links],
+        [text_map(typed_attributes(link.attributes)) for link in span.links],
+        ctx.tenant,
+    )
+    return FlatSpan(
+        row=row,
+        trace_id=trace_id,
+        span_id=span_id,
+        parent_span_id=parent_span_id,
+        name=span.name,
+        kind=kind,
+        start_ns=start,
+        duration_ns=duration,
+        status_code=status_code,
+        status_message=span.status.message,
+        attributes=attributes,
+        events=events,
+    )
+
+
+def _span_id_hex(raw: bytes, size: int, field: str) -> str:
+    if len(raw) != size:
+        raise SpanRejected(f"{field} must be {size} bytes, got {len(raw)}")
+    if not any(raw):
+        raise SpanRejected(f"{field} is all zeros")
+    return raw.hex()

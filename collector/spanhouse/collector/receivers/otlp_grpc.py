@@ -1,0 +1,83 @@
+"""OTLP/gRPC trace receiver: opentelemetry.proto.collector.trace.v1.TraceService/Export.
+
+Bodies are parsed here rather than by grpcio, so a malformed message gets INVALID_ARGUMENT
+with a reason instead of grpcio's generic INTERNAL.
+"""
+
+from __future__ import annotations
+
+import logging
+from concurrent import futures
+
+import grpc
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
+
+from spanhouse.collector.errors import InvalidRequest, StoreUnavailable
+from spanhouse.collector.pipeline import TracePipeline
+from spanhouse.collector.receivers.otlp_decode import DEFAULT_MAX_REQUEST_BYTES, decode_protobuf
+
+logger = logging.getLogger(__name__)
+
+SERVICE = "opentelemetry.proto.collector.trace.v1.TraceService"
+
+
+class OtlpGrpcReceiver:
+    def __init__(
+        self,
+        pipeline: TracePipeline,
+        endpoint: str,
+        *,
+        max_workers: int = 8,
+        max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES,
+    ) -> None:
+        self.pipeline = pipeline
+        self._server = grpc.server(
+            futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="otlp-grpc"),
+            options=[
+                ("grpc.max_receive_message_length", max_request_bytes),
+                ("grpc.so_reuseport", 0),
+            ],
+        )
+        handler = grpc.method_handlers_generic_handler(
+            SERVICE,
+            {
+                "Export": grpc.unary_unary_rpc_method_handler(
+                    self._export,
+                    request_deserializer=None,  # raw bytes; parsed in _export
+                    response_serializer=ExportTraceServiceResponse.SerializeToString,
+                )
+            },
+        )
+        self._server.add_generic_rpc_handlers((handler,))
+        self.port = self._server.add_insecure_port(endpoint)
+        if self.port == 0:
+            raise OSError(f"cannot listen for OTLP/gRPC on {endpoint}")
+        self.host = endpoint.rsplit(":", 1)[0].strip("[]")
+        self._started = False
+
+    def start(self) -> None:
+        if not self._started:
+            self._server.start()
+            self._started = True
+
+    def shutdown(self, grace_s: float = 5.0) -> None:
+        if self._started:
+            self._server.stop(grace_s).wait()
+            self._started = False
+
+    def _export(self, body: bytes, context: grpc.ServicerContext) -> ExportTraceServiceResponse:
+        try:
+            request = decode_protobuf(body)
+        except InvalidRequest as exc:
+            self.pipeline.metrics.requests_invalid.inc()
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
+        try:
+            outcome = self.pipeline.export(request, tenant="")
+        except (StoreUnavailable, TimeoutError) as exc:
+            logger.warning("could not store a request, asking the client to retry: %s", exc)
+            context.abort(grpc.StatusCode.UNAVAILABLE, "the store is unavailable; retry later")
+        reply = ExportTraceServiceResponse()
+        if outcome.rejected:
+            reply.partial_success.rejected_spans = outcome.rejected
+            reply.partial_success.error_message = outcome.error_message
+        return reply

@@ -1,0 +1,80 @@
+"""OTLP/HTTP trace receiver: POST /v1/traces with protobuf or JSON bodies, gzip or plain."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from google.protobuf import json_format
+from google.rpc import status_pb2
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
+
+from spanhouse.collector.errors import InvalidRequest, StoreUnavailable
+from spanhouse.collector.httpserver import Request, Response
+from spanhouse.collector.pipeline import TracePipeline
+from spanhouse.collector.receivers.otlp_decode import (
+    DEFAULT_MAX_REQUEST_BYTES,
+    RequestTooLarge,
+    decode_json,
+    decode_protobuf,
+    decompress,
+    gzip_bytes,
+)
+
+logger = logging.getLogger(__name__)
+
+PROTOBUF = "application/x-protobuf"
+JSON = "application/json"
+RETRY_AFTER_SECONDS = 5
+
+
+class OtlpHttpTracesHandler:
+    """Handles one POST /v1/traces; replies in the Content-Type it was sent."""
+
+    def __init__(self, pipeline: TracePipeline, *, max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES) -> None:
+        self.pipeline = pipeline
+        self.max_request_bytes = max_request_bytes
+
+    def __call__(self, request: Request) -> Response:
+        content_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+        if content_type not in (PROTOBUF, JSON):
+            return _status(415, f"Content-Type must be {PROTOBUF} or {JSON}, got {content_type!r}", JSON)
+        try:
+            body = decompress(
+                request.body, request.headers.get("content-encoding", ""), limit=self.max_request_bytes
+            )
+            message = decode_json(body) if content_type == JSON else decode_protobuf(body)
+        except RequestTooLarge as exc:
+            return _status(413, str(exc), content_type)
+        except InvalidRequest as exc:
+            self.pipeline.metrics.requests_invalid.inc()
+            return _status(400, str(exc), content_type)
+        try:
+            outcome = self.pipeline.export(message, tenant="")
+        except (StoreUnavailable, TimeoutError) as exc:
+            logger.warning("could not store a request, asking the client to retry: %s", exc)
+            response = _status(503, "the store is unavailable; retry later", content_type)
+            response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+            return response
+        reply = ExportTraceServiceResponse()
+        if outcome.rejected:
+            reply.partial_success.rejected_spans = outcome.rejected
+            reply.partial_success.error_message = outcome.error_message
+        payload = _encode(reply, content_type)
+        headers = {}
+        if "gzip" in request.headers.get("accept-encoding", "") and len(payload) > 1024:
+            payload = gzip_bytes(payload)
+            headers["Content-Encoding"] = "gzip"
+        return Response(200, payload, content_type, headers)
+
+
+def _status(code: int, message: str, content_type: str) -> Response:
+    """An OTLP error reply: a google.rpc.Status in the request's encoding."""
+    status = status_pb2.Status(message=message)
+    return Response(code, _encode(status, content_type), content_type)
+
+
+def _encode(message, content_type: str) -> bytes:
+    if content_type == JSON:
+        return json.dumps(json_format.MessageToDict(message)).encode()
+    return message.SerializeToString()

@@ -1,0 +1,151 @@
+"""One handle on ClickHouse, embedded (chDB) or remote (HTTP), with errors mapped at the boundary."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import clickhouse_connect
+from clickhouse_connect.driver.exceptions import (
+    DatabaseError,
+    OperationalError,
+)
+from clickhouse_connect.driver.exceptions import (
+    Error as ClickHouseDriverError,
+)
+
+from spanhouse.collector.errors import QueryError, StoreError, StoreUnavailable
+from spanhouse.collector.store.sql import migrations
+
+logger = logging.getLogger(__name__)
+
+# Settings for queries that come from users: they read, within bounds, and change nothing.
+READONLY_SETTINGS: dict[str, Any] = {
+    "readonly": 2,
+    "max_execution_time": 30,
+    "max_result_rows": 100_000,
+    "result_overflow_mode": "break",
+}
+
+
+class QueryResult(NamedTuple):
+    columns: tuple[str, ...]
+    rows: list[tuple]
+
+    def dicts(self) -> list[dict[str, Any]]:
+        return [dict(zip(self.columns, row)) for row in self.rows]
+
+
+class Store:
+    """Thread-safe access to one ClickHouse database.
+
+    chDB runs inside this process and is not safe for concurrent calls, so every call
+    holds a lock; a server connection is serialized the same way, which keeps one code path.
+    """
+
+    def __init__(self, client: Any, *, description: str, embedded: bool) -> None:
+        self._client = client
+        self._lock = threading.Lock()
+        self.description = description
+        self.embedded = embedded
+
+    def query(
+        self,
+        sql: str,
+        parameters: dict[str, Any] | None = None,
+        *,
+        settings: dict[str, Any] | None = None,
+    ) -> QueryResult:
+        with self._errors(), self._lock:
+            result = self._client.query(sql, parameters=parameters, settings=settings)
+        return QueryResult(tuple(result.column_names), list(result.result_rows))
+
+    def command(self, sql: str, parameters: dict[str, Any] | None = None) -> None:
+        with self._errors(), self._lock:
+            self._client.command(sql, parameters=parameters)
+
+    def insert(
+        self,
+        table: str,
+        columns: Sequence[Sequence[Any]],
+        column_names: Sequence[str],
+        *,
+        dedup_token: str | None = None,
+    ) -> None:
+        """Column-oriented insert; a repeated `dedup_token` makes a retried block count once."""
+        settings = {"insert_deduplication_token": dedup_token} if dedup_token else None
+        with self._errors(), self._lock:
+            self._client.insert(
+                table,
+                columns,
+                column_names=list(column_names),
+                column_oriented=True,
+                settings=settings,
+            )
+
+    def migrate(self) -> list[str]:
+        """Apply every migration not yet recorded in schema_migrations; returns what ran."""
+        first, *rest = migrations()
+        self.command(first.sql)
+        applied = {row[0] for row in self.query("SELECT Version FROM schema_migrations").rows}
+        ran = []
+        for migration in rest:
+            if migration.version in applied:
+                continue
+            self.command(migration.sql)
+            self.insert(
+                "schema_migrations",
+                [[migration.version], [migration.name]],
+                ["Version", "Name"],
+            )
+            ran.append(f"{migration.version:04d}_{migration.name}")
+            logger.info("applied migration %04d_%s", migration.version, migration.name)
+        return ran
+
+    def close(self) -> None:
+        with self._lock:
+            self._client.close()
+
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        try:
+            yield
+        except OperationalError as exc:
+            raise StoreUnavailable(f"{self.description} is unreachable: {exc}") from None
+        except DatabaseError as exc:
+            raise QueryError(str(exc).split("\n", 1)[0].strip()) from None
+        except ClickHouseDriverError as exc:
+            raise StoreError(str(exc)) from None
+
+
+def open_store(*, data_dir: str | Path | None = None, url: str | None = None) -> Store:
+    """Open the embedded store at `data_dir`, or the server at `url` (http[s]://user:pw@host:port/db)."""
+    if (data_dir is None) == (url is None):
+        raise ValueError("give exactly one of data_dir (embedded chDB) or url (ClickHouse server)")
+    if url is not None:
+        try:
+            client = clickhouse_connect.get_client(dsn=url)
+        except ClickHouseDriverError as exc:
+            raise StoreUnavailable(f"cannot reach ClickHouse at {_redact(url)}: {exc}") from None
+        return Store(client, description=f"ClickHouse at {_redact(url)}", embedded=False)
+    path = Path(data_dir).resolve()
+    path.mkdir(parents=True, exist_ok=True)
+    try:
+        client = clickhouse_connect.get_client(dsn=f"chdb://{path / 'chdb'}")
+    except Exception as exc:  # chDB raises plain RuntimeError when the path is held elsewhere
+        raise StoreError(f"cannot open the embedded store at {path}: {exc}") from None
+    return Store(client, description=f"embedded store at {path}", embedded=True)
+
+
+def _redact(url: str) -> str:
+    """The URL without its password, for messages and logs."""
+    scheme, sep, rest = url.partition("://")
+    if "@" not in rest:
+        return url
+    creds, _, host = rest.rpartition("@")
+    user = creds.split(":", 1)[0]
+    return f"{scheme}{sep}{user}:***@{host}"

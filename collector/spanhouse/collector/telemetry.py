@@ -1,0 +1,52 @@
+"""The collector's own metrics, exposed as Prometheus text on /metrics."""
+
+from __future__ import annotations
+
+import threading
+
+
+class Counter:
+    def __init__(self, name: str, help_text: str) -> None:
+        self.name = name
+        self.help_text = help_text
+        self._value = 0
+        self._lock = threading.Lock()
+
+    def inc(self, amount: int = 1) -> None:
+        with self._lock:
+            self._value += amount
+
+    @property
+    def value(self) -> int:
+        return self._value
+
+
+class Metrics:
+    """Counters for every stage; names follow the OTel Collector's otelcol_* style."""
+
+    def __init__(self) -> None:
+        self.spans_received = Counter(
+            "spanhouse_receiver_spans_total", "Spans received over OTLP, valid or not."
+        )
+        self.spans_rejected = Counter(
+            "spanhouse_receiver_spans_rejected_total", "Spans rejected as malformed (partial success)."
+        )
+        self.requests_invalid = Counter(
+            "spanhouse_receiver_requests_invalid_total", "Requests refused whole (400 / INVALID_ARGUMENT)."
+        )
+        self.spans_stored = Counter("spanhouse_exporter_spans_total", "Spans written to otel_traces.")
+        self.steps_stored = Counter("spanhouse_exporter_steps_total", "Rows written to agent_steps.")
+        self.insert_failures = Counter(
+            "spanhouse_exporter_insert_failures_total", "Batches ClickHouse refused or could not take."
+        )
+        self.inserts = Counter("spanhouse_exporter_inserts_total", "Batch inserts into ClickHouse.")
+
+    def prometheus_text(self) -> str:
+        lines = []
+        for counter in vars(self).values():
+            lines += [
+                f"# HELP {counter.name} {counter.help_text}",
+                f"# TYPE {counter.name} counter",
+                f"{counter.name} {counter.value}",
+            ]
+        return "\n".join(lines) + "\n"

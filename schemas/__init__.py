@@ -1,0 +1,1 @@
+"""ClickHouse SQL shipped with spanhouse: migrations/ (numbered DDL) and jobs/ (one query per file)."""

@@ -1,0 +1,28 @@
+"""Maps the repository's three source folders onto the one `spanhouse` namespace.
+
+instrumentation/ and collector/ each hold a slice of the PEP 420 namespace; schemas/ ships
+its SQL files as the data package `spanhouse.schemas`, read with importlib.resources.
+"""
+
+from setuptools import find_namespace_packages, setup
+
+ROOTS = {
+    "spanhouse.instrumentation": "instrumentation/spanhouse/instrumentation",
+    "spanhouse.collector": "collector/spanhouse/collector",
+    "spanhouse.schemas": "schemas",
+}
+
+
+def _packages() -> list[str]:
+    found = []
+    for name, folder in ROOTS.items():
+        found.append(name)
+        found += [f"{name}.{sub}" for sub in find_namespace_packages(folder)]
+    return found
+
+
+setup(
+    package_dir=ROOTS,
+    packages=_packages(),
+    package_data={"": ["py.typed", "*.sql"]},
+)

@@ -6,7 +6,7 @@ the OpenTelemetry context (a ``contextvars`` value), so threads started with
 ``contextvars.copy_context()`` and asyncio tasks inherit them without extra work.
 
 Hot-path rules: the function kind is inspected once at decoration time, the tracer
-is cached per provider, and when no SDK is installed (invalid span context) the
+is looked up once, and when no SDK is installed (invalid span context) the
 wrapped code runs without touching the context at all.
 """
 
@@ -41,9 +41,13 @@ _RUN_KEY = otel_context.create_key("spanhouse.run")
 
 # Provider set by configure() or a test fixture; None means "use the global one".
 _provider_override: trace.TracerProvider | None = None
-# (provider, tracer) of the last lookup, so the SDK's get_tracer (which takes a
-# lock and builds scope objects) runs once per provider, not once per span.
-_tracer_cache: tuple[trace.TracerProvider, trace.Tracer] | None = None
+# Tracer for the override, looked up once: the SDK's get_tracer takes a lock and
+# builds scope objects, too slow to repeat per span.
+_override_tracer: trace.Tracer | None = None
+# Tracer from the global provider. Before a global SDK provider is set this is a
+# ProxyTracer, which switches to the real tracer by itself once one is set, so it
+# never needs refreshing (the global provider can only be set once).
+_global_tracer: trace.Tracer | None = None
 
 
 def _set_tracer_provider(provider: trace.TracerProvider | None) -> None:
@@ -52,22 +56,22 @@ def _set_tracer_provider(provider: trace.TracerProvider | None) -> None:
     Used by configure() and by tests, which must not touch the process-wide
     provider because OpenTelemetry only lets it be set once.
     """
-    global _provider_override, _tracer_cache
+    global _provider_override, _override_tracer
     _provider_override = provider
-    _tracer_cache = None
+    _override_tracer = (
+        provider.get_tracer(attr.TRACER_NAME, __version__) if provider is not None else None
+    )
 
 
 def _get_tracer() -> trace.Tracer:
     """Return the tracer, looked up lazily so an unconfigured process stays a no-op."""
-    global _tracer_cache
-    provider = _provider_override
-    if provider is None:
-        provider = trace.get_tracer_provider()
-    cached = _tracer_cache
-    if cached is not None and cached[0] is provider:
-        return cached[1]
-    tracer = provider.get_tracer(attr.TRACER_NAME, __version__)
-    _tracer_cache = (provider, tracer)
+    global _global_tracer
+    tracer = _override_tracer
+    if tracer is not None:
+        return tracer
+    tracer = _global_tracer
+    if tracer is None:
+        tracer = _global_tracer = trace.get_tracer(attr.TRACER_NAME, __version__)
     return tracer
 
 
@@ -110,8 +114,7 @@ def _start(spec: _Spec) -> tuple[trace.Span, Context | None]:
         run = (run_id, spec.name)
         ctx = otel_context.set_value(_RUN_KEY, run, ctx)
     if run is not None and span.is_recording():
-        span.set_attribute(attr.RUN_ID, run[0])
-        span.set_attribute(attr.GEN_AI_AGENT_NAME, run[1])
+        span.set_attributes({attr.RUN_ID: run[0], attr.GEN_AI_AGENT_NAME: run[1]})
     return span, trace.set_span_in_context(span, ctx)
 
 

@@ -1,0 +1,89 @@
+"""How the CLI reaches the data: a running collector's API, a ClickHouse server, or the store itself.
+
+A chDB data directory can be open in one process only, so when a collector owns it the CLI
+goes through that collector's HTTP API.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from spanhouse.collector.errors import QueryError, StoreUnavailable
+from spanhouse.collector.reports import Reader
+from spanhouse.collector.service import running_collector
+from spanhouse.collector.store import Store, open_store
+from spanhouse.collector.store.client import READONLY_SETTINGS, QueryResult
+
+
+class ApiReader:
+    """Runs read-only queries through a collector's POST /v1/sql."""
+
+    def __init__(self, base_url: str, *, timeout_s: float = 60.0) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.timeout_s = timeout_s
+
+    def query(self, sql: str, parameters: dict[str, Any] | None = None) -> QueryResult:
+        body = json.dumps({"query": sql, "parameters": parameters or {}}).encode()
+        request = urllib.request.Request(
+            f"{self.base_url}/v1/sql", body, {"Content-Type": "application/json"}, method="POST"
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout_s) as response:
+                document = json.loads(response.read())
+        except urllib.error.HTTPError as exc:
+            message = _error_text(exc)
+            if exc.code == 400:
+                raise QueryError(message) from None
+            raise StoreUnavailable(f"collector at {self.base_url} answered {exc.code}: {message}") from None
+        except (urllib.error.URLError, OSError) as exc:
+            raise StoreUnavailable(f"cannot reach the collector at {self.base_url}: {exc}") from None
+        return QueryResult(tuple(document["columns"]), [tuple(row) for row in document["rows"]])
+
+
+class StoreReader:
+    """Runs read-only queries on a store this process opened."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def query(self, sql: str, parameters: dict[str, Any] | None = None) -> QueryResult:
+        return self.store.query(sql, parameters, settings=READONLY_SETTINGS)
+
+
+@contextmanager
+def open_reader(
+    *, data_dir: Path, clickhouse_url: str | None = None, collector_url: str | None = None
+) -> Iterator[Reader]:
+    if collector_url:
+        yield ApiReader(collector_url)
+        return
+    if clickhouse_url:
+        store = open_store(url=clickhouse_url)
+    else:
+        state = running_collector(data_dir)
+        if state is not None:
+            yield ApiReader(state["http_url"])
+            return
+        if not (Path(data_dir) / "chdb").exists():
+            raise StoreUnavailable(
+                f"no spanhouse store at {data_dir}; start `spanhouse collector --data-dir {data_dir}` "
+                "or run `spanhouse demo` first"
+            )
+        store = open_store(data_dir=data_dir)
+    try:
+        yield StoreReader(store)
+    finally:
+        store.close()
+
+
+def _error_text(exc: urllib.error.HTTPError) -> str:
+    try:
+        return json.loads(exc.read()).get("error", exc.reason)
+    except (ValueError, AttributeError, OSError):
+        return str(exc.reason)

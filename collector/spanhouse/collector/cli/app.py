@@ -1,0 +1,187 @@
+"""`spanhouse` commands: collector, demo, sql, report, migrate."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import signal
+import tempfile
+import threading
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+
+from spanhouse.collector.cli.access import open_reader
+from spanhouse.collector.cli.output import OutputFormat, render
+from spanhouse.collector.errors import SpanhouseError
+from spanhouse.collector.reports import report_parameters, run_report
+from spanhouse.collector.store import job_names, open_store
+
+app = typer.Typer(
+    help="spanhouse: LLM-agent observability on OpenTelemetry and ClickHouse.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console(stderr=True)
+
+DEFAULT_DATA_DIR = Path(os.environ.get("SPANHOUSE_DATA_DIR", "spanhouse-data"))
+
+DataDir = Annotated[
+    Path,
+    typer.Option("--data-dir", help="Embedded store directory (env SPANHOUSE_DATA_DIR).", file_okay=False),
+]
+ClickHouseUrl = Annotated[
+    Optional[str],  # noqa: UP045 - typer reads the annotation at runtime
+    typer.Option(
+        "--clickhouse-url",
+        envvar="SPANHOUSE_CLICKHOUSE_URL",
+        help="ClickHouse server, e.g. http://user:password@host:8123/database (instead of the embedded store).",
+    ),
+]
+CollectorUrl = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option("--collector-url", help="Query through a running collector's API, e.g. http://127.0.0.1:4318."),
+]
+Format = Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")]
+
+
+def _fail(message: str) -> None:
+    console.print(f"[red]error:[/red] {message}")
+    raise typer.Exit(2)
+
+
+@app.command()
+def collector(
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+    clickhouse_url: ClickHouseUrl = None,
+    grpc_endpoint: Annotated[str, typer.Option(help="OTLP/gRPC listen address (port 0 picks one).")] = "127.0.0.1:4317",
+    http_endpoint: Annotated[str, typer.Option(help="OTLP/HTTP and API listen address.")] = "127.0.0.1:4318",
+    log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
+) -> None:
+    """Run the collector until SIGTERM or Ctrl-C."""
+    from spanhouse.collector.service import Collector, CollectorSettings
+
+    level = logging.getLevelName(log_level.upper())
+    if not isinstance(level, int):
+        _fail(f"--log-level {log_level!r} is not one of debug, info, warning, error")
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    service = Collector(
+        CollectorSettings(
+            data_dir=data_dir,
+            clickhouse_url=clickhouse_url,
+            grpc_endpoint=grpc_endpoint,
+            http_endpoint=http_endpoint,
+        )
+    )
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    try:
+        service.start()
+    except (SpanhouseError, OSError, ValueError) as exc:
+        service.shutdown()
+        _fail(str(exc))
+    console.print(f"spanhouse collector: OTLP/gRPC {service.grpc_endpoint}, OTLP/HTTP + API {service.http_url}")
+    stop.wait()
+    console.print("shutting down: storing what was accepted")
+    service.shutdown()
+
+
+@app.command()
+def sql(
+    query: Annotated[str, typer.Argument(help="A read-only ClickHouse query.")],
+    param: Annotated[
+        Optional[list[str]],  # noqa: UP045
+        typer.Option("--param", "-p", help="Query parameter name=value for {name:Type} placeholders."),
+    ] = None,
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+    clickhouse_url: ClickHouseUrl = None,
+    collector_url: CollectorUrl = None,
+    fmt: Format = OutputFormat.table,
+) -> None:
+    """Run a read-only query, whether or not a collector owns the embedded store."""
+    parameters = {}
+    for item in param or []:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            _fail(f"--param {item!r} must look like name=value")
+        parameters[name] = value
+    try:
+        with open_reader(data_dir=data_dir, clickhouse_url=clickhouse_url, collector_url=collector_url) as reader:
+            result = reader.query(query, parameters)
+    except SpanhouseError as exc:
+        _fail(str(exc))
+    render(result, fmt)
+
+
+@app.command()
+def report(
+    name: Annotated[str, typer.Argument(help="Report name: " + ", ".join(
+        n.split("/", 1)[1] for n in job_names() if n.startswith("reports/")))],
+    since: Annotated[Optional[dt.datetime], typer.Option(help="Start of the range (UTC).")] = None,  # noqa: UP045
+    until: Annotated[Optional[dt.datetime], typer.Option(help="End of the range (UTC).")] = None,  # noqa: UP045
+    tenant: Annotated[str, typer.Option(help="Tenant id.")] = "",
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+    clickhouse_url: ClickHouseUrl = None,
+    collector_url: CollectorUrl = None,
+    fmt: Format = OutputFormat.table,
+) -> None:
+    """Run a named report (a SQL job under schemas/jobs/reports)."""
+    known = [n.split("/", 1)[1] for n in job_names() if n.startswith("reports/")]
+    if name not in known:
+        _fail(f"no report named {name!r}; choose one of: {', '.join(known)}")
+    try:
+        with open_reader(data_dir=data_dir, clickhouse_url=clickhouse_url, collector_url=collector_url) as reader:
+            result = run_report(reader, name, report_parameters(tenant=tenant, since=since, until=until))
+    except SpanhouseError as exc:
+        _fail(str(exc))
+    render(result, fmt, title=name)
+
+
+@app.command()
+def migrate(data_dir: DataDir = DEFAULT_DATA_DIR, clickhouse_url: ClickHouseUrl = None) -> None:
+    """Apply pending schema migrations (the collector also does this at start)."""
+    try:
+        store = open_store(data_dir=None if clickhouse_url else data_dir, url=clickhouse_url)
+        try:
+            applied = store.migrate()
+        finally:
+            store.close()
+    except SpanhouseError as exc:
+        _fail(str(exc))
+    console.print(f"applied {len(applied)} migration(s)" + (": " + ", ".join(applied) if applied else ""))
+
+
+@app.command()
+def demo(
+    data_dir: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option("--data-dir", help="Where to keep the demo store (must be new or empty); default: a new temp dir."),
+    ] = None,
+    runs: Annotated[int, typer.Option(min=1, max=100_000, help="Agent runs to simulate.")] = 40,
+    seed: Annotated[int, typer.Option(help="Seed of the simulated workload.")] = 7,
+    protocol: Annotated[str, typer.Option(help="OTLP protocol: grpc or http/protobuf.")] = "grpc",
+    time_scale: Annotated[float, typer.Option(min=0.0, help="Scale of simulated latencies (0 = none).")] = 1.0,
+    fmt: Format = OutputFormat.table,
+) -> None:
+    """Start a collector on a fresh embedded store, run a simulated agent workload, print a report."""
+    from spanhouse.collector.demo.report import print_demo
+    from spanhouse.collector.demo.run import run_demo
+    from spanhouse.collector.demo.workload import WorkloadSettings
+
+    if protocol not in ("grpc", "http/protobuf"):
+        _fail(f"--protocol {protocol!r} must be grpc or http/protobuf")
+    if data_dir is None:
+        data_dir = Path(tempfile.mkdtemp(prefix="spanhouse-demo-"))
+    elif data_dir.exists() and any(data_dir.iterdir()):
+        _fail(f"--data-dir {data_dir} is not empty; the demo needs a fresh store")
+    with console.status("running the demo workload through a local collector..."):
+        try:
+            result = run_demo(data_dir.resolve(), WorkloadSettings(runs=runs, seed=seed, time_scale=time_scale), protocol=protocol)
+        except SpanhouseError as exc:
+            _fail(str(exc))
+    print_demo(result, fmt)

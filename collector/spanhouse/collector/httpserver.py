@@ -46,7 +46,9 @@ class MalformedBody(Exception):
 class HttpServer:
     """Serves `routes` ({(method, path): handler}) on host:port (port 0 picks a free one)."""
 
-    def __init__(self, host: str, port: int, routes: dict[tuple[str, str], Handler], *, max_body_bytes: int) -> None:
+    def __init__(
+        self, host: str, port: int, routes: dict[tuple[str, str], Handler], *, max_body_bytes: int
+    ) -> None:
         self.routes = routes
         self.max_body_bytes = max_body_bytes
         self._server = ThreadingHTTPServer((host, port), _make_handler(self))
@@ -76,8 +78,8 @@ def _make_handler(server: HttpServer) -> type[BaseHTTPRequestHandler]:
         protocol_version = "HTTP/1.1"
         server_version = "spanhouse"
 
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib name
-            logger.debug("%s " + format, self.address_string(), *args)
+        def log_message(self, format: str, *args: object) -> None:
+            logger.debug("%s %s", self.address_string(), format % args)
 
         def do_GET(self) -> None:
             self._dispatch("GET")
@@ -92,7 +94,12 @@ def _make_handler(server: HttpServer) -> type[BaseHTTPRequestHandler]:
                 allowed = [m for (m, p) in server.routes if p == path]
                 status = 405 if allowed else 404
                 self._discard_body()
-                self._send(Response(status, b'{"error":"%s %s is not served here"}' % (method.encode(), path.encode()[:200])))
+                self._send(
+                    Response(
+                        status,
+                        b'{"error":"%s %s is not served here"}' % (method.encode(), path.encode()[:200]),
+                    )
+                )
                 return
             try:
                 body = self._read_body()

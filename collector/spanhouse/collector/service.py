@@ -48,9 +48,7 @@ class Collector:
 
     def start(self) -> None:
         s = self.settings
-        self.store = open_store(
-            data_dir=None if s.clickhouse_url else s.data_dir, url=s.clickhouse_url
-        )
+        self.store = open_store(data_dir=None if s.clickhouse_url else s.data_dir, url=s.clickhouse_url)
         applied = self.store.migrate()
         if applied:
             logger.info("applied %d migration(s) to %s", len(applied), self.store.description)
@@ -59,7 +57,9 @@ class Collector:
         pipeline = TracePipeline(self.exporter, self.metrics)
         self.grpc = OtlpGrpcReceiver(pipeline, s.grpc_endpoint, max_request_bytes=s.max_request_bytes)
         host, port = _split_endpoint(s.http_endpoint)
-        routes = {("POST", "/v1/traces"): OtlpHttpTracesHandler(pipeline, max_request_bytes=s.max_request_bytes)}
+        routes = {
+            ("POST", "/v1/traces"): OtlpHttpTracesHandler(pipeline, max_request_bytes=s.max_request_bytes)
+        }
         routes.update(api_routes(self.store, self.metrics))
         self.http = HttpServer(host, port, routes, max_body_bytes=s.max_request_bytes)
         self.grpc.start()

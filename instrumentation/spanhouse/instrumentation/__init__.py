@@ -1,7 +1,8 @@
 """Tracing helpers for LLM agents, exported over OpenTelemetry to spanhouse.
 
 Only the OpenTelemetry API/SDK are imported here; the OTLP exporter is imported
-inside :func:`configure`, so decorating code costs nothing until it is called.
+inside :func:`configure`, so a process that never configures export stays light and
+its spans are no-ops.
 """
 
 from __future__ import annotations

@@ -107,6 +107,26 @@ def test_step_span_shape(exporter: InMemorySpanExporter) -> None:
     assert "gen_ai.operation.name" not in spans["plain"].attributes
 
 
+def test_methods_and_bare_agent(exporter: InMemorySpanExporter) -> None:
+    class Bot:
+        prefix = ">"
+
+        @agent
+        def respond(self, text: str) -> str:
+            return self.prefix + text
+
+        @tool("echo")
+        async def echo(self, text: str) -> str:
+            return text
+
+    bot = Bot()
+    assert bot.respond("hi") == ">hi"
+    assert asyncio.run(bot.echo("x")) == "x"
+    spans = _by_name(exporter)
+    assert set(spans) == {"invoke_agent respond", "execute_tool echo"}
+    assert spans["invoke_agent respond"].attributes["gen_ai.agent.name"] == "respond"
+
+
 def test_reserved_attributes_win_over_user_attributes(exporter: InMemorySpanExporter) -> None:
     with tool("t", **{"gen_ai.tool.name": "spoofed", "spanhouse.step.kind": "llm"}):
         pass
@@ -465,10 +485,15 @@ def test_run_attaches_under_foreign_parent_span(exporter: InMemorySpanExporter) 
 # --- without configuration -----------------------------------------------------------
 
 
-def test_unconfigured_is_a_silent_no_op(exporter: InMemorySpanExporter) -> None:
-    # Drop the fixture's provider: with no global SDK provider the proxy provider
-    # hands out no-op spans and the helpers skip all context work.
+def test_unconfigured_is_a_silent_no_op(
+    exporter: InMemorySpanExporter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Recreate a never-configured process: no override, no global SDK provider
+    # (whatever other tests in this process did), and no cached global tracer.
     _steps._set_tracer_provider(None)
+    monkeypatch.delenv("OTEL_PYTHON_TRACER_PROVIDER", raising=False)
+    monkeypatch.setattr(trace, "_TRACER_PROVIDER", None)
+    monkeypatch.setattr(_steps, "_global_tracer", None)
     assert not isinstance(trace.get_tracer_provider(), SdkTracerProvider)
 
     @agent("quiet")

@@ -32,13 +32,13 @@ def api_routes(store: Store, metrics: Metrics) -> dict[tuple[str, str], Handler]
         try:
             document = json.loads(request.body or b"{}")
         except ValueError:
-            return _json(400, {"error": "body must be JSON: {\"query\": \"SELECT ...\"}"})
+            return _json(400, {"error": 'body must be JSON: {"query": "SELECT ..."}'})
         query = document.get("query") if isinstance(document, dict) else None
         parameters = document.get("parameters") or {} if isinstance(document, dict) else {}
         if not isinstance(query, str) or not query.strip():
-            return _json(400, {"error": "body must carry a non-empty \"query\" string"})
+            return _json(400, {"error": 'body must carry a non-empty "query" string'})
         if not isinstance(parameters, dict):
-            return _json(400, {"error": "\"parameters\" must be an object"})
+            return _json(400, {"error": '"parameters" must be an object'})
         try:
             result = store.query(query, parameters, settings=READONLY_SETTINGS)
         except QueryError as exc:

@@ -13,7 +13,6 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
-
 from spanhouse.collector.cli.access import open_reader
 from spanhouse.collector.cli.output import OutputFormat, render
 from spanhouse.collector.errors import SpanhouseError
@@ -44,7 +43,9 @@ ClickHouseUrl = Annotated[
 ]
 CollectorUrl = Annotated[
     Optional[str],  # noqa: UP045
-    typer.Option("--collector-url", help="Query through a running collector's API, e.g. http://127.0.0.1:4318."),
+    typer.Option(
+        "--collector-url", help="Query through a running collector's API, e.g. http://127.0.0.1:4318."
+    ),
 ]
 Format = Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")]
 
@@ -58,7 +59,9 @@ def _fail(message: str) -> None:
 def collector(
     data_dir: DataDir = DEFAULT_DATA_DIR,
     clickhouse_url: ClickHouseUrl = None,
-    grpc_endpoint: Annotated[str, typer.Option(help="OTLP/gRPC listen address (port 0 picks one).")] = "127.0.0.1:4317",
+    grpc_endpoint: Annotated[
+        str, typer.Option(help="OTLP/gRPC listen address (port 0 picks one).")
+    ] = "127.0.0.1:4317",
     http_endpoint: Annotated[str, typer.Option(help="OTLP/HTTP and API listen address.")] = "127.0.0.1:4318",
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
 ) -> None:
@@ -85,7 +88,9 @@ def collector(
     except (SpanhouseError, OSError, ValueError) as exc:
         service.shutdown()
         _fail(str(exc))
-    console.print(f"spanhouse collector: OTLP/gRPC {service.grpc_endpoint}, OTLP/HTTP + API {service.http_url}")
+    console.print(
+        f"spanhouse collector: OTLP/gRPC {service.grpc_endpoint}, OTLP/HTTP + API {service.http_url}"
+    )
     stop.wait()
     console.print("shutting down: storing what was accepted")
     service.shutdown()
@@ -111,7 +116,9 @@ def sql(
             _fail(f"--param {item!r} must look like name=value")
         parameters[name] = value
     try:
-        with open_reader(data_dir=data_dir, clickhouse_url=clickhouse_url, collector_url=collector_url) as reader:
+        with open_reader(
+            data_dir=data_dir, clickhouse_url=clickhouse_url, collector_url=collector_url
+        ) as reader:
             result = reader.query(query, parameters)
     except SpanhouseError as exc:
         _fail(str(exc))
@@ -120,8 +127,13 @@ def sql(
 
 @app.command()
 def report(
-    name: Annotated[str, typer.Argument(help="Report name: " + ", ".join(
-        n.split("/", 1)[1] for n in job_names() if n.startswith("reports/")))],
+    name: Annotated[
+        str,
+        typer.Argument(
+            help="Report name: "
+            + ", ".join(n.split("/", 1)[1] for n in job_names() if n.startswith("reports/"))
+        ),
+    ],
     since: Annotated[Optional[dt.datetime], typer.Option(help="Start of the range (UTC).")] = None,  # noqa: UP045
     until: Annotated[Optional[dt.datetime], typer.Option(help="End of the range (UTC).")] = None,  # noqa: UP045
     tenant: Annotated[str, typer.Option(help="Tenant id.")] = "",
@@ -135,7 +147,9 @@ def report(
     if name not in known:
         _fail(f"no report named {name!r}; choose one of: {', '.join(known)}")
     try:
-        with open_reader(data_dir=data_dir, clickhouse_url=clickhouse_url, collector_url=collector_url) as reader:
+        with open_reader(
+            data_dir=data_dir, clickhouse_url=clickhouse_url, collector_url=collector_url
+        ) as reader:
             result = run_report(reader, name, report_parameters(tenant=tenant, since=since, until=until))
     except SpanhouseError as exc:
         _fail(str(exc))
@@ -160,12 +174,16 @@ def migrate(data_dir: DataDir = DEFAULT_DATA_DIR, clickhouse_url: ClickHouseUrl 
 def demo(
     data_dir: Annotated[
         Optional[Path],  # noqa: UP045
-        typer.Option("--data-dir", help="Where to keep the demo store (must be new or empty); default: a new temp dir."),
+        typer.Option(
+            "--data-dir", help="Where to keep the demo store (must be new or empty); default: a new temp dir."
+        ),
     ] = None,
     runs: Annotated[int, typer.Option(min=1, max=100_000, help="Agent runs to simulate.")] = 40,
     seed: Annotated[int, typer.Option(help="Seed of the simulated workload.")] = 7,
     protocol: Annotated[str, typer.Option(help="OTLP protocol: grpc or http/protobuf.")] = "grpc",
-    time_scale: Annotated[float, typer.Option(min=0.0, help="Scale of simulated latencies (0 = none).")] = 1.0,
+    time_scale: Annotated[
+        float, typer.Option(min=0.0, help="Scale of simulated latencies (0 = none).")
+    ] = 1.0,
     fmt: Format = OutputFormat.table,
 ) -> None:
     """Start a collector on a fresh embedded store, run a simulated agent workload, print a report."""
@@ -181,7 +199,11 @@ def demo(
         _fail(f"--data-dir {data_dir} is not empty; the demo needs a fresh store")
     with console.status("running the demo workload through a local collector..."):
         try:
-            result = run_demo(data_dir.resolve(), WorkloadSettings(runs=runs, seed=seed, time_scale=time_scale), protocol=protocol)
+            result = run_demo(
+                data_dir.resolve(),
+                WorkloadSettings(runs=runs, seed=seed, time_scale=time_scale),
+                protocol=protocol,
+            )
         except SpanhouseError as exc:
             _fail(str(exc))
     print_demo(result, fmt)

@@ -10,7 +10,6 @@ import sys
 
 from rich.console import Console
 from rich.table import Table
-
 from spanhouse.collector.jsonrows import json_value
 from spanhouse.collector.store.client import QueryResult
 
@@ -21,7 +20,9 @@ class OutputFormat(str, enum.Enum):
     csv = "csv"
 
 
-def render(result: QueryResult, fmt: OutputFormat, *, title: str | None = None, console: Console | None = None) -> None:
+def render(
+    result: QueryResult, fmt: OutputFormat, *, title: str | None = None, console: Console | None = None
+) -> None:
     if fmt is OutputFormat.json:
         sys.stdout.write(json.dumps(json_value(result.dicts()), ensure_ascii=False) + "\n")
     elif fmt is OutputFormat.csv:

@@ -8,7 +8,6 @@ import sys
 
 from rich.console import Console
 from rich.table import Table
-
 from spanhouse.collector.cli.output import OutputFormat
 from spanhouse.collector.demo.run import DemoResult
 from spanhouse.collector.jsonrows import json_value
@@ -62,9 +61,11 @@ def print_demo(result: DemoResult, fmt: OutputFormat) -> None:
     out.print(
         f"\nThe data lives in {result.data_dir} (embedded ClickHouse). Query it:\n"
         f"  spanhouse sql --data-dir {data_dir} "
-        "\"SELECT AgentName, count() AS steps, sum(TotalTokens) AS tokens FROM agent_steps GROUP BY AgentName\"\n"
+        '"SELECT AgentName, count() AS steps, sum(TotalTokens) AS tokens FROM agent_steps GROUP BY AgentName"\n'
         f"  spanhouse report agents --data-dir {data_dir}\n"
         "Tables: otel_traces (raw spans, OpenTelemetry clickhouseexporter schema), agent_steps (typed steps)."
     )
     if result.spans_stored != result.spans_sent:
-        out.print(f"[red]warning:[/red] {result.spans_sent - result.spans_stored} span(s) were not stored in time")
+        out.print(
+            f"[red]warning:[/red] {result.spans_sent - result.spans_stored} span(s) were not stored in time"
+        )

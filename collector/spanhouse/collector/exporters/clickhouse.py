@@ -74,7 +74,9 @@ class ClickHouseExporter:
 
     def _take(self) -> list[tuple[RowBatch, Future]]:
         taken, rows = [], 0
-        while self._pending and (not taken or rows + len(self._pending[0][0].traces) <= self.max_rows_per_insert):
+        while self._pending and (
+            not taken or rows + len(self._pending[0][0].traces) <= self.max_rows_per_insert
+        ):
             item = self._pending.pop(0)
             rows += len(item[0].traces)
             taken.append(item)
@@ -106,7 +108,7 @@ class ClickHouseExporter:
 
 
 def _columns(rows: list[tuple], names: tuple[str, ...]) -> list[list]:
-    columns = [list(column) for column in zip(*rows)]
+    columns = [list(column) for column in zip(*rows, strict=True)]
     if len(columns) != len(names):
         raise ValueError(f"rows have {len(columns)} values, table expects {len(names)}")
     return columns

@@ -91,7 +91,12 @@ def _flat_rates(model_price: object) -> tuple[float, float, float, float] | None
     output_rate = getattr(model_price, "output_mtok", None)
     read_rate = getattr(model_price, "cache_read_mtok", None) or input_rate
     write_rate = getattr(model_price, "cache_write_mtok", None) or input_rate
-    rates = (input_rate or Decimal(0), read_rate or Decimal(0), write_rate or Decimal(0), output_rate or Decimal(0))
+    rates = (
+        input_rate or Decimal(0),
+        read_rate or Decimal(0),
+        write_rate or Decimal(0),
+        output_rate or Decimal(0),
+    )
     if not all(isinstance(rate, (Decimal, int, float)) for rate in rates):
         return None
     return tuple(float(rate) for rate in rates)  # type: ignore[return-value]

@@ -8,7 +8,6 @@ import logging
 from google.protobuf import json_format
 from google.rpc import status_pb2
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
-
 from spanhouse.collector.errors import InvalidRequest, StoreUnavailable
 from spanhouse.collector.httpserver import Request, Response
 from spanhouse.collector.pipeline import TracePipeline
@@ -31,7 +30,9 @@ RETRY_AFTER_SECONDS = 5
 class OtlpHttpTracesHandler:
     """Handles one POST /v1/traces; replies in the Content-Type it was sent."""
 
-    def __init__(self, pipeline: TracePipeline, *, max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES) -> None:
+    def __init__(
+        self, pipeline: TracePipeline, *, max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES
+    ) -> None:
         self.pipeline = pipeline
         self.max_request_bytes = max_request_bytes
 

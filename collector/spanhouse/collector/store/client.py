@@ -17,7 +17,6 @@ from clickhouse_connect.driver.exceptions import (
 from clickhouse_connect.driver.exceptions import (
     Error as ClickHouseDriverError,
 )
-
 from spanhouse.collector.errors import QueryError, StoreError, StoreUnavailable
 from spanhouse.collector.store.sql import migrations
 
@@ -37,7 +36,7 @@ class QueryResult(NamedTuple):
     rows: list[tuple]
 
     def dicts(self) -> list[dict[str, Any]]:
-        return [dict(zip(self.columns, row)) for row in self.rows]
+        return [dict(zip(self.columns, row, strict=True)) for row in self.rows]
 
 
 class Store:

@@ -23,9 +23,7 @@ def migrations() -> tuple[Migration, ...]:
     for entry in files("spanhouse.schemas").joinpath("migrations").iterdir():
         match = _MIGRATION_NAME.match(entry.name)
         if match:
-            found.append(
-                Migration(int(match[1]), match[2], entry.read_text("utf-8").strip())
-            )
+            found.append(Migration(int(match[1]), match[2], entry.read_text("utf-8").strip()))
     return tuple(sorted(found))
 
 
@@ -44,7 +42,5 @@ def job_names() -> tuple[str, ...]:
     names = []
     for area in root.iterdir():
         if area.is_dir():
-            names += [
-                f"{area.name}/{f.name[:-4]}" for f in area.iterdir() if f.name.endswith(".sql")
-            ]
+            names += [f"{area.name}/{f.name[:-4]}" for f in area.iterdir() if f.name.endswith(".sql")]
     return tuple(sorted(names))

@@ -1,0 +1,103 @@
+#!/usr/bin/env python3
+"""Sets up a virtual environment in .venv and runs the demo or the test suite.
+
+    python3 bootstrap.py demo [demo options]     install spanhouse[collector], run `spanhouse demo`
+    python3 bootstrap.py test [pytest options]   install spanhouse[dev], run the whole test suite
+
+Needs only Python 3.10+. Where Debian leaves out ensurepip (no python3-venv package), the
+environment is made without pip and pip is installed from its wheel on PyPI.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import urllib.request
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = Path(os.environ.get("SPANHOUSE_VENV", ROOT / ".venv"))
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PYTHON = BIN / "python"
+EXTRAS = {"demo": "collector", "test": "dev"}
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] not in EXTRAS:
+        print(__doc__.strip(), file=sys.stderr)
+        return 2
+    if sys.version_info < (3, 10):  # noqa: UP036 - this script may meet an older python3
+        print(f"spanhouse needs Python 3.10 or newer; this is {sys.version.split()[0]}", file=sys.stderr)
+        return 2
+    command, rest = argv[0], argv[1:]
+    _ensure_venv()
+    _ensure_installed(EXTRAS[command])
+    if command == "demo":
+        return subprocess.call([str(BIN / "spanhouse"), "demo", *rest])
+    return _run_tests(rest)
+
+
+def _ensure_venv() -> None:
+    if PYTHON.exists():
+        return
+    print(f"creating {VENV}", file=sys.stderr)
+    try:
+        venv.EnvBuilder(with_pip=True).create(VENV)
+        return
+    except (subprocess.CalledProcessError, OSError) as exc:
+        print(f"ensurepip is not available ({exc}); installing pip from PyPI", file=sys.stderr)
+    venv.EnvBuilder(with_pip=False, clear=True).create(VENV)
+    with urllib.request.urlopen("https://pypi.org/pypi/pip/json", timeout=60) as response:
+        release = json.load(response)
+    wheel = next(f for f in release["urls"] if f["filename"].endswith(".whl"))
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / wheel["filename"]
+        with urllib.request.urlopen(wheel["url"], timeout=120) as response:
+            path.write_bytes(response.read())
+        if hashlib.sha256(path.read_bytes()).hexdigest() != wheel["digests"]["sha256"]:
+            raise SystemExit("downloaded pip wheel does not match its published sha256")
+        subprocess.check_call([str(PYTHON), f"{path}/pip", "install", "--quiet", str(path)])
+
+
+def _ensure_installed(extra: str) -> None:
+    """pip install -e .[extra], skipped when nothing it depends on changed since the last time."""
+    inputs = b"".join((ROOT / name).read_bytes() for name in ("pyproject.toml", "setup.py"))
+    stamp = VENV / f".spanhouse-{extra}"
+    digest = hashlib.sha256(inputs).hexdigest()
+    if stamp.exists() and stamp.read_text() == digest:
+        return
+    print(f"installing spanhouse[{extra}] into {VENV}", file=sys.stderr)
+    subprocess.check_call(
+        [
+            str(PYTHON),
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "-e",
+            f"{ROOT}[{extra}]",
+        ]
+    )
+    stamp.write_text(digest)
+
+
+def _run_tests(pytest_args: list[str]) -> int:
+    lint = subprocess.call([str(BIN / "ruff"), "check", str(ROOT)])
+    if lint != 0:
+        print("ruff found problems (above); fix them before the tests count", file=sys.stderr)
+        return lint
+    code = subprocess.call([str(PYTHON), "-m", "pytest", *pytest_args], cwd=ROOT)
+    if code == 5:
+        print("pytest collected no tests: that is a failure here", file=sys.stderr)
+        return 1
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

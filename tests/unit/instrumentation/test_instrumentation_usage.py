@@ -85,9 +85,7 @@ def test_record_usage_keeps_tool_kind(exporter: InMemorySpanExporter) -> None:
         ("mistral-large", None),
     ],
 )
-def test_provider_inference(
-    exporter: InMemorySpanExporter, model: str, provider: str | None
-) -> None:
+def test_provider_inference(exporter: InMemorySpanExporter, model: str, provider: str | None) -> None:
     with step("m"):
         record_usage(model=model)
     assert _only_span_attributes(exporter).get("gen_ai.provider.name") == provider

@@ -82,7 +82,7 @@ _PRICE_PROVIDER = {
     "x_ai": "x-ai",
     "mistral_ai": "mistral",
 }
-_TIMEOUT_MARKERS = ("timeout", "timedout", "deadline")
+_TIMEOUT_MARKERS = ("timeout", "timed out", "timedout", "deadline")
 _VALIDATION_MARKERS = ("validation", "valueerror", "typeerror", "jsondecode", "schema", "parse")
 
 # Attribute keys read into typed columns; every other attribute is kept in Attributes.

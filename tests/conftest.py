@@ -10,7 +10,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from helpers import CollectorProcess  # noqa: E402
+from helpers import CollectorProcess
 
 
 @pytest.fixture(scope="module")

@@ -10,6 +10,7 @@ import logging
 from dataclasses import dataclass, field
 
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
 from spanhouse.collector.exporters.clickhouse import ClickHouseExporter, RowBatch
 from spanhouse.collector.processors.attributes import text_map, typed_attributes
 from spanhouse.collector.processors.genai import GenAIProcessor

@@ -71,9 +71,7 @@ def _sdk_disabled() -> bool:
     return os.environ.get("OTEL_SDK_DISABLED", "").strip().lower() == "true"
 
 
-def _make_exporter(
-    protocol: str, endpoint: str | None, headers: dict[str, str] | None
-) -> SpanExporter:
+def _make_exporter(protocol: str, endpoint: str | None, headers: dict[str, str] | None) -> SpanExporter:
     """Import only the exporter in use, so the other transport needn't be installed."""
     try:
         if protocol == "grpc":

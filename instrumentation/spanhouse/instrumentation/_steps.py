@@ -58,9 +58,7 @@ def _set_tracer_provider(provider: trace.TracerProvider | None) -> None:
     """
     global _provider_override, _override_tracer
     _provider_override = provider
-    _override_tracer = (
-        provider.get_tracer(attr.TRACER_NAME, __version__) if provider is not None else None
-    )
+    _override_tracer = provider.get_tracer(attr.TRACER_NAME, __version__) if provider is not None else None
 
 
 def _get_tracer() -> trace.Tracer:

@@ -14,6 +14,7 @@ from opentelemetry.exporter.otlp.proto.http.trace_exporter import (
 )
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExportResult
+
 from spanhouse.instrumentation import _config, _steps, agent, configure, force_flush, shutdown
 
 _OTEL_VARS = (

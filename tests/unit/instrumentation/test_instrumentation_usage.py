@@ -6,6 +6,7 @@ import math
 
 import pytest
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
 from spanhouse.instrumentation import record_usage, score, step, tool
 
 

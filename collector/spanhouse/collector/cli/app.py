@@ -13,6 +13,7 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+
 from spanhouse.collector.cli.access import open_reader
 from spanhouse.collector.cli.output import OutputFormat, render
 from spanhouse.collector.errors import SpanhouseError

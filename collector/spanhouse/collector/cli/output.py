@@ -10,6 +10,7 @@ import sys
 
 from rich.console import Console
 from rich.table import Table
+
 from spanhouse.collector.jsonrows import json_value
 from spanhouse.collector.store.client import QueryResult
 

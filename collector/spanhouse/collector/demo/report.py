@@ -8,6 +8,7 @@ import sys
 
 from rich.console import Console
 from rich.table import Table
+
 from spanhouse.collector.cli.output import OutputFormat
 from spanhouse.collector.demo.run import DemoResult
 from spanhouse.collector.jsonrows import json_value

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor
+
 from spanhouse import instrumentation
 from spanhouse.collector.demo.workload import WorkloadSettings, run_workload
 from spanhouse.collector.reports import report_parameters, run_report

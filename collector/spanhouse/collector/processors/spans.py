@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from opentelemetry.proto.trace.v1.trace_pb2 import Span
+
 from spanhouse.collector.processors.attributes import text_map, typed_attributes
 
 # Insert column order of otel_traces; a test checks it against the DDL.

@@ -12,6 +12,7 @@ from typing import Any
 from google.protobuf import json_format
 from google.protobuf.message import DecodeError
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
 from spanhouse.collector.errors import InvalidRequest
 
 # Recommended OTLP default cap for a request, also applied after decompression.

@@ -11,6 +11,7 @@ from concurrent import futures
 
 import grpc
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
+
 from spanhouse.collector.errors import InvalidRequest, StoreUnavailable
 from spanhouse.collector.pipeline import TracePipeline
 from spanhouse.collector.receivers.otlp_decode import DEFAULT_MAX_REQUEST_BYTES, decode_protobuf

@@ -8,6 +8,7 @@ import logging
 from google.protobuf import json_format
 from google.rpc import status_pb2
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
+
 from spanhouse.collector.errors import InvalidRequest, StoreUnavailable
 from spanhouse.collector.httpserver import Request, Response
 from spanhouse.collector.pipeline import TracePipeline

@@ -17,6 +17,7 @@ from clickhouse_connect.driver.exceptions import (
 from clickhouse_connect.driver.exceptions import (
     Error as ClickHouseDriverError,
 )
+
 from spanhouse.collector.errors import QueryError, StoreError, StoreUnavailable
 from spanhouse.collector.store.sql import migrations
 

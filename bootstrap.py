@@ -16,6 +16,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import urllib.parse
 import urllib.request
 import venv
 from pathlib import Path
@@ -52,12 +53,14 @@ def _ensure_venv() -> None:
     except (subprocess.CalledProcessError, OSError) as exc:
         print(f"ensurepip is not available ({exc}); installing pip from PyPI", file=sys.stderr)
     venv.EnvBuilder(with_pip=False, clear=True).create(VENV)
-    with urllib.request.urlopen("https://pypi.org/pypi/pip/json", timeout=60) as response:
+    index = "https://pypi.org/pypi/pip/json"
+    with urllib.request.urlopen(index, timeout=60) as response:
         release = json.load(response)
     wheel = next(f for f in release["urls"] if f["filename"].endswith(".whl"))
+    wheel_url = urllib.parse.urljoin(index, wheel["url"])  # mirrors answer with relative links
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / wheel["filename"]
-        with urllib.request.urlopen(wheel["url"], timeout=120) as response:
+        with urllib.request.urlopen(wheel_url, timeout=120) as response:
             path.write_bytes(response.read())
         if hashlib.sha256(path.read_bytes()).hexdigest() != wheel["digests"]["sha256"]:
             raise SystemExit("downloaded pip wheel does not match its published sha256")

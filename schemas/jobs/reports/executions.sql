@@ -1,5 +1,6 @@
 -- Most recent runs, newest first: agent, start, duration, status (ok, error, or active while the
--- run's outermost agent span has not arrived), steps, tokens, cost, quality and the first error.
+-- run's outermost agent span has not arrived), steps, tokens, cost, quality, and the class of
+-- the innermost failure (the latest-starting failed span: where a propagated failure began).
 -- Runs are grouped by RunKey and judged as in overview.sql.
 WITH per_run AS
 (
@@ -23,7 +24,7 @@ WITH per_run AS
         sumIf(CostUSD, IsModelCall) AS run_cost_usd,
         avg(QualityScore) AS run_quality,
         avg(Confidence) AS run_confidence,
-        argMinIf(ErrorType, Timestamp, StatusCode = 'Error') AS first_error
+        argMaxIf(ErrorType, Timestamp, StatusCode = 'Error') AS innermost_error
     FROM agent_steps
     WHERE Tenant = {tenant:String}
       AND Timestamp >= {since:DateTime64(9)}
@@ -43,7 +44,7 @@ SELECT
     round(run_cost_usd, 6) AS cost_usd,
     round(run_quality, 4) AS quality,
     round(run_confidence, 4) AS confidence,
-    first_error AS error_type
+    innermost_error AS error_type
 FROM per_run
 WHERE ({agent:String} = '' OR agent = {agent:String})
   AND ({status:String} = '' OR status = {status:String})

@@ -53,9 +53,9 @@ SELECT
     round(quantileExactIf(0.99)(duration_ms, finished), 3) AS run_p99_ms,
     round((least(toUnixTimestamp64Nano({until:DateTime64(9)}), max(end_ns))
            - greatest(toUnixTimestamp64Nano({since:DateTime64(9)}), min(start_ns))) / 1e9, 3) AS window_s,
-    round(runs / nullIf(window_s / 60, 0), 4) AS runs_per_minute,
-    round((sum(run_input_tokens) + sum(run_output_tokens)) / nullIf(window_s / 60, 0), 2) AS tokens_per_minute,
-    round(sum(run_cost_usd) / nullIf(window_s / 60, 0), 6) AS cost_per_minute,
+    runs / nullIf(window_s / 60, 0) AS runs_per_minute,
+    (sum(run_input_tokens) + sum(run_output_tokens)) / nullIf(window_s / 60, 0) AS tokens_per_minute,
+    sum(run_cost_usd) / nullIf(window_s / 60, 0) AS cost_per_minute,
     multiIf(
         runs = 0, 'no_data',
         error_rate >= {error_rate_critical:Float64} OR run_p95_ms >= {p95_critical_ms:Float64}, 'critical',

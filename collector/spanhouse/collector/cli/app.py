@@ -1,4 +1,4 @@
-"""`spanhouse` commands: collector, demo, sql, report, migrate."""
+"""`spanhouse` commands: collector, demo, sql, report, traces, retention, migrate."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 
 from spanhouse.collector.cli.access import open_reader
+from spanhouse.collector.cli.debugging import retention_app, traces_app
 from spanhouse.collector.cli.output import OutputFormat, render
 from spanhouse.collector.errors import SpanhouseError
 from spanhouse.collector.reports import report_names, report_parameters, run_report
@@ -26,6 +27,8 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+app.add_typer(traces_app, name="traces")
+app.add_typer(retention_app, name="retention")
 console = Console(stderr=True)
 
 DEFAULT_DATA_DIR = Path(os.environ.get("SPANHOUSE_DATA_DIR", "spanhouse-data"))

@@ -200,6 +200,8 @@ def fetch_trace(
 
 def build_trace(identifier: str, spans: list[Span], thresholds: WarningThresholds) -> Trace:
     by_id = {s.span_id: s for s in spans}
+    for span in spans:
+        span.children = []
     roots = []
     for span in sorted(spans, key=lambda s: (s.start_ns, s.span_id)):
         parent = by_id.get(span.parent_span_id)

@@ -35,8 +35,18 @@ class Option:
     type: type  # str, int or float
     default: Any
     help: str
+    choices: tuple[Any, ...] = ()
 
     def convert(self, value: Any) -> Any:
+        value = self._typed(value)
+        if self.choices and value not in self.choices:
+            shown = ", ".join(repr(c) for c in self.choices)
+            raise ConfigError(f"parameter {self.name}={value!r} must be one of {shown}")
+        if self.type in (int, float) and value < 0:
+            raise ConfigError(f"parameter {self.name}={value!r} must not be negative")
+        return value
+
+    def _typed(self, value: Any) -> Any:
         if isinstance(value, str) and self.type is not str:
             try:
                 return self.type(value.strip())
@@ -65,7 +75,13 @@ OPTIONS: dict[str, tuple[Option, ...]] = {
     "agents": (AGENT,),
     "executions": (
         AGENT,
-        Option("status", str, "", "only runs that are 'ok', 'error' or 'active' ('' = all)"),
+        Option(
+            "status",
+            str,
+            "",
+            "only runs that are 'ok', 'error' or 'active' ('' = all)",
+            ("", "ok", "error", "active"),
+        ),
         Option("limit", int, 50, "most recent runs to list"),
     ),
     "errors": (AGENT,),

@@ -8,9 +8,9 @@ WITH per_run AS
     SELECT
         RunKey AS run_id,
         countIf(IsRunSpan) > 0 OR RunKey = any(TraceId) AS finished,
-        if(countIf(StepKind = 'agent') > 0,
-           argMinIf(AgentName, (Timestamp, -DurationMs), StepKind = 'agent'),
-           minIf(AgentName, AgentName != '')) AS agent,
+        countIf(StepKind = 'agent') AS agent_spans,
+        argMaxIf((AgentName, StatusCode = 'Error'), DurationMs, StepKind = 'agent') AS outermost,
+        if(agent_spans > 0, outermost.1, minIf(AgentName, AgentName != '')) AS agent,
         (max(toUnixTimestamp64Nano(Timestamp) + toInt64(round(DurationMs * 1e6)))
             - toUnixTimestamp64Nano(min(Timestamp))) / 1e6 AS run_ms,
         toFloat64(sumIf(InputTokens + CachedInputTokens + CacheWriteTokens + OutputTokens + ReasoningTokens,

@@ -2,7 +2,7 @@
 -- percentiles, error rate, token and cost rates, and a health status from thresholds.
 -- A run is every row sharing a RunKey (steps started in the range); it is finished once its
 -- outermost agent span is stored (spans are exported when they end), and still active before.
--- A finished run failed when its outermost agent span (earliest start, longest on ties) has
+-- A finished run failed when its outermost agent span (the longest: it encloses the others) has
 -- status Error; a run with no agent span at all failed when any of its steps did.
 -- Rates divide by the part of [since, until) that holds data: from the first step's start to
 -- the last step's end. quantileExact picks the element at floor(level * n) of sorted values.
@@ -13,15 +13,13 @@ WITH per_run AS
     SELECT
         RunKey AS run_id,
         countIf(IsRunSpan) > 0 OR RunKey = any(TraceId) AS finished,
-        if(countIf(StepKind = 'agent') > 0,
-           argMinIf(AgentName, (Timestamp, -DurationMs), StepKind = 'agent'),
-           minIf(AgentName, AgentName != '')) AS agent,
+        countIf(StepKind = 'agent') AS agent_spans,
+        argMaxIf((AgentName, StatusCode = 'Error'), DurationMs, StepKind = 'agent') AS outermost,
+        if(agent_spans > 0, outermost.1, minIf(AgentName, AgentName != '')) AS agent,
         min(toUnixTimestamp64Nano(Timestamp)) AS start_ns,
         max(toUnixTimestamp64Nano(Timestamp) + toInt64(round(DurationMs * 1e6))) AS end_ns,
         (end_ns - start_ns) / 1e6 AS duration_ms,
-        if(countIf(StepKind = 'agent') > 0,
-           argMinIf(StatusCode, (Timestamp, -DurationMs), StepKind = 'agent') = 'Error',
-           countIf(StatusCode = 'Error') > 0) AS failed,
+        if(agent_spans > 0, outermost.2, countIf(StatusCode = 'Error') > 0) AS failed,
         countIf(NOT IsRunSpan) AS run_steps,
         countIf(StatusCode = 'Error' AND NOT IsRunSpan) AS run_failed_steps,
         sumIf(InputTokens + CachedInputTokens + CacheWriteTokens, IsModelCall) AS run_input_tokens,
@@ -48,9 +46,9 @@ SELECT
     round(sum(run_cost_usd), 6) AS cost_usd,
     sum(run_unpriced_calls) AS unpriced_calls,
     round(avgIf(duration_ms, finished), 3) AS run_avg_ms,
-    round(quantileExactIf(0.5)(duration_ms, finished), 3) AS run_p50_ms,
-    round(quantileExactIf(0.95)(duration_ms, finished), 3) AS run_p95_ms,
-    round(quantileExactIf(0.99)(duration_ms, finished), 3) AS run_p99_ms,
+    round(quantilesExactIf(0.5, 0.95, 0.99)(duration_ms, finished)[1], 3) AS run_p50_ms,
+    round(quantilesExactIf(0.5, 0.95, 0.99)(duration_ms, finished)[2], 3) AS run_p95_ms,
+    round(quantilesExactIf(0.5, 0.95, 0.99)(duration_ms, finished)[3], 3) AS run_p99_ms,
     round((least(toUnixTimestamp64Nano({until:DateTime64(9)}), max(end_ns))
            - greatest(toUnixTimestamp64Nano({since:DateTime64(9)}), min(start_ns))) / 1e9, 3) AS window_s,
     runs / nullIf(window_s / 60, 0) AS runs_per_minute,

@@ -1,25 +1,9 @@
 -- Step-level analysis per step kind, step name (tool name for tools) and model: calls,
 -- failures, failure rate, duration mean and percentiles, total time, and that time's share of
--- the run time of the finished runs in range (steps nest and run in parallel, so shares of
--- different groups may overlap). The runs' own outermost agent spans are not steps.
--- With an agent, only the steps of runs whose outermost agent is that agent count.
-WITH per_run AS
-(
-    SELECT
-        RunKey AS run_id,
-        countIf(IsRunSpan) > 0 OR RunKey = any(TraceId) AS finished,
-        if(countIf(StepKind = 'agent') > 0,
-           argMinIf(AgentName, (Timestamp, -DurationMs), StepKind = 'agent'),
-           minIf(AgentName, AgentName != '')) AS agent,
-        (max(toUnixTimestamp64Nano(Timestamp) + toInt64(round(DurationMs * 1e6)))
-            - toUnixTimestamp64Nano(min(Timestamp))) / 1e6 AS run_ms
-    FROM agent_steps
-    WHERE Tenant = {tenant:String}
-      AND Timestamp >= {since:DateTime64(9)}
-      AND Timestamp < {until:DateTime64(9)}
-    GROUP BY RunKey
-    HAVING {agent:String} = '' OR agent = {agent:String}
-)
+-- run time: the summed duration of the runs' own outermost agent spans (IsRunSpan), or with an
+-- agent, of that agent's executions. Runs' own spans are not steps; with an agent, only steps
+-- carrying its name (its nearest enclosing agent) count. Steps nest and run in parallel, so the
+-- shares of different groups may overlap.
 SELECT
     StepKind AS step_kind,
     StepName AS step,
@@ -28,16 +12,22 @@ SELECT
     countIf(StatusCode = 'Error') AS failures,
     round(failures / calls, 4) AS failure_rate,
     round(avg(DurationMs), 3) AS avg_ms,
-    round(quantileExact(0.5)(DurationMs), 3) AS p50_ms,
-    round(quantileExact(0.95)(DurationMs), 3) AS p95_ms,
+    round(quantilesExact(0.5, 0.95)(DurationMs)[1], 3) AS p50_ms,
+    round(quantilesExact(0.5, 0.95)(DurationMs)[2], 3) AS p95_ms,
     round(sum(DurationMs), 3) AS total_ms,
-    round(sum(DurationMs) / nullIf((SELECT sumIf(run_ms, finished) FROM per_run), 0), 4) AS share_of_run_time,
+    round(sum(DurationMs) / nullIf((
+        SELECT sum(DurationMs)
+        FROM agent_steps
+        WHERE Tenant = {tenant:String}
+          AND Timestamp >= {since:DateTime64(9)}
+          AND Timestamp < {until:DateTime64(9)}
+          AND if({agent:String} = '', IsRunSpan, StepKind = 'agent' AND AgentName = {agent:String})
+    ), 0), 4) AS share_of_run_time,
     uniqExact(RunKey) AS runs
 FROM agent_steps
 WHERE Tenant = {tenant:String}
   AND Timestamp >= {since:DateTime64(9)}
   AND Timestamp < {until:DateTime64(9)}
-  AND NOT IsRunSpan
-  AND ({agent:String} = '' OR RunKey IN (SELECT run_id FROM per_run))
+  AND if({agent:String} = '', NOT IsRunSpan, StepKind != 'agent' AND AgentName = {agent:String})
 GROUP BY StepKind, StepName, RequestModel
 ORDER BY total_ms DESC, step_kind, step, model

@@ -179,6 +179,10 @@ def test_report_options_are_typed_and_checked() -> None:
     assert params["p95_critical_ms"] == 30_000.0
     with pytest.raises(ConfigError, match="has no parameter colour"):
         report_parameters(name="overview", options={"colour": "blue"})
+    with pytest.raises(ConfigError, match="must be one of"):
+        report_parameters(name="executions", options={"status": "failed"})
+    with pytest.raises(ConfigError, match="must not be negative"):
+        report_parameters(name="overview", options={"p95_critical_ms": -1})
     with pytest.raises(ConfigError, match="'many' is not a valid int"):
         report_parameters(name="executions", options={"limit": "many"})
     assert len(report_parameters(name="quality_trends")["t_critical"]) == stats.MAX_DF

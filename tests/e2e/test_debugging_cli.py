@@ -7,6 +7,8 @@ import json
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 
 import pytest
 from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
@@ -74,6 +76,23 @@ def test_show_gives_every_step_with_its_critical_path_share(collector: Collector
     summary = document["summary"]
     assert (summary["outcome"], summary["agent"], summary["steps"]) == ("error", "research", len(run.steps))
     assert summary["input_tokens"] == sum(s.input_tokens for s in run.steps)
+
+
+def test_the_api_serves_the_same_trace_document(collector: CollectorProcess, plan: Plan) -> None:
+    run = run_at(plan, 10)
+    cli = json.loads(spanhouse(collector, "traces", "show", run.run_id, "--format", "json").stdout)
+    with urllib.request.urlopen(f"{collector.http_url}/v1/trace?id={run.run_id}", timeout=30) as response:
+        api = json.loads(response.read())
+    assert api == cli
+    for query, status, message in (
+        ("id=" + "0" * 32, 404, "no stored trace"),
+        (f"id={run.run_id}&slow_ms=fast", 400, "slow_ms='fast' is not a number"),
+        (f"id={run.run_id}&colour=red", 400, "unknown parameter colour"),
+    ):
+        with pytest.raises(urllib.error.HTTPError) as caught:
+            urllib.request.urlopen(f"{collector.http_url}/v1/trace?{query}", timeout=30)
+        assert caught.value.code == status
+        assert message in json.loads(caught.value.read())["error"]
 
 
 def test_show_by_trace_id_of_a_run_without_our_instrumentation(

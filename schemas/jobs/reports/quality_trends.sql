@@ -7,6 +7,9 @@
 -- {min_runs} scores or when every score has the same time. The Welford-based *Stable moments are
 -- used instead of simpleLinearRegression's raw sums, which lose precision on days-since-epoch.
 -- change_over_range is the fitted change from the first to the last score.
+SELECT * EXCEPT (var_x, cov_xy, slope)
+FROM
+(
 SELECT
     AgentName AS agent,
     count() AS scored,
@@ -38,4 +41,5 @@ FROM
       AND ({agent:String} = '' OR AgentName = {agent:String})
 )
 GROUP BY AgentName
+)
 ORDER BY agent

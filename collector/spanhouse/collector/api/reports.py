@@ -29,7 +29,9 @@ PREFIX = "/v1/reports"
 _RANGE_KEYS = ("since", "until", "tenant")
 
 
-class _ReadOnly:
+class ReadOnlyReader:
+    """Runs queries on the store under READONLY_SETTINGS."""
+
     def __init__(self, store: Store) -> None:
         self.store = store
 
@@ -38,7 +40,7 @@ class _ReadOnly:
 
 
 def report_routes(store: Store) -> dict[tuple[str, str], Handler]:
-    reader = _ReadOnly(store)
+    reader = ReadOnlyReader(store)
 
     def index(request: Request) -> Response:
         return _json(

@@ -120,7 +120,9 @@ def show(
     except SpanhouseError as exc:
         _fail(str(exc))
     if fmt is ViewFormat.json:
-        sys.stdout.write(json.dumps(json_value(trace_document(trace)), ensure_ascii=False) + "\n")
+        sys.stdout.write(
+            json.dumps(json_value(trace_document(trace, bottleneck_share)), ensure_ascii=False) + "\n"
+        )
         return
     out = Console(width=max(Console().width, 120))
     out.print(rich_tree(trace, bottleneck_share))

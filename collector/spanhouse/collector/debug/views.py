@@ -61,7 +61,7 @@ def rich_tree(trace: Trace, bottleneck_share: float = 0.2) -> Tree:
     return tree
 
 
-def trace_document(trace: Trace) -> dict[str, Any]:
+def trace_document(trace: Trace, bottleneck_share: float = 0.2) -> dict[str, Any]:
     """The trace as JSON: summary, bottlenecks, errors, warnings and the spans with their parents."""
     total = trace.root.duration_ms
     return {
@@ -73,7 +73,7 @@ def trace_document(trace: Trace) -> dict[str, Any]:
                 "critical_ms": round(b.critical_ms, 3),
                 "share": round(b.share, 4),
             }
-            for b in trace.bottlenecks()
+            for b in trace.bottlenecks(bottleneck_share)
         ],
         "critical_path": [s.span_id for s in trace.critical_path()],
         "errors": [

@@ -1,12 +1,21 @@
-"""Named reports: SQL jobs under schemas/jobs/reports run with a tenant and a time range."""
+"""Named reports: SQL jobs under schemas/jobs/reports run with a tenant, a time range and options.
+
+Every report takes {tenant}, {since} and {until}. Its other parameters (agent filter,
+thresholds) are declared here with their defaults, so the CLI, the JSON API and tests fill
+them the same way; a value given as text (command line, URL) is converted to the declared type.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, Protocol
 
+from spanhouse.collector import stats
+from spanhouse.collector.errors import ConfigError
 from spanhouse.collector.store.client import QueryResult
-from spanhouse.collector.store.sql import load_job
+from spanhouse.collector.store.sql import job_names, load_job
 
 # Far enough back and ahead to mean "everything" when no range is given.
 ALL_TIME = (dt.datetime(2000, 1, 1), dt.datetime(2200, 1, 1))
@@ -18,22 +27,162 @@ class Reader(Protocol):
     def query(self, sql: str, parameters: dict[str, Any] | None = None) -> QueryResult: ...
 
 
+@dataclass(frozen=True)
+class Option:
+    """One report parameter beyond tenant and time range."""
+
+    name: str
+    type: type  # str, int or float
+    default: Any
+    help: str
+    choices: tuple[Any, ...] = ()
+
+    def convert(self, value: Any) -> Any:
+        value = self._typed(value)
+        if self.choices and value not in self.choices:
+            shown = ", ".join(repr(c) for c in self.choices)
+            raise ConfigError(f"parameter {self.name}={value!r} must be one of {shown}")
+        if self.type in (int, float) and value < 0:
+            raise ConfigError(f"parameter {self.name}={value!r} must not be negative")
+        return value
+
+    def _typed(self, value: Any) -> Any:
+        if isinstance(value, str) and self.type is not str:
+            try:
+                return self.type(value.strip())
+            except ValueError:
+                raise ConfigError(
+                    f"parameter {self.name}={value!r} is not a valid {self.type.__name__}"
+                ) from None
+        if self.type is float and isinstance(value, int) and not isinstance(value, bool):
+            return float(value)
+        if not isinstance(value, self.type) or isinstance(value, bool):
+            raise ConfigError(f"parameter {self.name}={value!r} must be a {self.type.__name__}")
+        return value
+
+
+AGENT = Option("agent", str, "", "only this agent ('' = every agent)")
+_MS = "milliseconds"
+
+OPTIONS: dict[str, tuple[Option, ...]] = {
+    "overview": (
+        AGENT,
+        Option("error_rate_degraded", float, 0.05, "error rate at which health is degraded"),
+        Option("error_rate_critical", float, 0.15, "error rate at which health is critical"),
+        Option("p95_degraded_ms", float, 10_000.0, f"run p95 in {_MS} at which health is degraded"),
+        Option("p95_critical_ms", float, 30_000.0, f"run p95 in {_MS} at which health is critical"),
+    ),
+    "agents": (AGENT,),
+    "executions": (
+        AGENT,
+        Option(
+            "status",
+            str,
+            "",
+            "only runs that are 'ok', 'error' or 'active' ('' = all)",
+            ("", "ok", "error", "active"),
+        ),
+        Option("limit", int, 50, "most recent runs to list"),
+    ),
+    "errors": (AGENT,),
+    "steps": (AGENT,),
+    "benchmarks": (
+        AGENT,
+        Option("response_excellent_ms", float, 5_000.0, "run duration below which it is excellent"),
+        Option("response_good_ms", float, 10_000.0, "run duration below which it is good"),
+        Option("response_acceptable_ms", float, 20_000.0, "run duration below which it is acceptable"),
+        Option("tokens_excellent", float, 1_000.0, "tokens per run below which it is excellent"),
+        Option("tokens_good", float, 2_000.0, "tokens per run below which it is good"),
+        Option("tokens_acceptable", float, 4_000.0, "tokens per run below which it is acceptable"),
+        Option("steps_excellent", float, 3.0, "steps per run below which it is excellent"),
+        Option("steps_good", float, 5.0, "steps per run below which it is good"),
+        Option("steps_acceptable", float, 8.0, "steps per run below which it is acceptable"),
+    ),
+    "quality_trends": (
+        AGENT,
+        Option("alpha", float, 0.05, "significance level of the slope's two-sided t-test"),
+        Option("min_runs", int, 3, "fewest scored executions needed to fit a trend"),
+    ),
+    "quality_series": (
+        AGENT,
+        Option("bucket_seconds", int, 3600, "width of each time bucket"),
+    ),
+    "peers": (
+        AGENT,
+        Option("margin", float, 0.1, "relative difference from the peer mean that counts as a strength"),
+    ),
+    "warnings": (
+        AGENT,
+        Option("low_confidence", float, 0.5, "confidence below this warns low_confidence"),
+        Option("high_tokens", float, 4_000.0, "tokens of one step above this warn high_token_usage"),
+        Option("slow_ms", float, 10_000.0, "step duration in ms above this warns slow_execution"),
+        Option("low_quality", float, 0.6, "quality score below this warns quality_concern"),
+        Option("limit", int, 200, "most recent warnings to list"),
+    ),
+}
+
+
+def report_names() -> tuple[str, ...]:
+    return tuple(n.split("/", 1)[1] for n in job_names() if n.startswith("reports/"))
+
+
+def report_options(name: str) -> tuple[Option, ...]:
+    return OPTIONS.get(name, ())
+
+
 def report_parameters(
-    *, tenant: str = "", since: dt.datetime | None = None, until: dt.datetime | None = None
+    *,
+    tenant: str = "",
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+    name: str | None = None,
+    options: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    return {
-        "tenant": tenant,
-        "since": _ch_time(since or ALL_TIME[0]),
-        "until": _ch_time(until or ALL_TIME[1]),
-    }
+    """Query parameters of report `name`: range, tenant, and its options (defaults filled in)."""
+    start, end = _utc(since or ALL_TIME[0]), _utc(until or ALL_TIME[1])
+    if start >= end:
+        raise ConfigError(f"since ({start:%Y-%m-%d %H:%M:%S}) must be before until ({end:%Y-%m-%d %H:%M:%S})")
+    parameters: dict[str, Any] = {"tenant": tenant, "since": _ch_time(start), "until": _ch_time(end)}
+    declared = {option.name: option for option in report_options(name)} if name else {}
+    given = dict(options or {})
+    unknown = sorted(set(given) - set(declared))
+    if unknown:
+        known = ", ".join(declared) or "none"
+        raise ConfigError(f"report {name!r} has no parameter {', '.join(unknown)}; its parameters: {known}")
+    for option in declared.values():
+        parameters[option.name] = option.convert(given.get(option.name, option.default))
+    if name == "quality_trends":
+        parameters["t_critical"] = stats.t_critical_table(parameters["alpha"])
+    return parameters
 
 
 def run_report(reader: Reader, name: str, parameters: dict[str, Any]) -> QueryResult:
+    """Run report `name`; options missing from `parameters` take their defaults."""
+    missing = {o.name: o.default for o in report_options(name) if o.name not in parameters}
+    if missing or (name == "quality_trends" and "t_critical" not in parameters):
+        base = {k: parameters[k] for k in ("tenant", "since", "until") if k in parameters}
+        defaults = report_parameters(name=name)
+        parameters = {**defaults, **base, **{k: v for k, v in parameters.items() if k not in base}}
+        if name == "quality_trends":
+            parameters["t_critical"] = stats.t_critical_table(parameters["alpha"])
     return reader.query(load_job(f"reports/{name}"), parameters)
 
 
-def _ch_time(value: dt.datetime) -> str:
-    """DateTime64 parameter text in UTC (naive datetimes are taken as UTC)."""
+def parse_time(text: str) -> dt.datetime:
+    """ISO-8601 time (naive = UTC), as given on a command line or in a URL."""
+    try:
+        return dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise ConfigError(f"time {text!r} is not ISO-8601, e.g. 2026-11-25T10:00:00") from None
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    """Naive UTC (naive datetimes are taken as UTC already)."""
     if value.tzinfo is not None:
-        value = value.astimezone(dt.timezone.utc).replace(tzinfo=None)
-    return value.strftime("%Y-%m-%d %H:%M:%S.%f")
+        return value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    return value
+
+
+def _ch_time(value: dt.datetime) -> str:
+    """DateTime64 parameter text in UTC."""
+    return _utc(value).strftime("%Y-%m-%d %H:%M:%S.%f")

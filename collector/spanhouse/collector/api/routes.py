@@ -7,6 +7,9 @@ import logging
 from typing import Any
 
 from spanhouse.collector import jsonrows
+from spanhouse.collector.api.reports import report_routes
+from spanhouse.collector.api.retention import retention_routes
+from spanhouse.collector.api.traces import trace_routes
 from spanhouse.collector.errors import QueryError, StoreError
 from spanhouse.collector.httpserver import Handler, Request, Response
 from spanhouse.collector.store import Store
@@ -51,6 +54,9 @@ def api_routes(store: Store, metrics: Metrics) -> dict[tuple[str, str], Handler]
         ("GET", "/healthz"): healthz,
         ("GET", "/metrics"): prometheus,
         ("POST", "/v1/sql"): sql,
+        **report_routes(store),
+        **retention_routes(store),
+        **trace_routes(store),
     }
 
 

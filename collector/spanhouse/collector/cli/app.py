@@ -1,4 +1,4 @@
-"""`spanhouse` commands: collector, demo, sql, report, migrate."""
+"""`spanhouse` commands: collector, demo, sql, report, traces, retention, migrate."""
 
 from __future__ import annotations
 
@@ -15,10 +15,11 @@ import typer
 from rich.console import Console
 
 from spanhouse.collector.cli.access import open_reader
+from spanhouse.collector.cli.debugging import retention_app, traces_app
 from spanhouse.collector.cli.output import OutputFormat, render
 from spanhouse.collector.errors import SpanhouseError
-from spanhouse.collector.reports import report_parameters, run_report
-from spanhouse.collector.store import job_names, open_store
+from spanhouse.collector.reports import report_names, report_parameters, run_report
+from spanhouse.collector.store import open_store
 
 app = typer.Typer(
     help="spanhouse: LLM-agent observability on OpenTelemetry and ClickHouse.",
@@ -26,6 +27,8 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+app.add_typer(traces_app, name="traces")
+app.add_typer(retention_app, name="retention")
 console = Console(stderr=True)
 
 DEFAULT_DATA_DIR = Path(os.environ.get("SPANHOUSE_DATA_DIR", "spanhouse-data"))
@@ -128,30 +131,37 @@ def sql(
 
 @app.command()
 def report(
-    name: Annotated[
-        str,
-        typer.Argument(
-            help="Report name: "
-            + ", ".join(n.split("/", 1)[1] for n in job_names() if n.startswith("reports/"))
-        ),
-    ],
+    name: Annotated[str, typer.Argument(help="Report name: " + ", ".join(report_names()))],
     since: Annotated[Optional[dt.datetime], typer.Option(help="Start of the range (UTC).")] = None,  # noqa: UP045
     until: Annotated[Optional[dt.datetime], typer.Option(help="End of the range (UTC).")] = None,  # noqa: UP045
     tenant: Annotated[str, typer.Option(help="Tenant id.")] = "",
+    agent: Annotated[str, typer.Option(help="Only this agent (reports that take one).")] = "",
+    param: Annotated[
+        Optional[list[str]],  # noqa: UP045
+        typer.Option("--param", "-p", help="Report parameter name=value, e.g. error_rate_critical=0.2."),
+    ] = None,
     data_dir: DataDir = DEFAULT_DATA_DIR,
     clickhouse_url: ClickHouseUrl = None,
     collector_url: CollectorUrl = None,
     fmt: Format = OutputFormat.table,
 ) -> None:
-    """Run a named report (a SQL job under schemas/jobs/reports)."""
-    known = [n.split("/", 1)[1] for n in job_names() if n.startswith("reports/")]
-    if name not in known:
-        _fail(f"no report named {name!r}; choose one of: {', '.join(known)}")
+    """Run a named report (a SQL job under schemas/jobs/reports); `--param` sets its thresholds."""
+    if name not in report_names():
+        _fail(f"no report named {name!r}; choose one of: {', '.join(report_names())}")
+    options = {}
+    for item in param or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            _fail(f"--param {item!r} must look like name=value")
+        options[key] = value
+    if agent:
+        options["agent"] = agent
     try:
+        parameters = report_parameters(tenant=tenant, since=since, until=until, name=name, options=options)
         with open_reader(
             data_dir=data_dir, clickhouse_url=clickhouse_url, collector_url=collector_url
         ) as reader:
-            result = run_report(reader, name, report_parameters(tenant=tenant, since=since, until=until))
+            result = run_report(reader, name, parameters)
     except SpanhouseError as exc:
         _fail(str(exc))
     render(result, fmt, title=name)

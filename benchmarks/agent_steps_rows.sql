@@ -1,0 +1,42 @@
+-- {rows} synthetic agent_steps rows for benchmarks/reports.py: runs of six rows (one outermost
+-- agent span and five steps: llm, llm, tool, llm, llm), eight agents in two services, a run every
+-- 1.5 s from 2026-10-01 (10M rows span about 29 days), 2% failed steps, a quality score per run.
+INSERT INTO agent_steps
+(
+    Tenant, Timestamp, TraceId, SpanId, ParentSpanId, RunId, ServiceName, AgentName, SpanName, StepName,
+    Operation, StepKind, IsModelCall, Provider, RequestModel, ResponseModel, InputTokens, CachedInputTokens,
+    CacheWriteTokens, OutputTokens, ReasoningTokens, CostUSD, PriceId, DurationMs, StatusCode, ErrorType,
+    ErrorMessage, QualityScore, Confidence, SourceConvention
+)
+SELECT
+    '' AS Tenant,
+    toDateTime64('2026-10-01 00:00:00', 9) + toIntervalMillisecond(run * 1500 + pos * 150) AS Timestamp,
+    lower(hex(cityHash64(run, 't'))) || lower(hex(cityHash64(run, 'u'))) AS TraceId,
+    lower(hex(cityHash64(run, pos))) AS SpanId,
+    if(pos = 0, '', lower(hex(cityHash64(run, 0)))) AS ParentSpanId,
+    lower(hex(cityHash64(run, 0))) AS RunId,
+    ['svc-a', 'svc-b'][run % 2 + 1] AS ServiceName,
+    ['planner', 'researcher', 'writer', 'triage', 'coder', 'reviewer', 'router', 'summarizer'][run % 8 + 1] AS AgentName,
+    multiIf(pos = 0, 'invoke_agent', pos = 3, 'execute_tool', 'chat') AS SpanName,
+    multiIf(pos = 0, AgentName, pos = 3, ['search', 'lookup', 'fetch'][run % 3 + 1], concat('call ', toString(pos))) AS StepName,
+    SpanName AS Operation,
+    multiIf(pos = 0, 'agent', pos = 3, 'tool', 'llm') AS StepKind,
+    StepKind = 'llm' AS IsModelCall,
+    if(IsModelCall, 'openai', '') AS Provider,
+    if(IsModelCall, ['gpt-4o-mini', 'gpt-4o'][(run + pos) % 2 + 1], '') AS RequestModel,
+    RequestModel AS ResponseModel,
+    if(IsModelCall, 200 + cityHash64(run, pos, 'i') % 1500, 0) AS InputTokens,
+    if(IsModelCall, cityHash64(run, pos, 'c') % 200, 0) AS CachedInputTokens,
+    0 AS CacheWriteTokens,
+    if(IsModelCall, 20 + cityHash64(run, pos, 'o') % 400, 0) AS OutputTokens,
+    0 AS ReasoningTokens,
+    if(IsModelCall, (InputTokens + 4 * OutputTokens) * 1.5e-7, NULL) AS CostUSD,
+    '' AS PriceId,
+    if(pos = 0, 1000 + cityHash64(run, 'd') % 25000, 100 + cityHash64(run, pos, 'd') % 40) AS DurationMs,
+    if(cityHash64(run, pos, 'e') % 50 = 0, 'Error', 'Ok') AS StatusCode,
+    if(StatusCode = 'Error', multiIf(pos = 3, 'tool_error', pos = 0, 'generation_error', 'timeout_error'), '') AS ErrorType,
+    if(StatusCode = 'Error', 'synthetic failure', '') AS ErrorMessage,
+    if(pos = 0, 0.5 + (cityHash64(run, 'q') % 500) / 1000, NULL) AS QualityScore,
+    if(pos = 0, 0.4 + (cityHash64(run, 'k') % 600) / 1000, NULL) AS Confidence,
+    'spanhouse' AS SourceConvention
+FROM (SELECT intDiv(number, 6) AS run, number % 6 AS pos FROM numbers({rows:UInt64}))

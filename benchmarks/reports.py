@@ -1,0 +1,113 @@
+"""Latency of every report on N synthetic agent_steps rows in chDB, beside a plain count().
+
+    python benchmarks/reports.py [--rows 10000000] [--repeat 3]
+
+Generates the rows inside chDB with INSERT ... SELECT FROM numbers() (benchmarks/agent_steps_rows.sql),
+then times, over the whole range and with default parameters:
+  - the baseline: SELECT count() FROM agent_steps with the reports' tenant and time filter
+    (a bare count() is answered from part metadata, so it is printed too but is not the baseline;
+    ClickHouse also answers the filtered count mostly from the primary index, so a one-column
+    full scan, sum(DurationMs), is printed as a second reference);
+  - every report under schemas/jobs/reports, and the traces/spans lookup of one run (otel_traces
+    stays empty here, so that figure is the agent_steps side of the lookup only).
+Prints the best of --repeat runs per query and its ratio to the baseline. Uses one core's worth of
+chDB threads unless --threads says otherwise; bounded by --rows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from spanhouse.collector.reports import report_names, report_parameters, run_report
+from spanhouse.collector.store import load_job, open_store
+
+HERE = Path(__file__).resolve().parent
+SCAN_FILTERED = (
+    "SELECT sum(DurationMs) FROM agent_steps WHERE Tenant = {tenant:String} "
+    "AND Timestamp >= {since:DateTime64(9)} AND Timestamp < {until:DateTime64(9)}"
+)
+COUNT_FILTERED = (
+    "SELECT count() FROM agent_steps WHERE Tenant = {tenant:String} "
+    "AND Timestamp >= {since:DateTime64(9)} AND Timestamp < {until:DateTime64(9)}"
+)
+
+
+class _Reader:
+    def __init__(self, store, settings: dict) -> None:
+        self.store = store
+        self.settings = settings
+
+    def query(self, sql: str, parameters: dict | None = None):
+        return self.store.query(sql, parameters, settings=self.settings)
+
+
+def _best(fn, repeat: int) -> tuple[float, object]:
+    times, result = [], None
+    for _ in range(repeat):
+        started = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - started)
+    return min(times), result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=10_000_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=2, help="max_threads for the queries")
+    args = parser.parse_args()
+    if not 1_000 <= args.rows <= 200_000_000:
+        parser.error("--rows must be within 1,000 .. 200,000,000")
+
+    workdir = Path(tempfile.mkdtemp(prefix="spanhouse-bench-reports-"))
+    store = open_store(data_dir=workdir)
+    try:
+        store.migrate()
+        started = time.perf_counter()
+        store.command((HERE / "agent_steps_rows.sql").read_text("utf-8"), {"rows": args.rows})
+        store.command("OPTIMIZE TABLE agent_steps FINAL")
+        loaded = time.perf_counter() - started
+        settings = {"max_threads": args.threads}
+        reader = _Reader(store, settings)
+        [(stored,)] = store.query("SELECT count() FROM agent_steps").rows
+        print(f"{stored:,} agent_steps rows generated and merged in {loaded:.1f} s ({workdir})")
+        print(f"max_threads={args.threads}, best of {args.repeat}\n")
+
+        base = report_parameters()
+        bare, _ = _best(
+            lambda: store.query("SELECT count() FROM agent_steps", settings=settings), args.repeat
+        )
+        baseline, _ = _best(lambda: store.query(COUNT_FILTERED, base, settings=settings), args.repeat)
+        print(f"{'query':<28}{'seconds':>10}{'rows out':>10}{'x count()':>11}")
+        print(f"{'count() (metadata)':<28}{bare:>10.4f}{1:>10}{bare / baseline:>11.2f}")
+        print(f"{'count() filtered: BASELINE':<28}{baseline:>10.4f}{1:>10}{1.0:>11.2f}")
+        scan, _ = _best(lambda: store.query(SCAN_FILTERED, base, settings=settings), args.repeat)
+        print(f"{'sum(DurationMs) full scan':<28}{scan:>10.4f}{1:>10}{scan / baseline:>11.2f}")
+        ratios = []
+        for name in report_names():
+            params = report_parameters(name=name)
+            seconds, result = _best(lambda n=name, p=params: run_report(reader, n, p), args.repeat)
+            ratios.append(seconds / baseline)
+            print(f"{'report ' + name:<28}{seconds:>10.4f}{len(result.rows):>10}{seconds / baseline:>11.2f}")
+        [(run_id,)] = store.query("SELECT RunId FROM agent_steps WHERE StepKind = 'agent' LIMIT 1").rows
+        lookup = {"tenant": "", "id": run_id, "max_spans": 10_000}
+        seconds, result = _best(lambda: reader.query(load_job("traces/spans"), lookup), args.repeat)
+        print(
+            f"{'traces/spans (one run)*':<28}{seconds:>10.4f}{len(result.rows):>10}{seconds / baseline:>11.2f}"
+        )
+        print("* otel_traces holds no rows here: the lookup of the run's trace in agent_steps only")
+        print(
+            f"\nreports: median {statistics.median(ratios):.1f}x, max {max(ratios):.1f}x the filtered count()"
+        )
+    finally:
+        store.close()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,64 @@
+"""GET /v1/trace?id=<trace, run or span id>: one run as JSON (spans with critical-path time,
+bottlenecks, errors, warnings), the same document as `spanhouse traces show --format json`.
+
+Optional query keys: tenant, bottleneck_share, and the warning thresholds low_confidence,
+high_tokens, slow_ms, low_quality.
+"""
+
+from __future__ import annotations
+
+import logging
+import urllib.parse
+from dataclasses import fields
+from typing import Any
+
+from spanhouse.collector import jsonrows
+from spanhouse.collector.api.reports import ReadOnlyReader
+from spanhouse.collector.debug.trace import TraceNotFound, WarningThresholds, fetch_trace
+from spanhouse.collector.debug.views import trace_document
+from spanhouse.collector.errors import ConfigError, QueryError, StoreError
+from spanhouse.collector.httpserver import Handler, Request, Response
+from spanhouse.collector.store import Store
+
+logger = logging.getLogger(__name__)
+
+_THRESHOLDS = {f.name for f in fields(WarningThresholds)}
+
+
+def trace_routes(store: Store) -> dict[tuple[str, str], Handler]:
+    reader = ReadOnlyReader(store)
+
+    def show(request: Request) -> Response:
+        try:
+            given = dict(urllib.parse.parse_qsl(request.query, keep_blank_values=True))
+            identifier = given.pop("id", "")
+            tenant = given.pop("tenant", "")
+            share = _number(given.pop("bottleneck_share", "0.2"), "bottleneck_share")
+            unknown = sorted(set(given) - _THRESHOLDS)
+            if unknown:
+                raise ConfigError(
+                    f"unknown parameter {', '.join(unknown)}; known: id, tenant, bottleneck_share, "
+                    + ", ".join(sorted(_THRESHOLDS))
+                )
+            thresholds = WarningThresholds(**{k: _number(v, k) for k, v in given.items()})
+            trace = fetch_trace(reader, identifier, tenant=tenant, thresholds=thresholds)
+        except TraceNotFound as exc:
+            return _json(404, {"error": str(exc)})
+        except (ConfigError, QueryError) as exc:
+            return _json(400, {"error": str(exc)})
+        except StoreError as exc:
+            return _json(503, {"error": str(exc)})
+        return _json(200, trace_document(trace, share))
+
+    return {("GET", "/v1/trace"): show}
+
+
+def _number(text: str, name: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise ConfigError(f"parameter {name}={text!r} is not a number") from None
+
+
+def _json(status: int, document: Any) -> Response:
+    return Response(status, jsonrows.dumps(document))

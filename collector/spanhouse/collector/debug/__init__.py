@@ -1,0 +1,1 @@
+"""Debugging views of single runs: trace tree, critical path, comparison, reports."""

@@ -1,0 +1,122 @@
+"""What differs between two or more runs: steps, models, tokens, durations and outcome."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+from spanhouse.collector.debug.trace import Span, Trace
+
+
+def step_key(span: Span) -> tuple[str, str]:
+    return (span.step_kind or "span", span.label)
+
+
+def summary(trace: Trace) -> dict[str, Any]:
+    return {
+        "id": trace.requested,
+        "trace_id": trace.trace_id,
+        "agent": trace.agent,
+        "outcome": "error" if trace.failed else "ok",
+        "duration_ms": round(trace.root.duration_ms, 3),
+        "steps": len(trace.steps),
+        "models": trace.models,
+        "input_tokens": trace.input_tokens,
+        "output_tokens": trace.output_tokens,
+        "cost_usd": round(trace.cost_usd, 6),
+        "errors": sorted({s.error_type for s in trace.errors}),
+    }
+
+
+@dataclass
+class StepRow:
+    """One step (kind, name, occurrence) across the compared runs; None where a run lacks it."""
+
+    kind: str
+    name: str
+    occurrence: int
+    durations_ms: list[float | None]
+    tokens: list[int | None]
+    models: list[str | None]
+    failed: list[bool | None]
+
+    @property
+    def differs(self) -> bool:
+        present = [d is not None for d in self.durations_ms]
+        return (
+            not all(present)
+            or len({m for m in self.models if m is not None}) > 1
+            or len({f for f in self.failed if f is not None}) > 1
+            or len({t for t in self.tokens if t is not None}) > 1
+        )
+
+
+def align_steps(traces: list[Trace]) -> list[StepRow]:
+    """Steps matched by kind, name and how many times that step came before, in first-seen order."""
+    per_trace: list[dict[tuple[str, str, int], Span]] = []
+    order: list[tuple[str, str, int]] = []
+    for trace in traces:
+        seen: Counter[tuple[str, str]] = Counter()
+        keyed = {}
+        for span in sorted(trace.steps, key=lambda s: s.start_ns):
+            base = step_key(span)
+            key = (*base, seen[base])
+            seen[base] += 1
+            keyed[key] = span
+            if key not in order:
+                order.append(key)
+        per_trace.append(keyed)
+    rows = []
+    for key in order:
+        spans = [keyed.get(key) for keyed in per_trace]
+        rows.append(
+            StepRow(
+                kind=key[0],
+                name=key[1],
+                occurrence=key[2],
+                durations_ms=[round(s.duration_ms, 3) if s else None for s in spans],
+                tokens=[s.tokens if s else None for s in spans],
+                models=[s.model if s else None for s in spans],
+                failed=[s.failed if s else None for s in spans],
+            )
+        )
+    return rows
+
+
+def differences(traces: list[Trace]) -> list[str]:
+    """Plain sentences naming what differs between the first run and each other run."""
+    base, base_summary = traces[0], summary(traces[0])
+    out = []
+    base_steps = Counter(step_key(s) for s in base.steps)
+    for other in traces[1:]:
+        theirs = summary(other)
+        name = f"{other.requested} vs {base.requested}"
+        if theirs["outcome"] != base_summary["outcome"]:
+            out.append(f"{name}: outcome {theirs['outcome']} vs {base_summary['outcome']}")
+        if theirs["agent"] != base_summary["agent"]:
+            out.append(f"{name}: agent {theirs['agent']!r} vs {base_summary['agent']!r}")
+        if theirs["models"] != base_summary["models"]:
+            out.append(f"{name}: models {', '.join(theirs['models'])} vs {', '.join(base_summary['models'])}")
+        other_steps = Counter(step_key(s) for s in other.steps)
+        only_other = sorted((other_steps - base_steps).elements())
+        only_base = sorted((base_steps - other_steps).elements())
+        if only_other:
+            out.append(f"{name}: extra steps " + ", ".join(f"{k}:{n}" for k, n in only_other))
+        if only_base:
+            out.append(f"{name}: missing steps " + ", ".join(f"{k}:{n}" for k, n in only_base))
+        for key, label in (
+            ("duration_ms", "duration"),
+            ("input_tokens", "input tokens"),
+            ("output_tokens", "output tokens"),
+            ("cost_usd", "cost"),
+        ):
+            mine, yours = base_summary[key], theirs[key]
+            if mine != yours:
+                change = f" ({(yours - mine) / mine:+.0%})" if mine else ""
+                out.append(f"{name}: {label} {yours:g} vs {mine:g}{change}")
+        if theirs["errors"] != base_summary["errors"]:
+            out.append(
+                f"{name}: errors {', '.join(theirs['errors']) or 'none'} vs {', '.join(base_summary['errors']) or 'none'}"
+            )
+    return out

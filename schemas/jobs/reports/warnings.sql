@@ -1,0 +1,30 @@
+-- Steps that deserve a look, newest first, with the warnings they raise:
+-- low_confidence (Confidence below {low_confidence}), high_token_usage (the step's model-call
+-- tokens above {high_tokens}), slow_execution (duration above {slow_ms} ms) and quality_concern
+-- (QualityScore below {low_quality}).
+SELECT
+    Timestamp AS at,
+    TraceId AS trace_id,
+    RunKey AS run_id,
+    SpanId AS span_id,
+    AgentName AS agent,
+    StepKind AS step_kind,
+    StepName AS step,
+    arrayFilter(w -> w != '', [
+        if(ifNull(Confidence < {low_confidence:Float64}, 0), 'low_confidence', ''),
+        if(IsModelCall AND TotalTokens > {high_tokens:Float64}, 'high_token_usage', ''),
+        if(DurationMs > {slow_ms:Float64}, 'slow_execution', ''),
+        if(ifNull(QualityScore < {low_quality:Float64}, 0), 'quality_concern', '')
+    ]) AS warnings,
+    round(DurationMs, 3) AS duration_ms,
+    if(IsModelCall, TotalTokens, 0) AS tokens,
+    Confidence AS confidence,
+    QualityScore AS quality
+FROM agent_steps
+WHERE Tenant = {tenant:String}
+  AND Timestamp >= {since:DateTime64(9)}
+  AND Timestamp < {until:DateTime64(9)}
+  AND ({agent:String} = '' OR AgentName = {agent:String})
+  AND notEmpty(warnings)
+ORDER BY at DESC, span_id
+LIMIT {limit:UInt32}

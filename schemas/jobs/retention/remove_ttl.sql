@@ -1,0 +1,2 @@
+-- Keep every row of {table} forever (drop its TTL clause).
+ALTER TABLE {table:Identifier} REMOVE TTL

@@ -33,12 +33,40 @@ def render(
         writer.writerows([[_cell(v) for v in row] for row in result.rows])
         sys.stdout.write(buffer.getvalue())
     else:
+        console = console or Console()
+        cells = [[_cell(value) for value in row] for row in result.rows]
+        if _natural_width(result.columns, cells) > console.width and len(cells) <= VERTICAL_MAX_ROWS:
+            console.print(_vertical_table(result.columns, cells, title))
+            return
         table = Table(title=title, show_lines=False)
         for column in result.columns:
-            table.add_column(column, overflow="fold")
-        for row in result.rows:
-            table.add_row(*(_cell(value) for value in row))
-        (console or Console()).print(table)
+            table.add_column(column, no_wrap=True)
+        for row in cells:
+            table.add_row(*row)
+        # Too wide for the terminal: print wide lines (like psql) rather than fold every cell.
+        needed = _natural_width(result.columns, cells)
+        if needed > console.width:
+            console = Console(file=console.file, width=needed)
+        console.print(table)
+
+
+# Results with this few rows that do not fit the terminal are printed one field per line.
+VERTICAL_MAX_ROWS = 3
+
+
+def _natural_width(columns: tuple[str, ...], cells: list[list[str]]) -> int:
+    widths = [max([len(name), *(len(row[i]) for row in cells)]) for i, name in enumerate(columns)]
+    return sum(widths) + 3 * len(widths) + 1
+
+
+def _vertical_table(columns: tuple[str, ...], cells: list[list[str]], title: str | None) -> Table:
+    table = Table(title=title, show_lines=False)
+    table.add_column("field", style="bold")
+    for index in range(len(cells)):
+        table.add_column(f"row {index + 1}" if len(cells) > 1 else "value", overflow="fold")
+    for position, name in enumerate(columns):
+        table.add_row(name, *(row[position] for row in cells))
+    return table
 
 
 def _cell(value: object) -> str:

@@ -66,16 +66,6 @@ __all__ = [
     "detect_convention",
 ]
 
-# genai-prices provider ids for the OTel provider names that differ.
-_PRICE_PROVIDER = {
-    "gcp.gemini": "google",
-    "gcp.vertex_ai": "google",
-    "gcp.gen_ai": "google",
-    "azure.ai.openai": "azure",
-    "aws.bedrock": "aws",
-    "x_ai": "x-ai",
-    "mistral_ai": "mistral",
-}
 _TIMEOUT_MARKERS = ("timeout", "timed out", "timedout", "deadline")
 _VALIDATION_MARKERS = ("validation", "valueerror", "typeerror", "jsondecode", "schema", "parse")
 _NO_TOKENS = TokenCounts(0, 0, 0, 0, 0)
@@ -107,11 +97,7 @@ class GenAIProcessor:
         request_model = reading.request_model or ""
         response_model = reading.response_model or request_model
         tokens = (reading.usage or _NO_TOKENS) if model_call else _NO_TOKENS
-        price = (
-            self.pricer.price(_PRICE_PROVIDER.get(provider, provider), response_model, tokens)
-            if model_call
-            else None
-        )
+        price = self.pricer.price(provider, response_model, tokens, span.start_ns) if model_call else None
         error_type, error_message = _error(span, kind, attrs)
         agent_name = reading.agent_name or ""
         run_id = reading.run_id or ""

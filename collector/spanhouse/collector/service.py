@@ -12,6 +12,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from spanhouse.collector.api.prices import price_routes
 from spanhouse.collector.api.routes import api_routes
 from spanhouse.collector.exporters.clickhouse import ClickHouseExporter
 from spanhouse.collector.httpserver import HttpServer
@@ -68,6 +69,7 @@ class Collector:
             ("POST", "/v1/traces"): OtlpHttpTracesHandler(pipeline, max_request_bytes=s.max_request_bytes)
         }
         routes.update(api_routes(self.store, self.metrics))
+        routes.update(price_routes(self.store, self.prices))
         self.http = HttpServer(host, port, routes, max_body_bytes=s.max_request_bytes)
         self.grpc.start()
         self.http.start()

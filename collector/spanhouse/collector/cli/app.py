@@ -1,4 +1,4 @@
-"""`spanhouse` commands: collector, demo, sql, report, migrate."""
+"""`spanhouse` commands: collector, demo, sql, report, migrate, prices."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from rich.console import Console
 
 from spanhouse.collector.cli.access import open_reader
 from spanhouse.collector.cli.output import OutputFormat, render
+from spanhouse.collector.cli.prices import prices_app
 from spanhouse.collector.errors import SpanhouseError
 from spanhouse.collector.reports import report_parameters, run_report
 from spanhouse.collector.store import job_names, open_store
@@ -26,6 +27,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+app.add_typer(prices_app, name="prices")
 console = Console(stderr=True)
 
 DEFAULT_DATA_DIR = Path(os.environ.get("SPANHOUSE_DATA_DIR", "spanhouse-data"))

@@ -317,6 +317,7 @@ def test_wrapper_spans_carry_no_usage(attributes: dict) -> None:
     assert row["IsModelCall"] is False
     assert buckets(row) == (0, 0, 0, 0, 0)
     assert row["CostUSD"] is None
+    assert row["ReportedCostUSD"] is None  # a wrapper's reported cost repeats its children's
 
 
 def test_one_span_in_two_conventions_counts_its_tokens_once() -> None:

@@ -129,7 +129,7 @@ class GenAIProcessor:
             tokens.reasoning,
             price.cost_usd if price else None,
             price.price_id if price else "",
-            reading.reported_cost,
+            reading.reported_cost if model_call else None,
             span.duration_ns / 1e6,
             span.status_code,
             error_type,

@@ -26,6 +26,10 @@ convention is in its module docstring:
   `traceloop.span.kind` workflow/task/agent/tool spans.
 - openlit: chat/completion/embedding/image/audio operations; never agent/framework spans.
 - langfuse: `generation` and `embedding` observations.
+
+A cost the source reported itself (OpenInference `llm.cost.total`, OpenLIT `gen_ai.usage.cost`,
+Langfuse `cost_details`) goes to ReportedCostUSD on model-call rows only, by the same rule, and
+is never added to our CostUSD.
 """
 
 from __future__ import annotations

@@ -20,6 +20,7 @@ REPLAYED = [
     "python-openai/openllmetry.json",
     "python-openai/otel-contrib.json",
     "python-openai/openlit.json",
+    "python-openai/langfuse.json",
     "vercel-ai/v4.json",
     "vercel-ai/v5.json",
     "vercel-ai/v6.json",
@@ -78,6 +79,7 @@ def test_tokens_per_source_count_each_model_call_once(collector: CollectorProces
         "openllmetry-fixture": ("openllmetry", 3, 2 * 1500 + 8, 2000, 100),
         "otel-contrib-fixture": ("otel_genai", 3, 2 * 1500 + 8, 0, 0),
         "openlit-fixture": ("openlit", 3, 2 * 1500 + 8, 2000, 0),
+        "langfuse-fixture": ("langfuse", 3, 2 * 1500 + 8, 2000, 200),
         # Five provider calls n=1..5 of (1200+n) + (300+n) tokens; outer spans add nothing.
         "vercel-ai-v4-fixture": ("vercel_ai", 5, 5 * 1500 + 30, 5000, 500),
         "vercel-ai-v5-fixture": ("vercel_ai", 5, 5 * 1500 + 30, 1000, 100),

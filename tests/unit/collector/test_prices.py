@@ -134,3 +134,17 @@ def test_yaml_overrides(tmp_path: Path) -> None:
 def test_bad_overrides_say_what_is_wrong(entry: dict, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         override_row(entry)
+
+
+@pytest.mark.parametrize(
+    ("model", "provider"),
+    [
+        ("claude-sonnet-4-5", "anthropic"),
+        ("gemini-2.5-flash", "gcp.gemini"),
+        ("gpt-4o-mini-2024-07-18", "openai"),
+        ("text-embedding-3-small", "openai"),  # no maker pattern: the provider of its price
+        ("my-private-model", ""),
+    ],
+)
+def test_provider_is_guessed_from_the_model_name_when_a_span_has_none(model: str, provider: str) -> None:
+    assert ModelPricer(BOOK).guess_provider(model) == provider

@@ -3,7 +3,8 @@
 Each catalogue model becomes one row per price period: its match clauses (equals, starts_with,
 ends_with, contains, regex, or) become one re2-compatible regex over the lower-cased model
 name, conditional prices with a start date become effective-dated rows, and the catalogue's
-order (provider, then model) becomes `Ordinal`, since the catalogue takes the first match.
+order (model makers, then resellers; provider, then model) becomes `Ordinal`, since the
+catalogue takes the first match.
 
 Left out, and so reported as unpriced rather than guessed: models priced only per request,
 image, audio or page, and match clauses re2 cannot express; time-of-day discounts and price
@@ -22,6 +23,7 @@ from spanhouse.collector.prices.book import EPOCH, PriceRow
 logger = logging.getLogger(__name__)
 
 SOURCE = "genai-prices"
+_RESELLER = 100_000_000
 
 # genai-prices provider ids -> the provider names agent_steps uses (OTel gen_ai.provider.name).
 PROVIDER_NAMES: dict[str, tuple[str, ...]] = {
@@ -42,13 +44,16 @@ def catalogue_rows() -> list[PriceRow]:
     rows: list[PriceRow] = []
     skipped = 0
     for provider_index, provider in enumerate(snapshot.providers):
-        providers = (provider.id, *PROVIDER_NAMES.get(provider.id, ()))
+        providers = (*PROVIDER_NAMES.get(provider.id, ()), provider.id)  # agent_steps' name first
         for model_index, model in enumerate(provider.models):
             regexes = match_regex(model.match)
             if regexes is None:
                 skipped += 1
                 continue
-            ordinal = provider_index * 10_000 + model_index
+            # Model makers (providers that declare their model names) before resellers, so a
+            # model seen without a provider gets its maker's price, as the catalogue would.
+            reseller = 0 if provider.model_match is not None else _RESELLER
+            ordinal = reseller + provider_index * 10_000 + model_index
             for start, prices in _periods(model.prices):
                 row = _row(provider.id, model.id, providers, regexes, start, prices, ordinal)
                 if row is None:
@@ -57,6 +62,24 @@ def catalogue_rows() -> list[PriceRow]:
                     rows.append(row)
     logger.info("genai-prices: %d price rows, %d models without token prices left out", len(rows), skipped)
     return rows
+
+
+def provider_patterns() -> list[tuple[re.Pattern[str], str]]:
+    """(model-name regex, provider name) per catalogue provider that declares its model names.
+
+    For spans that name a model but no provider (Langfuse, some OpenInference spans): the
+    catalogue's own way of finding a provider from a model name, in its order.
+    """
+    from genai_prices import data_snapshot
+
+    found = []
+    for provider in data_snapshot.get_snapshot().providers:
+        regexes = match_regex(provider.model_match) if provider.model_match is not None else None
+        if regexes is None or regexes[1]:
+            continue
+        name = PROVIDER_NAMES.get(provider.id, (provider.id,))[0]
+        found.append((re.compile(regexes[0]), name))
+    return found
 
 
 def match_regex(clause: object) -> tuple[str, str] | None:

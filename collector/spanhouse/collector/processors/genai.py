@@ -97,6 +97,8 @@ class GenAIProcessor:
         request_model = reading.request_model or ""
         response_model = reading.response_model or request_model
         tokens = (reading.usage or _NO_TOKENS) if model_call else _NO_TOKENS
+        if not provider and model_call and response_model:
+            provider = self.pricer.guess_provider(response_model)
         price = self.pricer.price(provider, response_model, tokens, span.start_ns) if model_call else None
         error_type, error_message = _error(span, kind, attrs)
         agent_name = reading.agent_name or ""

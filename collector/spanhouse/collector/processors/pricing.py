@@ -25,6 +25,8 @@ class ModelPricer:
         self._book = book
         self._lock = threading.Lock()
         self.unknown_models: set[tuple[str, str]] = set()
+        self._patterns: list | None = None
+        self._providers: dict[str, str] = {}
 
     @property
     def book(self) -> PriceBook:
@@ -37,6 +39,22 @@ class ModelPricer:
                     self._book = PriceBook(catalogue_rows())
                 book = self._book
         return book
+
+    def guess_provider(self, model: str) -> str:
+        """The provider a model name belongs to, from the catalogue ("" when none says)."""
+        guess = self._providers.get(model)
+        if guess is None:
+            if self._patterns is None:
+                from spanhouse.collector.prices.catalogue import provider_patterns
+
+                self._patterns = provider_patterns()
+            lowered = model.lower()
+            guess = next((name for pattern, name in self._patterns if pattern.search(lowered)), "")
+            if not guess:  # else the provider of the price the model would get
+                row = self.book.lookup("", model)
+                guess = row.providers[0] if row is not None and row.providers else ""
+            self._providers[model] = guess
+        return guess
 
     def replace_book(self, book: PriceBook) -> None:
         """Use `book` from now on (prices changed); unknown models are looked up again."""

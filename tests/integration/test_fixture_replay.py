@@ -24,6 +24,9 @@ REPLAYED = [
     "vercel-ai/v4.json",
     "vercel-ai/v5.json",
     "vercel-ai/v6.json",
+    "vercel-ai/v4-anthropic.json",
+    "vercel-ai/v5-anthropic.json",
+    "vercel-ai/v6-anthropic.json",
 ]
 
 
@@ -84,6 +87,10 @@ def test_tokens_per_source_count_each_model_call_once(collector: CollectorProces
         "vercel-ai-v4-fixture": ("vercel_ai", 5, 5 * 1500 + 30, 5000, 500),
         "vercel-ai-v5-fixture": ("vercel_ai", 5, 5 * 1500 + 30, 1000, 100),
         "vercel-ai-v6-fixture": ("vercel_ai", 5, 5 * 1500 + 30, 4000, 400),
+        # Anthropic: per call n, 50+n uncached + 1000 read + 300 written + 80+n output.
+        "vercel-ai-v4-anthropic-fixture": ("vercel_ai", 5, 5 * 1430 + 30, 5000, 0),
+        "vercel-ai-v5-anthropic-fixture": ("vercel_ai", 5, 5 * 1430 + 30, 5000, 0),
+        "vercel-ai-v6-anthropic-fixture": ("vercel_ai", 5, 5 * 1430 + 30, 5000, 0),
     }
     for service, (convention, calls, total, cached, reasoning) in expected.items():
         row = got[service]

@@ -213,6 +213,33 @@ def test_ai_sdk_v5_anthropic_input_excludes_cached() -> None:
     assert buckets(row) == (2000, 1000, 0, 90, 0)
 
 
+def test_ai_sdk_anthropic_raw_usage_wins_over_an_inclusive_prompt_count() -> None:
+    row = row_of(
+        {
+            "ai.operationId": "ai.generateObject.doGenerate",
+            "ai.model.provider": "anthropic.messages",
+            "ai.model.id": "claude-sonnet-4-5",
+            "ai.usage.promptTokens": 1355,  # v6: includes cache reads and writes
+            "ai.usage.completionTokens": 85,
+            "ai.response.providerMetadata": json.dumps(
+                {
+                    "anthropic": {
+                        "usage": {
+                            "input_tokens": 55,
+                            "output_tokens": 85,
+                            "cache_creation_input_tokens": 300,
+                            "cache_read_input_tokens": 1000,
+                        },
+                        "cacheCreationInputTokens": 300,
+                    }
+                }
+            ),
+        },
+        name="ai.generateObject.doGenerate",
+    )
+    assert buckets(row) == (55, 1000, 300, 85, 0)
+
+
 def test_ai_sdk_v5_reasoning_beside_output_when_total_says_so() -> None:
     row = row_of(
         {
@@ -504,3 +531,17 @@ def test_ai_sdk_fixtures_count_each_model_call_once(version: str, expected: list
     assert {r["SessionId"] for r in calls} == {"session-1"}
     assert {r["UserId"] for r in calls} == {"user-1"}
     assert {r["Provider"] for r in calls} == {"openai"}
+
+
+@pytest.mark.parametrize("version", ["v4", "v5", "v6"])
+def test_ai_sdk_anthropic_fixtures_agree_across_versions(version: str) -> None:
+    # The fake Anthropic server reports native usage for call n: input 50+n (uncached),
+    # cache read 1000, cache write 300, output 80+n. v5 reports promptTokens without the cache
+    # and v6 generateObject with it; the raw usage in providerMetadata settles both.
+    rows = fixture_rows(f"vercel-ai/{version}-anthropic.json")
+    calls = sorted((r for r in rows if r["IsModelCall"]), key=lambda r: r["Timestamp"])
+    assert [buckets(r) for r in calls] == [(50 + n, 1000, 300, 80 + n, 0) for n in range(1, 6)]
+    assert {(r["Provider"], r["PriceId"]) for r in calls} == {
+        ("anthropic", "genai-prices:anthropic/claude-sonnet-4-5")
+    }
+    assert sum(sum(buckets(r)) for r in rows if not r["IsModelCall"]) == 0

@@ -16,6 +16,11 @@ richer `ai.usage.*` wins):
   OpenAI's `prompt_tokens` (includes cached); `@ai-sdk/anthropic` and Bedrock pass a native
   `input_tokens` that excludes cache reads, so for those providers input is taken as uncached.
   Reasoning is inside `outputTokens` unless `totalTokens` shows it was added on top (Google).
+- Whatever the version, `@ai-sdk/anthropic` v2+ puts Anthropic's own usage object in
+  `ai.response.providerMetadata` (`anthropic.usage`: `input_tokens` beside
+  `cache_read_input_tokens` and `cache_creation_input_tokens`); when present it is used as is.
+  It matters: v6 `ai.generateObject.doGenerate` reports `promptTokens` including the cache while
+  v5 reports it excluding the cache (recorded fixtures), and the span says neither.
 - v4 `promptTokens`/`completionTokens`: OpenAI's cached and reasoning counts come from
   `ai.response.providerMetadata` (`openai.cachedPromptTokens`, `openai.reasoningTokens`),
   Anthropic's cache reads and writes from `anthropic.cacheReadInputTokens`/
@@ -144,10 +149,20 @@ def read_usage(attrs: dict[str, Any], provider: str | None) -> TokenCounts | Non
     cache_read = count(attrs, "ai.usage.cachedInputTokens")
     cache_write = None
     reasoning = count(attrs, "ai.usage.reasoningTokens")
-    if cache_read is None or reasoning is None:
+    if cache_read is None or reasoning is None or provider in _EXCLUSIVE_INPUT_PROVIDERS:
         metadata = json_object(attrs.get("ai.response.providerMetadata")) or {}
         openai = metadata.get("openai") if isinstance(metadata.get("openai"), dict) else {}
         anthropic = metadata.get("anthropic") if isinstance(metadata.get("anthropic"), dict) else {}
+        raw = anthropic.get("usage")
+        if isinstance(raw, dict) and "input_tokens" in raw:
+            # @ai-sdk/anthropic v2+ passes Anthropic's own usage object: the exact buckets.
+            return exclusive_usage(
+                count(raw, "input_tokens"),
+                count(raw, "output_tokens"),
+                count(raw, "cache_read_input_tokens"),
+                count(raw, "cache_creation_input_tokens"),
+                0,
+            )
         if cache_read is None:
             cache_read = count(openai, "cachedPromptTokens") or count(anthropic, "cacheReadInputTokens")
         cache_write = count(anthropic, "cacheCreationInputTokens")

@@ -21,6 +21,8 @@ REPLAYED = [
     "python-openai/otel-contrib.json",
     "python-openai/openlit.json",
     "python-openai/langfuse.json",
+    "python-openai/openinference-anthropic.json",
+    "python-openai/openllmetry-anthropic.json",
     "vercel-ai/v4.json",
     "vercel-ai/v5.json",
     "vercel-ai/v6.json",
@@ -83,6 +85,9 @@ def test_tokens_per_source_count_each_model_call_once(collector: CollectorProces
         "otel-contrib-fixture": ("otel_genai", 3, 2 * 1500 + 8, 0, 0),
         "openlit-fixture": ("openlit", 3, 2 * 1500 + 8, 2000, 0),
         "langfuse-fixture": ("langfuse", 3, 2 * 1500 + 8, 2000, 200),
+        # Anthropic through Python instrumentors: 50 + 1000 read + 300 written + 80 (81 streamed).
+        "openinference-anthropic-fixture": ("openinference", 2, 2 * 1430, 2000, 0),
+        "openllmetry-anthropic-fixture": ("openllmetry", 2, 2 * 1430 + 1, 2000, 0),
         # Five provider calls n=1..5 of (1200+n) + (300+n) tokens; outer spans add nothing.
         "vercel-ai-v4-fixture": ("vercel_ai", 5, 5 * 1500 + 30, 5000, 500),
         "vercel-ai-v5-fixture": ("vercel_ai", 5, 5 * 1500 + 30, 1000, 100),

@@ -533,6 +533,18 @@ def test_ai_sdk_fixtures_count_each_model_call_once(version: str, expected: list
     assert {r["Provider"] for r in calls} == {"openai"}
 
 
+@pytest.mark.parametrize(
+    ("fixture", "convention"), [("openinference", "openinference"), ("openllmetry", "openllmetry")]
+)
+def test_python_anthropic_instrumentors_report_input_with_the_cache(fixture: str, convention: str) -> None:
+    # The fake server's native usage: input 50 (uncached), cache read 1000, cache write 300,
+    # output 80; both instrumentors report input 1350, cache included, as OTel says.
+    rows = fixture_rows(f"python-openai/{fixture}-anthropic.json")
+    assert [buckets(r)[:3] for r in rows] == [(50, 1000, 300)] * 2
+    assert {r["SourceConvention"] for r in rows} == {convention}
+    assert all(r["Provider"] == "anthropic" and r["PriceId"].endswith("/claude-sonnet-4-5") for r in rows)
+
+
 @pytest.mark.parametrize("version", ["v4", "v5", "v6"])
 def test_ai_sdk_anthropic_fixtures_agree_across_versions(version: str) -> None:
     # The fake Anthropic server reports native usage for call n: input 50+n (uncached),

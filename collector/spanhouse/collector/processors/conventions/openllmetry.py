@@ -26,7 +26,16 @@ from spanhouse.collector.processors.conventions.base import (
 
 NAME = "openllmetry"
 
-_MARKERS = ("llm.request.type", "llm.usage.total_tokens", "gen_ai.is_streaming", "llm.is_streaming")
+# Keys only OpenLLMetry writes (OTel GenAI has no total), and the scopes of its instrumentors
+# whose names the OTel contrib ones do not share.
+_MARKERS = (
+    "llm.request.type",
+    "llm.usage.total_tokens",
+    "gen_ai.usage.total_tokens",
+    "gen_ai.is_streaming",
+    "llm.is_streaming",
+)
+_SCOPES = ("opentelemetry.instrumentation.openai.v1", "opentelemetry.instrumentation.anthropic")
 _REQUEST_TYPES = {
     "chat": "chat",
     "completion": "text_completion",
@@ -57,7 +66,11 @@ KEYS = frozenset(
 
 
 def detect(attrs: dict[str, Any], namespaces: frozenset[str], span_name: str, scope_name: str) -> bool:
-    return "traceloop" in namespaces or any(marker in attrs for marker in _MARKERS)
+    return (
+        "traceloop" in namespaces
+        or any(marker in attrs for marker in _MARKERS)
+        or scope_name.startswith(_SCOPES)
+    )
 
 
 def read(attrs: dict[str, Any], span_name: str) -> Reading:

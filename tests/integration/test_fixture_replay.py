@@ -16,13 +16,13 @@ from helpers import CollectorProcess
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 REPLAYED = [
-    "python-openai/openinference.json",
-    "python-openai/openllmetry.json",
-    "python-openai/otel-contrib.json",
-    "python-openai/openlit.json",
-    "python-openai/langfuse.json",
-    "python-openai/openinference-anthropic.json",
-    "python-openai/openllmetry-anthropic.json",
+    "python-instrumentors/openinference.json",
+    "python-instrumentors/openllmetry.json",
+    "python-instrumentors/otel-contrib.json",
+    "python-instrumentors/openlit.json",
+    "python-instrumentors/langfuse.json",
+    "python-instrumentors/openinference-anthropic.json",
+    "python-instrumentors/openllmetry-anthropic.json",
     "vercel-ai/v4.json",
     "vercel-ai/v5.json",
     "vercel-ai/v6.json",

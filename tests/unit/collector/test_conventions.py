@@ -470,22 +470,30 @@ def fixture_rows(relative: str) -> list[dict]:
         # The fake server answers every chat call with 1200 prompt (1000 cached) and 300
         # completion (100 reasoning) tokens, and the embeddings call with 8 tokens.
         (
-            "python-openai/openinference.json",
+            "python-instrumentors/openinference.json",
             "openinference",
             [(200, 1000, 0, 200, 100)] * 2 + [(8, 0, 0, 0, 0)],
         ),
         # OpenLLMetry reports no reasoning count for streamed calls.
         (
-            "python-openai/openllmetry.json",
+            "python-instrumentors/openllmetry.json",
             "openllmetry",
             [(200, 1000, 0, 200, 100), (200, 1000, 0, 300, 0), (8, 0, 0, 0, 0)],
         ),
         # The OTel contrib instrumentor reports no cached or reasoning counts.
-        ("python-openai/otel-contrib.json", "otel_genai", [(1200, 0, 0, 300, 0)] * 2 + [(8, 0, 0, 0, 0)]),
+        (
+            "python-instrumentors/otel-contrib.json",
+            "otel_genai",
+            [(1200, 0, 0, 300, 0)] * 2 + [(8, 0, 0, 0, 0)],
+        ),
         # Langfuse's OpenAI integration passes OpenAI's usage object through.
-        ("python-openai/langfuse.json", "langfuse", [(200, 1000, 0, 200, 100)] * 2 + [(8, 0, 0, 0, 0)]),
+        (
+            "python-instrumentors/langfuse.json",
+            "langfuse",
+            [(200, 1000, 0, 200, 100)] * 2 + [(8, 0, 0, 0, 0)],
+        ),
         # OpenLIT reports cached but not reasoning tokens.
-        ("python-openai/openlit.json", "openlit", [(200, 1000, 0, 300, 0)] * 2 + [(8, 0, 0, 0, 0)]),
+        ("python-instrumentors/openlit.json", "openlit", [(200, 1000, 0, 300, 0)] * 2 + [(8, 0, 0, 0, 0)]),
     ],
 )
 def test_python_instrumentor_fixtures(fixture: str, convention: str, expected: list) -> None:
@@ -502,7 +510,7 @@ def test_python_instrumentor_fixtures(fixture: str, convention: str, expected: l
 
 
 def test_openlit_fixture_reported_cost_is_kept_apart_from_ours() -> None:
-    rows = fixture_rows("python-openai/openlit.json")
+    rows = fixture_rows("python-instrumentors/openlit.json")
     # OpenLIT priced 1200 input tokens at the full rate; ours prices 1000 of them as cache reads.
     assert rows[0]["ReportedCostUSD"] == pytest.approx(1200 * 0.15e-6 + 300 * 0.6e-6)
     assert rows[0]["CostUSD"] == pytest.approx(200 * 0.15e-6 + 1000 * 0.075e-6 + 300 * 0.6e-6)
@@ -539,7 +547,7 @@ def test_ai_sdk_fixtures_count_each_model_call_once(version: str, expected: list
 def test_python_anthropic_instrumentors_report_input_with_the_cache(fixture: str, convention: str) -> None:
     # The fake server's native usage: input 50 (uncached), cache read 1000, cache write 300,
     # output 80; both instrumentors report input 1350, cache included, as OTel says.
-    rows = fixture_rows(f"python-openai/{fixture}-anthropic.json")
+    rows = fixture_rows(f"python-instrumentors/{fixture}-anthropic.json")
     assert [buckets(r)[:3] for r in rows] == [(50, 1000, 300)] * 2
     assert {r["SourceConvention"] for r in rows} == {convention}
     assert all(r["Provider"] == "anthropic" and r["PriceId"].endswith("/claude-sonnet-4-5") for r in rows)

@@ -58,6 +58,8 @@ def test_unknown_model_is_reported_then_priced_and_repriced(
     collector: CollectorProcess, tmp_path: Path
 ) -> None:
     data_dir = str(collector.data_dir)
+    out = spanhouse("prices", "sync", "--data-dir", data_dir)  # through the collector's API
+    assert "synced" in out.stderr and "catalogue price rows" in out.stderr
     send_chat(collector, "before", "acme-ft-v3")
     send_chat(collector, "known", "gpt-4o-mini")
     got = costs(collector)

@@ -6,6 +6,7 @@
 -- (or any provider), then higher Priority, then lower Ordinal. Regexes run once per distinct
 -- (provider, model), not per step; steps with no matching price are left out, so step 2 sets
 -- their cost to NULL (unknown, reported by reports/unpriced_models), never to 0.
+-- The staging table is shared: run one re-price at a time per database.
 INSERT INTO agent_steps_reprice (Tenant, TraceId, SpanId, CostUSD, PriceId)
 WITH
     steps AS

@@ -486,6 +486,12 @@ def fixture_rows(relative: str) -> list[dict]:
             "otel_genai",
             [(1200, 0, 0, 300, 0)] * 2 + [(8, 0, 0, 0, 0)],
         ),
+        # The same with current attribute names (gen_ai.provider.name instead of gen_ai.system).
+        (
+            "python-instrumentors/otel-contrib-latest.json",
+            "otel_genai",
+            [(1200, 0, 0, 300, 0)] * 2 + [(8, 0, 0, 0, 0)],
+        ),
         # Langfuse's OpenAI integration passes OpenAI's usage object through.
         (
             "python-instrumentors/langfuse.json",

@@ -39,7 +39,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2000)
     rounds = parser.parse_args().rounds
     processor = GenAIProcessor()
-    print(f"{'fixture':34} {'spans':>5} {'flatten µs':>11} {'step_row µs':>12} {'ratio':>6}")
+    print(f"{'fixture':50} {'spans':>5} {'flatten µs':>11} {'step_row µs':>12} {'ratio':>6}")
     for path in sorted(FIXTURES.glob("*/*.json")):
         spans = spans_of(path)
         flats = [(flatten_span(span, ctx), ctx) for span, ctx in spans]
@@ -56,7 +56,7 @@ def main() -> None:
                 processor.step_row(flat, ctx)
         step_us = (time.perf_counter() - start) / (rounds * len(spans)) * 1e6
         name = str(path.relative_to(FIXTURES))
-        print(f"{name:34} {len(spans):>5} {flatten_us:>11.1f} {step_us:>12.1f} {step_us / flatten_us:>6.2f}")
+        print(f"{name:50} {len(spans):>5} {flatten_us:>11.1f} {step_us:>12.1f} {step_us / flatten_us:>6.2f}")
 
 
 if __name__ == "__main__":

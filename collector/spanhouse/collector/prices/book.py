@@ -37,6 +37,7 @@ MODEL_PRICES_COLUMNS = (
 )
 
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+MAX_CACHED_MODELS = 50_000
 _PER_TOKEN = 1e-6  # prices are per million tokens
 
 
@@ -179,6 +180,8 @@ class PriceBook:
         if candidates is None:
             candidates = self._rank(provider, model.lower())
             with self._lock:
+                if len(self._candidates) >= MAX_CACHED_MODELS:  # model names are client input
+                    self._candidates.clear()
                 self._candidates[key] = candidates
         for row in candidates:
             if at_ns is None or row.effective_ns <= at_ns:

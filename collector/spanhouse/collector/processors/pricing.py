@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 
-from spanhouse.collector.prices.book import Price, PriceBook, TokenCounts
+from spanhouse.collector.prices.book import MAX_CACHED_MODELS, Price, PriceBook, TokenCounts
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +53,8 @@ class ModelPricer:
             if not guess:  # else the provider of the price the model would get
                 row = self.book.lookup("", model)
                 guess = row.providers[0] if row is not None and row.providers else ""
+            if len(self._providers) >= MAX_CACHED_MODELS:  # model names are client input
+                self._providers.clear()
             self._providers[model] = guess
         return guess
 
@@ -67,7 +69,7 @@ class ModelPricer:
         row = self.book.lookup(provider, model, at_ns)
         if row is None:
             key = (provider, model)
-            if key not in self.unknown_models:
+            if key not in self.unknown_models and len(self.unknown_models) < MAX_CACHED_MODELS:
                 self.unknown_models.add(key)
                 logger.warning(
                     "no price known for model %r (provider %r); its cost is left empty", model, provider

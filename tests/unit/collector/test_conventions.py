@@ -571,3 +571,38 @@ def test_ai_sdk_anthropic_fixtures_agree_across_versions(version: str) -> None:
         ("anthropic", "genai-prices:anthropic/claude-sonnet-4-5")
     }
     assert sum(sum(buckets(r)) for r in rows if not r["IsModelCall"]) == 0
+
+
+_GARBAGE = ["", "abc", "-5", "NaN", "1e400", "{", '{"usage": 5}', "[1,2]", -3, 2**60, 1.5e300, True]
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "gen_ai.usage.input_tokens",
+        "gen_ai.usage.cache_read.input_tokens",
+        "ai.usage.inputTokens",
+        "ai.usage.inputTokenDetails.noCacheTokens",
+        "ai.response.providerMetadata",
+        "llm.token_count.prompt",
+        "llm.cost.total",
+        "langfuse.observation.usage_details",
+        "langfuse.observation.cost_details",
+        "gen_ai.usage.cost",
+        "gen_ai.response.finish_reasons",
+    ],
+)
+def test_malformed_values_never_break_a_row(key: str) -> None:
+    base = {
+        "ai.operationId": "ai.generateText.doGenerate",
+        "ai.model.provider": "anthropic.messages",
+        "openinference.span.kind": "LLM",
+        "langfuse.observation.type": "generation",
+        "gen_ai.operation.name": "chat",
+        "gen_ai.request.model": "gpt-4o-mini",
+        "gen_ai.usage.output_tokens": 10,
+    }
+    for value in _GARBAGE:
+        row = row_of({**base, key: value}, name="ai.generateText.doGenerate")
+        assert all(isinstance(n, int) and 0 <= n < 2**53 for n in buckets(row))
+        assert row["ReportedCostUSD"] is None or row["ReportedCostUSD"] == row["ReportedCostUSD"]  # not NaN

@@ -29,6 +29,8 @@ REPLAYED = [
     "vercel-ai/v4-anthropic.json",
     "vercel-ai/v5-anthropic.json",
     "vercel-ai/v6-anthropic.json",
+    "vercel-ai/v7-otel.json",
+    "vercel-ai/v7-legacy.json",
 ]
 
 
@@ -71,7 +73,7 @@ def test_every_recorded_span_is_stored_raw_and_as_a_step(collector: CollectorPro
 
 def test_tokens_per_source_count_each_model_call_once(collector: CollectorProcess, replayed: dict) -> None:
     rows = collector.sql(
-        "SELECT ServiceName, any(SourceConvention) AS convention, countIf(IsModelCall) AS calls,"
+        "SELECT ServiceName, anyIf(SourceConvention, IsModelCall) AS convention, countIf(IsModelCall) AS calls,"
         " sum(InputTokens) AS input, sum(CachedInputTokens) AS cached, sum(OutputTokens) AS output,"
         " sum(ReasoningTokens) AS reasoning, sum(TotalTokens) AS total,"
         " countIf(IsModelCall AND CostUSD IS NULL) AS unpriced"
@@ -96,6 +98,8 @@ def test_tokens_per_source_count_each_model_call_once(collector: CollectorProces
         "vercel-ai-v4-anthropic-fixture": ("vercel_ai", 5, 5 * 1430 + 30, 5000, 0),
         "vercel-ai-v5-anthropic-fixture": ("vercel_ai", 5, 5 * 1430 + 30, 5000, 0),
         "vercel-ai-v6-anthropic-fixture": ("vercel_ai", 5, 5 * 1430 + 30, 5000, 0),
+        "vercel-ai-v7-otel-fixture": ("vercel_ai", 5, 5 * 1500 + 30, 5000, 500),
+        "vercel-ai-v7-legacy-fixture": ("vercel_ai", 5, 5 * 1500 + 30, 5000, 500),
     }
     for service, (convention, calls, total, cached, reasoning) in expected.items():
         row = got[service]

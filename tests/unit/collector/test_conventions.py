@@ -531,7 +531,7 @@ _V5 = [(1200 + n, 0, 0, 300 + n, 0) for n in (1, 2, 3)] + [(204, 1000, 0, 204, 1
 _V6 = [*_V4[:4], (1205, 0, 0, 305, 0)]
 
 
-@pytest.mark.parametrize(("version", "expected"), [("v4", _V4), ("v5", _V5), ("v6", _V6)])
+@pytest.mark.parametrize(("version", "expected"), [("v4", _V4), ("v5", _V5), ("v6", _V6), ("v7-legacy", _V4)])
 def test_ai_sdk_fixtures_count_each_model_call_once(version: str, expected: list) -> None:
     rows = fixture_rows(f"vercel-ai/{version}.json")
     calls = sorted((r for r in rows if r["IsModelCall"]), key=lambda r: r["Timestamp"])
@@ -542,9 +542,22 @@ def test_ai_sdk_fixtures_count_each_model_call_once(version: str, expected: list
     tools = [r for r in rows if r["StepKind"] == "tool"]
     assert [(t["StepName"], t["Operation"]) for t in tools] == [("weather", "execute_tool")]
     assert {r["SourceConvention"] for r in rows} == {"vercel_ai"}
-    assert {r["SessionId"] for r in calls} == {"session-1"}
-    assert {r["UserId"] for r in calls} == {"user-1"}
+    if version != "v7-legacy":  # v7 has no telemetry metadata (runtime context instead)
+        assert {r["SessionId"] for r in calls} == {"session-1"}
+        assert {r["UserId"] for r in calls} == {"user-1"}
     assert {r["Provider"] for r in calls} == {"openai"}
+
+
+def test_ai_sdk_v7_semconv_spans_count_chat_spans_only() -> None:
+    rows = fixture_rows("vercel-ai/v7-otel.json")
+    calls = sorted((r for r in rows if r["IsModelCall"]), key=lambda r: r["Timestamp"])
+    assert [(r["SpanName"], buckets(r)) for r in calls] == [("chat gpt-4o-mini", b) for b in _V4]
+    agents = [r for r in rows if r["Operation"] == "invoke_agent"]
+    # The root invoke_agent span of the tool loop holds both steps' sum; it is not counted.
+    assert sorted(r["AgentName"] for r in agents) == ["object", "plain-text", "streaming", "tool-loop"]
+    assert all(buckets(r) == (0, 0, 0, 0, 0) and r["StepKind"] == "agent" for r in agents)
+    assert sum(sum(buckets(r)) for r in rows) == sum(sum(b) for b in _V4)
+    assert [r["StepName"] for r in rows if r["StepKind"] == "tool"] == ["weather"]
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,12 @@ usage only (recorded fixtures), in v5 `ai.streamText` and in v6 every outer span
 over steps. Counting either would double count, so outer spans get zero tokens. `ai.toolCall`
 is a tool step.
 
+v7 with the `@ai-sdk/otel` `OpenTelemetry` integration writes OTel GenAI spans instead: a root
+`invoke_agent` span holding the call's total, `agent_step` spans, one `chat` span per provider
+call and `execute_tool` spans (recorded fixture). otel_genai's rules apply (only `chat` counts);
+this module adds the AI SDK's `ai.usage.*TokenDetails` beside them, which carry the reasoning
+count that OTel's keys leave out. Its `LegacyOpenTelemetry` integration writes the ai.* spans.
+
 Buckets (the `do*` span carries `ai.usage.*` and `gen_ai.usage.*` with the same numbers; the
 richer `ai.usage.*` wins):
 - v6 `ai.usage.inputTokenDetails.{noCacheTokens,cacheReadTokens,cacheWriteTokens}` and
@@ -31,6 +37,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from spanhouse.collector.processors.conventions import otel_genai
 from spanhouse.collector.processors.conventions.base import (
     Reading,
     count,
@@ -91,10 +98,16 @@ KEYS = frozenset(
 
 
 def detect(attrs: dict[str, Any], namespaces: frozenset[str], span_name: str, scope_name: str) -> bool:
-    return "ai.operationId" in attrs or (scope_name == "ai" and span_name.startswith("ai."))
+    return "ai.operationId" in attrs or (
+        scope_name == "ai" and (span_name.startswith("ai.") or "ai" in namespaces)
+    )
 
 
 def read(attrs: dict[str, Any], span_name: str) -> Reading:
+    if "ai.operationId" not in attrs and not span_name.startswith("ai."):
+        # v7 OpenTelemetry integration: OTel GenAI spans (read by otel_genai) with the AI
+        # SDK's token details beside them; only the usage is read here.
+        return Reading(usage=read_usage(attrs, None))
     operation_id = text(attrs.get("ai.operationId")) or span_name
     provider_id = text(attrs.get("ai.model.provider"))
     provider = canonical_provider(provider_id)
@@ -135,11 +148,17 @@ def read_usage(attrs: dict[str, Any], provider: str | None) -> TokenCounts | Non
     if input_total is None and output_total is None:
         input_total = count(attrs, "gen_ai.usage.input_tokens")
         output_total = count(attrs, "gen_ai.usage.output_tokens")
-    if no_cache is not None or text_tokens is not None:  # v6: separate buckets
-        read = count(attrs, "ai.usage.inputTokenDetails.cacheReadTokens") or 0
-        write = count(attrs, "ai.usage.inputTokenDetails.cacheWriteTokens") or 0
+    if no_cache is not None or text_tokens is not None:  # v6+: separate buckets
+        read = count(attrs, "ai.usage.inputTokenDetails.cacheReadTokens", *otel_genai.CACHE_READ_KEYS) or 0
+        write = count(attrs, "ai.usage.inputTokenDetails.cacheWriteTokens", *otel_genai.CACHE_WRITE_KEYS) or 0
         reasoning = (
-            count(attrs, "ai.usage.outputTokenDetails.reasoningTokens", "ai.usage.reasoningTokens") or 0
+            count(
+                attrs,
+                "ai.usage.outputTokenDetails.reasoningTokens",
+                "ai.usage.reasoningTokens",
+                *otel_genai.REASONING_KEYS,
+            )
+            or 0
         )
         if no_cache is None:
             no_cache = max((input_total or 0) - read - write, 0)

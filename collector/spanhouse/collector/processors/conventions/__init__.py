@@ -21,6 +21,7 @@ convention is in its module docstring:
   `invoke_agent` (CLIENT or INTERNAL), `create_agent`, `invoke_workflow`, `execute_tool`.
 - vercel_ai: only `*.doGenerate`, `*.doStream`, `*.doEmbed`; never the outer
   `ai.generateText`/`ai.streamText`/`ai.generateObject`/`ai.streamObject`/`ai.embed*` spans.
+  v7's GenAI semconv spans follow otel_genai (`chat` counts; the root `invoke_agent` does not).
 - openinference: `LLM` and `EMBEDDING` spans; never `AGENT`/`CHAIN`.
 - openllmetry: spans with `llm.request.type` or a model-call operation; never
   `traceloop.span.kind` workflow/task/agent/tool spans.

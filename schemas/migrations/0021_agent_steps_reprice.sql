@@ -6,6 +6,7 @@ CREATE TABLE IF NOT EXISTS agent_steps_reprice
     TraceId String,
     SpanId String,
     CostUSD Nullable(Float64),
-    PriceId String
+    PriceId String,
+    Staged UInt8 COMMENT '1 for every staged step (joinGet gives 0 for steps not staged)'
 )
 ENGINE = Join(ANY, LEFT, Tenant, TraceId, SpanId)

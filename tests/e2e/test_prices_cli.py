@@ -76,7 +76,7 @@ def test_unknown_model_is_reported_then_priced_and_repriced(
     assert costs(collector)["before"] == (None, "")
 
     out = spanhouse("prices", "reprice", "--data-dir", data_dir)
-    assert "re-priced 3 model call(s)" in out.stderr
+    assert "re-priced 3 model call(s); 0 without a known price" in out.stderr
     got = costs(collector)
     assert got["before"] == (2.0 + 0.8, "user:*/acme-ft-v3")
     assert got["known"][1] == "genai-prices:openai/gpt-4o-mini"

@@ -129,7 +129,7 @@ def test_reprice_agrees_with_the_collector_book_and_reports_unknown_models(store
     rows = [_step(*s) for s in steps]
     store.insert("agent_steps", [list(c) for c in zip(*rows, strict=True)], AGENT_STEPS_COLUMNS)
     parameters = params_for(tenant="reprice")
-    assert reprice(store, parameters) == 5
+    assert reprice(store, parameters) == (7, 5)
 
     got = {
         r[0]: (r[1], r[2])
@@ -152,7 +152,27 @@ def test_reprice_agrees_with_the_collector_book_and_reports_unknown_models(store
     unpriced = store.query(load_job("reports/unpriced_models"), parameters).dicts()
     assert {(u["model"], u["calls"]) for u in unpriced} == {("acme-ft-v3", 1), ("never-heard-of-it", 1)}
     # The staging table is left empty.
-    assert store.query(load_job("prices/reprice_staged")).rows[0][0] == 0
+    staging = {**parameters, "reprice_table": "agent_steps_reprice"}
+    assert store.query(load_job("prices/reprice_staged"), staging).rows[0] == (0, 0)
+
+
+def test_reprice_leaves_steps_outside_its_range_and_tenant_alone(store: Store) -> None:
+    from spanhouse.collector.prices.store import reprice
+    from spanhouse.collector.reports import report_parameters as params_for
+
+    store.migrate()
+    rows = [_step("x1", _T0, "openai", "gpt-4o-mini", (1_000, 0, 0, 100, 0))]
+    rows[0][AGENT_STEPS_COLUMNS.index("Tenant")] = "other-tenant"
+    rows[0][AGENT_STEPS_COLUMNS.index("CostUSD")] = 123.0
+    rows[0][AGENT_STEPS_COLUMNS.index("PriceId")] = "kept"
+    store.insert("agent_steps", [list(c) for c in zip(*rows, strict=True)], AGENT_STEPS_COLUMNS)
+    import datetime as dt
+
+    later = dt.datetime(2030, 1, 1)
+    assert reprice(store, params_for(tenant="other-tenant", since=later)) == (0, 0)
+    assert reprice(store, params_for(tenant="reprice")) == (7, 5)
+    kept = store.query("SELECT CostUSD, PriceId FROM agent_steps WHERE SpanId = 'x1'").rows
+    assert kept == [(123.0, "kept")]
 
 
 def test_catalogue_regexes_compile_in_clickhouse(store: Store) -> None:

@@ -4,10 +4,10 @@
 -- row whose ModelRegex (and not ModelExcludeRegex) matches the lower-cased model and whose
 -- EffectiveFrom is the latest not after the step, preferring rows for the step's provider
 -- (or any provider), then higher Priority, then lower Ordinal. Regexes run once per distinct
--- (provider, model), not per step; steps with no matching price are left out, so step 2 sets
--- their cost to NULL (unknown, reported by reports/unpriced_models), never to 0.
+-- (provider, model), not per step. Every model call of the range is staged, those with no
+-- matching price with a NULL cost (unknown, reported by reports/unpriced_models), never 0.
 -- The staging table is shared: run one re-price at a time per database.
-INSERT INTO agent_steps_reprice (Tenant, TraceId, SpanId, CostUSD, PriceId)
+INSERT INTO agent_steps_reprice (Tenant, TraceId, SpanId, CostUSD, PriceId, Staged)
 WITH
     steps AS
     (
@@ -62,10 +62,16 @@ WITH
         FROM steps AS s
         INNER JOIN candidates AS c ON s.Provider = c.Provider AND s.Model = c.Model
         WHERE c.EffectiveFrom <= s.Timestamp
+    ),
+    best AS
+    (
+        SELECT
+            Tenant, TraceId, SpanId,
+            toNullable(argMin(Cost, (NOT ProviderMatch, -Priority, Ordinal, -toUnixTimestamp64Milli(EffectiveFrom)))) AS CostUSD,
+            argMin(PriceId, (NOT ProviderMatch, -Priority, Ordinal, -toUnixTimestamp64Milli(EffectiveFrom))) AS PriceId
+        FROM priced
+        GROUP BY Tenant, TraceId, SpanId
     )
-SELECT
-    Tenant, TraceId, SpanId,
-    argMin(Cost, (NOT ProviderMatch, -Priority, Ordinal, -toUnixTimestamp64Milli(EffectiveFrom))) AS CostUSD,
-    argMin(PriceId, (NOT ProviderMatch, -Priority, Ordinal, -toUnixTimestamp64Milli(EffectiveFrom))) AS PriceId
-FROM priced
-GROUP BY Tenant, TraceId, SpanId
+SELECT s.Tenant, s.TraceId, s.SpanId, b.CostUSD, b.PriceId, 1
+FROM steps AS s
+LEFT JOIN best AS b ON s.Tenant = b.Tenant AND s.TraceId = b.TraceId AND s.SpanId = b.SpanId

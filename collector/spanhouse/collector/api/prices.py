@@ -49,7 +49,12 @@ def price_routes(store: Store, refresher: PriceRefresher) -> dict[tuple[str, str
             return _json(
                 400, {"error": 'body must be {"since": "...", "until": "...", "tenant": "..."} strings'}
             )
-        return _write(lambda: {"repriced": reprice(store, {k: document[k] for k in _RANGE_KEYS})})
+
+        def run() -> dict[str, int]:
+            staged, priced = reprice(store, {k: document[k] for k in _RANGE_KEYS})
+            return {"repriced": staged, "priced": priced}
+
+        return _write(run)
 
     def _write(action: Any) -> Response:
         try:

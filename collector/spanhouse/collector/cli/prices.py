@@ -86,7 +86,8 @@ class _StoreWriter:
             return {"written": write_rows(self.store, rows)}
         if path == "/v1/prices/sync":
             return {"written": sync_catalogue(self.store)}
-        return {"repriced": reprice(self.store, document)}
+        staged, priced = reprice(self.store, document)
+        return {"repriced": staged, "priced": priced}
 
 
 @contextmanager
@@ -245,4 +246,8 @@ def reprice_range(
     parameters = report_parameters(tenant=tenant, since=since, until=until)
     with console.status("re-pricing..."):
         result = _post("/v1/prices/reprice", parameters, data_dir, clickhouse_url, collector_url)
-    console.print(f"re-priced {result['repriced']} model call(s); calls without a price now have no cost")
+    unpriced = result["repriced"] - result["priced"]
+    console.print(
+        f"re-priced {result['repriced']} model call(s); {unpriced} without a known price have no cost"
+        + (" (see `spanhouse prices unpriced`)" if unpriced else "")
+    )

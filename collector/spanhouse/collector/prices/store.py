@@ -50,19 +50,19 @@ def ensure_catalogue(store: Store) -> None:
         sync_catalogue(store)
 
 
-def reprice(store: Store, parameters: dict[str, Any]) -> int:
-    """Re-price the model calls of a range (`tenant`, `since`, `until`); returns steps priced."""
+def reprice(store: Store, parameters: dict[str, Any]) -> tuple[int, int]:
+    """Re-price the model calls of a range (`tenant`, `since`, `until`): (calls, calls priced)."""
     database = store.query(load_job("prices/current_database")).rows[0][0]
+    staging = {**parameters, "reprice_table": f"{database}.agent_steps_reprice"}
     store.command(load_job("prices/reprice_clear"))
     try:
         store.command(load_job("prices/reprice_stage"), parameters)
-        priced = int(store.query(load_job("prices/reprice_staged")).rows[0][0])
-        apply = {**parameters, "reprice_table": f"{database}.agent_steps_reprice"}
+        staged, priced = (int(n) for n in store.query(load_job("prices/reprice_staged"), staging).rows[0])
         try:
-            store.command(load_job("prices/reprice_apply"), apply, settings=_MUTATION_SETTINGS)
+            store.command(load_job("prices/reprice_apply"), staging, settings=_MUTATION_SETTINGS)
         except StoreError:
             store.command(load_job("prices/reprice_kill"))
             raise
     finally:
         store.command(load_job("prices/reprice_clear"))
-    return priced
+    return staged, priced

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from spanhouse.collector.prices.book import MODEL_PRICES_COLUMNS
 from spanhouse.collector.processors.genai import AGENT_STEPS_COLUMNS
 from spanhouse.collector.processors.spans import OTEL_TRACES_COLUMNS
 from spanhouse.collector.reports import report_parameters
@@ -30,7 +31,12 @@ def test_migrations_apply_once_and_are_recorded(store: Store) -> None:
 
 
 @pytest.mark.parametrize(
-    ("table", "columns"), [("otel_traces", OTEL_TRACES_COLUMNS), ("agent_steps", AGENT_STEPS_COLUMNS)]
+    ("table", "columns"),
+    [
+        ("otel_traces", OTEL_TRACES_COLUMNS),
+        ("agent_steps", AGENT_STEPS_COLUMNS),
+        ("model_prices", MODEL_PRICES_COLUMNS),
+    ],
 )
 def test_insert_columns_match_the_ddl(store: Store, table: str, columns: tuple[str, ...]) -> None:
     store.migrate()
@@ -42,22 +48,24 @@ def test_insert_columns_match_the_ddl(store: Store, table: str, columns: tuple[s
     assert sorted(columns) == sorted(row[0] for row in described)
 
 
-# Parameters of the jobs that are not reports; ALTERs (retention/set_ttl, remove_ttl) run in
-# tests/e2e/test_debugging_cli.py against a collector's store instead.
+# Jobs that write run elsewhere: ALTERs (retention/set_ttl, remove_ttl) in
+# tests/e2e/test_debugging_cli.py against a collector's store; the re-price steps in test_reprice_* below.
+WRITE_JOBS = ("retention/set_ttl", "retention/remove_ttl")
+READ_JOBS = [n for n in job_names() if n not in WRITE_JOBS and not n.startswith("prices/reprice_")]
 EXTRA_PARAMETERS = {
     "traces/spans": {"id": "0123456789abcdef", "max_spans": 10},
     "retention/view": {"tables": ["agent_steps"]},
 }
 
 
-@pytest.mark.parametrize(
-    "name", [n for n in job_names() if n not in ("retention/set_ttl", "retention/remove_ttl")]
-)
+@pytest.mark.parametrize("name", READ_JOBS)
 def test_every_job_runs_on_chdb(store: Store, name: str) -> None:
     store.migrate()
     area, _, short = name.partition("/")
     parameters = {
         **report_parameters(name=short if area == "reports" else None),
+        "search": "",
+        "limit": 10,
         **EXTRA_PARAMETERS.get(name, {}),
     }
     sql = load_job(name)
@@ -73,3 +81,119 @@ def test_otel_traces_matches_the_clickhouseexporter_layout(store: Store) -> None
     assert described["SpanAttributes"] == "Map(LowCardinality(String), String)"
     assert described["Events.Timestamp"] == "Array(DateTime64(9))"
     assert described["Links.TraceState"] == "Array(String)"
+
+
+# --- prices: the SQL re-price gives the collector's cost -----------------------------------
+
+_DAY_NS = 86_400 * 10**9
+_T0 = 1_764_000_000_000_000_000  # 2025-11-24T16:00Z
+
+
+def _step(span_id: str, ts: int, provider: str, model: str, tokens: tuple[int, ...]) -> list:
+    values = dict.fromkeys(AGENT_STEPS_COLUMNS, "")
+    values.update(
+        Tenant="reprice",
+        Timestamp=ts,
+        TraceId="trace-reprice",
+        SpanId=span_id,
+        IsModelCall=True,
+        Provider=provider,
+        RequestModel=model,
+        ResponseModel=model,
+        InputTokens=tokens[0],
+        CachedInputTokens=tokens[1],
+        CacheWriteTokens=tokens[2],
+        OutputTokens=tokens[3],
+        ReasoningTokens=tokens[4],
+        CostUSD=None,
+        ReportedCostUSD=None,
+        DurationMs=1.0,
+        QualityScore=None,
+        Confidence=None,
+        Attributes={},
+    )
+    return [values[c] for c in AGENT_STEPS_COLUMNS]
+
+
+def test_reprice_agrees_with_the_collector_book_and_reports_unknown_models(store: Store) -> None:
+    from spanhouse.collector.prices.book import TokenCounts
+    from spanhouse.collector.prices.overrides import override_row
+    from spanhouse.collector.prices.store import load_book, reprice, sync_catalogue, write_rows
+    from spanhouse.collector.reports import report_parameters as params_for
+
+    store.migrate()
+    assert sync_catalogue(store) > 1000
+    # A private model priced from day 2 on; before that it is unknown.
+    write_rows(
+        store,
+        [override_row({"model": "acme-ft-v3", "input": 2, "output": 8, "effective_from": "2025-11-25"})],
+    )
+    steps = [
+        ("a", _T0, "openai", "gpt-4o-mini", (1_000, 5_000, 0, 300, 200)),
+        ("b", _T0, "anthropic", "claude-sonnet-4-5", (1_000, 20_000, 3_000, 500, 0)),
+        ("c", _T0, "gcp.gemini", "gemini-2.5-pro", (250_000, 0, 0, 1_000, 4_000)),  # past the 200k tier
+        ("d", _T0, "azure.ai.openai", "gpt-4o", (1_000, 0, 0, 100, 0)),
+        ("e", _T0, "", "acme-ft-v3", (1_000, 0, 0, 100, 0)),
+        ("f", _T0 + _DAY_NS, "", "acme-ft-v3", (1_000, 0, 0, 100, 0)),
+        ("g", _T0 + _DAY_NS, "openai", "never-heard-of-it", (1_000, 0, 0, 100, 0)),
+    ]
+    rows = [_step(*s) for s in steps]
+    store.insert("agent_steps", [list(c) for c in zip(*rows, strict=True)], AGENT_STEPS_COLUMNS)
+    parameters = params_for(tenant="reprice")
+    assert reprice(store, parameters) == (7, 5)
+
+    got = {
+        r[0]: (r[1], r[2])
+        for r in store.query("SELECT SpanId, CostUSD, PriceId FROM agent_steps WHERE Tenant = 'reprice'").rows
+    }
+    book = load_book(store)
+    for span_id, ts, provider, model, tokens in steps:
+        row = book.lookup(provider, model, ts)
+        if row is None:
+            assert got[span_id] == (None, ""), span_id
+            continue
+        cost, price_id = got[span_id]
+        assert price_id == row.price_id, span_id
+        assert cost == pytest.approx(row.cost(TokenCounts(*tokens)), rel=1e-12), span_id
+    assert got["c"][1] == "genai-prices:google/gemini-2.5-pro"
+    assert got["d"][1] == "genai-prices:openai/gpt-4o"  # Azure falls back to OpenAI's price
+    assert got["e"] == (None, "")  # before the override took effect
+    assert got["f"] == (pytest.approx(1_000 * 2e-6 + 100 * 8e-6), "user:*/acme-ft-v3@2025-11-25T00:00:00")
+
+    unpriced = store.query(load_job("reports/unpriced_models"), parameters).dicts()
+    assert {(u["model"], u["calls"]) for u in unpriced} == {("acme-ft-v3", 1), ("never-heard-of-it", 1)}
+    # The staging table is left empty.
+    staging = {**parameters, "reprice_table": "agent_steps_reprice"}
+    assert store.query(load_job("prices/reprice_staged"), staging).rows[0] == (0, 0)
+
+
+def test_reprice_leaves_steps_outside_its_range_and_tenant_alone(store: Store) -> None:
+    from spanhouse.collector.prices.store import reprice
+    from spanhouse.collector.reports import report_parameters as params_for
+
+    store.migrate()
+    rows = [_step("x1", _T0, "openai", "gpt-4o-mini", (1_000, 0, 0, 100, 0))]
+    rows[0][AGENT_STEPS_COLUMNS.index("Tenant")] = "other-tenant"
+    rows[0][AGENT_STEPS_COLUMNS.index("CostUSD")] = 123.0
+    rows[0][AGENT_STEPS_COLUMNS.index("PriceId")] = "kept"
+    store.insert("agent_steps", [list(c) for c in zip(*rows, strict=True)], AGENT_STEPS_COLUMNS)
+    import datetime as dt
+
+    later = dt.datetime(2030, 1, 1)
+    assert reprice(store, params_for(tenant="other-tenant", since=later)) == (0, 0)
+    assert reprice(store, params_for(tenant="reprice")) == (7, 5)
+    kept = store.query("SELECT CostUSD, PriceId FROM agent_steps WHERE SpanId = 'x1'").rows
+    assert kept == [(123.0, "kept")]
+
+
+def test_catalogue_regexes_compile_in_clickhouse(store: Store) -> None:
+    """Every ModelRegex runs in ClickHouse's re2 (a bad one would fail every re-price)."""
+    from spanhouse.collector.prices.store import sync_catalogue
+
+    store.migrate()
+    sync_catalogue(store)
+    counted = store.query(
+        "SELECT count() FROM model_prices WHERE match('gpt-4o', ModelRegex)"
+        " OR (ModelExcludeRegex != '' AND match('x', ModelExcludeRegex))"
+    ).rows[0][0]
+    assert counted >= 1

@@ -12,10 +12,14 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from spanhouse.collector.api.prices import price_routes
 from spanhouse.collector.api.routes import api_routes
 from spanhouse.collector.exporters.clickhouse import ClickHouseExporter
 from spanhouse.collector.httpserver import HttpServer
 from spanhouse.collector.pipeline import TracePipeline
+from spanhouse.collector.prices.refresher import PriceRefresher
+from spanhouse.collector.processors.genai import GenAIProcessor
+from spanhouse.collector.processors.pricing import ModelPricer
 from spanhouse.collector.receivers.otlp_decode import DEFAULT_MAX_REQUEST_BYTES
 from spanhouse.collector.receivers.otlp_grpc import OtlpGrpcReceiver
 from spanhouse.collector.receivers.otlp_http import OtlpHttpTracesHandler
@@ -44,6 +48,7 @@ class Collector:
         self.exporter: ClickHouseExporter | None = None
         self.grpc: OtlpGrpcReceiver | None = None
         self.http: HttpServer | None = None
+        self.prices: PriceRefresher | None = None
         self._state_path: Path | None = None
 
     def start(self) -> None:
@@ -54,13 +59,17 @@ class Collector:
             logger.info("applied %d migration(s) to %s", len(applied), self.store.description)
         self.exporter = ClickHouseExporter(self.store, self.metrics)
         self.exporter.start()
-        pipeline = TracePipeline(self.exporter, self.metrics)
+        pricer = ModelPricer()
+        self.prices = PriceRefresher(self.store, pricer)
+        self.prices.start()
+        pipeline = TracePipeline(self.exporter, self.metrics, GenAIProcessor(pricer))
         self.grpc = OtlpGrpcReceiver(pipeline, s.grpc_endpoint, max_request_bytes=s.max_request_bytes)
         host, port = _split_endpoint(s.http_endpoint)
         routes = {
             ("POST", "/v1/traces"): OtlpHttpTracesHandler(pipeline, max_request_bytes=s.max_request_bytes)
         }
         routes.update(api_routes(self.store, self.metrics))
+        routes.update(price_routes(self.store, self.prices))
         self.http = HttpServer(host, port, routes, max_body_bytes=s.max_request_bytes)
         self.grpc.start()
         self.http.start()
@@ -91,6 +100,9 @@ class Collector:
         if self.http is not None:
             self.http.shutdown()
             self.http = None
+        if self.prices is not None:
+            self.prices.shutdown()
+            self.prices = None
         if self.exporter is not None:
             self.exporter.shutdown()
             self.exporter = None

@@ -1,4 +1,4 @@
-"""`spanhouse` commands: collector, demo, sql, report, traces, retention, migrate."""
+"""`spanhouse` commands: collector, demo, sql, report, traces, retention, prices, migrate."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from rich.console import Console
 from spanhouse.collector.cli.access import open_reader
 from spanhouse.collector.cli.debugging import retention_app, traces_app
 from spanhouse.collector.cli.output import OutputFormat, render
+from spanhouse.collector.cli.prices import prices_app
 from spanhouse.collector.errors import SpanhouseError
 from spanhouse.collector.reports import report_names, report_parameters, run_report
 from spanhouse.collector.store import open_store
@@ -29,6 +30,7 @@ app = typer.Typer(
 )
 app.add_typer(traces_app, name="traces")
 app.add_typer(retention_app, name="retention")
+app.add_typer(prices_app, name="prices")
 console = Console(stderr=True)
 
 DEFAULT_DATA_DIR = Path(os.environ.get("SPANHOUSE_DATA_DIR", "spanhouse-data"))

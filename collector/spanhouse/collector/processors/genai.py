@@ -1,15 +1,19 @@
 """Normalizes GenAI spans into typed agent_steps rows, whatever convention produced them.
 
-Each convention is a detector plus a reader of typed fields. Usage is counted only on
-model-call spans; wrapper spans that repeat their children's usage get zero tokens.
+The conventions themselves (detectors, readers, their counting and token-bucket rules) live
+in `processors.conventions`; this module turns their merged reading into a row, prices it and
+classifies errors. Usage is counted only on model-call spans; wrapper spans that repeat their
+children's usage get zero tokens.
 """
 
 from __future__ import annotations
 
-import math
+from types import ModuleType
 from typing import Any
 
+from spanhouse.collector.processors import conventions
 from spanhouse.collector.processors.attributes import text_map
+from spanhouse.collector.processors.conventions.base import MODEL_CALL_OPERATIONS
 from spanhouse.collector.processors.pricing import ModelPricer, TokenCounts
 from spanhouse.collector.processors.spans import FlatSpan, SpanContext
 
@@ -54,110 +58,55 @@ AGENT_STEPS_COLUMNS = (
 )
 
 STEP_KINDS = frozenset({"llm", "tool", "agent", "retrieval", "embedding", "other"})
-MODEL_CALL_OPERATIONS = frozenset({"chat", "text_completion", "generate_content", "embeddings"})
-_KIND_BY_OPERATION = {
-    "chat": "llm",
-    "text_completion": "llm",
-    "generate_content": "llm",
-    "embeddings": "embedding",
-    "execute_tool": "tool",
-    "invoke_agent": "agent",
-    "create_agent": "agent",
-    "invoke_workflow": "agent",
-}
-_OLD_PROVIDER_NAMES = {
-    "az.ai.openai": "azure.ai.openai",
-    "az.ai.inference": "azure.ai.inference",
-    "vertex_ai": "gcp.vertex_ai",
-    "gemini": "gcp.gemini",
-    "xai": "x_ai",
-}
-# genai-prices provider ids for the OTel provider names that differ.
-_PRICE_PROVIDER = {
-    "gcp.gemini": "google",
-    "gcp.vertex_ai": "google",
-    "gcp.gen_ai": "google",
-    "azure.ai.openai": "azure",
-    "aws.bedrock": "aws",
-    "x_ai": "x-ai",
-    "mistral_ai": "mistral",
-}
+__all__ = [
+    "AGENT_STEPS_COLUMNS",
+    "MODEL_CALL_OPERATIONS",
+    "STEP_KINDS",
+    "GenAIProcessor",
+    "detect_convention",
+]
+
 _TIMEOUT_MARKERS = ("timeout", "timed out", "timedout", "deadline")
 _VALIDATION_MARKERS = ("validation", "valueerror", "typeerror", "jsondecode", "schema", "parse")
-
-# Attribute keys read into typed columns; every other attribute is kept in Attributes.
-_CONSUMED = frozenset(
-    {
-        "spanhouse.step.kind",
-        "spanhouse.step.name",
-        "spanhouse.run.id",
-        "spanhouse.model_call",
-        "spanhouse.quality.score",
-        "spanhouse.quality.confidence",
-        "spanhouse.experiment.id",
-        "spanhouse.experiment.variant",
-        "gen_ai.operation.name",
-        "gen_ai.agent.name",
-        "gen_ai.tool.name",
-        "gen_ai.provider.name",
-        "gen_ai.system",
-        "gen_ai.request.model",
-        "gen_ai.response.model",
-        "gen_ai.usage.input_tokens",
-        "gen_ai.usage.prompt_tokens",
-        "gen_ai.usage.output_tokens",
-        "gen_ai.usage.completion_tokens",
-        "gen_ai.usage.cache_read.input_tokens",
-        "gen_ai.usage.cache_creation.input_tokens",
-        "gen_ai.usage.reasoning.output_tokens",
-        "gen_ai.response.finish_reasons",
-        "gen_ai.conversation.id",
-        "session.id",
-        "user.id",
-        "enduser.id",
-        "error.type",
-    }
-)
+_NO_TOKENS = TokenCounts(0, 0, 0, 0, 0)
 
 
-def detect_convention(attributes: dict[str, Any]) -> str | None:
-    """Which convention a span speaks, or None when it is not a GenAI step."""
-    if "spanhouse.step.kind" in attributes:
-        return "spanhouse"
-    if any(key.startswith("gen_ai.") for key in attributes):
-        return "otel_genai"
-    return None
+def detect_convention(attributes: dict[str, Any], span_name: str = "", scope_name: str = "") -> str | None:
+    """Which convention a span speaks first, or None when it is not a GenAI step."""
+    found = conventions.detect(attributes, span_name, scope_name)
+    return found[0].NAME if found else None
 
 
 class GenAIProcessor:
-    """Builds one agent_steps row per GenAI span; stateless apart from its price cache."""
+    """Builds one agent_steps row per GenAI span; stateless apart from its caches."""
 
     def __init__(self, pricer: ModelPricer | None = None) -> None:
         self.pricer = pricer or ModelPricer()
+        self._consumed: dict[tuple[str, ...], frozenset[str]] = {}
 
     def step_row(self, span: FlatSpan, ctx: SpanContext) -> tuple | None:
         attrs = span.attributes
-        convention = detect_convention(attrs)
-        if convention is None:
+        detected = conventions.detect(attrs, span.name, ctx.scope_name)
+        if not detected:
             return None
-        operation = _text(attrs.get("gen_ai.operation.name"))
-        kind = _step_kind(attrs, operation)
-        model_call = bool(attrs.get("spanhouse.model_call")) or operation in MODEL_CALL_OPERATIONS
-        provider = _provider(attrs)
-        request_model = _text(attrs.get("gen_ai.request.model"))
-        response_model = _text(attrs.get("gen_ai.response.model")) or request_model
-        tokens = _token_counts(attrs) if model_call else TokenCounts(0, 0, 0, 0, 0)
-        price = (
-            self.pricer.price(_PRICE_PROVIDER.get(provider, provider), response_model, tokens)
-            if model_call
-            else None
-        )
+        reading = conventions.merge([c.read(attrs, span.name) for c in detected])
+        operation = reading.operation or ""
+        kind = reading.kind if reading.kind in STEP_KINDS else "other"
+        model_call = bool(reading.model_call)
+        provider = reading.provider or ""
+        request_model = reading.request_model or ""
+        response_model = reading.response_model or request_model
+        tokens = (reading.usage or _NO_TOKENS) if model_call else _NO_TOKENS
+        if not provider and model_call and response_model:
+            provider = self.pricer.guess_provider(response_model)
+        price = self.pricer.price(provider, response_model, tokens, span.start_ns) if model_call else None
         error_type, error_message = _error(span, kind, attrs)
-        agent_name = _text(attrs.get("gen_ai.agent.name"))
-        run_id = _text(attrs.get("spanhouse.run.id"))
+        agent_name = reading.agent_name or ""
+        run_id = reading.run_id or ""
         if not run_id:
             run_id = span.span_id if kind == "agent" and not span.parent_span_id else span.trace_id
-        extra = {key: value for key, value in attrs.items() if key not in _CONSUMED}
+        consumed = self._consumed_keys(detected)
+        extra = {key: value for key, value in attrs.items() if key not in consumed}
         return (
             ctx.tenant,
             span.start_ns,
@@ -168,7 +117,7 @@ class GenAIProcessor:
             ctx.service_name,
             agent_name,
             span.name,
-            _step_name(attrs, kind, span.name, agent_name),
+            _step_name(reading, kind, span.name, agent_name),
             operation,
             kind,
             model_call,
@@ -182,75 +131,44 @@ class GenAIProcessor:
             tokens.reasoning,
             price.cost_usd if price else None,
             price.price_id if price else "",
-            None,
+            reading.reported_cost if model_call else None,
             span.duration_ns / 1e6,
             span.status_code,
             error_type,
             error_message,
-            _score(attrs.get("spanhouse.quality.score")),
-            _score(attrs.get("spanhouse.quality.confidence")),
-            _text(attrs.get("spanhouse.experiment.id")),
-            _text(attrs.get("spanhouse.experiment.variant")),
-            _text(attrs.get("gen_ai.conversation.id") or attrs.get("session.id")),
-            _text(attrs.get("user.id") or attrs.get("enduser.id")),
-            _finish_reason(attrs.get("gen_ai.response.finish_reasons")),
-            convention,
+            reading.quality_score,
+            reading.confidence,
+            reading.experiment_id or "",
+            reading.variant or "",
+            reading.session_id or _first(attrs, conventions.COMMON_SESSION_KEYS),
+            reading.user_id or _first(attrs, conventions.COMMON_USER_KEYS),
+            reading.finish_reason or "",
+            detected[0].NAME,
             text_map(extra),
         )
 
+    def _consumed_keys(self, detected: list[ModuleType]) -> frozenset[str]:
+        names = tuple(c.NAME for c in detected)
+        keys = self._consumed.get(names)
+        if keys is None:
+            keys = self._consumed[names] = conventions.consumed_keys(detected)
+        return keys
 
-def _step_kind(attrs: dict[str, Any], operation: str) -> str:
-    declared = _text(attrs.get("spanhouse.step.kind")).lower()
-    if declared in STEP_KINDS:
-        return declared
-    return _KIND_BY_OPERATION.get(operation, "other")
 
-
-def _step_name(attrs: dict[str, Any], kind: str, span_name: str, agent_name: str) -> str:
-    if kind == "tool":
-        return _text(attrs.get("gen_ai.tool.name")) or span_name
+def _step_name(reading: conventions.Reading, kind: str, span_name: str, agent_name: str) -> str:
+    if kind == "tool" and reading.tool_name:
+        return reading.tool_name
     if kind == "agent" and agent_name:
         return agent_name
-    return _text(attrs.get("spanhouse.step.name")) or span_name
+    return reading.step_name or span_name
 
 
-def _provider(attrs: dict[str, Any]) -> str:
-    name = _text(attrs.get("gen_ai.provider.name") or attrs.get("gen_ai.system")).lower()
-    return _OLD_PROVIDER_NAMES.get(name, name)
-
-
-def _token_counts(attrs: dict[str, Any]) -> TokenCounts:
-    """OTel semantics: input includes cache reads and writes; output includes reasoning."""
-    input_total = _count(attrs, "gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens")
-    output_total = _count(attrs, "gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens")
-    cache_read = _count(attrs, "gen_ai.usage.cache_read.input_tokens")
-    cache_write = _count(attrs, "gen_ai.usage.cache_creation.input_tokens")
-    reasoning = _count(attrs, "gen_ai.usage.reasoning.output_tokens")
-    cache_read = min(cache_read, input_total)
-    cache_write = min(cache_write, input_total - cache_read)
-    reasoning = min(reasoning, output_total)
-    return TokenCounts(
-        uncached_input=input_total - cache_read - cache_write,
-        cache_read=cache_read,
-        cache_write=cache_write,
-        output=output_total - reasoning,
-        reasoning=reasoning,
-    )
-
-
-def _count(attrs: dict[str, Any], *keys: str) -> int:
-    """First present key as a non-negative int; strings and floats (JS exporters) are coerced."""
+def _first(attrs: dict[str, Any], keys: tuple[str, ...]) -> str:
     for key in keys:
         value = attrs.get(key)
-        if value is None or isinstance(value, bool):
-            continue
-        try:
-            number = float(value)
-        except (TypeError, ValueError):
-            continue
-        if math.isfinite(number) and 0 <= number < 2**53:
-            return int(number)
-    return 0
+        if value is not None and value != "":
+            return _text(value)
+    return ""
 
 
 def _error(span: FlatSpan, kind: str, attrs: dict[str, Any]) -> tuple[str, str]:
@@ -272,22 +190,6 @@ def _error(span: FlatSpan, kind: str, attrs: dict[str, Any]) -> tuple[str, str]:
     if kind == "tool":
         return "tool_error", message
     return "generation_error", message
-
-
-def _finish_reason(value: Any) -> str:
-    if isinstance(value, list):
-        return _text(value[0]) if value else ""
-    return _text(value)
-
-
-def _score(value: Any) -> float | None:
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
 
 
 def _text(value: Any) -> str:

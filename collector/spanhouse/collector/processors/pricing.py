@@ -1,102 +1,78 @@
-"""Prices model calls from the genai-prices catalogue, with the price looked up once per model.
+"""Prices model calls from the effective-dated price book (model_prices), fast per span.
 
-The catalogue lookup costs ~70 µs, too slow per span, so the per-token rates of each
-(provider, model) are cached; tiered prices fall back to the catalogue's own arithmetic.
+The book resolves each (provider, model) once and caches its ranked candidate rows, so the
+per-span cost is a dict lookup, a date comparison and five multiplications. The collector
+swaps in a fresh book when model_prices changes; without a store the book is the installed
+genai-prices catalogue. A model no row matches gets no cost (NULL), never a cost of 0.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from decimal import Decimal
-from typing import NamedTuple
 
-from genai_prices import Usage, calc_price
+from spanhouse.collector.prices.book import MAX_CACHED_MODELS, Price, PriceBook, TokenCounts
 
 logger = logging.getLogger(__name__)
 
-_PER_TOKEN = 1e-6  # catalogue prices are per million tokens
-
-
-class Price(NamedTuple):
-    cost_usd: float
-    price_id: str
-
-
-class TokenCounts(NamedTuple):
-    """Non-overlapping buckets, as stored in agent_steps."""
-
-    uncached_input: int
-    cache_read: int
-    cache_write: int
-    output: int
-    reasoning: int
+__all__ = ["ModelPricer", "Price", "TokenCounts"]
 
 
 class ModelPricer:
-    """Cost of one model call, or None for a model the catalogue does not know."""
+    """Cost of one model call, or None for a model no price row matches."""
 
-    def __init__(self) -> None:
-        self._rates: dict[tuple[str, str], object] = {}
+    def __init__(self, book: PriceBook | None = None) -> None:
+        self._book = book
         self._lock = threading.Lock()
         self.unknown_models: set[tuple[str, str]] = set()
+        self._patterns: list | None = None
+        self._providers: dict[str, str] = {}
 
-    def price(self, provider: str, model: str, tokens: TokenCounts) -> Price | None:
+    @property
+    def book(self) -> PriceBook:
+        book = self._book
+        if book is None:
+            from spanhouse.collector.prices.catalogue import catalogue_rows
+
+            with self._lock:
+                if self._book is None:
+                    self._book = PriceBook(catalogue_rows())
+                book = self._book
+        return book
+
+    def guess_provider(self, model: str) -> str:
+        """The provider a model name belongs to, from the catalogue ("" when none says)."""
+        guess = self._providers.get(model)
+        if guess is None:
+            if self._patterns is None:
+                from spanhouse.collector.prices.catalogue import provider_patterns
+
+                self._patterns = provider_patterns()
+            lowered = model.lower()
+            guess = next((name for pattern, name in self._patterns if pattern.search(lowered)), "")
+            if not guess:  # else the provider of the price the model would get
+                row = self.book.lookup("", model)
+                guess = row.providers[0] if row is not None and row.providers else ""
+            if len(self._providers) >= MAX_CACHED_MODELS:  # model names are client input
+                self._providers.clear()
+            self._providers[model] = guess
+        return guess
+
+    def replace_book(self, book: PriceBook) -> None:
+        """Use `book` from now on (prices changed); unknown models are looked up again."""
+        self._book = book
+        self.unknown_models = set()
+
+    def price(self, provider: str, model: str, tokens: TokenCounts, at_ns: int | None = None) -> Price | None:
         if not model:
             return None
-        key = (provider, model)
-        entry = self._rates.get(key)
-        if entry is None:
-            entry = self._lookup(provider, model)
-            with self._lock:
-                self._rates[key] = entry
-        if entry is False:
+        row = self.book.lookup(provider, model, at_ns)
+        if row is None:
+            key = (provider, model)
+            if key not in self.unknown_models and len(self.unknown_models) < MAX_CACHED_MODELS:
+                self.unknown_models.add(key)
+                logger.warning(
+                    "no price known for model %r (provider %r); its cost is left empty", model, provider
+                )
             return None
-        price_id, model_price, rates = entry  # type: ignore[misc]
-        if rates is not None:
-            input_rate, read_rate, write_rate, output_rate = rates
-            cost = (
-                tokens.uncached_input * input_rate
-                + tokens.cache_read * read_rate
-                + tokens.cache_write * write_rate
-                + (tokens.output + tokens.reasoning) * output_rate
-            ) * _PER_TOKEN
-            return Price(cost, price_id)
-        usage = Usage(
-            input_tokens=tokens.uncached_input + tokens.cache_read + tokens.cache_write,
-            cache_read_tokens=tokens.cache_read,
-            cache_write_tokens=tokens.cache_write,
-            output_tokens=tokens.output + tokens.reasoning,
-        )
-        return Price(float(model_price.calc_price(usage)["total_price"]), price_id)
-
-    def _lookup(self, provider: str, model: str) -> object:
-        try:
-            found = calc_price(Usage(input_tokens=0, output_tokens=0), model, provider_id=provider or None)
-        except LookupError:
-            if provider:
-                return self._lookup("", model)
-            self.unknown_models.add((provider, model))
-            logger.warning("no price known for model %r; its cost is left empty", model)
-            return False
-        model_price = found.model_price
-        price_id = f"genai-prices:{found.provider.id}/{found.model.id}"
-        rates = _flat_rates(model_price)
-        return (price_id, model_price, rates)
-
-
-def _flat_rates(model_price: object) -> tuple[float, float, float, float] | None:
-    """Per-MTok rates as floats, or None when any of them is tiered or conditional."""
-    input_rate = getattr(model_price, "input_mtok", None)
-    output_rate = getattr(model_price, "output_mtok", None)
-    read_rate = getattr(model_price, "cache_read_mtok", None) or input_rate
-    write_rate = getattr(model_price, "cache_write_mtok", None) or input_rate
-    rates = (
-        input_rate or Decimal(0),
-        read_rate or Decimal(0),
-        write_rate or Decimal(0),
-        output_rate or Decimal(0),
-    )
-    if not all(isinstance(rate, (Decimal, int, float)) for rate in rates):
-        return None
-    return tuple(float(rate) for rate in rates)  # type: ignore[return-value]
+        return Price(row.cost(tokens), row.price_id)

@@ -64,9 +64,15 @@ class Store:
             result = self._client.query(sql, parameters=parameters, settings=settings)
         return QueryResult(tuple(result.column_names), list(result.result_rows))
 
-    def command(self, sql: str, parameters: dict[str, Any] | None = None) -> None:
+    def command(
+        self,
+        sql: str,
+        parameters: dict[str, Any] | None = None,
+        *,
+        settings: dict[str, Any] | None = None,
+    ) -> None:
         with self._errors(), self._lock:
-            self._client.command(sql, parameters=parameters)
+            self._client.command(sql, parameters=parameters, settings=settings)
 
     def insert(
         self,

@@ -1,0 +1,253 @@
+"""`spanhouse prices`: sync the genai-prices catalogue, list prices, set user prices, re-price.
+
+Writes go to the store directly, or through the collector's API when a running collector
+owns the embedded store (a chDB directory is open in one process only).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+from rich.console import Console
+
+from spanhouse.collector.cli.access import open_reader
+from spanhouse.collector.cli.output import OutputFormat, render
+from spanhouse.collector.errors import ConfigError, SpanhouseError, StoreUnavailable
+from spanhouse.collector.prices.overrides import MATCH_KINDS, load_overrides, override_row
+from spanhouse.collector.prices.store import reprice, sync_catalogue, write_rows
+from spanhouse.collector.reports import report_parameters
+from spanhouse.collector.service import running_collector
+from spanhouse.collector.store import load_job, open_store
+
+prices_app = typer.Typer(help="Model prices: catalogue sync, user prices, re-pricing.", no_args_is_help=True)
+console = Console(stderr=True)
+
+DataDir = Annotated[
+    Path,
+    typer.Option(
+        "--data-dir", envvar="SPANHOUSE_DATA_DIR", help="Embedded store directory.", file_okay=False
+    ),
+]
+ClickHouseUrl = Annotated[
+    Optional[str],  # noqa: UP045 - typer reads the annotation at runtime
+    typer.Option("--clickhouse-url", envvar="SPANHOUSE_CLICKHOUSE_URL", help="ClickHouse server URL."),
+]
+CollectorUrl = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option("--collector-url", help="Go through a running collector's API, e.g. http://127.0.0.1:4318."),
+]
+Rate = Annotated[Optional[float], typer.Option(min=0.0, help="USD per million tokens.")]  # noqa: UP045
+DEFAULT_DATA_DIR = Path("spanhouse-data")
+
+
+def _fail(message: str) -> None:
+    console.print(f"[red]error:[/red] {message}")
+    raise typer.Exit(2)
+
+
+class _ApiWriter:
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url.rstrip("/")
+
+    def post(self, path: str, document: dict[str, Any]) -> dict[str, Any]:
+        request = urllib.request.Request(
+            f"{self.base_url}{path}", json.dumps(document).encode(), {"Content-Type": "application/json"}
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=600) as response:
+                return json.loads(response.read())
+        except urllib.error.HTTPError as exc:
+            try:
+                message = json.loads(exc.read()).get("error", exc.reason)
+            except (ValueError, OSError):
+                message = str(exc.reason)
+            if exc.code == 400:
+                raise ConfigError(message) from None
+            raise StoreUnavailable(f"collector at {self.base_url} answered {exc.code}: {message}") from None
+        except (urllib.error.URLError, OSError) as exc:
+            raise StoreUnavailable(f"cannot reach the collector at {self.base_url}: {exc}") from None
+
+
+class _StoreWriter:
+    def __init__(self, store: Any) -> None:
+        self.store = store
+
+    def post(self, path: str, document: dict[str, Any]) -> dict[str, Any]:
+        if path == "/v1/prices":
+            rows = [override_row(e, where=f"prices[{i}]") for i, e in enumerate(document["prices"])]
+            return {"written": write_rows(self.store, rows)}
+        if path == "/v1/prices/sync":
+            return {"written": sync_catalogue(self.store)}
+        staged, priced = reprice(self.store, document)
+        return {"repriced": staged, "priced": priced}
+
+
+@contextmanager
+def _writer(data_dir: Path, clickhouse_url: str | None, collector_url: str | None) -> Iterator[Any]:
+    if collector_url:
+        yield _ApiWriter(collector_url)
+        return
+    if not clickhouse_url:
+        state = running_collector(data_dir)
+        if state is not None:
+            yield _ApiWriter(state["http_url"])
+            return
+    store = open_store(data_dir=None if clickhouse_url else data_dir, url=clickhouse_url)
+    try:
+        store.migrate()
+        yield _StoreWriter(store)
+    finally:
+        store.close()
+
+
+def _post(
+    path: str, document: dict[str, Any], data_dir: Path, url: str | None, collector: str | None
+) -> dict:
+    try:
+        with _writer(data_dir, url, collector) as writer:
+            return writer.post(path, document)
+    except SpanhouseError as exc:
+        _fail(str(exc))
+    raise AssertionError("unreachable")
+
+
+@prices_app.command("sync")
+def sync(
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+    clickhouse_url: ClickHouseUrl = None,
+    collector_url: CollectorUrl = None,
+) -> None:
+    """Load the installed genai-prices catalogue into model_prices (the collector also does at first start)."""
+    with console.status("syncing the genai-prices catalogue..."):
+        result = _post("/v1/prices/sync", {}, data_dir, clickhouse_url, collector_url)
+    console.print(f"synced {result['written']} catalogue price rows")
+
+
+@prices_app.command("set")
+def set_price(
+    model: Annotated[
+        str, typer.Argument(help="Model name as spans report it (or a prefix/regex, see --match).")
+    ],
+    input_price: Annotated[float, typer.Option("--input", min=0.0, help="USD per million input tokens.")],
+    output_price: Annotated[float, typer.Option("--output", min=0.0, help="USD per million output tokens.")],
+    cached_input: Rate = None,
+    cache_write: Rate = None,
+    reasoning: Rate = None,
+    provider: Annotated[Optional[str], typer.Option(help="Provider name; default: any.")] = None,  # noqa: UP045
+    match: Annotated[str, typer.Option(help="exact, prefix or regex.")] = "exact",
+    effective_from: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(help="ISO date or time (UTC) the price applies from; default: always."),
+    ] = None,
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+    clickhouse_url: ClickHouseUrl = None,
+    collector_url: CollectorUrl = None,
+) -> None:
+    """Set a user price for a private or fine-tuned model (it outranks the catalogue)."""
+    entry = {"model": model, "input": input_price, "output": output_price, "match": match}
+    optional = {
+        "cached_input": cached_input,
+        "cache_write": cache_write,
+        "reasoning": reasoning,
+        "provider": provider,
+        "effective_from": effective_from,
+    }
+    entry.update({k: v for k, v in optional.items() if v is not None})
+    if match not in MATCH_KINDS:
+        _fail(f"--match {match!r} must be one of {', '.join(MATCH_KINDS)}")
+    try:
+        row = override_row(entry, where="price")
+    except ConfigError as exc:
+        _fail(str(exc))
+    _post("/v1/prices", {"prices": [entry]}, data_dir, clickhouse_url, collector_url)
+    console.print(f"set {row.price_id}; run `spanhouse prices reprice` to apply it to stored steps")
+
+
+@prices_app.command("load")
+def load(
+    path: Annotated[
+        Path, typer.Argument(help="YAML file with a `prices:` list.", exists=True, dir_okay=False)
+    ],
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+    clickhouse_url: ClickHouseUrl = None,
+    collector_url: CollectorUrl = None,
+) -> None:
+    """Set the user prices of a YAML file."""
+    import yaml
+
+    try:
+        rows = load_overrides(path)
+    except ConfigError as exc:
+        _fail(str(exc))
+    entries = yaml.safe_load(path.read_text("utf-8"))["prices"]
+    for entry in entries:
+        if isinstance(entry.get("effective_from"), (dt.date, dt.datetime)):
+            entry["effective_from"] = entry["effective_from"].isoformat()
+    _post("/v1/prices", {"prices": entries}, data_dir, clickhouse_url, collector_url)
+    console.print(f"set {len(rows)} user price(s) from {path}")
+
+
+@prices_app.command("list")
+def list_prices(
+    search: Annotated[str, typer.Argument(help="Only price ids containing this text.")] = "",
+    limit: Annotated[int, typer.Option(min=1, max=100_000)] = 50,
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+    clickhouse_url: ClickHouseUrl = None,
+    collector_url: CollectorUrl = None,
+    fmt: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.table,
+) -> None:
+    """List price rows (user prices first)."""
+    try:
+        with open_reader(data_dir=data_dir, clickhouse_url=clickhouse_url, collector_url=collector_url) as r:
+            result = r.query(load_job("prices/list"), {"search": search, "limit": limit})
+    except SpanhouseError as exc:
+        _fail(str(exc))
+    render(result, fmt, title="model prices")
+
+
+@prices_app.command("unpriced")
+def unpriced(
+    since: Annotated[Optional[dt.datetime], typer.Option(help="Start (UTC).")] = None,  # noqa: UP045
+    until: Annotated[Optional[dt.datetime], typer.Option(help="End (UTC).")] = None,  # noqa: UP045
+    tenant: Annotated[str, typer.Option(help="Tenant id.")] = "",
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+    clickhouse_url: ClickHouseUrl = None,
+    collector_url: CollectorUrl = None,
+    fmt: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.table,
+) -> None:
+    """Models whose calls have no known price (their cost is NULL, not 0)."""
+    parameters = report_parameters(tenant=tenant, since=since, until=until)
+    try:
+        with open_reader(data_dir=data_dir, clickhouse_url=clickhouse_url, collector_url=collector_url) as r:
+            result = r.query(load_job("reports/unpriced_models"), parameters)
+    except SpanhouseError as exc:
+        _fail(str(exc))
+    render(result, fmt, title="unpriced models")
+
+
+@prices_app.command("reprice")
+def reprice_range(
+    since: Annotated[Optional[dt.datetime], typer.Option(help="Start (UTC); default: all.")] = None,  # noqa: UP045
+    until: Annotated[Optional[dt.datetime], typer.Option(help="End (UTC); default: all.")] = None,  # noqa: UP045
+    tenant: Annotated[str, typer.Option(help="Tenant id; default: every tenant.")] = "",
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+    clickhouse_url: ClickHouseUrl = None,
+    collector_url: CollectorUrl = None,
+) -> None:
+    """Re-price the stored model calls of a time range with the current prices."""
+    parameters = report_parameters(tenant=tenant, since=since, until=until)
+    with console.status("re-pricing..."):
+        result = _post("/v1/prices/reprice", parameters, data_dir, clickhouse_url, collector_url)
+    unpriced = result["repriced"] - result["priced"]
+    console.print(
+        f"re-priced {result['repriced']} model call(s); {unpriced} without a known price have no cost"
+        + (" (see `spanhouse prices unpriced`)" if unpriced else "")
+    )

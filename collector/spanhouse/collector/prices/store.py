@@ -1,0 +1,68 @@
+"""model_prices in ClickHouse: load the price book, sync the catalogue, add user prices, re-price."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+from spanhouse.collector.errors import StoreError
+from spanhouse.collector.prices.book import MODEL_PRICES_COLUMNS, PriceBook, PriceRow
+from spanhouse.collector.prices.catalogue import catalogue_rows
+from spanhouse.collector.store import Store, load_job
+
+logger = logging.getLogger(__name__)
+
+# Re-price mutations must be done when the command returns.
+_MUTATION_SETTINGS = {"mutations_sync": 2}
+
+
+def load_book(store: Store) -> PriceBook:
+    records = store.query(load_job("prices/price_rows")).dicts()
+    return PriceBook([PriceRow.from_record(r) for r in records])
+
+
+def price_version(store: Store) -> tuple:
+    return tuple(store.query(load_job("prices/price_version")).rows[0])
+
+
+def write_rows(store: Store, rows: list[PriceRow]) -> int:
+    """Insert (or replace, by PriceId and EffectiveFrom) price rows; returns how many."""
+    if not rows:
+        return 0
+    now = dt.datetime.now(dt.timezone.utc)
+    records = [row.as_insert_row(now) for row in rows]
+    columns = [list(column) for column in zip(*records, strict=True)]
+    store.insert("model_prices", columns, MODEL_PRICES_COLUMNS)
+    return len(rows)
+
+
+def sync_catalogue(store: Store) -> int:
+    """Load the installed genai-prices catalogue into model_prices."""
+    written = write_rows(store, catalogue_rows())
+    logger.info("model_prices: %d catalogue rows synced from genai-prices", written)
+    return written
+
+
+def ensure_catalogue(store: Store) -> None:
+    """Sync the catalogue once, when model_prices has never held it."""
+    if not price_version(store)[0]:
+        sync_catalogue(store)
+
+
+def reprice(store: Store, parameters: dict[str, Any]) -> tuple[int, int]:
+    """Re-price the model calls of a range (`tenant`, `since`, `until`): (calls, calls priced)."""
+    database = store.query(load_job("prices/current_database")).rows[0][0]
+    staging = {**parameters, "reprice_table": f"{database}.agent_steps_reprice"}
+    store.command(load_job("prices/reprice_clear"))
+    try:
+        store.command(load_job("prices/reprice_stage"), parameters)
+        staged, priced = (int(n) for n in store.query(load_job("prices/reprice_staged"), staging).rows[0])
+        try:
+            store.command(load_job("prices/reprice_apply"), staging, settings=_MUTATION_SETTINGS)
+        except StoreError:
+            store.command(load_job("prices/reprice_kill"))
+            raise
+    finally:
+        store.command(load_job("prices/reprice_clear"))
+    return staged, priced

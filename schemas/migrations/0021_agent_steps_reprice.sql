@@ -1,0 +1,12 @@
+-- Staging for `jobs/prices/reprice_*`: the new cost and price id of each re-priced step,
+-- read by ALTER TABLE agent_steps UPDATE through joinGet. Emptied after every re-price.
+CREATE TABLE IF NOT EXISTS agent_steps_reprice
+(
+    Tenant String,
+    TraceId String,
+    SpanId String,
+    CostUSD Nullable(Float64),
+    PriceId String,
+    Staged UInt8 COMMENT '1 for every staged step (joinGet gives 0 for steps not staged)'
+)
+ENGINE = Join(ANY, LEFT, Tenant, TraceId, SpanId)

@@ -7,16 +7,19 @@ its spans are no-ops.
 
 from __future__ import annotations
 
-from ._config import configure, force_flush, shutdown
+from ._config import configure, force_flush, instrumented_libraries, shutdown
+from ._processor import RunContextSpanProcessor
 from ._steps import agent, step, tool
 from ._usage import record_usage, score
 from ._version import __version__
 
 __all__ = [
+    "RunContextSpanProcessor",
     "__version__",
     "agent",
     "configure",
     "force_flush",
+    "instrumented_libraries",
     "record_usage",
     "score",
     "shutdown",

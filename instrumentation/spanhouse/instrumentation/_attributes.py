@@ -17,6 +17,8 @@ MODEL_CALL = "spanhouse.model_call"
 QUALITY_SCORE = "spanhouse.quality.score"
 QUALITY_CONFIDENCE = "spanhouse.quality.confidence"
 SCORE_PREFIX = "spanhouse.score."
+EXPERIMENT_ID = "spanhouse.experiment.id"
+EXPERIMENT_VARIANT = "spanhouse.experiment.variant"
 
 # OpenTelemetry GenAI semantic conventions.
 GEN_AI_OPERATION_NAME = "gen_ai.operation.name"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -17,7 +18,8 @@ from opentelemetry.sdk.resources import SERVICE_NAME, Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
-from . import _steps
+from . import _auto, _steps
+from ._processor import RunContextSpanProcessor
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace.export import SpanExporter
@@ -33,6 +35,8 @@ _lock = threading.Lock()
 # The provider made by configure(), and its exporter (kept for introspection).
 _provider: TracerProvider | None = None
 _exporter: SpanExporter | None = None
+# Instrumentors turned on by configure(auto_instrument=...), turned off by the next one.
+_instrumentation = _auto.AutoInstrumentation()
 
 
 def _check_protocol(value: str, source: str) -> str:
@@ -100,15 +104,23 @@ def configure(
     headers: dict[str, str] | None = None,
     resource_attributes: dict[str, Any] | None = None,
     set_global: bool = True,
+    auto_instrument: bool | Iterable[str] = False,
+    exporter: SpanExporter | None = None,
 ) -> TracerProvider:
     """Create a TracerProvider exporting spans over OTLP with a BatchSpanProcessor.
 
     The spanhouse helpers use the returned provider even when ``set_global`` is
     False. Calling configure() again replaces (and flushes) the previous provider.
     With ``OTEL_SDK_DISABLED=true`` the provider records and exports nothing.
+
+    ``auto_instrument=True`` turns on the OpenTelemetry GenAI instrumentors of every
+    installed LLM client library (``openai``, ``anthropic``; or pass their names);
+    their spans are stamped with the current run and agent like ours. ``exporter``
+    replaces the OTLP exporter (tests, benchmarks, forwarding elsewhere).
     """
     global _provider, _exporter
     resolved_protocol = _resolve_protocol(protocol)
+    libraries = _auto.resolve_libraries(auto_instrument)
 
     attributes: dict[str, Any] = dict(resource_attributes or {})
     if service_name:
@@ -116,28 +128,38 @@ def configure(
     # Resource.create applies OTEL_SERVICE_NAME / OTEL_RESOURCE_ATTRIBUTES below ours.
     provider = TracerProvider(resource=Resource.create(attributes))
 
-    exporter: SpanExporter | None = None
     if _sdk_disabled():
         logger.info("OTEL_SDK_DISABLED is set; spans will not be exported")
+        exporter = None
     else:
-        exporter = _make_exporter(resolved_protocol, endpoint, headers)
+        provider.add_span_processor(RunContextSpanProcessor())
+        if exporter is None:
+            exporter = _make_exporter(resolved_protocol, endpoint, headers)
+            logger.debug(
+                "exporting spans over OTLP %s to %s",
+                resolved_protocol,
+                endpoint or "the endpoint from OTEL_EXPORTER_OTLP_* (or the default)",
+            )
         provider.add_span_processor(BatchSpanProcessor(exporter))
-        logger.debug(
-            "exporting spans over OTLP %s to %s",
-            resolved_protocol,
-            endpoint or "the endpoint from OTEL_EXPORTER_OTLP_* (or the default)",
-        )
 
     with _lock:
         previous = _provider
         _provider, _exporter = provider, exporter
         _steps._set_tracer_provider(provider)
+        _instrumentation.disable()
+        if libraries and exporter is not None:
+            _instrumentation.enable(libraries, provider)
     if previous is not None:
         logger.warning("configure() called again; replacing the previous tracer provider")
         previous.shutdown()
     if set_global:
         trace.set_tracer_provider(provider)
     return provider
+
+
+def instrumented_libraries() -> list[str]:
+    """Client libraries that configure(auto_instrument=...) turned instrumentation on for."""
+    return _instrumentation.libraries
 
 
 def force_flush(timeout_millis: int = 30000) -> bool:
@@ -156,5 +178,6 @@ def shutdown() -> None:
         _provider = _exporter = None
         if provider is not None and _steps._provider_override is provider:
             _steps._set_tracer_provider(None)
+        _instrumentation.disable()
     if provider is not None:
         provider.shutdown()

@@ -16,6 +16,7 @@ from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExportResult
 
 from spanhouse.instrumentation import _config, _steps, agent, configure, force_flush, shutdown
+from spanhouse.instrumentation._processor import RunContextSpanProcessor
 
 _OTEL_VARS = (
     "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
@@ -188,7 +189,7 @@ def test_provider_uses_batch_processor_and_is_used_by_helpers() -> None:
     provider = configure(service_name="svc", set_global=False)
     assert isinstance(provider, TracerProvider)
     processors = provider._active_span_processor._span_processors
-    assert [type(p) for p in processors] == [BatchSpanProcessor]
+    assert [type(p) for p in processors] == [RunContextSpanProcessor, BatchSpanProcessor]
 
     exported: list[ReadableSpan] = []
 
@@ -218,7 +219,7 @@ def test_reconfigure_replaces_and_shuts_down_previous() -> None:
     first = configure(set_global=False)
     second = configure(set_global=False)
     assert _steps._provider_override is second
-    assert first._active_span_processor._span_processors[0]._batch_processor._shutdown  # type: ignore[attr-defined]
+    assert first._active_span_processor._span_processors[1]._batch_processor._shutdown  # type: ignore[attr-defined]
 
 
 def test_sdk_disabled_returns_provider_that_records_nothing(

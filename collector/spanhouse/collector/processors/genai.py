@@ -109,6 +109,7 @@ _CONSUMED = frozenset(
         "gen_ai.usage.completion_tokens",
         "gen_ai.usage.cache_read.input_tokens",
         "gen_ai.usage.cache_creation.input_tokens",
+        "gen_ai.usage.cache_write.input_tokens",
         "gen_ai.usage.reasoning.output_tokens",
         "gen_ai.response.finish_reasons",
         "gen_ai.conversation.id",
@@ -224,7 +225,10 @@ def _token_counts(attrs: dict[str, Any]) -> TokenCounts:
     input_total = _count(attrs, "gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens")
     output_total = _count(attrs, "gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens")
     cache_read = _count(attrs, "gen_ai.usage.cache_read.input_tokens")
-    cache_write = _count(attrs, "gen_ai.usage.cache_creation.input_tokens")
+    # opentelemetry-util-genai and the anthropic SDK write cache_write; the semconv registry cache_creation.
+    cache_write = _count(
+        attrs, "gen_ai.usage.cache_creation.input_tokens", "gen_ai.usage.cache_write.input_tokens"
+    )
     reasoning = _count(attrs, "gen_ai.usage.reasoning.output_tokens")
     cache_read = min(cache_read, input_total)
     cache_write = min(cache_write, input_total - cache_read)

@@ -7,6 +7,7 @@ its spans are no-ops.
 
 from __future__ import annotations
 
+from ._callbacks import SpanRef, record_step
 from ._config import configure, force_flush, instrumented_libraries, shutdown
 from ._processor import RunContextSpanProcessor
 from ._steps import agent, step, tool
@@ -15,11 +16,13 @@ from ._version import __version__
 
 __all__ = [
     "RunContextSpanProcessor",
+    "SpanRef",
     "__version__",
     "agent",
     "configure",
     "force_flush",
     "instrumented_libraries",
+    "record_step",
     "record_usage",
     "score",
     "shutdown",

@@ -18,7 +18,7 @@ from opentelemetry.sdk.resources import SERVICE_NAME, Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
-from . import _auto, _steps
+from . import _auto, _content, _steps
 from ._processor import RunContextSpanProcessor
 
 if TYPE_CHECKING:
@@ -105,6 +105,8 @@ def configure(
     resource_attributes: dict[str, Any] | None = None,
     set_global: bool = True,
     auto_instrument: bool | Iterable[str] = False,
+    capture_content: bool | None = None,
+    content_max_chars: int | None = None,
     exporter: SpanExporter | None = None,
 ) -> TracerProvider:
     """Create a TracerProvider exporting spans over OTLP with a BatchSpanProcessor.
@@ -117,10 +119,15 @@ def configure(
     installed LLM client library (``openai``, ``anthropic``; or pass their names);
     their spans are stamped with the current run and agent like ours. ``exporter``
     replaces the OTLP exporter (tests, benchmarks, forwarding elsewhere).
+
+    Prompt and completion content is not captured unless ``capture_content=True`` (or
+    ``OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT``) turns it on; then each content
+    attribute is cut to ``content_max_chars`` (or ``SPANHOUSE_CONTENT_MAX_CHARS``, 16384).
     """
     global _provider, _exporter
     resolved_protocol = _resolve_protocol(protocol)
     libraries = _auto.resolve_libraries(auto_instrument)
+    _content.set_options(capture_content, content_max_chars)
 
     attributes: dict[str, Any] = dict(resource_attributes or {})
     if service_name:
@@ -140,7 +147,11 @@ def configure(
                 resolved_protocol,
                 endpoint or "the endpoint from OTEL_EXPORTER_OTLP_* (or the default)",
             )
-        provider.add_span_processor(BatchSpanProcessor(exporter))
+        batch = BatchSpanProcessor(exporter)
+        # Only a process that captures content pays for checking its size.
+        provider.add_span_processor(
+            _content.ContentLimitSpanProcessor(batch) if _content.capture_enabled() else batch
+        )
 
     with _lock:
         previous = _provider

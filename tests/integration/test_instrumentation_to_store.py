@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 from helpers import CollectorProcess
-from spanhouse.instrumentation import agent, configure, force_flush, record_step, shutdown
+from spanhouse.instrumentation import agent, configure, experiment, force_flush, record_step, shutdown
 
 SERVICE = "callbacks"
 
@@ -79,3 +79,19 @@ def test_recorded_step_lands_as_typed_rows(configured: CollectorProcess) -> None
     assert by_name["search"]["DurationMs"] == pytest.approx(200, abs=0.01)
     assert (by_name["fetch"]["StatusCode"], by_name["fetch"]["ErrorType"]) == ("Error", "tool_error")
     assert by_name["search"]["StatusCode"] == "Unset"
+
+
+def test_experiment_variant_is_stored_on_every_row_of_the_run(configured: CollectorProcess) -> None:
+    exp = experiment("store-exp", variants={"control": 0.5, "candidate": 0.5})
+    expected: dict[str, str] = {}
+    for user in ("u1", "u2", "u3", "u4"):
+        with agent("exp-agent") as root, exp.use(user) as variant:
+            record_step("answer", model="gpt-4o-mini", input_tokens=10, output_tokens=5)
+        expected[format(root.get_span_context().span_id, "016x")] = variant
+    _flush()
+    rows = configured.sql(
+        "SELECT RunId, groupUniqArray(ExperimentId) AS ids, groupUniqArray(Variant) AS variants, count() AS n"
+        " FROM agent_steps WHERE ExperimentId = 'store-exp' GROUP BY RunId",
+    )
+    assert {row["RunId"]: row["variants"] for row in rows} == {run: [v] for run, v in expected.items()}
+    assert all(row["ids"] == ["store-exp"] and row["n"] == 2 for row in rows)

@@ -9,17 +9,20 @@ from __future__ import annotations
 
 from ._callbacks import SpanRef, record_step
 from ._config import configure, force_flush, instrumented_libraries, shutdown
+from ._experiments import Experiment, experiment
 from ._processor import RunContextSpanProcessor
 from ._steps import agent, step, tool
 from ._usage import record_usage, score
 from ._version import __version__
 
 __all__ = [
+    "Experiment",
     "RunContextSpanProcessor",
     "SpanRef",
     "__version__",
     "agent",
     "configure",
+    "experiment",
     "force_flush",
     "instrumented_libraries",
     "record_step",

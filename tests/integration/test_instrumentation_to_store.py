@@ -10,7 +10,18 @@ from collections.abc import Iterator
 import pytest
 
 from helpers import CollectorProcess
-from spanhouse.instrumentation import agent, configure, experiment, force_flush, record_step, shutdown
+from spanhouse.instrumentation import (
+    _steps,
+    agent,
+    configure,
+    current_run,
+    experiment,
+    force_flush,
+    record_step,
+    score_run,
+    score_span,
+    shutdown,
+)
 
 SERVICE = "callbacks"
 
@@ -95,3 +106,80 @@ def test_experiment_variant_is_stored_on_every_row_of_the_run(configured: Collec
     )
     assert {row["RunId"]: row["variants"] for row in rows} == {run: [v] for run, v in expected.items()}
     assert all(row["ids"] == ["store-exp"] and row["n"] == 2 for row in rows)
+
+
+def test_late_scores_land_in_the_scores_table(configured: CollectorProcess) -> None:
+    with agent("scored-agent"):
+        run = current_run()
+        answer = record_step("answer", model="gpt-4o-mini", input_tokens=100, output_tokens=20)
+    _flush()  # the run is stored and finished before anyone scores it
+    assert run is not None and answer is not None
+    assert score_span(
+        answer.trace_id, answer.span_id, 0.9, name="helpfulness", confidence=0.8, source="evaluator"
+    )
+    assert score_run(run, 1, name="thumbs", source="user", comment="great answer")
+    _flush()
+    rows = configured.sql(
+        "SELECT Name, Value, Confidence, Source, Comment, TraceId, SpanId, RunId, ServiceName FROM scores"
+        " WHERE TraceId = {trace:String} ORDER BY Name",
+        {"trace": run.trace_id},
+    )
+    assert rows == [
+        {
+            "Name": "helpfulness",
+            "Value": 0.9,
+            "Confidence": 0.8,
+            "Source": "evaluator",
+            "Comment": "",
+            "TraceId": answer.trace_id,
+            "SpanId": answer.span_id,
+            "RunId": "",
+            "ServiceName": SERVICE,
+        },
+        {
+            "Name": "thumbs",
+            "Value": 1.0,
+            "Confidence": None,
+            "Source": "user",
+            "Comment": "great answer",
+            "TraceId": run.trace_id,
+            "SpanId": "",
+            "RunId": run.run_id,
+            "ServiceName": SERVICE,
+        },
+    ]
+    # a score joins back to the step it scores; score spans never become steps
+    [joined] = configured.sql(
+        "SELECT s.RequestModel AS model, c.Value AS value FROM scores AS c INNER JOIN agent_steps AS s"
+        " ON s.TraceId = c.TraceId AND s.SpanId = c.SpanId WHERE c.Name = 'helpfulness'"
+        " AND c.TraceId = {trace:String}",
+        {"trace": run.trace_id},
+    )
+    assert joined == {"model": "gpt-4o-mini", "value": 0.9}
+    [counts] = configured.sql(
+        "SELECT (SELECT count() FROM agent_steps WHERE SpanName = 'spanhouse.score') AS steps,"
+        " (SELECT count() FROM otel_traces WHERE SpanName = 'spanhouse.score'"
+        " AND SpanAttributes['spanhouse.scoring.trace_id'] = {trace:String}) AS raw",
+        {"trace": run.trace_id},
+    )
+    assert counts == {"steps": 0, "raw": 2}
+
+
+def test_malformed_score_span_is_rejected_and_its_neighbours_stored(configured: CollectorProcess) -> None:
+    tracer = _steps._get_tracer()
+    with tracer.start_as_current_span("neighbour", attributes={"spanhouse.step.kind": "other"}) as neighbour:
+        pass
+    bad = tracer.start_span(
+        "spanhouse.score",
+        attributes={"spanhouse.scoring.run_id": "b7ad6b7169203331", "spanhouse.scoring.value": "very good"},
+    )
+    bad.end()
+    _flush()
+    ids = [format(s.get_span_context().span_id, "016x") for s in (neighbour, bad)]
+    stored = configured.sql(
+        "SELECT SpanName FROM otel_traces WHERE SpanId IN {ids:Array(String)}", {"ids": ids}
+    )
+    assert stored == [{"SpanName": "neighbour"}]
+    assert configured.sql("SELECT count() AS n FROM scores WHERE ScoreId = {id:String}", {"id": ids[1]}) == [
+        {"n": 0}
+    ]

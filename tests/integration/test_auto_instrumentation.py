@@ -26,6 +26,7 @@ from fake_providers import (
 from helpers import CollectorProcess
 from spanhouse.instrumentation import (
     _auto,
+    _content,
     agent,
     configure,
     force_flush,
@@ -233,3 +234,39 @@ def test_content_is_not_captured_by_default(traced: Any) -> None:
         for row in case_rows:
             assert "What is the weather" not in row["Attrs"]
             assert "gen_ai.input.messages" not in row["Attrs"]
+
+
+def test_capture_content_records_messages_cut_to_size(collector: CollectorProcess) -> None:
+    long_question = "Describe Paris. " * 40
+    with pytest.MonkeyPatch.context() as env, FakeProviderServer() as fake:
+        for var in (_content.CAPTURE_ENV, _content.MAX_CHARS_ENV):
+            env.setenv(var, "")  # so the value configure() writes is undone afterwards
+            env.delenv(var)
+        configure(
+            service_name="content-capture",
+            endpoint=collector.http_url,
+            set_global=False,
+            auto_instrument=["openai"],
+            capture_content=True,
+            content_max_chars=120,
+        )
+        try:
+            assert instrumented_libraries() == ["openai"]
+            client = openai.OpenAI(base_url=fake.url + "/v1", api_key="test", max_retries=0)
+            with agent("talker"):
+                client.chat.completions.create(
+                    model="gpt-4o-mini", messages=[{"role": "user", "content": long_question}]
+                )
+            client.close()
+            assert force_flush(timeout_millis=20000)
+        finally:
+            shutdown()
+            _content.set_options(None, None)
+    [row] = collector.sql(
+        "SELECT SpanAttributes['gen_ai.input.messages'] AS input, SpanAttributes['gen_ai.output.messages'] AS output"
+        " FROM otel_traces WHERE ServiceName = 'content-capture' AND SpanName = 'chat gpt-4o-mini'"
+    )
+    assert row["input"].startswith('[{"role":"user","parts":[{"content":"Describe Paris.')
+    assert row["input"].endswith("chars]") and "...[truncated " in row["input"]
+    assert len(row["input"]) < 160
+    assert "Hello from the fake." in row["output"]

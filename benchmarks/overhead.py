@@ -13,6 +13,9 @@ Every case runs the same trivial function body. Cases:
   no configure()   @step in a process where no SDK provider is set: the price a library pays
                    for being instrumented when the application never turns tracing on.
   plain call       the undecorated function, for scale.
+  openai call      a chat completion through the real openai client, answered by an in-memory
+                   HTTP transport, without and with configure(auto_instrument=["openai"]); the
+                   difference is the instrumentation's cost per call.
 The bare span uses a plain SDK TracerProvider with a BatchSpanProcessor; our helpers use the
 provider configure() builds (plus its run-context processor); both export to the same no-op
 exporter, so the figures include the SDK's span processing but no network.
@@ -32,7 +35,7 @@ from opentelemetry import trace
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
 
-from spanhouse.instrumentation import agent, configure, shutdown, step, tool
+from spanhouse.instrumentation import _config, agent, configure, shutdown, step, tool
 
 TARGET_RATIO = 1.3
 
@@ -64,6 +67,36 @@ def _time_per_call(fn: Callable[[int], int], calls: int) -> float:
     finally:
         gc.enable()
     return elapsed / calls / 1000
+
+
+_CHAT_COMPLETION = {
+    "id": "chatcmpl-bench",
+    "object": "chat.completion",
+    "created": 1_700_000_000,
+    "model": "gpt-4o-mini-2024-07-18",
+    "choices": [{"index": 0, "message": {"role": "assistant", "content": "ok"}, "finish_reason": "stop"}],
+    "usage": {"prompt_tokens": 12, "completion_tokens": 3, "total_tokens": 15},
+}
+
+
+def _openai_call() -> Callable[[int], object] | None:
+    """An OpenAI chat call answered by an in-memory HTTP transport (no sockets), if installed."""
+    try:
+        import httpx2
+        import openai
+        from opentelemetry.instrumentation.genai.openai import OpenAIInstrumentor  # noqa: F401
+    except ImportError:
+        return None
+    transport = httpx2.MockTransport(lambda request: httpx2.Response(200, json=_CHAT_COMPLETION))
+    client = openai.OpenAI(
+        api_key="bench", base_url="http://llm.invalid/v1", http_client=httpx2.Client(transport=transport)
+    )
+    messages = [{"role": "user", "content": "hi"}]
+
+    def call(i: int) -> object:
+        return client.chat.completions.create(model="gpt-4o-mini", messages=messages)
+
+    return call
 
 
 def _in_context(ctx: otel_context.Context, fn: Callable[[int], int]) -> Callable[[int], int]:
@@ -106,6 +139,8 @@ def main() -> None:
     # Warm up, then measure the unconfigured process before any provider exists.
     measure(unconfigured, min(args.calls, 2000), 1)
     unconfigured_us = measure(unconfigured, args.calls, args.rounds)
+    llm_calls = max(1, args.calls // 20)
+    openai_call = _openai_call()
 
     # The baseline: a bare SDK provider with a batch processor. Ours: what configure() builds
     # (run-context processor + batch processor), with the same no-op exporter.
@@ -113,7 +148,7 @@ def main() -> None:
     bare_provider = TracerProvider()
     bare_provider.add_span_processor(BatchSpanProcessor(exporter))
     tracer = bare_provider.get_tracer("benchmark")
-    configure(exporter=exporter, set_global=False)
+    configure(exporter=exporter, set_global=False, auto_instrument=["openai"] if openai_call else False)
 
     decorated_step = step("lookup")(body)
     decorated_tool = tool("lookup")(body)
@@ -156,6 +191,24 @@ def main() -> None:
     }
     measure(configured, min(args.calls, 2000), 1)
     configured_us = measure(configured, args.calls, args.rounds)
+    llm_spans = 0
+    if openai_call is not None:
+        # Rounds alternate the instrumented and the plain call (instrumentation switched off
+        # and on between them), so both see the same machine load.
+        (instrumentor,) = [i for name, i in _config._instrumentation._active if name == "openai"]
+        traced_llm = _in_context(agent_ctx, openai_call)
+        traced_llm(min(llm_calls, 100))
+        samples: dict[str, list[float]] = {
+            "openai call, auto-instrumented": [],
+            "openai call, not instrumented": [],
+        }
+        for _ in range(args.rounds):
+            samples["openai call, auto-instrumented"].append(traced_llm(llm_calls))
+            instrumentor.uninstrument()
+            samples["openai call, not instrumented"].append(traced_llm(llm_calls))
+            instrumentor.instrument(tracer_provider=_config._provider)
+        configured_us.update({name: min(values) for name, values in samples.items()})
+        llm_spans = min(llm_calls, 100) + llm_calls * args.rounds
     bare_provider.shutdown()
     shutdown()
 
@@ -171,7 +224,17 @@ def main() -> None:
     print(f"@step / bare span by start+attach = {lean:.2f}")
     overhead = unconfigured_us["no configure(): @step"] - unconfigured_us["plain call"]
     print(f"no configure(): {overhead:.2f} µs added per decorated call")
-    made = len(configured) * (min(args.calls, 2000) + args.calls * args.rounds) + 1
+    if openai_call is not None:
+        added = (
+            configured_us["openai call, auto-instrumented"] - configured_us["openai call, not instrumented"]
+        )
+        print(
+            f"auto-instrumentation adds {added:.2f} µs per OpenAI chat call "
+            f"= {added / baseline:.2f}x a bare span (client over an in-memory HTTP transport)"
+        )
+    else:
+        print("openai or its instrumentor is not installed: auto-instrumented call not measured")
+    made = len(configured) * (min(args.calls, 2000) + args.calls * args.rounds) + 1 + llm_spans
     print(f"spans exported (no-op): {exporter.exported} of {made} made")
 
 

@@ -44,10 +44,10 @@ APP = textwrap.dedent(
 )
 
 
-@pytest.fixture(scope="module")
-def app_rows(collector: CollectorProcess, tmp_path_factory: pytest.TempPathFactory) -> list[dict]:
-    app = tmp_path_factory.mktemp("app") / "app.py"
-    app.write_text(APP)
+def run_instrumented(app_code: str, app_dir: Path, env_extra: dict[str, str]) -> None:
+    """Run `opentelemetry-instrument python app.py` against a fresh fake provider."""
+    app = app_dir / "app.py"
+    app.write_text(app_code)
     env = {
         key: value
         for key, value in os.environ.items()
@@ -55,13 +55,7 @@ def app_rows(collector: CollectorProcess, tmp_path_factory: pytest.TempPathFacto
     }
     instrument = Path(sys.executable).parent / "opentelemetry-instrument"
     with FakeProviderServer() as fake:
-        env.update(
-            FAKE_PROVIDER_URL=fake.url,
-            OTEL_SERVICE_NAME=SERVICE,
-            OTEL_RESOURCE_ATTRIBUTES="deployment.environment=test",
-            OTEL_EXPORTER_OTLP_ENDPOINT=collector.http_url,
-            OTEL_EXPORTER_OTLP_PROTOCOL="http/protobuf",
-        )
+        env.update(FAKE_PROVIDER_URL=fake.url, OTEL_EXPORTER_OTLP_PROTOCOL="http/protobuf", **env_extra)
         result = subprocess.run(
             [str(instrument), sys.executable, str(app)],
             env=env,
@@ -72,6 +66,22 @@ def app_rows(collector: CollectorProcess, tmp_path_factory: pytest.TempPathFacto
         )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "done"
+
+
+@pytest.fixture(scope="module")
+def app_rows(collector: CollectorProcess, tmp_path_factory: pytest.TempPathFactory) -> list[dict]:
+    run_instrumented(
+        APP,
+        tmp_path_factory.mktemp("app"),
+        {
+            # another distro (opentelemetry-distro) is installed too: name ours
+            "OTEL_PYTHON_DISTRO": "spanhouse",
+            "OTEL_PYTHON_CONFIGURATOR": "spanhouse",
+            "OTEL_SERVICE_NAME": SERVICE,
+            "OTEL_RESOURCE_ATTRIBUTES": "deployment.environment=test",
+            "OTEL_EXPORTER_OTLP_ENDPOINT": collector.http_url,
+        },
+    )
     return collector.sql(
         "SELECT SpanName, StepKind, IsModelCall, Provider, RunId, AgentName, SpanId, ParentSpanId,"
         " InputTokens, CachedInputTokens FROM agent_steps WHERE ServiceName = {service:String}",
@@ -116,3 +126,31 @@ def test_otel_resource_variables_are_honoured(app_rows: list[dict], collector: C
         {"service": SERVICE},
     )
     assert rows == [{"env": "test"}]
+
+
+def test_runs_are_attributed_under_the_stock_opentelemetry_distro_too(
+    collector: CollectorProcess, tmp_path: Path
+) -> None:
+    # opentelemetry-distro builds the provider; the spanhouse instrumentor entry point adds
+    # the run-context processor to it, so the OpenAI span still carries the run.
+    app = APP.replace("    anthropic.Anthropic(", "    0 and anthropic.Anthropic(")
+    run_instrumented(
+        app,
+        tmp_path,
+        {
+            "OTEL_PYTHON_DISTRO": "distro",
+            "OTEL_PYTHON_CONFIGURATOR": "configurator",
+            "OTEL_TRACES_EXPORTER": "otlp",
+            "OTEL_METRICS_EXPORTER": "none",
+            "OTEL_LOGS_EXPORTER": "none",
+            "OTEL_SERVICE_NAME": "stock-distro-app",
+            "OTEL_EXPORTER_OTLP_ENDPOINT": collector.http_url,
+        },
+    )
+    rows = collector.sql(
+        "SELECT StepKind, IsModelCall, Provider, RunId, AgentName, SpanId FROM agent_steps"
+        " WHERE ServiceName = 'stock-distro-app' ORDER BY StepKind"
+    )
+    assert [(r["StepKind"], r["Provider"]) for r in rows] == [("agent", ""), ("llm", "openai")]
+    agent_row, llm_row = rows
+    assert (llm_row["RunId"], llm_row["AgentName"]) == (agent_row["SpanId"], "zero-code-agent")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import weakref
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
@@ -35,6 +36,9 @@ _lock = threading.Lock()
 # The provider made by configure(), and its exporter (kept for introspection).
 _provider: TracerProvider | None = None
 _exporter: SpanExporter | None = None
+# Providers that already have a RunContextSpanProcessor (made here or given one by the
+# spanhouse instrumentor entry point), so it is never added twice.
+_with_run_context: weakref.WeakSet[TracerProvider] = weakref.WeakSet()
 # Instrumentors turned on by configure(auto_instrument=...), turned off by the next one.
 _instrumentation = _auto.AutoInstrumentation()
 
@@ -140,6 +144,7 @@ def configure(
         exporter = None
     else:
         provider.add_span_processor(RunContextSpanProcessor())
+        mark_run_context(provider)
         if exporter is None:
             exporter = _make_exporter(resolved_protocol, endpoint, headers)
             logger.debug(
@@ -166,6 +171,15 @@ def configure(
     if set_global:
         trace.set_tracer_provider(provider)
     return provider
+
+
+def has_run_context(provider: TracerProvider) -> bool:
+    """Whether spanhouse already gave ``provider`` its run-context processor."""
+    return provider in _with_run_context
+
+
+def mark_run_context(provider: TracerProvider) -> None:
+    _with_run_context.add(provider)
 
 
 def instrumented_libraries() -> list[str]:

@@ -116,6 +116,15 @@ def _drive_clients(base_url: str) -> dict[str, str]:
             ids["anthropic.stream"] = _span_id(s)
             with ant.messages.stream(model="claude-haiku-4-5", max_tokens=64, messages=MESSAGES) as stream:
                 assert "".join(stream.text_stream) == "Hi."
+        with case("anthropic.async") as s:
+            ids["anthropic.async"] = _span_id(s)
+
+            async def call_anthropic() -> None:
+                client = anthropic.AsyncAnthropic(base_url=base_url, api_key="test", max_retries=0)
+                await client.messages.create(model="claude-haiku-4-5", max_tokens=64, messages=MESSAGES)
+                await client.close()
+
+            asyncio.run(call_anthropic())
         with case("anthropic.tool_call") as s:
             ids["anthropic.tool_call"] = _span_id(s)
             ant.messages.create(
@@ -194,7 +203,9 @@ def test_finish_reasons_and_tool_calls(traced: Any) -> None:
     assert _model_call(traced, "anthropic.tool_call")["FinishReason"] == "tool_call"
 
 
-@pytest.mark.parametrize("case", ["anthropic.create", "anthropic.stream", "anthropic.tool_call"])
+@pytest.mark.parametrize(
+    "case", ["anthropic.create", "anthropic.stream", "anthropic.async", "anthropic.tool_call"]
+)
 def test_anthropic_usage_counts_cache_once(traced: Any, case: str) -> None:
     # Anthropic's own input_tokens excludes the cache; the stored buckets must still add up
     # to what was billed: no overlap, nothing counted twice (the SDK's own span is off).

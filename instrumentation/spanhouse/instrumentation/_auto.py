@@ -94,6 +94,15 @@ def resolve_libraries(selection: bool | Iterable[str]) -> list[Library]:
     return chosen
 
 
+def instrumentor_enabled_by_environment(library: Library) -> bool:
+    """Whether opentelemetry-instrument will load the library's instrumentor (installed and not
+    listed in ``OTEL_PYTHON_DISABLED_INSTRUMENTATIONS``)."""
+    disabled = {
+        name.strip() for name in os.environ.get("OTEL_PYTHON_DISABLED_INSTRUMENTATIONS", "").split(",")
+    }
+    return library.name not in disabled and "*" not in disabled and has_instrumentor(library)
+
+
 def quiet_native_anthropic_spans() -> None:
     """Turn the anthropic SDK's own spans off unless the user decided otherwise."""
     os.environ.setdefault(ANTHROPIC_NATIVE_TRACING_ENV, "false")

@@ -37,8 +37,7 @@ class SpanhouseDistro(BaseDistro):
     def _configure(self, **kwargs: Any) -> None:
         # The GenAI Anthropic instrumentor will trace each call; the SDK's own span of the
         # same call would count its usage a second time.
-        if _auto.has_instrumentor(_auto.LIBRARIES["anthropic"]):
-            _auto.quiet_native_anthropic_spans()
+        _quiet_anthropic_if_instrumented()
 
 
 class SpanhouseConfigurator:
@@ -56,6 +55,7 @@ class SpanhouseInstrumentor(BaseInstrumentor):  # type: ignore[misc]
         return ()
 
     def _instrument(self, **kwargs: Any) -> None:
+        _quiet_anthropic_if_instrumented()  # under another distro too
         provider = kwargs.get("tracer_provider") or trace.get_tracer_provider()
         if not isinstance(provider, TracerProvider):
             logger.debug("no SDK tracer provider to add the run-context processor to")
@@ -69,3 +69,8 @@ class SpanhouseInstrumentor(BaseInstrumentor):  # type: ignore[misc]
     def _uninstrument(self, **kwargs: Any) -> None:
         # The SDK has no way to remove a span processor; the stamps are harmless when unused.
         pass
+
+
+def _quiet_anthropic_if_instrumented() -> None:
+    if _auto.instrumentor_enabled_by_environment(_auto.LIBRARIES["anthropic"]):
+        _auto.quiet_native_anthropic_spans()

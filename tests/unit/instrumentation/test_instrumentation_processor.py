@@ -99,3 +99,13 @@ def test_unknown_library_name_is_refused() -> None:
         _auto.resolve_libraries(["openai", "cohere"])
     assert [lib.name for lib in _auto.resolve_libraries("openai")] == ["openai"]
     assert _auto.resolve_libraries(False) == []
+
+
+def test_disabled_instrumentations_are_respected(monkeypatch: pytest.MonkeyPatch) -> None:
+    anthropic_lib = _auto.LIBRARIES["anthropic"]
+    monkeypatch.delenv("OTEL_PYTHON_DISABLED_INSTRUMENTATIONS", raising=False)
+    assert _auto.instrumentor_enabled_by_environment(anthropic_lib)  # installed with [dev]
+    monkeypatch.setenv("OTEL_PYTHON_DISABLED_INSTRUMENTATIONS", "requests, anthropic")
+    assert not _auto.instrumentor_enabled_by_environment(anthropic_lib)
+    monkeypatch.setenv("OTEL_PYTHON_DISABLED_INSTRUMENTATIONS", "*")
+    assert not _auto.instrumentor_enabled_by_environment(anthropic_lib)

@@ -10,6 +10,8 @@ from collections.abc import Iterator
 import pytest
 
 from helpers import CollectorProcess
+from spanhouse.collector.reports import report_parameters
+from spanhouse.collector.store import load_job
 from spanhouse.instrumentation import (
     _steps,
     agent,
@@ -163,6 +165,30 @@ def test_late_scores_land_in_the_scores_table(configured: CollectorProcess) -> N
         {"trace": run.trace_id},
     )
     assert counts == {"steps": 0, "raw": 2}
+    # the scores report resolves both targets to the agent
+    report = configured.sql(load_job("reports/scores"), report_parameters())
+    assert [r for r in report if r["agent"] == "scored-agent"] == [
+        {
+            "agent": "scored-agent",
+            "score": "helpfulness",
+            "target": "step",
+            "scores": 1,
+            "targets": 1,
+            "mean": 0.9,
+            "min": 0.9,
+            "max": 0.9,
+        },
+        {
+            "agent": "scored-agent",
+            "score": "thumbs",
+            "target": "run",
+            "scores": 1,
+            "targets": 1,
+            "mean": 1.0,
+            "min": 1.0,
+            "max": 1.0,
+        },
+    ]
 
 
 def test_malformed_score_span_is_rejected_and_its_neighbours_stored(configured: CollectorProcess) -> None:

@@ -135,9 +135,13 @@ class AutoInstrumentation:
                 # Someone else (opentelemetry-instrument, the application) owns it.
                 logger.debug("%s is already instrumented; leaving it as it is", library.name)
                 continue
+            instrumentor.instrument(tracer_provider=tracer_provider)
+            if not instrumentor.is_instrumented_by_opentelemetry:
+                # BaseInstrumentor logs why (usually a client version it doesn't support).
+                logger.warning("could not instrument %s; its calls will not be traced", library.name)
+                continue
             if library.name == "anthropic":
                 quiet_native_anthropic_spans()
-            instrumentor.instrument(tracer_provider=tracer_provider)
             self._active.append((library.name, instrumentor))
             logger.debug("instrumented %s with %s", library.name, type(instrumentor).__module__)
         return self.libraries

@@ -161,7 +161,9 @@ def record_step(
     step_kind = kind if kind is not None else (attr.KIND_LLM if model is not None else attr.KIND_OTHER)
     if step_kind not in attr.STEP_KINDS:
         raise ValueError(f"step kind must be one of {sorted(attr.STEP_KINDS)}, got {step_kind!r}")
-    if model is None and (input_tokens or output_tokens or cached_input_tokens or reasoning_tokens):
+    if model is None and any(
+        (input_tokens, output_tokens, cached_input_tokens, cache_write_tokens, reasoning_tokens)
+    ):
         raise ValueError("token counts need the model that used them (model=...)")
     span_attributes: dict[str, Any] = {
         key: value for key, value in (attributes or {}).items() if value is not None

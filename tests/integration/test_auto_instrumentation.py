@@ -5,6 +5,7 @@ on 127.0.0.1, traced by the OTel GenAI instrumentors, exported to the real colle
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -143,11 +144,14 @@ def _drive_clients(base_url: str) -> dict[str, str]:
 def traced(collector: CollectorProcess) -> Iterator[tuple[dict[str, str], dict[str, list[dict]]]]:
     """Drive every case once, then read the model-call rows under each case's step."""
     with pytest.MonkeyPatch.context() as env, FakeProviderServer() as fake:
-        env.delenv(_auto.ANTHROPIC_NATIVE_TRACING_ENV, raising=False)
-        env.delenv("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT", raising=False)
+        for var in (_auto.ANTHROPIC_NATIVE_TRACING_ENV, _content.CAPTURE_ENV):
+            env.setenv(var, "")  # so what configure() writes is undone afterwards
+            env.delenv(var)
         configure(service_name=SERVICE, endpoint=collector.http_url, set_global=False, auto_instrument=True)
         try:
             assert instrumented_libraries() == ["openai", "anthropic"]
+            # the anthropic SDK's own spans would double the instrumentor's usage
+            assert os.environ[_auto.ANTHROPIC_NATIVE_TRACING_ENV] == "false"
             ids = _drive_clients(fake.url)
             assert force_flush(timeout_millis=20000)
         finally:

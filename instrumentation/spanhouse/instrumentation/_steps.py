@@ -38,7 +38,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 # Context value: (run id, nearest agent name). One key so entering an agent costs a
 # single context copy on top of the span itself.
 _RUN_KEY = otel_context.create_key("spanhouse.run")
-# Context value: (experiment id, variant) set by experiment(...).assign_context / use().
+# Context value: (experiment id, variant), set by experiment(...).use(unit_id).
 _EXPERIMENT_KEY = otel_context.create_key("spanhouse.experiment")
 
 # Provider set by configure() or a test fixture; None means "use the global one".

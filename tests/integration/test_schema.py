@@ -9,6 +9,7 @@ import pytest
 
 from spanhouse.collector.prices.book import MODEL_PRICES_COLUMNS
 from spanhouse.collector.processors.genai import AGENT_STEPS_COLUMNS
+from spanhouse.collector.processors.scores import SCORES_COLUMNS
 from spanhouse.collector.processors.spans import OTEL_TRACES_COLUMNS
 from spanhouse.collector.reports import report_parameters
 from spanhouse.collector.store import Store, job_names, load_job, migrations, open_store
@@ -36,6 +37,7 @@ def test_migrations_apply_once_and_are_recorded(store: Store) -> None:
         ("otel_traces", OTEL_TRACES_COLUMNS),
         ("agent_steps", AGENT_STEPS_COLUMNS),
         ("model_prices", MODEL_PRICES_COLUMNS),
+        ("scores", SCORES_COLUMNS),
     ],
 )
 def test_insert_columns_match_the_ddl(store: Store, table: str, columns: tuple[str, ...]) -> None:

@@ -14,6 +14,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from spanhouse.collector.exporters.clickhouse import ClickHouseExporter, RowBatch
 from spanhouse.collector.processors.attributes import text_map, typed_attributes
 from spanhouse.collector.processors.genai import GenAIProcessor
+from spanhouse.collector.processors.scores import is_score_span, score_row
 from spanhouse.collector.processors.spans import SpanContext, SpanRejected, flatten_span
 from spanhouse.collector.telemetry import Metrics
 
@@ -73,11 +74,15 @@ class TracePipeline:
                 for span in scope_spans.spans:
                     try:
                         flat = flatten_span(span, ctx)
+                        score = score_row(flat, ctx) if is_score_span(flat) else None
                     except SpanRejected as exc:
                         outcome.rejected += 1
                         outcome.reasons.append(str(exc))
                         continue
                     batch.traces.append(flat.row)
+                    if score is not None:  # a score goes to scores, not agent_steps
+                        batch.scores.append(score)
+                        continue
                     step = self.processor.step_row(flat, ctx)
                     if step is not None:
                         batch.steps.append(step)

@@ -7,18 +7,32 @@ its spans are no-ops.
 
 from __future__ import annotations
 
-from ._config import configure, force_flush, shutdown
+from ._callbacks import SpanRef, record_step
+from ._config import configure, force_flush, instrumented_libraries, shutdown
+from ._experiments import Experiment, experiment
+from ._processor import RunContextSpanProcessor
+from ._scores import RunRef, current_run, score_run, score_span
 from ._steps import agent, step, tool
 from ._usage import record_usage, score
 from ._version import __version__
 
 __all__ = [
+    "Experiment",
+    "RunContextSpanProcessor",
+    "RunRef",
+    "SpanRef",
     "__version__",
     "agent",
     "configure",
+    "current_run",
+    "experiment",
     "force_flush",
+    "instrumented_libraries",
+    "record_step",
     "record_usage",
     "score",
+    "score_run",
+    "score_span",
     "shutdown",
     "step",
     "tool",

@@ -9,6 +9,8 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import weakref
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -17,7 +19,8 @@ from opentelemetry.sdk.resources import SERVICE_NAME, Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
-from . import _steps
+from . import _auto, _content, _steps
+from ._processor import RunContextSpanProcessor
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace.export import SpanExporter
@@ -33,6 +36,11 @@ _lock = threading.Lock()
 # The provider made by configure(), and its exporter (kept for introspection).
 _provider: TracerProvider | None = None
 _exporter: SpanExporter | None = None
+# Providers that already have a RunContextSpanProcessor (made here or given one by the
+# spanhouse instrumentor entry point), so it is never added twice.
+_with_run_context: weakref.WeakSet[TracerProvider] = weakref.WeakSet()
+# Instrumentors turned on by configure(auto_instrument=...), turned off by the next one.
+_instrumentation = _auto.AutoInstrumentation()
 
 
 def _check_protocol(value: str, source: str) -> str:
@@ -100,15 +108,30 @@ def configure(
     headers: dict[str, str] | None = None,
     resource_attributes: dict[str, Any] | None = None,
     set_global: bool = True,
+    auto_instrument: bool | Iterable[str] = False,
+    capture_content: bool | None = None,
+    content_max_chars: int | None = None,
+    exporter: SpanExporter | None = None,
 ) -> TracerProvider:
     """Create a TracerProvider exporting spans over OTLP with a BatchSpanProcessor.
 
     The spanhouse helpers use the returned provider even when ``set_global`` is
     False. Calling configure() again replaces (and flushes) the previous provider.
     With ``OTEL_SDK_DISABLED=true`` the provider records and exports nothing.
+
+    ``auto_instrument=True`` turns on the OpenTelemetry GenAI instrumentors of every
+    installed LLM client library (``openai``, ``anthropic``; or pass their names);
+    their spans are stamped with the current run and agent like ours. ``exporter``
+    replaces the OTLP exporter (tests, benchmarks, forwarding elsewhere).
+
+    Prompt and completion content is not captured unless ``capture_content=True`` (or
+    ``OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT``) turns it on; then each content
+    attribute is cut to ``content_max_chars`` (or ``SPANHOUSE_CONTENT_MAX_CHARS``, 16384).
     """
     global _provider, _exporter
     resolved_protocol = _resolve_protocol(protocol)
+    libraries = _auto.resolve_libraries(auto_instrument)
+    _content.set_options(capture_content, content_max_chars)
 
     attributes: dict[str, Any] = dict(resource_attributes or {})
     if service_name:
@@ -116,28 +139,52 @@ def configure(
     # Resource.create applies OTEL_SERVICE_NAME / OTEL_RESOURCE_ATTRIBUTES below ours.
     provider = TracerProvider(resource=Resource.create(attributes))
 
-    exporter: SpanExporter | None = None
     if _sdk_disabled():
         logger.info("OTEL_SDK_DISABLED is set; spans will not be exported")
+        exporter = None
     else:
-        exporter = _make_exporter(resolved_protocol, endpoint, headers)
-        provider.add_span_processor(BatchSpanProcessor(exporter))
-        logger.debug(
-            "exporting spans over OTLP %s to %s",
-            resolved_protocol,
-            endpoint or "the endpoint from OTEL_EXPORTER_OTLP_* (or the default)",
+        provider.add_span_processor(RunContextSpanProcessor())
+        mark_run_context(provider)
+        if exporter is None:
+            exporter = _make_exporter(resolved_protocol, endpoint, headers)
+            logger.debug(
+                "exporting spans over OTLP %s to %s",
+                resolved_protocol,
+                endpoint or "the endpoint from OTEL_EXPORTER_OTLP_* (or the default)",
+            )
+        batch = BatchSpanProcessor(exporter)
+        # Only a process that captures content pays for checking its size.
+        provider.add_span_processor(
+            _content.ContentLimitSpanProcessor(batch) if _content.capture_enabled() else batch
         )
 
     with _lock:
         previous = _provider
         _provider, _exporter = provider, exporter
         _steps._set_tracer_provider(provider)
+        _instrumentation.disable()
+        if libraries and exporter is not None:
+            _instrumentation.enable(libraries, provider)
     if previous is not None:
         logger.warning("configure() called again; replacing the previous tracer provider")
         previous.shutdown()
     if set_global:
         trace.set_tracer_provider(provider)
     return provider
+
+
+def has_run_context(provider: TracerProvider) -> bool:
+    """Whether spanhouse already gave ``provider`` its run-context processor."""
+    return provider in _with_run_context
+
+
+def mark_run_context(provider: TracerProvider) -> None:
+    _with_run_context.add(provider)
+
+
+def instrumented_libraries() -> list[str]:
+    """Client libraries that configure(auto_instrument=...) turned instrumentation on for."""
+    return _instrumentation.libraries
 
 
 def force_flush(timeout_millis: int = 30000) -> bool:
@@ -156,5 +203,6 @@ def shutdown() -> None:
         _provider = _exporter = None
         if provider is not None and _steps._provider_override is provider:
             _steps._set_tracer_provider(None)
+        _instrumentation.disable()
     if provider is not None:
         provider.shutdown()

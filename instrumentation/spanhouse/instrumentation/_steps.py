@@ -38,6 +38,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 # Context value: (run id, nearest agent name). One key so entering an agent costs a
 # single context copy on top of the span itself.
 _RUN_KEY = otel_context.create_key("spanhouse.run")
+# Context value: (experiment id, variant), set by experiment(...).use(unit_id).
+_EXPERIMENT_KEY = otel_context.create_key("spanhouse.experiment")
 
 # Provider set by configure() or a test fixture; None means "use the global one".
 _provider_override: trace.TracerProvider | None = None
@@ -93,26 +95,36 @@ class _Spec:
 
 
 def _start(spec: _Spec) -> tuple[trace.Span, Context | None]:
-    """Start a span; return it with the context to attach (None: not traced)."""
+    """Start a span; return it with the context to attach (None: not traced).
+
+    Inside a run, the run id and agent name go in with the starting attributes (one
+    attribute copy in the SDK instead of a second locked update afterwards).
+    """
     parent = otel_context.get_current()
+    run = otel_context.get_value(_RUN_KEY, parent)
+    attributes = spec.attributes
+    if run is not None:
+        if spec.is_agent:
+            run = (run[0], spec.name)
+        attributes = {**attributes, attr.RUN_ID: run[0], attr.GEN_AI_AGENT_NAME: run[1]}
     span = _get_tracer().start_span(
         spec.span_name,
         context=parent,
         kind=SpanKind.INTERNAL,
-        attributes=spec.attributes,
+        attributes=attributes,
     )
     span_context = span.get_span_context()
     if not span_context.is_valid:
         # No SDK (or SDK disabled): skip all context work.
         return span, None
-    run = otel_context.get_value(_RUN_KEY, parent)
     ctx = parent
     if spec.is_agent:
-        run_id = run[0] if run is not None else format(span_context.span_id, "016x")
-        run = (run_id, spec.name)
+        if run is None:
+            # The outermost agent starts the run; its span id is the run id.
+            run = (format(span_context.span_id, "016x"), spec.name)
+            if span.is_recording():
+                span.set_attribute(attr.RUN_ID, run[0])
         ctx = otel_context.set_value(_RUN_KEY, run, ctx)
-    if run is not None and span.is_recording():
-        span.set_attributes({attr.RUN_ID: run[0], attr.GEN_AI_AGENT_NAME: run[1]})
     return span, trace.set_span_in_context(span, ctx)
 
 

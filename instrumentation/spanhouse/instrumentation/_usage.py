@@ -56,7 +56,7 @@ def _check_finite(name: str, value: object) -> float:
     return result
 
 
-def record_usage(
+def usage_attributes(
     *,
     model: str,
     input_tokens: int = 0,
@@ -68,12 +68,8 @@ def record_usage(
     response_model: str | None = None,
     finish_reason: str | None = None,
     operation: str = "chat",
-) -> None:
-    """Record one model call's usage on the current span.
-
-    A step of kind ``other`` becomes ``llm``. Validation runs even when tracing is
-    off, so wrong counts surface in development rather than in the dashboards.
-    """
+) -> dict[str, Any]:
+    """Validate one model call's usage and return it as GenAI span attributes."""
     if not isinstance(model, str) or not model:
         raise ValueError("model must be a non-empty string")
     if not isinstance(operation, str) or not operation:
@@ -94,11 +90,6 @@ def record_usage(
             "output_tokens must include reasoning_tokens "
             f"(got output={output_tokens}, reasoning={reasoning_tokens})"
         )
-
-    span = trace.get_current_span()
-    if not span.is_recording():
-        return
-
     attributes: dict[str, Any] = {
         attr.GEN_AI_OPERATION_NAME: operation,
         attr.GEN_AI_REQUEST_MODEL: model,
@@ -118,6 +109,42 @@ def record_usage(
         attributes[attr.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS] = reasoning_tokens
     if finish_reason is not None:
         attributes[attr.GEN_AI_RESPONSE_FINISH_REASONS] = [finish_reason]
+    return attributes
+
+
+def record_usage(
+    *,
+    model: str,
+    input_tokens: int = 0,
+    output_tokens: int = 0,
+    cached_input_tokens: int = 0,
+    cache_write_tokens: int = 0,
+    reasoning_tokens: int = 0,
+    provider: str | None = None,
+    response_model: str | None = None,
+    finish_reason: str | None = None,
+    operation: str = "chat",
+) -> None:
+    """Record one model call's usage on the current span.
+
+    A step of kind ``other`` becomes ``llm``. Validation runs even when tracing is
+    off, so wrong counts surface in development rather than in the dashboards.
+    """
+    attributes = usage_attributes(
+        model=model,
+        input_tokens=input_tokens,
+        output_tokens=output_tokens,
+        cached_input_tokens=cached_input_tokens,
+        cache_write_tokens=cache_write_tokens,
+        reasoning_tokens=reasoning_tokens,
+        provider=provider,
+        response_model=response_model,
+        finish_reason=finish_reason,
+        operation=operation,
+    )
+    span = trace.get_current_span()
+    if not span.is_recording():
+        return
     # SDK spans expose their attributes; other Span implementations may not.
     current = getattr(span, "attributes", None)
     if current is not None and current.get(attr.STEP_KIND) == attr.KIND_OTHER:

@@ -70,6 +70,22 @@ def test_otel_input_includes_cache_so_buckets_are_split_without_overlap() -> Non
     assert row["StepKind"] == "llm"
 
 
+def test_cache_write_key_of_util_genai_and_anthropic_sdk_is_read() -> None:
+    # opentelemetry-util-genai instrumentors and the anthropic SDK name cache writes this way.
+    row = step(
+        {
+            "gen_ai.operation.name": "chat",
+            "gen_ai.provider.name": "anthropic",
+            "gen_ai.usage.input_tokens": 1000,
+            "gen_ai.usage.cache_read.input_tokens": 900,
+            "gen_ai.usage.cache_write.input_tokens": 60,
+            "gen_ai.usage.output_tokens": 250,
+        }
+    )
+    assert (row["InputTokens"], row["CachedInputTokens"], row["CacheWriteTokens"]) == (40, 900, 60)
+    assert "gen_ai.usage.cache_write.input_tokens" not in row["Attributes"]
+
+
 def test_old_token_names_and_string_counts_are_read() -> None:
     row = step(
         {

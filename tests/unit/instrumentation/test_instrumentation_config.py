@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Sequence
 
 import pytest
@@ -15,7 +16,8 @@ from opentelemetry.exporter.otlp.proto.http.trace_exporter import (
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExportResult
 
-from spanhouse.instrumentation import _config, _steps, agent, configure, force_flush, shutdown
+from spanhouse.instrumentation import _config, _content, _steps, agent, configure, force_flush, shutdown
+from spanhouse.instrumentation._processor import RunContextSpanProcessor
 
 _OTEL_VARS = (
     "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
@@ -25,6 +27,7 @@ _OTEL_VARS = (
     "OTEL_SERVICE_NAME",
     "OTEL_RESOURCE_ATTRIBUTES",
     "OTEL_SDK_DISABLED",
+    "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT",
 )
 
 
@@ -188,7 +191,7 @@ def test_provider_uses_batch_processor_and_is_used_by_helpers() -> None:
     provider = configure(service_name="svc", set_global=False)
     assert isinstance(provider, TracerProvider)
     processors = provider._active_span_processor._span_processors
-    assert [type(p) for p in processors] == [BatchSpanProcessor]
+    assert [type(p) for p in processors] == [RunContextSpanProcessor, BatchSpanProcessor]
 
     exported: list[ReadableSpan] = []
 
@@ -218,7 +221,7 @@ def test_reconfigure_replaces_and_shuts_down_previous() -> None:
     first = configure(set_global=False)
     second = configure(set_global=False)
     assert _steps._provider_override is second
-    assert first._active_span_processor._span_processors[0]._batch_processor._shutdown  # type: ignore[attr-defined]
+    assert first._active_span_processor._span_processors[1]._batch_processor._shutdown  # type: ignore[attr-defined]
 
 
 def test_sdk_disabled_returns_provider_that_records_nothing(
@@ -238,3 +241,34 @@ def test_shutdown_and_flush_without_configure_are_safe() -> None:
     shutdown()
     shutdown()
     assert _config._provider is None
+
+
+def test_content_capture_is_off_by_default_and_on_when_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(_content.CAPTURE_ENV, "")
+    monkeypatch.delenv(_content.CAPTURE_ENV)  # undone (removed) after the test
+    provider = configure(set_global=False)
+    assert not _content.capture_enabled()
+    assert [type(p) for p in provider._active_span_processor._span_processors][1] is BatchSpanProcessor
+
+    provider = configure(set_global=False, capture_content=True, content_max_chars=100)
+    assert _content.capture_enabled() and _content.max_chars() == 100
+    # the GenAI instrumentors read only the environment
+    assert os.environ[_content.CAPTURE_ENV] == "span_only"
+    assert type(provider._active_span_processor._span_processors[1]) is _content.ContentLimitSpanProcessor
+
+    configure(set_global=False, capture_content=False)
+    assert not _content.capture_enabled()
+    assert os.environ[_content.CAPTURE_ENV] == "no_content"
+    _content.set_options(None, None)
+
+
+def test_capture_env_turns_capture_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(_content.CAPTURE_ENV, "SPAN_AND_EVENT")
+    assert _content.capture_enabled()
+    monkeypatch.setenv(_content.MAX_CHARS_ENV, "oops")
+    assert _content.max_chars() == _content.DEFAULT_MAX_CHARS
+
+
+def test_bad_content_limit_is_refused() -> None:
+    with pytest.raises(ValueError, match="content_max_chars must be an int >= 1"):
+        configure(set_global=False, content_max_chars=0)

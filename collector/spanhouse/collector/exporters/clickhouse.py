@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from spanhouse.collector.errors import StoreError, StoreUnavailable
 from spanhouse.collector.processors.genai import AGENT_STEPS_COLUMNS
+from spanhouse.collector.processors.scores import SCORES_COLUMNS
 from spanhouse.collector.processors.spans import OTEL_TRACES_COLUMNS
 from spanhouse.collector.store import Store
 from spanhouse.collector.telemetry import Metrics
@@ -25,6 +26,7 @@ logger = logging.getLogger(__name__)
 class RowBatch:
     traces: list[tuple] = field(default_factory=list)
     steps: list[tuple] = field(default_factory=list)
+    scores: list[tuple] = field(default_factory=list)
 
 
 class ClickHouseExporter:
@@ -85,11 +87,14 @@ class ClickHouseExporter:
     def _write(self, taken: list[tuple[RowBatch, Future]]) -> None:
         traces = [row for batch, _ in taken for row in batch.traces]
         steps = [row for batch, _ in taken for row in batch.steps]
+        scores = [row for batch, _ in taken for row in batch.scores]
         try:
             if traces:
                 self.store.insert("otel_traces", _columns(traces, OTEL_TRACES_COLUMNS), OTEL_TRACES_COLUMNS)
             if steps:
                 self.store.insert("agent_steps", _columns(steps, AGENT_STEPS_COLUMNS), AGENT_STEPS_COLUMNS)
+            if scores:
+                self.store.insert("scores", _columns(scores, SCORES_COLUMNS), SCORES_COLUMNS)
         except StoreError as exc:
             self.metrics.insert_failures.inc()
             logger.error("insert of %d span(s) failed: %s", len(traces), exc)

@@ -1,0 +1,93 @@
+"""A/B experiments: deterministic weighted assignment, recorded on the spans that follow.
+
+``experiment("prompt-v2", variants={"control": 0.5, "candidate": 0.5}).assign(user_id)`` hashes
+the experiment id and the unit id (SHA-256, so the same unit gets the same variant in every
+process, on every machine, whatever ``PYTHONHASHSEED`` says) onto the variants' weights.
+Variants are ordered by name, so how a dict was written doesn't change who gets what.
+Inside ``with exp.use(unit_id):`` every span carries ``spanhouse.experiment.id`` and
+``spanhouse.experiment.variant``, which the collector stores as ExperimentId and Variant.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+
+from opentelemetry import context as otel_context
+from opentelemetry import trace
+
+from . import _attributes as attr
+from ._steps import _EXPERIMENT_KEY
+
+_SCALE = float(2**64)
+
+
+class Experiment:
+    """Variants with weights; :meth:`assign` picks one per unit, the same one every time."""
+
+    __slots__ = ("_bounds", "id", "variants")
+
+    def __init__(self, id: str, variants: Mapping[str, float] | Sequence[str]) -> None:
+        if not isinstance(id, str) or not id.strip():
+            raise ValueError(f"experiment id must be a non-empty string, got {id!r}")
+        if isinstance(variants, str):
+            raise TypeError("variants must be a mapping of name -> weight or a list of names, not a string")
+        weights = dict(variants) if isinstance(variants, Mapping) else dict.fromkeys(variants, 1.0)
+        if not weights:
+            raise ValueError(f"experiment {id!r} needs at least one variant")
+        for name, weight in weights.items():
+            if not isinstance(name, str) or not name:
+                raise ValueError(f"variant names must be non-empty strings, got {name!r}")
+            if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not math.isfinite(weight):
+                raise ValueError(f"weight of variant {name!r} must be a finite number, got {weight!r}")
+            if weight < 0:
+                raise ValueError(f"weight of variant {name!r} must be >= 0, got {weight}")
+        total = float(sum(weights.values()))
+        if total <= 0:
+            raise ValueError(f"experiment {id!r} needs a variant with a weight above 0")
+        self.id = id
+        self.variants = {name: weights[name] / total for name in sorted(weights)}
+        bounds, cumulative = [], 0.0
+        for name, share in self.variants.items():
+            cumulative += share
+            if share > 0:
+                bounds.append((cumulative, name))
+        self._bounds = tuple(bounds)
+
+    def assign(self, unit_id: str | int) -> str:
+        """The variant of ``unit_id`` (a user, session or request id)."""
+        if isinstance(unit_id, bool) or not isinstance(unit_id, (str, int)) or unit_id == "":
+            raise ValueError(f"unit_id must be a non-empty string or an int, got {unit_id!r}")
+        digest = hashlib.sha256(f"{self.id}\x00{unit_id}".encode()).digest()
+        point = int.from_bytes(digest[:8], "big") / _SCALE
+        for bound, name in self._bounds:
+            if point < bound:
+                return name
+        return self._bounds[-1][1]  # rounding left the last bound a hair below 1.0
+
+    @contextmanager
+    def use(self, unit_id: str | int) -> Iterator[str]:
+        """Assign ``unit_id`` and record the variant on every span started inside; yields it.
+
+        The span that is current on entry (typically the agent run) is stamped too. Spans
+        from other tracers are stamped by the RunContextSpanProcessor that configure() installs.
+        """
+        variant = self.assign(unit_id)
+        current = trace.get_current_span()
+        if current.is_recording():
+            current.set_attributes({attr.EXPERIMENT_ID: self.id, attr.EXPERIMENT_VARIANT: variant})
+        token = otel_context.attach(otel_context.set_value(_EXPERIMENT_KEY, (self.id, variant)))
+        try:
+            yield variant
+        finally:
+            otel_context.detach(token)
+
+    def __repr__(self) -> str:
+        return f"experiment({self.id!r}, variants={self.variants!r})"
+
+
+def experiment(id: str, variants: Mapping[str, float] | Sequence[str]) -> Experiment:
+    """Define an experiment: ``experiment("ranker", {"a": 0.9, "b": 0.1}).assign(user_id)``."""
+    return Experiment(id, variants)

@@ -1,0 +1,29 @@
+-- Scores per agent and score name over a time range (by when the score was given): how many,
+-- mean, min and max. A step score is matched to its step, a run score to the run's agent span;
+-- a score whose target is not stored (yet) shows with an empty agent.
+SELECT
+    s.AgentName AS agent,
+    t.Name AS score,
+    if(t.SpanId = '', 'run', 'step') AS target,
+    count() AS scores,
+    uniqExact(t.TargetId) AS targets,
+    round(avg(t.Value), 4) AS mean,
+    min(t.Value) AS min,
+    max(t.Value) AS max
+FROM
+(
+    SELECT Name, Value, SpanId, if(SpanId != '', SpanId, RunId) AS TargetId
+    FROM scores
+    WHERE Tenant = {tenant:String}
+      AND Timestamp >= {since:DateTime64(9)}
+      AND Timestamp < {until:DateTime64(9)}
+) AS t
+LEFT JOIN
+(
+    SELECT SpanId, any(AgentName) AS AgentName
+    FROM agent_steps
+    WHERE Tenant = {tenant:String}
+    GROUP BY SpanId
+) AS s ON s.SpanId = t.TargetId
+GROUP BY agent, score, target
+ORDER BY agent, score, target

@@ -16,6 +16,8 @@ from spanhouse.collector.api.routes import api_routes
 from spanhouse.collector.exporters.clickhouse import ClickHouseExporter
 from spanhouse.collector.httpserver import HttpServer
 from spanhouse.collector.pipeline import TracePipeline
+from spanhouse.collector.queue import PersistentQueue, WriteAheadLog
+from spanhouse.collector.queue.wal import DEFAULT_MAX_BYTES as DEFAULT_WAL_MAX_BYTES
 from spanhouse.collector.receivers.otlp_decode import DEFAULT_MAX_REQUEST_BYTES
 from spanhouse.collector.receivers.otlp_grpc import OtlpGrpcReceiver
 from spanhouse.collector.receivers.otlp_http import OtlpHttpTracesHandler
@@ -34,6 +36,10 @@ class CollectorSettings:
     grpc_endpoint: str = "127.0.0.1:4317"
     http_endpoint: str = "127.0.0.1:4318"
     max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES
+    wal_dir: Path | None = None  # default: <data_dir>/wal
+    wal_max_bytes: int = DEFAULT_WAL_MAX_BYTES
+    retry_after_s: float = 1.0
+    drain_timeout_s: float = 30.0
 
 
 class Collector:
@@ -42,6 +48,7 @@ class Collector:
         self.metrics = Metrics()
         self.store: Store | None = None
         self.exporter: ClickHouseExporter | None = None
+        self.wal: WriteAheadLog | None = None
         self.grpc: OtlpGrpcReceiver | None = None
         self.http: HttpServer | None = None
         self._state_path: Path | None = None
@@ -52,13 +59,23 @@ class Collector:
         applied = self.store.migrate()
         if applied:
             logger.info("applied %d migration(s) to %s", len(applied), self.store.description)
-        self.exporter = ClickHouseExporter(self.store, self.metrics)
+        wal_dir = s.wal_dir or Path(s.data_dir or ".") / "wal"
+        self.wal = WriteAheadLog(
+            wal_dir, max_bytes=s.wal_max_bytes, segment_bytes=min(s.wal_max_bytes // 4, 16 << 20)
+        )
+        queue = PersistentQueue(self.wal)
+        pipeline = TracePipeline(queue, self.metrics)
+        self.exporter = ClickHouseExporter(self.store, self.metrics, queue, pipeline.rebuild)
+        self._queue_gauges(queue, self.exporter)
         self.exporter.start()
-        pipeline = TracePipeline(self.exporter, self.metrics)
-        self.grpc = OtlpGrpcReceiver(pipeline, s.grpc_endpoint, max_request_bytes=s.max_request_bytes)
+        self.grpc = OtlpGrpcReceiver(
+            pipeline, s.grpc_endpoint, max_request_bytes=s.max_request_bytes, retry_after_s=s.retry_after_s
+        )
         host, port = _split_endpoint(s.http_endpoint)
         routes = {
-            ("POST", "/v1/traces"): OtlpHttpTracesHandler(pipeline, max_request_bytes=s.max_request_bytes)
+            ("POST", "/v1/traces"): OtlpHttpTracesHandler(
+                pipeline, max_request_bytes=s.max_request_bytes, retry_after_s=s.retry_after_s
+            )
         }
         routes.update(api_routes(self.store, self.metrics))
         self.http = HttpServer(host, port, routes, max_body_bytes=s.max_request_bytes)
@@ -68,6 +85,23 @@ class Collector:
             self._state_path = Path(s.data_dir) / STATE_FILE
             self._state_path.write_text(json.dumps(self.state()))
         logger.info("OTLP/gRPC on %s, OTLP/HTTP and API on %s", self.grpc_endpoint, self.http_url)
+
+    def _queue_gauges(self, queue: PersistentQueue, exporter: ClickHouseExporter) -> None:
+        wal = queue.wal
+        self.metrics.gauge(
+            "spanhouse_queue_size_bytes", "Bytes of the write-ahead log on disk.", lambda: wal.size_bytes
+        )
+        self.metrics.gauge(
+            "spanhouse_queue_capacity_bytes", "Size at which the WAL refuses requests.", lambda: wal.max_bytes
+        )
+        self.metrics.gauge(
+            "spanhouse_queue_requests", "Requests durable in the WAL, not yet stored.", lambda: queue.depth
+        )
+        self.metrics.gauge(
+            "spanhouse_exporter_failing",
+            "1 while inserts fail and requests are spooled to the WAL.",
+            lambda: exporter.failing,
+        )
 
     @property
     def grpc_endpoint(self) -> str:
@@ -92,8 +126,11 @@ class Collector:
             self.http.shutdown()
             self.http = None
         if self.exporter is not None:
-            self.exporter.shutdown()
+            self.exporter.shutdown(drain_timeout_s=self.settings.drain_timeout_s)
             self.exporter = None
+        if self.wal is not None:
+            self.wal.close()
+            self.wal = None
         if self._state_path is not None:
             self._state_path.unlink(missing_ok=True)
             self._state_path = None

@@ -9,7 +9,7 @@ from google.protobuf import json_format
 from google.rpc import status_pb2
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
 
-from spanhouse.collector.errors import InvalidRequest, StoreUnavailable
+from spanhouse.collector.errors import InvalidRequest, QueueFull, StoreUnavailable
 from spanhouse.collector.httpserver import Request, Response
 from spanhouse.collector.pipeline import TracePipeline
 from spanhouse.collector.receivers.otlp_decode import (
@@ -25,17 +25,21 @@ logger = logging.getLogger(__name__)
 
 PROTOBUF = "application/x-protobuf"
 JSON = "application/json"
-RETRY_AFTER_SECONDS = 5
 
 
 class OtlpHttpTracesHandler:
     """Handles one POST /v1/traces; replies in the Content-Type it was sent."""
 
     def __init__(
-        self, pipeline: TracePipeline, *, max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES
+        self,
+        pipeline: TracePipeline,
+        *,
+        max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES,
+        retry_after_s: float = 1.0,
     ) -> None:
         self.pipeline = pipeline
         self.max_request_bytes = max_request_bytes
+        self.retry_after_s = retry_after_s
 
     def __call__(self, request: Request) -> Response:
         content_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
@@ -52,12 +56,14 @@ class OtlpHttpTracesHandler:
             self.pipeline.metrics.requests_invalid.inc()
             return _status(400, str(exc), content_type)
         try:
-            outcome = self.pipeline.export(message, tenant="")
-        except (StoreUnavailable, TimeoutError) as exc:
+            outcome = self.pipeline.export(message, tenant="", raw=body if content_type == PROTOBUF else None)
+        except QueueFull as exc:
+            self.pipeline.metrics.requests_throttled.inc()
+            logger.warning("throttling a client: %s", exc)
+            return self._retry_later(429, str(exc), content_type)
+        except (StoreUnavailable, TimeoutError, OSError) as exc:
             logger.warning("could not store a request, asking the client to retry: %s", exc)
-            response = _status(503, "the store is unavailable; retry later", content_type)
-            response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
-            return response
+            return self._retry_later(503, "the collector cannot store now; retry later", content_type)
         reply = ExportTraceServiceResponse()
         if outcome.rejected:
             reply.partial_success.rejected_spans = outcome.rejected
@@ -68,6 +74,11 @@ class OtlpHttpTracesHandler:
             payload = gzip_bytes(payload)
             headers["Content-Encoding"] = "gzip"
         return Response(200, payload, content_type, headers)
+
+    def _retry_later(self, code: int, message: str, content_type: str) -> Response:
+        response = _status(code, message, content_type)
+        response.headers["Retry-After"] = str(max(1, round(self.retry_after_s)))
+        return response
 
 
 def _status(code: int, message: str, content_type: str) -> Response:

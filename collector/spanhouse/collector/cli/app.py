@@ -65,6 +65,17 @@ def collector(
     ] = "127.0.0.1:4317",
     http_endpoint: Annotated[str, typer.Option(help="OTLP/HTTP and API listen address.")] = "127.0.0.1:4318",
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
+    wal_dir: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option(help="Write-ahead log directory (default: <data-dir>/wal).", file_okay=False),
+    ] = None,
+    wal_max_bytes: Annotated[
+        int,
+        typer.Option(min=1 << 16, help="WAL size at which clients are throttled (429 / RESOURCE_EXHAUSTED)."),
+    ] = 1 << 30,
+    retry_after: Annotated[
+        float, typer.Option(min=0.0, help="Seconds throttled clients are told to wait.")
+    ] = 1.0,
 ) -> None:
     """Run the collector until SIGTERM or Ctrl-C."""
     from spanhouse.collector.service import Collector, CollectorSettings
@@ -79,6 +90,9 @@ def collector(
             clickhouse_url=clickhouse_url,
             grpc_endpoint=grpc_endpoint,
             http_endpoint=http_endpoint,
+            wal_dir=wal_dir,
+            wal_max_bytes=wal_max_bytes,
+            retry_after_s=retry_after,
         )
     )
     stop = threading.Event()

@@ -59,3 +59,22 @@ def test_otel_traces_matches_the_clickhouseexporter_layout(store: Store) -> None
     assert described["SpanAttributes"] == "Map(LowCardinality(String), String)"
     assert described["Events.Timestamp"] == "Array(DateTime64(9))"
     assert described["Links.TraceState"] == "Array(String)"
+
+
+def test_a_retried_block_is_stored_once_and_a_redelivered_row_counts_once(store: Store) -> None:
+    from spanhouse.collector.store.client import READONLY_SETTINGS
+
+    store.migrate()
+    engines = dict(
+        store.query("SELECT name, engine FROM system.tables WHERE database = currentDatabase()").rows
+    )
+    assert engines["otel_traces"] == engines["agent_steps"] == "ReplacingMergeTree"
+    row = [[1_764_000_000_000_000_000], ["ab" * 16], ["cd" * 8], ["dedup-test"], ["t-dedup"]]
+    names = ["Timestamp", "TraceId", "SpanId", "SpanName", "Tenant"]
+    for _ in range(3):  # a replay after a crash: same block, same token
+        store.insert("otel_traces", row, names, dedup_token="wal-1-1")
+    count = "SELECT count() FROM otel_traces WHERE Tenant = 't-dedup'"
+    assert store.query(count).rows == [(1,)]
+    store.insert("otel_traces", row, names, dedup_token="wal-1-2")  # a client retry: a new request
+    assert store.query(count + " SETTINGS final = 0").rows == [(2,)]
+    assert store.query(count, settings=READONLY_SETTINGS).rows == [(1,)]

@@ -7,6 +7,7 @@ OTLP exporters send them), caps their size, and dispatches on method and path.
 from __future__ import annotations
 
 import logging
+import ssl
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -47,12 +48,23 @@ class HttpServer:
     """Serves `routes` ({(method, path): handler}) on host:port (port 0 picks a free one)."""
 
     def __init__(
-        self, host: str, port: int, routes: dict[tuple[str, str], Handler], *, max_body_bytes: int
+        self,
+        host: str,
+        port: int,
+        routes: dict[tuple[str, str], Handler],
+        *,
+        max_body_bytes: int,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         self.routes = routes
         self.max_body_bytes = max_body_bytes
+        self.scheme = "https" if tls is not None else "http"
         self._server = ThreadingHTTPServer((host, port), _make_handler(self))
         self._server.daemon_threads = True
+        if tls is not None:  # the handshake runs in the connection's own thread, not in accept()
+            self._server.socket = tls.wrap_socket(
+                self._server.socket, server_side=True, do_handshake_on_connect=False
+            )
         self._thread: threading.Thread | None = None
 
     @property

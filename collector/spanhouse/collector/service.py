@@ -9,10 +9,13 @@ from __future__ import annotations
 import json
 import logging
 import os
-from dataclasses import dataclass
+import ssl
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from spanhouse.collector.api.routes import api_routes
+from spanhouse.collector.auth import ApiKeys
+from spanhouse.collector.errors import ConfigError
 from spanhouse.collector.exporters.clickhouse import ClickHouseExporter
 from spanhouse.collector.httpserver import HttpServer
 from spanhouse.collector.pipeline import TracePipeline
@@ -40,6 +43,9 @@ class CollectorSettings:
     wal_max_bytes: int = DEFAULT_WAL_MAX_BYTES
     retry_after_s: float = 1.0
     drain_timeout_s: float = 30.0
+    api_keys: ApiKeys = field(default_factory=ApiKeys)
+    tls_cert: Path | None = None  # PEM certificate chain; with tls_key, OTLP and the API use TLS
+    tls_key: Path | None = None
 
 
 class Collector:
@@ -68,23 +74,38 @@ class Collector:
         self.exporter = ClickHouseExporter(self.store, self.metrics, queue, pipeline.rebuild)
         self._queue_gauges(queue, self.exporter)
         self.exporter.start()
+        tls_pair, tls_context = _tls(s.tls_cert, s.tls_key)
         self.grpc = OtlpGrpcReceiver(
-            pipeline, s.grpc_endpoint, max_request_bytes=s.max_request_bytes, retry_after_s=s.retry_after_s
+            pipeline,
+            s.grpc_endpoint,
+            max_request_bytes=s.max_request_bytes,
+            retry_after_s=s.retry_after_s,
+            auth=s.api_keys,
+            tls=tls_pair,
         )
         host, port = _split_endpoint(s.http_endpoint)
         routes = {
             ("POST", "/v1/traces"): OtlpHttpTracesHandler(
-                pipeline, max_request_bytes=s.max_request_bytes, retry_after_s=s.retry_after_s
+                pipeline,
+                max_request_bytes=s.max_request_bytes,
+                retry_after_s=s.retry_after_s,
+                auth=s.api_keys,
             )
         }
-        routes.update(api_routes(self.store, self.metrics))
-        self.http = HttpServer(host, port, routes, max_body_bytes=s.max_request_bytes)
+        routes.update(api_routes(self.store, self.metrics, s.api_keys))
+        self.http = HttpServer(host, port, routes, max_body_bytes=s.max_request_bytes, tls=tls_context)
         self.grpc.start()
         self.http.start()
         if s.data_dir is not None and s.clickhouse_url is None:
             self._state_path = Path(s.data_dir) / STATE_FILE
             self._state_path.write_text(json.dumps(self.state()))
-        logger.info("OTLP/gRPC on %s, OTLP/HTTP and API on %s", self.grpc_endpoint, self.http_url)
+        logger.info(
+            "OTLP/gRPC on %s, OTLP/HTTP and API on %s (%s, %s)",
+            self.grpc_endpoint,
+            self.http_url,
+            "TLS" if tls_pair else "no TLS",
+            f"API keys for {len(s.api_keys.tenants)} tenant(s)" if s.api_keys.enabled else "no API keys",
+        )
 
     def _queue_gauges(self, queue: PersistentQueue, exporter: ClickHouseExporter) -> None:
         wal = queue.wal
@@ -112,7 +133,7 @@ class Collector:
     def http_url(self) -> str:
         assert self.http is not None
         host, port = self.http.address
-        return f"http://{host}:{port}"
+        return f"{self.http.scheme}://{host}:{port}"
 
     def state(self) -> dict:
         return {"pid": os.getpid(), "grpc_endpoint": self.grpc_endpoint, "http_url": self.http_url}
@@ -148,6 +169,22 @@ def running_collector(data_dir: Path) -> dict | None:
     except (OSError, ValueError, KeyError, TypeError):
         return None
     return state
+
+
+def _tls(cert: Path | None, key: Path | None) -> tuple[tuple[bytes, bytes] | None, ssl.SSLContext | None]:
+    """The gRPC key pair and the HTTP server context, or (None, None) without TLS."""
+    if cert is None and key is None:
+        return None, None
+    if cert is None or key is None:
+        raise ConfigError("TLS needs both a certificate (--tls-cert) and its private key (--tls-key)")
+    try:
+        pair = (Path(key).read_bytes(), Path(cert).read_bytes())
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.minimum_version = ssl.TLSVersion.TLSv1_2
+        context.load_cert_chain(cert, key)
+    except (OSError, ssl.SSLError) as exc:
+        raise ConfigError(f"cannot load the TLS certificate {cert} and key {key}: {exc}") from None
+    return pair, context
 
 
 def _split_endpoint(endpoint: str) -> tuple[str, int]:

@@ -49,6 +49,10 @@ CollectorUrl = Annotated[
     ),
 ]
 Format = Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")]
+ApiKey = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option("--api-key", envvar="SPANHOUSE_API_KEY", help="API key for a collector that requires one."),
+]
 
 
 def _fail(message: str) -> None:
@@ -76,14 +80,33 @@ def collector(
     retry_after: Annotated[
         float, typer.Option(min=0.0, help="Seconds throttled clients are told to wait.")
     ] = 1.0,
+    api_keys: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option(
+            help="YAML file 'api_keys: {<key>: <tenant>}' (else env SPANHOUSE_API_KEYS=<key>=<tenant>,...)."
+        ),
+    ] = None,
+    tls_cert: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option(help="PEM certificate: serve OTLP and the API over TLS."),
+    ] = None,
+    tls_key: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option(help="PEM private key of --tls-cert."),
+    ] = None,
 ) -> None:
     """Run the collector until SIGTERM or Ctrl-C."""
+    from spanhouse.collector.auth import ENV_API_KEYS, ApiKeys
     from spanhouse.collector.service import Collector, CollectorSettings
 
     level = logging.getLevelName(log_level.upper())
     if not isinstance(level, int):
         _fail(f"--log-level {log_level!r} is not one of debug, info, warning, error")
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        keys = ApiKeys.load(api_keys, os.environ.get(ENV_API_KEYS))
+    except SpanhouseError as exc:
+        _fail(str(exc))
     service = Collector(
         CollectorSettings(
             data_dir=data_dir,
@@ -93,6 +116,9 @@ def collector(
             wal_dir=wal_dir,
             wal_max_bytes=wal_max_bytes,
             retry_after_s=retry_after,
+            api_keys=keys,
+            tls_cert=tls_cert,
+            tls_key=tls_key,
         )
     )
     stop = threading.Event()
@@ -121,6 +147,7 @@ def sql(
     data_dir: DataDir = DEFAULT_DATA_DIR,
     clickhouse_url: ClickHouseUrl = None,
     collector_url: CollectorUrl = None,
+    api_key: ApiKey = None,
     fmt: Format = OutputFormat.table,
 ) -> None:
     """Run a read-only query, whether or not a collector owns the embedded store."""
@@ -132,7 +159,7 @@ def sql(
         parameters[name] = value
     try:
         with open_reader(
-            data_dir=data_dir, clickhouse_url=clickhouse_url, collector_url=collector_url
+            data_dir=data_dir, clickhouse_url=clickhouse_url, collector_url=collector_url, api_key=api_key
         ) as reader:
             result = reader.query(query, parameters)
     except SpanhouseError as exc:
@@ -155,6 +182,7 @@ def report(
     data_dir: DataDir = DEFAULT_DATA_DIR,
     clickhouse_url: ClickHouseUrl = None,
     collector_url: CollectorUrl = None,
+    api_key: ApiKey = None,
     fmt: Format = OutputFormat.table,
 ) -> None:
     """Run a named report (a SQL job under schemas/jobs/reports)."""
@@ -163,7 +191,7 @@ def report(
         _fail(f"no report named {name!r}; choose one of: {', '.join(known)}")
     try:
         with open_reader(
-            data_dir=data_dir, clickhouse_url=clickhouse_url, collector_url=collector_url
+            data_dir=data_dir, clickhouse_url=clickhouse_url, collector_url=collector_url, api_key=api_key
         ) as reader:
             result = run_report(reader, name, report_parameters(tenant=tenant, since=since, until=until))
     except SpanhouseError as exc:

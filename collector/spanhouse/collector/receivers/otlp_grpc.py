@@ -14,7 +14,8 @@ from google.protobuf.duration_pb2 import Duration
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
 
-from spanhouse.collector.errors import InvalidRequest, QueueFull, StoreUnavailable
+from spanhouse.collector.auth import ApiKeys
+from spanhouse.collector.errors import InvalidRequest, QueueFull, StoreUnavailable, Unauthenticated
 from spanhouse.collector.pipeline import TracePipeline
 from spanhouse.collector.receivers.otlp_decode import DEFAULT_MAX_REQUEST_BYTES, decode_protobuf
 
@@ -32,9 +33,12 @@ class OtlpGrpcReceiver:
         max_workers: int = 8,
         max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES,
         retry_after_s: float = 1.0,
+        auth: ApiKeys | None = None,
+        tls: tuple[bytes, bytes] | None = None,
     ) -> None:
         self.pipeline = pipeline
         self.retry_after_s = retry_after_s
+        self.auth = auth or ApiKeys()
         self._server = grpc.server(
             futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="otlp-grpc"),
             options=[
@@ -53,7 +57,10 @@ class OtlpGrpcReceiver:
             },
         )
         self._server.add_generic_rpc_handlers((handler,))
-        self.port = self._server.add_insecure_port(endpoint)
+        if tls is not None:  # (private key PEM, certificate chain PEM)
+            self.port = self._server.add_secure_port(endpoint, grpc.ssl_server_credentials([tls]))
+        else:
+            self.port = self._server.add_insecure_port(endpoint)
         if self.port == 0:
             raise OSError(f"cannot listen for OTLP/gRPC on {endpoint}")
         self.host = endpoint.rsplit(":", 1)[0].strip("[]")
@@ -71,12 +78,19 @@ class OtlpGrpcReceiver:
 
     def _export(self, body: bytes, context: grpc.ServicerContext) -> ExportTraceServiceResponse:
         try:
+            tenant = self.auth.tenant_for(
+                {k.lower(): v for k, v in context.invocation_metadata() if isinstance(v, str)}
+            )
+        except Unauthenticated as exc:
+            self.pipeline.metrics.requests_unauthenticated.inc()
+            context.abort(grpc.StatusCode.UNAUTHENTICATED, str(exc))
+        try:
             request = decode_protobuf(body)
         except InvalidRequest as exc:
             self.pipeline.metrics.requests_invalid.inc()
             context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
         try:
-            outcome = self.pipeline.export(request, tenant="", raw=body)
+            outcome = self.pipeline.export(request, tenant=tenant, raw=body)
         except QueueFull as exc:
             self.pipeline.metrics.requests_throttled.inc()
             logger.warning("throttling a client: %s", exc)

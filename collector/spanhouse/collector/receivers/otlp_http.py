@@ -9,7 +9,8 @@ from google.protobuf import json_format
 from google.rpc import status_pb2
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
 
-from spanhouse.collector.errors import InvalidRequest, QueueFull, StoreUnavailable
+from spanhouse.collector.auth import ApiKeys
+from spanhouse.collector.errors import InvalidRequest, QueueFull, StoreUnavailable, Unauthenticated
 from spanhouse.collector.httpserver import Request, Response
 from spanhouse.collector.pipeline import TracePipeline
 from spanhouse.collector.receivers.otlp_decode import (
@@ -36,15 +37,22 @@ class OtlpHttpTracesHandler:
         *,
         max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES,
         retry_after_s: float = 1.0,
+        auth: ApiKeys | None = None,
     ) -> None:
         self.pipeline = pipeline
         self.max_request_bytes = max_request_bytes
         self.retry_after_s = retry_after_s
+        self.auth = auth or ApiKeys()
 
     def __call__(self, request: Request) -> Response:
         content_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
         if content_type not in (PROTOBUF, JSON):
             return _status(415, f"Content-Type must be {PROTOBUF} or {JSON}, got {content_type!r}", JSON)
+        try:
+            tenant = self.auth.tenant_for(request.headers)
+        except Unauthenticated as exc:
+            self.pipeline.metrics.requests_unauthenticated.inc()
+            return _status(401, str(exc), content_type)
         try:
             body = decompress(
                 request.body, request.headers.get("content-encoding", ""), limit=self.max_request_bytes
@@ -56,7 +64,9 @@ class OtlpHttpTracesHandler:
             self.pipeline.metrics.requests_invalid.inc()
             return _status(400, str(exc), content_type)
         try:
-            outcome = self.pipeline.export(message, tenant="", raw=body if content_type == PROTOBUF else None)
+            outcome = self.pipeline.export(
+                message, tenant=tenant, raw=body if content_type == PROTOBUF else None
+            )
         except QueueFull as exc:
             self.pipeline.metrics.requests_throttled.inc()
             logger.warning("throttling a client: %s", exc)

@@ -16,8 +16,10 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from spanhouse.collector.exporters.clickhouse import RowBatch
 from spanhouse.collector.processors.attributes import text_map, typed_attributes
 from spanhouse.collector.processors.genai import GenAIProcessor
+from spanhouse.collector.processors.limits import SpanLimits
 from spanhouse.collector.processors.spans import SpanContext, SpanRejected, flatten_span
 from spanhouse.collector.queue import PersistentQueue
+from spanhouse.collector.receivers.otlp_decode import RequestTooLarge
 from spanhouse.collector.telemetry import Metrics
 
 logger = logging.getLogger(__name__)
@@ -32,14 +34,22 @@ class ExportOutcome:
     accepted: int = 0
     rejected: int = 0
     reasons: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # spans stored, but changed to fit limits
 
     @property
     def error_message(self) -> str:
-        if not self.rejected:
-            return ""
-        shown = "; ".join(self.reasons[:_MAX_REASONS])
-        more = self.rejected - min(len(self.reasons), _MAX_REASONS)
-        return f"{self.rejected} span(s) rejected: {shown}" + (f" (and {more} more)" if more > 0 else "")
+        parts = []
+        if self.rejected:
+            shown = "; ".join(self.reasons[:_MAX_REASONS])
+            more = self.rejected - min(len(self.reasons), _MAX_REASONS)
+            parts.append(
+                f"{self.rejected} span(s) rejected: {shown}" + (f" (and {more} more)" if more > 0 else "")
+            )
+        if self.warnings:
+            shown = "; ".join(self.warnings[:_MAX_REASONS])
+            more = len(self.warnings) - _MAX_REASONS
+            parts.append(f"warnings: {shown}" + (f" (and {more} more)" if more > 0 else ""))
+        return " | ".join(parts)
 
 
 class TracePipeline:
@@ -50,20 +60,31 @@ class TracePipeline:
         processor: GenAIProcessor | None = None,
         *,
         store_wait_s: float = 30.0,
+        limits: SpanLimits | None = None,
     ) -> None:
         self.queue = queue
         self.metrics = metrics
         self.processor = processor or GenAIProcessor()
         self.store_wait_s = store_wait_s
+        self.limits = limits or SpanLimits()
 
     def export(
-        self, request: ExportTraceServiceRequest, tenant: str = "", raw: bytes | None = None
+        self,
+        request: ExportTraceServiceRequest,
+        tenant: str = "",
+        raw: bytes | None = None,
+        rejected: list[str] | None = None,
     ) -> ExportOutcome:
-        """Process `request` and make it durable; raises QueueFull when the WAL is full.
+        """Process `request` and make it durable; raises QueueFull when the WAL is full, and
+        RequestTooLarge when it holds more spans than allowed.
 
-        `raw` is the request's protobuf encoding when the receiver has it (saves re-encoding).
+        `raw` is the request's protobuf encoding when the receiver has it (saves re-encoding);
+        `rejected` are reasons for spans the receiver already left out (unparseable ones).
         """
         outcome, batch = self.process(request, tenant)
+        if rejected:
+            outcome.rejected += len(rejected)
+            outcome.reasons[:0] = rejected
         self.metrics.spans_received.inc(outcome.accepted + outcome.rejected)
         self.metrics.spans_rejected.inc(outcome.rejected)
         if batch.traces:
@@ -83,6 +104,12 @@ class TracePipeline:
 
     def process(self, request: ExportTraceServiceRequest, tenant: str) -> tuple[ExportOutcome, RowBatch]:
         """Validate and flatten every span; deterministic, so a replay builds the same rows."""
+        spans = sum(len(ss.spans) for rs in request.resource_spans for ss in rs.scope_spans)
+        if spans > self.limits.max_spans_per_request:
+            raise RequestTooLarge(
+                f"the request holds {spans} spans, over the limit of {self.limits.max_spans_per_request}; "
+                "send smaller batches"
+            )
         outcome = ExportOutcome()
         batch = RowBatch()
         for resource_spans in request.resource_spans:
@@ -100,6 +127,7 @@ class TracePipeline:
                 )
                 for span in scope_spans.spans:
                     try:
+                        outcome.warnings += self.limits.apply(span)
                         flat = flatten_span(span, ctx)
                     except SpanRejected as exc:
                         outcome.rejected += 1

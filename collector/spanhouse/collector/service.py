@@ -19,6 +19,7 @@ from spanhouse.collector.errors import ConfigError
 from spanhouse.collector.exporters.clickhouse import ClickHouseExporter
 from spanhouse.collector.httpserver import HttpServer
 from spanhouse.collector.pipeline import TracePipeline
+from spanhouse.collector.processors.limits import SpanLimits
 from spanhouse.collector.queue import PersistentQueue, WriteAheadLog
 from spanhouse.collector.queue.wal import DEFAULT_MAX_BYTES as DEFAULT_WAL_MAX_BYTES
 from spanhouse.collector.receivers.otlp_decode import DEFAULT_MAX_REQUEST_BYTES
@@ -46,6 +47,7 @@ class CollectorSettings:
     api_keys: ApiKeys = field(default_factory=ApiKeys)
     tls_cert: Path | None = None  # PEM certificate chain; with tls_key, OTLP and the API use TLS
     tls_key: Path | None = None
+    limits: SpanLimits = field(default_factory=SpanLimits)
 
 
 class Collector:
@@ -70,7 +72,7 @@ class Collector:
             wal_dir, max_bytes=s.wal_max_bytes, segment_bytes=min(s.wal_max_bytes // 4, 16 << 20)
         )
         queue = PersistentQueue(self.wal)
-        pipeline = TracePipeline(queue, self.metrics)
+        pipeline = TracePipeline(queue, self.metrics, limits=s.limits)
         self.exporter = ClickHouseExporter(self.store, self.metrics, queue, pipeline.rebuild)
         self._queue_gauges(queue, self.exporter)
         self.exporter.start()

@@ -94,9 +94,16 @@ def collector(
         Optional[Path],  # noqa: UP045
         typer.Option(help="PEM private key of --tls-cert."),
     ] = None,
+    max_spans_per_request: Annotated[
+        int, typer.Option(min=1, help="Requests with more spans are refused (413 / RESOURCE_EXHAUSTED).")
+    ] = 100_000,
+    max_attribute_chars: Annotated[
+        int, typer.Option(min=16, help="Longer attribute values are truncated to this many characters.")
+    ] = 32 * 1024,
 ) -> None:
     """Run the collector until SIGTERM or Ctrl-C."""
     from spanhouse.collector.auth import ENV_API_KEYS, ApiKeys
+    from spanhouse.collector.processors.limits import SpanLimits
     from spanhouse.collector.service import Collector, CollectorSettings
 
     level = logging.getLevelName(log_level.upper())
@@ -119,6 +126,9 @@ def collector(
             api_keys=keys,
             tls_cert=tls_cert,
             tls_key=tls_key,
+            limits=SpanLimits(
+                max_spans_per_request=max_spans_per_request, max_value_chars=max_attribute_chars
+            ),
         )
     )
     stop = threading.Event()

@@ -53,6 +53,7 @@ AGENT_STEPS_COLUMNS = (
     "Attributes",
 )
 
+MAX_TOKEN_COUNT = 1_000_000_000  # more in one call is a bug upstream; counted as 0 (see processors/limits.py)
 STEP_KINDS = frozenset({"llm", "tool", "agent", "retrieval", "embedding", "other"})
 MODEL_CALL_OPERATIONS = frozenset({"chat", "text_completion", "generate_content", "embeddings"})
 _KIND_BY_OPERATION = {
@@ -248,7 +249,7 @@ def _count(attrs: dict[str, Any], *keys: str) -> int:
             number = float(value)
         except (TypeError, ValueError):
             continue
-        if math.isfinite(number) and 0 <= number < 2**53:
+        if math.isfinite(number) and 0 <= number <= MAX_TOKEN_COUNT:
             return int(number)
     return 0
 

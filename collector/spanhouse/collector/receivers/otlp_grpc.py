@@ -17,7 +17,11 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from spanhouse.collector.auth import ApiKeys
 from spanhouse.collector.errors import InvalidRequest, QueueFull, StoreUnavailable, Unauthenticated
 from spanhouse.collector.pipeline import TracePipeline
-from spanhouse.collector.receivers.otlp_decode import DEFAULT_MAX_REQUEST_BYTES, decode_protobuf
+from spanhouse.collector.receivers.otlp_decode import (
+    DEFAULT_MAX_REQUEST_BYTES,
+    RequestTooLarge,
+    decode_protobuf_salvaging,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -85,12 +89,17 @@ class OtlpGrpcReceiver:
             self.pipeline.metrics.requests_unauthenticated.inc()
             context.abort(grpc.StatusCode.UNAUTHENTICATED, str(exc))
         try:
-            request = decode_protobuf(body)
+            request, unparsed = decode_protobuf_salvaging(body)
         except InvalidRequest as exc:
             self.pipeline.metrics.requests_invalid.inc()
             context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
         try:
-            outcome = self.pipeline.export(request, tenant=tenant, raw=body)
+            outcome = self.pipeline.export(
+                request, tenant=tenant, raw=None if unparsed else body, rejected=unparsed
+            )
+        except RequestTooLarge as exc:  # RESOURCE_EXHAUSTED without RetryInfo: not retryable
+            self.pipeline.metrics.requests_invalid.inc()
+            context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, str(exc))
         except QueueFull as exc:
             self.pipeline.metrics.requests_throttled.inc()
             logger.warning("throttling a client: %s", exc)
@@ -104,7 +113,7 @@ class OtlpGrpcReceiver:
                 self.retry_after_s,
             )
         reply = ExportTraceServiceResponse()
-        if outcome.rejected:
+        if outcome.rejected or outcome.warnings:
             reply.partial_success.rejected_spans = outcome.rejected
             reply.partial_success.error_message = outcome.error_message
         return reply

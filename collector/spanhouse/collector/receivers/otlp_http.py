@@ -17,7 +17,7 @@ from spanhouse.collector.receivers.otlp_decode import (
     DEFAULT_MAX_REQUEST_BYTES,
     RequestTooLarge,
     decode_json,
-    decode_protobuf,
+    decode_protobuf_salvaging,
     decompress,
     gzip_bytes,
 )
@@ -57,16 +57,21 @@ class OtlpHttpTracesHandler:
             body = decompress(
                 request.body, request.headers.get("content-encoding", ""), limit=self.max_request_bytes
             )
-            message = decode_json(body) if content_type == JSON else decode_protobuf(body)
+            if content_type == JSON:
+                message, unparsed = decode_json(body), None
+            else:
+                message, unparsed = decode_protobuf_salvaging(body)
         except RequestTooLarge as exc:
             return _status(413, str(exc), content_type)
         except InvalidRequest as exc:
             self.pipeline.metrics.requests_invalid.inc()
             return _status(400, str(exc), content_type)
         try:
-            outcome = self.pipeline.export(
-                message, tenant=tenant, raw=body if content_type == PROTOBUF else None
-            )
+            raw = body if content_type == PROTOBUF and not unparsed else None
+            outcome = self.pipeline.export(message, tenant=tenant, raw=raw, rejected=unparsed)
+        except RequestTooLarge as exc:
+            self.pipeline.metrics.requests_invalid.inc()
+            return _status(413, str(exc), content_type)
         except QueueFull as exc:
             self.pipeline.metrics.requests_throttled.inc()
             logger.warning("throttling a client: %s", exc)
@@ -75,7 +80,7 @@ class OtlpHttpTracesHandler:
             logger.warning("could not store a request, asking the client to retry: %s", exc)
             return self._retry_later(503, "the collector cannot store now; retry later", content_type)
         reply = ExportTraceServiceResponse()
-        if outcome.rejected:
+        if outcome.rejected or outcome.warnings:
             reply.partial_success.rejected_spans = outcome.rejected
             reply.partial_success.error_message = outcome.error_message
         payload = _encode(reply, content_type)

@@ -6,9 +6,11 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import threading
 import time
+import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Iterator
@@ -242,3 +244,38 @@ def test_full_wal_throttles_and_a_retrying_client_gets_through(tmp_path: Path) -
         assert row == {"n": expected.spans, "input": expected.input_tokens}
     finally:
         collector.stop()
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]  # nothing listens once the probe is closed
+
+
+def test_clickhouse_server_unreachable_spools_and_the_wal_drains_elsewhere(tmp_path: Path) -> None:
+    """Server mode with ClickHouse down: spans are acknowledged from the WAL, health says so,
+    SIGTERM exits within the drain timeout, and the same WAL later drains into a working store."""
+    wal = tmp_path / "wal"
+    url = f"http://default:s3cr3t-pw-x9@127.0.0.1:{closed_port()}/default"
+    down = CollectorProcess(
+        tmp_path / "server-mode", "--clickhouse-url", url, "--wal-dir", str(wal), "--drain-timeout", "1"
+    )
+    service = f"svc-{uuid.uuid4().hex[:8]}"
+    try:
+        result = GrpcLoad(down.grpc_endpoint, requests=20, spans=10, service=service).start().join()
+        assert result.acked == set(range(20))
+        figures = metrics(down)
+        assert figures["spanhouse_exporter_failing"] == 1
+        assert figures["spanhouse_queue_requests"] >= 1
+        with pytest.raises(urllib.error.HTTPError) as caught:
+            urllib.request.urlopen(f"{down.http_url}/healthz", timeout=10)
+        assert caught.value.code == 503
+        assert "s3cr3t-pw-x9" not in down.log_path.read_text()  # the password is never logged
+    finally:
+        assert down.stop() == 0
+    back = CollectorProcess(tmp_path / "embedded", "--wal-dir", str(wal))
+    try:
+        wait_drained(back)
+        assert_exact(back, result, 10, service)
+    finally:
+        back.stop()

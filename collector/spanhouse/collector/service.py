@@ -15,7 +15,7 @@ from pathlib import Path
 
 from spanhouse.collector.api.routes import api_routes
 from spanhouse.collector.auth import ApiKeys
-from spanhouse.collector.errors import ConfigError
+from spanhouse.collector.errors import ConfigError, StoreUnavailable
 from spanhouse.collector.exporters.clickhouse import ClickHouseExporter
 from spanhouse.collector.httpserver import HttpServer
 from spanhouse.collector.pipeline import TracePipeline
@@ -26,6 +26,7 @@ from spanhouse.collector.receivers.otlp_decode import DEFAULT_MAX_REQUEST_BYTES
 from spanhouse.collector.receivers.otlp_grpc import OtlpGrpcReceiver
 from spanhouse.collector.receivers.otlp_http import OtlpHttpTracesHandler
 from spanhouse.collector.store import Store, open_store
+from spanhouse.collector.store.reconnecting import ReconnectingStore
 from spanhouse.collector.telemetry import Metrics
 
 logger = logging.getLogger(__name__)
@@ -54,7 +55,7 @@ class Collector:
     def __init__(self, settings: CollectorSettings) -> None:
         self.settings = settings
         self.metrics = Metrics()
-        self.store: Store | None = None
+        self.store: Store | ReconnectingStore | None = None
         self.exporter: ClickHouseExporter | None = None
         self.wal: WriteAheadLog | None = None
         self.grpc: OtlpGrpcReceiver | None = None
@@ -63,10 +64,17 @@ class Collector:
 
     def start(self) -> None:
         s = self.settings
-        self.store = open_store(data_dir=None if s.clickhouse_url else s.data_dir, url=s.clickhouse_url)
-        applied = self.store.migrate()
-        if applied:
-            logger.info("applied %d migration(s) to %s", len(applied), self.store.description)
+        if s.clickhouse_url:
+            self.store = ReconnectingStore(s.clickhouse_url)
+            try:
+                self.store.migrate()
+            except StoreUnavailable as exc:
+                logger.warning("%s; accepting spans into the WAL and retrying", exc)
+        else:
+            self.store = open_store(data_dir=s.data_dir)
+            applied = self.store.migrate()
+            if applied:
+                logger.info("applied %d migration(s) to %s", len(applied), self.store.description)
         wal_dir = s.wal_dir or Path(s.data_dir or ".") / "wal"
         self.wal = WriteAheadLog(
             wal_dir, max_bytes=s.wal_max_bytes, segment_bytes=min(s.wal_max_bytes // 4, 16 << 20)
@@ -98,7 +106,8 @@ class Collector:
         self.http = HttpServer(host, port, routes, max_body_bytes=s.max_request_bytes, tls=tls_context)
         self.grpc.start()
         self.http.start()
-        if s.data_dir is not None and s.clickhouse_url is None:
+        if s.data_dir is not None:
+            Path(s.data_dir).mkdir(parents=True, exist_ok=True)
             self._state_path = Path(s.data_dir) / STATE_FILE
             self._state_path.write_text(json.dumps(self.state()))
         logger.info(

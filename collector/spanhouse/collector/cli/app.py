@@ -97,6 +97,10 @@ def collector(
     max_spans_per_request: Annotated[
         int, typer.Option(min=1, help="Requests with more spans are refused (413 / RESOURCE_EXHAUSTED).")
     ] = 100_000,
+    drain_timeout: Annotated[
+        float,
+        typer.Option(min=0.0, help="On SIGTERM, seconds to keep trying a failing store before exiting."),
+    ] = 30.0,
     max_attribute_chars: Annotated[
         int, typer.Option(min=16, help="Longer attribute values are truncated to this many characters.")
     ] = 32 * 1024,
@@ -126,6 +130,7 @@ def collector(
             api_keys=keys,
             tls_cert=tls_cert,
             tls_key=tls_key,
+            drain_timeout_s=drain_timeout,
             limits=SpanLimits(
                 max_spans_per_request=max_spans_per_request, max_value_chars=max_attribute_chars
             ),

@@ -138,10 +138,10 @@ class ClickHouseExporter:
             self.failing = False
             self.queue.set_spooling(False)
             logger.info("the store is back; draining the WAL")
-        self.queue.done(group)
         self.metrics.inserts.inc()
         self.metrics.spans_stored.inc(len(traces))
         self.metrics.steps_stored.inc(len(steps))
+        self.queue.done(group)  # replies waiting on this group go out now, metrics already counted
         return True
 
     def _rows(self, group: QueueGroup) -> tuple[list[tuple], list[tuple]]:

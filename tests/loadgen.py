@@ -84,8 +84,10 @@ class GrpcLoad:
         threads: int = 2,
         metadata: tuple[tuple[str, str], ...] = (),
         retry_throttled_s: float | None = None,
+        start_at: int = 0,
     ) -> None:
         self.endpoint = endpoint
+        self.start_at = start_at
         self.requests = requests
         self.spans = spans
         self.service = service
@@ -123,7 +125,7 @@ class GrpcLoad:
                 request_serializer=ExportTraceServiceRequest.SerializeToString,
                 response_deserializer=ExportTraceServiceResponse.FromString,
             )
-            for n in range(first, self.requests, step):
+            for n in range(self.start_at + first, self.start_at + self.requests, step):
                 if self._stop.is_set():
                     return
                 request = make_request(n, self.spans, self.service)
@@ -171,3 +173,13 @@ def post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, dict[str,
         return response.status, dict(response.getheaders()), response.read()
     finally:
         connection.close()
+
+
+def stored_requests(collector, service: str, *, final: bool = True) -> dict[int, int]:
+    """Request number -> rows stored for it in otel_traces (physical rows when final is False)."""
+    rows = collector.sql(
+        "SELECT substring(TraceId, 1, 16) AS n, count() AS rows FROM otel_traces"
+        " WHERE ServiceName = {service:String} GROUP BY n SETTINGS final = {final:UInt8}",
+        {"service": service, "final": int(final)},
+    )
+    return {int(row["n"], 16): row["rows"] for row in rows}

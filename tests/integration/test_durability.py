@@ -28,7 +28,7 @@ from opentelemetry.sdk.trace.export import SpanExportResult
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from helpers import CollectorProcess
-from loadgen import EXPORT, INPUT_TOKENS, GrpcLoad, LoadResult, make_request, otlp_json, post
+from loadgen import EXPORT, INPUT_TOKENS, GrpcLoad, LoadResult, make_request, otlp_json, post, stored_requests
 from workloads import emit_runs
 
 
@@ -46,16 +46,6 @@ def wait_drained(collector: CollectorProcess, timeout_s: float = 60) -> None:
     while metrics(collector)["spanhouse_queue_requests"] > 0:
         assert time.monotonic() < deadline, "the WAL did not drain"
         time.sleep(0.05)
-
-
-def stored_requests(collector: CollectorProcess, service: str, *, final: bool = True) -> dict[int, int]:
-    """Request number -> rows stored for it (physical rows when final is False)."""
-    rows = collector.sql(
-        "SELECT substring(TraceId, 1, 16) AS n, count() AS rows FROM otel_traces"
-        " WHERE ServiceName = {service:String} GROUP BY n SETTINGS final = {final:UInt8}",
-        {"service": service, "final": int(final)},
-    )
-    return {int(row["n"], 16): row["rows"] for row in rows}
 
 
 def assert_exact(collector: CollectorProcess, load: LoadResult, spans: int, service: str) -> dict[int, int]:

@@ -3,6 +3,7 @@ store and a full write-ahead log, each with a real collector process and real ch
 
 from __future__ import annotations
 
+import http.client
 import os
 import shutil
 import signal
@@ -210,7 +211,10 @@ def test_full_wal_throttles_and_a_retrying_client_gets_through(tmp_path: Path) -
                 {"Content-Type": "application/x-protobuf"},
             )
             assert status == 429 and headers["Retry-After"] == "1"
-            throttled = metrics(collector)["spanhouse_receiver_requests_throttled_total"]
+            figures = metrics(collector)
+            assert figures["spanhouse_queue_size_bytes"] >= 0.8 * figures["spanhouse_queue_capacity_bytes"]
+            assert "% full" in collector.log()  # the near-full warning
+            throttled = figures["spanhouse_receiver_requests_throttled_total"]
             assert throttled >= 2
             # A real SDK exporter honours Retry-After and retries until the store is back.
             expected, spans = emit_runs(InMemorySpanExporter(), 3)
@@ -269,3 +273,31 @@ def test_clickhouse_server_unreachable_spools_and_the_wal_drains_elsewhere(tmp_p
         assert_exact(back, result, 10, service)
     finally:
         back.stop()
+
+
+def test_too_many_concurrent_http_bodies_get_503_before_being_read(tmp_path: Path) -> None:
+    collector = CollectorProcess(tmp_path / "data", "--max-concurrent-requests", "2")
+    host, port = collector.http_url.rsplit("/", 1)[1].split(":")
+    slow = [http.client.HTTPConnection(host, int(port), timeout=30) for _ in range(2)]
+    try:
+        for connection in slow:  # two uploads that hold their slot: headers sent, body still coming
+            connection.putrequest("POST", "/v1/traces")
+            connection.putheader("Content-Type", "application/x-protobuf")
+            connection.putheader("Content-Length", "1000")
+            connection.endheaders(b"\x0a")
+        deadline = time.monotonic() + 30
+        while True:
+            status, headers, _ = post(
+                f"{collector.http_url}/v1/traces",
+                make_request(1, 1, "svc-busy").SerializeToString(),
+                {"Content-Type": "application/x-protobuf"},
+            )
+            if status == 503 or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)  # the slow uploads may not have reached the server yet
+        assert status == 503 and headers["Retry-After"] == "1"
+        assert metrics(collector)["spanhouse_queue_requests"] == 0  # GET still answered
+    finally:
+        for connection in slow:
+            connection.close()
+        collector.stop()

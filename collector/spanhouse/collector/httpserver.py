@@ -55,9 +55,13 @@ class HttpServer:
         *,
         max_body_bytes: int,
         tls: ssl.SSLContext | None = None,
+        max_concurrent_bodies: int = 64,
     ) -> None:
         self.routes = routes
         self.max_body_bytes = max_body_bytes
+        # Bodies being read or handled at once; past it a request is refused (503 + Retry-After)
+        # before its body is read, so memory stays bounded under any number of connections.
+        self.body_slots = threading.BoundedSemaphore(max_concurrent_bodies)
         self.scheme = "https" if tls is not None else "http"
         self._server = ThreadingHTTPServer((host, port), _make_handler(self))
         self._server.daemon_threads = True
@@ -113,6 +117,23 @@ def _make_handler(server: HttpServer) -> type[BaseHTTPRequestHandler]:
                     )
                 )
                 return
+            if method == "GET":  # no body: health and metrics stay answerable under load
+                self._read_and_handle(handler, method, path, query)
+                return
+            if not server.body_slots.acquire(blocking=False):
+                self.close_connection = True
+                self._send(
+                    Response(
+                        503, b'{"error":"the collector is busy; retry later"}', headers={"Retry-After": "1"}
+                    )
+                )
+                return
+            try:
+                self._read_and_handle(handler, method, path, query)
+            finally:
+                server.body_slots.release()
+
+        def _read_and_handle(self, handler: Handler, method: str, path: str, query: str) -> None:
             try:
                 body = self._read_body()
             except BodyTooLarge:

@@ -49,6 +49,7 @@ class CollectorSettings:
     tls_cert: Path | None = None  # PEM certificate chain; with tls_key, OTLP and the API use TLS
     tls_key: Path | None = None
     limits: SpanLimits = field(default_factory=SpanLimits)
+    max_concurrent_requests: int = 64  # HTTP requests read or handled at once
 
 
 class Collector:
@@ -103,7 +104,14 @@ class Collector:
             )
         }
         routes.update(api_routes(self.store, self.metrics, s.api_keys))
-        self.http = HttpServer(host, port, routes, max_body_bytes=s.max_request_bytes, tls=tls_context)
+        self.http = HttpServer(
+            host,
+            port,
+            routes,
+            max_body_bytes=s.max_request_bytes,
+            tls=tls_context,
+            max_concurrent_bodies=s.max_concurrent_requests,
+        )
         self.grpc.start()
         self.http.start()
         if s.data_dir is not None:

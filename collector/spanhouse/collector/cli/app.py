@@ -101,6 +101,9 @@ def collector(
         float,
         typer.Option(min=0.0, help="On SIGTERM, seconds to keep trying a failing store before exiting."),
     ] = 30.0,
+    max_concurrent_requests: Annotated[
+        int, typer.Option(min=1, help="HTTP requests read at once; more get 503 + Retry-After.")
+    ] = 64,
     max_attribute_chars: Annotated[
         int, typer.Option(min=16, help="Longer attribute values are truncated to this many characters.")
     ] = 32 * 1024,
@@ -131,6 +134,7 @@ def collector(
             tls_cert=tls_cert,
             tls_key=tls_key,
             drain_timeout_s=drain_timeout,
+            max_concurrent_requests=max_concurrent_requests,
             limits=SpanLimits(
                 max_spans_per_request=max_spans_per_request, max_value_chars=max_attribute_chars
             ),

@@ -194,6 +194,40 @@ def outage(root: Path, args: argparse.Namespace, *, wal_max_bytes: int | None = 
         collector.stop()
 
 
+def flapping(root: Path, args: argparse.Namespace, *, flaps: int = 6) -> Figures:
+    """The store refuses writes for a moment, `flaps` times: inserts fail at every stage,
+    including after ClickHouse recorded their deduplication token."""
+    collector = CollectorProcess(root / "flapping")
+    service = f"flap-{uuid.uuid4().hex[:6]}"
+    paths = _table_paths(collector)
+    try:
+        started = time.perf_counter()
+        load = GrpcLoad(
+            collector.grpc_endpoint,
+            requests=args.requests,
+            spans=args.spans,
+            service=service,
+            threads=args.clients,
+        ).start()
+        try:
+            for flap in range(flaps):
+                wait_for(lambda flap=flap: load.acked_count() >= args.requests * (flap + 1) // (flaps + 1))
+                subprocess.run(["chattr", "+i", *paths], check=True)
+                time.sleep(0.3)
+                subprocess.run(["chattr", "-i", *paths], check=True)
+        finally:
+            subprocess.run(["chattr", "-i", *paths], check=True)
+        result = load.join(3600)
+        elapsed = time.perf_counter() - started
+        figures = count(
+            collector, service, result, args.spans, f"store refusing writes {flaps}x for 0.3 s", elapsed
+        )
+        figures.note = f"re-inserted after a dropped retry: {collector.log_path.read_text().count('dropped as a duplicate')}"
+        return figures
+    finally:
+        collector.stop()
+
+
 def server_down(root: Path, args: argparse.Namespace) -> Figures:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -247,7 +281,7 @@ def main() -> None:
         small_wal = max(1 << 16, request_bytes * args.requests // 4)
         scenarios: list[tuple] = [(steady, {}), (kill9, {})]
         if can_refuse:
-            scenarios += [(outage, {}), (outage, {"wal_max_bytes": small_wal})]
+            scenarios += [(outage, {}), (flapping, {}), (outage, {"wal_max_bytes": small_wal})]
         else:
             print("skipping the store-outage scenarios: they need root and chattr")
         scenarios.append((server_down, {}))

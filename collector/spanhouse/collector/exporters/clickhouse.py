@@ -19,7 +19,7 @@ from spanhouse.collector.errors import StoreError
 from spanhouse.collector.processors.genai import AGENT_STEPS_COLUMNS
 from spanhouse.collector.processors.spans import OTEL_TRACES_COLUMNS
 from spanhouse.collector.queue.persistent import PersistentQueue, QueueGroup
-from spanhouse.collector.store import Store
+from spanhouse.collector.store import Store, load_job
 from spanhouse.collector.telemetry import Metrics
 
 logger = logging.getLogger(__name__)
@@ -96,27 +96,39 @@ class ClickHouseExporter:
                 return
 
     def _store(self, group: QueueGroup) -> bool:
-        """Insert `group` until it lands; False if shutdown's drain deadline passed first."""
+        """Insert `group` until it lands; False if shutdown's drain deadline passed first.
+
+        After a failed attempt (or for a group replayed after a crash) a successful insert is
+        checked: ClickHouse may have kept the failed attempt's deduplication token without its
+        rows (e.g. the part rename failed), silently dropping the retry. Rows found missing are
+        inserted again under a new token; ReplacingMergeTree collapses any copy this makes.
+        """
         traces, steps = self._rows(group)
+        tables = [("otel_traces", traces, OTEL_TRACES_COLUMNS), ("agent_steps", steps, AGENT_STEPS_COLUMNS)]
+        suspect = group.replayed
+        tokens = dict.fromkeys(("otel_traces", "agent_steps"), group.token)
         attempt = 0
         while True:
             try:
-                if traces:
-                    self.store.insert(
-                        "otel_traces",
-                        _columns(traces, OTEL_TRACES_COLUMNS),
-                        OTEL_TRACES_COLUMNS,
-                        dedup_token=group.token,
+                for table, rows, names in tables:
+                    if rows:
+                        self.store.insert(table, _columns(rows, names), names, dedup_token=tokens[table])
+                missing = [
+                    table
+                    for table, rows, names in tables
+                    if suspect and rows and not self._present(table, rows, names)
+                ]
+                if not missing:
+                    break
+                for table in missing:
+                    logger.warning(
+                        "a retried insert into %s was dropped as a duplicate; inserting it again", table
                     )
-                if steps:
-                    self.store.insert(
-                        "agent_steps",
-                        _columns(steps, AGENT_STEPS_COLUMNS),
-                        AGENT_STEPS_COLUMNS,
-                        dedup_token=group.token,
-                    )
-                break
+                    tokens[table] = f"{group.token}-again{attempt}"
+                attempt += 1
+                continue
             except Exception as exc:  # a bug must not kill the writer thread: retry, it stays visible
+                suspect = True
                 self.metrics.insert_failures.inc()
                 if not self.failing:
                     self.failing = True
@@ -143,6 +155,16 @@ class ClickHouseExporter:
         self.metrics.steps_stored.inc(len(steps))
         self.queue.done(group)  # replies waiting on this group go out now, metrics already counted
         return True
+
+    def _present(self, table: str, rows: list[tuple], names: tuple[str, ...]) -> bool:
+        """Whether every span of `rows` is in `table` (any copy)."""
+        trace_at, span_at = names.index("TraceId"), names.index("SpanId")
+        pairs = {(row[trace_at], row[span_at]) for row in rows}
+        result = self.store.query(
+            load_job(f"store/{table}_present"),
+            {"trace_ids": sorted({t for t, _ in pairs}), "span_ids": sorted({s for _, s in pairs})},
+        )
+        return result.rows[0][0] >= len(pairs)
 
     def _rows(self, group: QueueGroup) -> tuple[list[tuple], list[tuple]]:
         traces: list[tuple] = []

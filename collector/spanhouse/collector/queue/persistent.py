@@ -52,6 +52,7 @@ class QueueGroup:
     last: int
     token: str
     entries: list[_Entry] = field(default_factory=list)
+    replayed: bool = False  # the inflight range of a process that stopped mid-insert
 
     @property
     def spans(self) -> int:
@@ -107,7 +108,7 @@ class PersistentQueue:
                 first, last, token = self._replay
                 taken = [e for e in self._entries if e.ref.seq <= last]
                 if taken and taken[0].ref.seq == first and taken[-1].ref.seq == last:
-                    return QueueGroup(first, last, token, taken)
+                    return QueueGroup(first, last, token, taken, replayed=True)
                 self._replay = None  # the inflight range was partly acked; start afresh
             taken, spans, size = [], 0, 0
             for entry in self._entries:

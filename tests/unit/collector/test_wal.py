@@ -111,3 +111,16 @@ def test_after_a_crash_the_inflight_group_is_retaken_with_the_same_token(tmp_pat
 def test_payload_encoding_round_trips_tenant_and_request() -> None:
     assert decode_payload(encode_payload("tenant-ü", b"\x00\xff")) == ("tenant-ü", b"\x00\xff")
     assert decode_payload(encode_payload("", b"")) == ("", b"")
+
+
+def test_rows_past_the_memory_budget_are_left_to_be_rebuilt_from_the_wal(tmp_path: Path) -> None:
+    wal = WriteAheadLog(tmp_path, max_bytes=1 << 20, segment_bytes=1 << 16)
+    queue = PersistentQueue(wal, max_rows_in_memory=10)
+    for i in range(3):
+        queue.put("t", b"request %d" % i, batch=f"rows {i}", spans=5)
+    group = queue.take(max_spans=100, max_bytes=1 << 20, wait_s=1)
+    assert [entry.batch for entry in group.entries] == ["rows 0", "rows 1", None]
+    assert queue.payload(group.entries[2]) == ("t", b"request 2")
+    queue.done(group)
+    queue.put("t", b"request 3", batch="rows 3", spans=10)  # the budget is free again
+    assert queue.take(max_spans=100, max_bytes=1 << 20, wait_s=1).entries[0].batch == "rows 3"

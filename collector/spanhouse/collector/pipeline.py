@@ -89,6 +89,11 @@ class TracePipeline:
         self.metrics.spans_rejected.inc(outcome.rejected)
         if batch.traces:
             payload = raw if raw is not None else request.SerializeToString()
+            if len(payload) > self.queue.wal.max_bytes // 2:  # would never fit beside other requests
+                raise RequestTooLarge(
+                    f"the request is {len(payload)} bytes, over half the write-ahead log "
+                    f"({self.queue.wal.max_bytes} bytes); send smaller batches"
+                )
             future = self.queue.put(tenant, payload, batch, len(batch.traces))
             with contextlib.suppress(TimeoutError):  # durable already; the store is slow
                 future.result(timeout=self.store_wait_s)

@@ -59,7 +59,7 @@ class TracePipeline:
         metrics: Metrics,
         processor: GenAIProcessor | None = None,
         *,
-        store_wait_s: float = 30.0,
+        store_wait_s: float = 5.0,
         limits: SpanLimits | None = None,
     ) -> None:
         self.queue = queue

@@ -124,3 +124,16 @@ def test_rows_past_the_memory_budget_are_left_to_be_rebuilt_from_the_wal(tmp_pat
     queue.done(group)
     queue.put("t", b"request 3", batch="rows 3", spans=10)  # the budget is free again
     assert queue.take(max_spans=100, max_bytes=1 << 20, wait_s=1).entries[0].batch == "rows 3"
+
+
+def test_a_reply_behind_a_backlog_does_not_wait_for_the_insert(tmp_path: Path) -> None:
+    queue = PersistentQueue(
+        WriteAheadLog(tmp_path, max_bytes=1 << 20, segment_bytes=1 << 16), max_spans_ahead_to_wait=10
+    )
+    waiting = [queue.put("t", b"r", batch=None, spans=6) for _ in range(2)]
+    behind = queue.put("t", b"r", batch=None, spans=6)
+    assert not any(future.done() for future in waiting)  # the store keeps up: wait for the insert
+    assert behind.done() and behind.result() is False  # 12 spans ahead: durable is answer enough
+    queue.done(queue.take(max_spans=100, max_bytes=1 << 20, wait_s=1))
+    assert all(future.result(timeout=1) for future in waiting)
+    assert queue.put("t", b"r", batch=None, spans=6).done() is False

@@ -174,7 +174,6 @@ class ClickHouseExporter:
             if batch is None:
                 tenant, request = self.queue.payload(entry)
                 batch = self.rebuild(tenant, request)
-                entry.spans = len(batch.traces)
             traces += batch.traces
             steps += batch.steps
         return traces, steps

@@ -23,6 +23,9 @@ logger = logging.getLogger(__name__)
 
 _TENANT_LENGTH = struct.Struct("<H")
 DEFAULT_MAX_ROWS_IN_MEMORY = 200_000
+# A reply waits for the insert only when at most this many spans are queued ahead of it (the
+# store keeps up); behind a backlog (after an outage) durable in the WAL is answer enough.
+DEFAULT_MAX_SPANS_AHEAD_TO_WAIT = 100_000
 
 
 def encode_payload(tenant: str, request: bytes) -> bytes:
@@ -60,9 +63,17 @@ class QueueGroup:
 
 
 class PersistentQueue:
-    def __init__(self, wal: WriteAheadLog, *, max_rows_in_memory: int = DEFAULT_MAX_ROWS_IN_MEMORY) -> None:
+    def __init__(
+        self,
+        wal: WriteAheadLog,
+        *,
+        max_rows_in_memory: int = DEFAULT_MAX_ROWS_IN_MEMORY,
+        max_spans_ahead_to_wait: int = DEFAULT_MAX_SPANS_AHEAD_TO_WAIT,
+    ) -> None:
         self.wal = wal
         self.max_rows_in_memory = max_rows_in_memory
+        self.max_spans_ahead_to_wait = max_spans_ahead_to_wait
+        self._spans_queued = 0
         self._entries: deque[_Entry] = deque()
         self._cond = threading.Condition()
         self._rows_in_memory = 0
@@ -85,8 +96,9 @@ class PersistentQueue:
                 if keep:
                     self._rows_in_memory += spans
                 self._entries.append(_Entry(ref, spans, batch if keep else None, future))
-                if self._spooling:
+                if self._spooling or self._spans_queued > self.max_spans_ahead_to_wait:
                     future.set_result(False)
+                self._spans_queued += spans
 
         ref = self.wal.append(encode_payload(tenant, request), enqueue)
         with self._cond:
@@ -134,6 +146,7 @@ class PersistentQueue:
             self._replay = None
             for _ in group.entries:
                 entry = self._entries.popleft()
+                self._spans_queued -= entry.spans
                 if entry.batch is not None:
                     self._rows_in_memory -= entry.spans
                 if entry.future is not None and not entry.future.done():

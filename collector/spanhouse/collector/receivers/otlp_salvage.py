@@ -29,7 +29,7 @@ def salvage(body: bytes) -> tuple[ExportTraceServiceRequest, list[str]]:
         for number, value in _fields(body):
             if number == 1:
                 _resource_spans(value, request.resource_spans.add(), reasons)
-    except (IndexError, ValueError) as exc:
+    except (IndexError, ValueError, TypeError) as exc:  # TypeError: a field of the wrong wire type
         raise InvalidRequest(f"body is not a valid ExportTraceServiceRequest protobuf: {exc}") from None
     return request, reasons
 

@@ -27,6 +27,7 @@ from workloads import emit_runs
 PROTOBUF = "application/x-protobuf"
 KEY_A = "key-a-" + "0123456789abcdef" * 2
 KEY_B = "key-b-" + "fedcba9876543210" * 2
+KEY_OPERATOR = "key-op-" + "0011223344556677" * 2
 SECRET_CONTENT = "secret-prompt-text-7f3a"
 
 
@@ -34,7 +35,7 @@ SECRET_CONTENT = "secret-prompt-text-7f3a"
 def secured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CollectorProcess]:
     root = tmp_path_factory.mktemp("secured")
     keys = root / "keys.yaml"
-    keys.write_text(f"api_keys:\n  {KEY_A}: tenant-a\n  {KEY_B}: tenant-b\n")
+    keys.write_text(f"api_keys:\n  {KEY_A}: tenant-a\n  {KEY_B}: tenant-b\n  {KEY_OPERATOR}: '*'\n")
     process = CollectorProcess(root / "data", "--api-keys", str(keys), "--log-level", "debug")
     yield process
     process.stop()
@@ -58,16 +59,22 @@ def test_otlp_without_a_valid_key_is_refused(secured: CollectorProcess) -> None:
     request = make_request(1, 3, "svc-nokey")
     with grpc.insecure_channel(secured.grpc_endpoint) as channel:
         export = channel.unary_unary(EXPORT, request_serializer=lambda m: m.SerializeToString())
-        for metadata in [(), (("authorization", "Bearer not-a-key-at-all-000"),)]:
+        for metadata in [
+            (),
+            (("authorization", "Bearer not-a-key-at-all-000"),),
+            (("x-api-key", KEY_OPERATOR),),
+        ]:
             with pytest.raises(grpc.RpcError) as caught:
                 export(request, timeout=10, metadata=metadata)
             assert caught.value.code() == grpc.StatusCode.UNAUTHENTICATED
-    status, _, _ = post(
-        f"{secured.http_url}/v1/traces",
-        request.SerializeToString(),
-        {"Content-Type": "application/x-protobuf"},
-    )
-    assert status == 401
+    for headers in ({}, {"x-api-key": KEY_OPERATOR}):  # no key; a key that may only read
+        status, _, payload = post(
+            f"{secured.http_url}/v1/traces",
+            request.SerializeToString(),
+            {"Content-Type": PROTOBUF, **headers},
+        )
+        assert status == 401
+    assert b"operator key" in payload
     assert sql(secured, "SELECT 1", None)[0] == 401
     assert sql(secured, "SELECT 1", "wrong-key-0000000000000")[0] == 401
 
@@ -101,6 +108,18 @@ def test_rows_carry_the_tenant_of_the_key_and_each_tenant_reads_only_its_own(
             service=service,
         )
         assert rows == [{"tenants": [tenant], "input": expected.input_tokens}]
+        # An operator key reads every tenant.
+        status, rows = sql(
+            secured,
+            "SELECT Tenant, count() AS n FROM otel_traces WHERE ServiceName = {service:String} GROUP BY Tenant"
+            " ORDER BY Tenant",
+            KEY_OPERATOR,
+            service=service,
+        )
+        assert rows == [
+            {"Tenant": "tenant-a", "n": expected_a.spans},
+            {"Tenant": "tenant-b", "n": expected_b.spans},
+        ]
         # The tenant parameter of report jobs is the key's tenant, whatever the client sends.
         status, rows = sql(secured, "SELECT {tenant:String} AS t", key, tenant="someone-else")
         assert rows == [{"t": tenant}]

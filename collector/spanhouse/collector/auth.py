@@ -9,6 +9,7 @@ Key file (YAML or JSON)::
 
     api_keys:
       <key>: <tenant>
+      <operator key>: "*"     # reads every tenant through the SQL API; cannot send spans
 
 or the environment: ``SPANHOUSE_API_KEYS=<key>=<tenant>,<key2>=<tenant2>``.
 """
@@ -29,6 +30,7 @@ ENV_API_KEYS = "SPANHOUSE_API_KEYS"
 """Comma-separated ``key=tenant`` pairs; used when no key file is given."""
 
 TENANT_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+ALL_TENANTS = "*"
 _MIN_KEY_LENGTH = 16
 
 
@@ -42,9 +44,9 @@ class ApiKeys:
                 raise ConfigError(
                     f"an API key of tenant {tenant!r} is shorter than {_MIN_KEY_LENGTH} characters"
                 )
-            if not isinstance(tenant, str) or not TENANT_PATTERN.match(tenant):
+            if not isinstance(tenant, str) or not (tenant == ALL_TENANTS or TENANT_PATTERN.match(tenant)):
                 raise ConfigError(
-                    f"tenant id {tenant!r} must be 1-64 characters of letters, digits, '_', '.', '-'"
+                    f"tenant id {tenant!r} must be 1-64 characters of letters, digits, '_', '.', '-' (or '*')"
                 )
             self._tenants[_digest(key)] = tenant
 
@@ -55,6 +57,15 @@ class ApiKeys:
     @property
     def tenants(self) -> set[str]:
         return set(self._tenants.values())
+
+    def sender_tenant(self, headers: Mapping[str, str]) -> str:
+        """The tenant spans from these headers are stored under; operator keys cannot send."""
+        tenant = self.tenant_for(headers)
+        if tenant == ALL_TENANTS:
+            raise Unauthenticated(
+                "an operator key ('*') reads every tenant but cannot send spans; use a tenant's key"
+            )
+        return tenant
 
     def tenant_for(self, headers: Mapping[str, str]) -> str:
         """The tenant of a request's headers (lower-case names); raises Unauthenticated."""

@@ -8,7 +8,7 @@ from typing import Any
 
 from spanhouse.collector import jsonrows
 from spanhouse.collector.api.tenancy import TenantScope
-from spanhouse.collector.auth import ApiKeys
+from spanhouse.collector.auth import ALL_TENANTS, ApiKeys
 from spanhouse.collector.errors import QueryError, StoreError, Unauthenticated
 from spanhouse.collector.httpserver import Handler, Request, Response
 from spanhouse.collector.store import Store
@@ -52,7 +52,7 @@ def api_routes(store: Store, metrics: Metrics, auth: ApiKeys | None = None) -> d
         if not isinstance(parameters, dict):
             return _json(400, {"error": '"parameters" must be an object'})
         try:
-            if auth.enabled:
+            if auth.enabled and tenant != ALL_TENANTS:
                 result = scope.query(tenant, query, {**parameters, "tenant": tenant})
             else:
                 result = store.query(query, parameters, settings=READONLY_SETTINGS)

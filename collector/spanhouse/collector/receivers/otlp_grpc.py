@@ -82,7 +82,7 @@ class OtlpGrpcReceiver:
 
     def _export(self, body: bytes, context: grpc.ServicerContext) -> ExportTraceServiceResponse:
         try:
-            tenant = self.auth.tenant_for(
+            tenant = self.auth.sender_tenant(
                 {k.lower(): v for k, v in context.invocation_metadata() if isinstance(v, str)}
             )
         except Unauthenticated as exc:

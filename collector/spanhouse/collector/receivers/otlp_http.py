@@ -49,7 +49,7 @@ class OtlpHttpTracesHandler:
         if content_type not in (PROTOBUF, JSON):
             return _status(415, f"Content-Type must be {PROTOBUF} or {JSON}, got {content_type!r}", JSON)
         try:
-            tenant = self.auth.tenant_for(request.headers)
+            tenant = self.auth.sender_tenant(request.headers)
         except Unauthenticated as exc:
             self.pipeline.metrics.requests_unauthenticated.inc()
             return _status(401, str(exc), content_type)

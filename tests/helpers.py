@@ -21,7 +21,8 @@ class CollectorProcess:
     def __init__(self, data_dir: Path, *extra_args: str) -> None:
         self.data_dir = data_dir
         self.log_path = data_dir.parent / f"{data_dir.name}-collector.log"
-        self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
+        (data_dir / "collector.json").unlink(missing_ok=True)  # left behind by a killed collector
+        self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
             [
                 sys.executable,

@@ -68,6 +68,8 @@ def test_every_job_runs_on_chdb(store: Store, name: str) -> None:
         **report_parameters(name=short if area == "reports" else None),
         "search": "",
         "limit": 10,
+        "trace_ids": ["ab" * 16],
+        "span_ids": ["cd" * 8],
         **EXTRA_PARAMETERS.get(name, {}),
     }
     sql = load_job(name)
@@ -199,3 +201,22 @@ def test_catalogue_regexes_compile_in_clickhouse(store: Store) -> None:
         " OR (ModelExcludeRegex != '' AND match('x', ModelExcludeRegex))"
     ).rows[0][0]
     assert counted >= 1
+
+
+def test_a_retried_block_is_stored_once_and_a_redelivered_row_counts_once(store: Store) -> None:
+    from spanhouse.collector.store.client import READONLY_SETTINGS
+
+    store.migrate()
+    engines = dict(
+        store.query("SELECT name, engine FROM system.tables WHERE database = currentDatabase()").rows
+    )
+    assert engines["otel_traces"] == engines["agent_steps"] == "ReplacingMergeTree"
+    row = [[1_764_000_000_000_000_000], ["ab" * 16], ["cd" * 8], ["dedup-test"], ["t-dedup"]]
+    names = ["Timestamp", "TraceId", "SpanId", "SpanName", "Tenant"]
+    for _ in range(3):  # a replay after a crash: same block, same token
+        store.insert("otel_traces", row, names, dedup_token="wal-1-1")
+    count = "SELECT count() FROM otel_traces WHERE Tenant = 't-dedup'"
+    assert store.query(count).rows == [(1,)]
+    store.insert("otel_traces", row, names, dedup_token="wal-1-2")  # a client retry: a new request
+    assert store.query(count + " SETTINGS final = 0").rows == [(2,)]
+    assert store.query(count, settings=READONLY_SETTINGS).rows == [(1,)]

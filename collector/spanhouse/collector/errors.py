@@ -25,3 +25,11 @@ class QueryError(StoreError):
 
 class InvalidRequest(SpanhouseError):
     """An OTLP request could not be decoded at all (not a partial rejection)."""
+
+
+class QueueFull(SpanhouseError):
+    """The durable queue is at its size limit; the client should retry later (throttling)."""
+
+
+class Unauthenticated(SpanhouseError):
+    """A request carries no API key, or one that maps to no tenant."""

@@ -7,6 +7,7 @@ OTLP exporters send them), caps their size, and dispatches on method and path.
 from __future__ import annotations
 
 import logging
+import ssl
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -47,12 +48,27 @@ class HttpServer:
     """Serves `routes` ({(method, path): handler}) on host:port (port 0 picks a free one)."""
 
     def __init__(
-        self, host: str, port: int, routes: dict[tuple[str, str], Handler], *, max_body_bytes: int
+        self,
+        host: str,
+        port: int,
+        routes: dict[tuple[str, str], Handler],
+        *,
+        max_body_bytes: int,
+        tls: ssl.SSLContext | None = None,
+        max_concurrent_bodies: int = 64,
     ) -> None:
         self.routes = routes
         self.max_body_bytes = max_body_bytes
+        # Bodies being read or handled at once; past it a request is refused (503 + Retry-After)
+        # before its body is read, so memory stays bounded under any number of connections.
+        self.body_slots = threading.BoundedSemaphore(max_concurrent_bodies)
+        self.scheme = "https" if tls is not None else "http"
         self._server = ThreadingHTTPServer((host, port), _make_handler(self))
         self._server.daemon_threads = True
+        if tls is not None:  # the handshake runs in the connection's own thread, not in accept()
+            self._server.socket = tls.wrap_socket(
+                self._server.socket, server_side=True, do_handshake_on_connect=False
+            )
         self._thread: threading.Thread | None = None
 
     @property
@@ -101,6 +117,23 @@ def _make_handler(server: HttpServer) -> type[BaseHTTPRequestHandler]:
                     )
                 )
                 return
+            if method == "GET":  # no body: health and metrics stay answerable under load
+                self._read_and_handle(handler, method, path, query)
+                return
+            if not server.body_slots.acquire(blocking=False):
+                self.close_connection = True
+                self._send(
+                    Response(
+                        503, b'{"error":"the collector is busy; retry later"}', headers={"Retry-After": "1"}
+                    )
+                )
+                return
+            try:
+                self._read_and_handle(handler, method, path, query)
+            finally:
+                server.body_slots.release()
+
+        def _read_and_handle(self, handler: Handler, method: str, path: str, query: str) -> None:
             try:
                 body = self._read_body()
             except BodyTooLarge:

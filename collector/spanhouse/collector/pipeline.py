@@ -1,21 +1,26 @@
 """The one data path: an OTLP request in, rows for otel_traces and agent_steps out to the exporter.
 
-Receivers call `TracePipeline.export()`; it returns only once the exporter has stored the
-accepted spans, so a success reply to the client means the data is safe.
+Receivers call `TracePipeline.export()`; it returns once the request is fsynced in the
+write-ahead log (and, while the store keeps up, once it is stored), so a success reply to
+the client means the data is safe. A full WAL raises QueueFull: the receiver throttles.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from dataclasses import dataclass, field
 
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
-from spanhouse.collector.exporters.clickhouse import ClickHouseExporter, RowBatch
+from spanhouse.collector.exporters.clickhouse import RowBatch
 from spanhouse.collector.processors.attributes import text_map, typed_attributes
 from spanhouse.collector.processors.genai import GenAIProcessor
+from spanhouse.collector.processors.limits import SpanLimits
 from spanhouse.collector.processors.scores import is_score_span, score_row
 from spanhouse.collector.processors.spans import SpanContext, SpanRejected, flatten_span
+from spanhouse.collector.queue import PersistentQueue
+from spanhouse.collector.receivers.otlp_decode import RequestTooLarge
 from spanhouse.collector.telemetry import Metrics
 
 logger = logging.getLogger(__name__)
@@ -30,32 +35,87 @@ class ExportOutcome:
     accepted: int = 0
     rejected: int = 0
     reasons: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # spans stored, but changed to fit limits
 
     @property
     def error_message(self) -> str:
-        if not self.rejected:
-            return ""
-        shown = "; ".join(self.reasons[:_MAX_REASONS])
-        more = self.rejected - min(len(self.reasons), _MAX_REASONS)
-        return f"{self.rejected} span(s) rejected: {shown}" + (f" (and {more} more)" if more > 0 else "")
+        parts = []
+        if self.rejected:
+            shown = "; ".join(self.reasons[:_MAX_REASONS])
+            more = self.rejected - min(len(self.reasons), _MAX_REASONS)
+            parts.append(
+                f"{self.rejected} span(s) rejected: {shown}" + (f" (and {more} more)" if more > 0 else "")
+            )
+        if self.warnings:
+            shown = "; ".join(self.warnings[:_MAX_REASONS])
+            more = len(self.warnings) - _MAX_REASONS
+            parts.append(f"warnings: {shown}" + (f" (and {more} more)" if more > 0 else ""))
+        return " | ".join(parts)
 
 
 class TracePipeline:
     def __init__(
         self,
-        exporter: ClickHouseExporter,
+        queue: PersistentQueue,
         metrics: Metrics,
         processor: GenAIProcessor | None = None,
         *,
-        export_timeout_s: float = 30.0,
+        store_wait_s: float = 5.0,
+        limits: SpanLimits | None = None,
     ) -> None:
-        self.exporter = exporter
+        self.queue = queue
         self.metrics = metrics
         self.processor = processor or GenAIProcessor()
-        self.export_timeout_s = export_timeout_s
+        self.store_wait_s = store_wait_s
+        self.limits = limits or SpanLimits()
 
-    def export(self, request: ExportTraceServiceRequest, tenant: str = "") -> ExportOutcome:
-        """Process and store `request`; raises StoreUnavailable if it could not be stored."""
+    def export(
+        self,
+        request: ExportTraceServiceRequest,
+        tenant: str = "",
+        raw: bytes | None = None,
+        rejected: list[str] | None = None,
+    ) -> ExportOutcome:
+        """Process `request` and make it durable; raises QueueFull when the WAL is full, and
+        RequestTooLarge when it holds more spans than allowed.
+
+        `raw` is the request's protobuf encoding when the receiver has it (saves re-encoding);
+        `rejected` are reasons for spans the receiver already left out (unparseable ones).
+        """
+        outcome, batch = self.process(request, tenant)
+        if rejected:
+            outcome.rejected += len(rejected)
+            outcome.reasons[:0] = rejected
+        self.metrics.spans_received.inc(outcome.accepted + outcome.rejected)
+        self.metrics.spans_rejected.inc(outcome.rejected)
+        if batch.traces:
+            payload = raw if raw is not None else request.SerializeToString()
+            if len(payload) > self.queue.wal.max_bytes // 2:  # would never fit beside other requests
+                raise RequestTooLarge(
+                    f"the request is {len(payload)} bytes, over half the write-ahead log "
+                    f"({self.queue.wal.max_bytes} bytes); send smaller batches"
+                )
+            future = self.queue.put(tenant, payload, batch, len(batch.traces))
+            with contextlib.suppress(TimeoutError):  # durable already; the store is slow
+                future.result(timeout=self.store_wait_s)
+        if outcome.rejected:
+            logger.info("rejected %d span(s): %s", outcome.rejected, outcome.reasons[0])
+        return outcome
+
+    def rebuild(self, tenant: str, raw: bytes) -> RowBatch:
+        """The rows of a request read back from the WAL (after a restart or past the memory budget)."""
+        request = ExportTraceServiceRequest()
+        request.ParseFromString(raw)
+        return self.process(request, tenant)[1]
+
+    def process(self, request: ExportTraceServiceRequest, tenant: str) -> tuple[ExportOutcome, RowBatch]:
+        """Validate and flatten every span; deterministic, so a replay builds the same rows."""
+        spans = sum(len(ss.spans) for rs in request.resource_spans for ss in rs.scope_spans)
+        if spans > self.limits.max_spans_per_request:
+            raise RequestTooLarge(
+                f"the request holds {spans} spans, over the limit of {self.limits.max_spans_per_request}; "
+                "send smaller batches"
+            )
         outcome = ExportOutcome()
         batch = RowBatch()
         for resource_spans in request.resource_spans:
@@ -73,6 +133,7 @@ class TracePipeline:
                 )
                 for span in scope_spans.spans:
                     try:
+                        outcome.warnings += self.limits.apply(span)
                         flat = flatten_span(span, ctx)
                         score = score_row(flat, ctx) if is_score_span(flat) else None
                     except SpanRejected as exc:
@@ -87,12 +148,4 @@ class TracePipeline:
                     if step is not None:
                         batch.steps.append(step)
         outcome.accepted = len(batch.traces)
-        self.metrics.spans_received.inc(outcome.accepted + outcome.rejected)
-        self.metrics.spans_rejected.inc(outcome.rejected)
-        if batch.traces:
-            self.exporter.submit(batch).result(timeout=self.export_timeout_s)
-            self.metrics.spans_stored.inc(len(batch.traces))
-            self.metrics.steps_stored.inc(len(batch.steps))
-        if outcome.rejected:
-            logger.info("rejected %d span(s): %s", outcome.rejected, outcome.reasons[0])
-        return outcome
+        return outcome, batch

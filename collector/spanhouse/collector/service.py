@@ -9,21 +9,28 @@ from __future__ import annotations
 import json
 import logging
 import os
-from dataclasses import dataclass
+import ssl
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from spanhouse.collector.api.prices import price_routes
 from spanhouse.collector.api.routes import api_routes
+from spanhouse.collector.auth import ApiKeys
+from spanhouse.collector.errors import ConfigError, StoreUnavailable
 from spanhouse.collector.exporters.clickhouse import ClickHouseExporter
 from spanhouse.collector.httpserver import HttpServer
 from spanhouse.collector.pipeline import TracePipeline
 from spanhouse.collector.prices.refresher import PriceRefresher
 from spanhouse.collector.processors.genai import GenAIProcessor
 from spanhouse.collector.processors.pricing import ModelPricer
+from spanhouse.collector.processors.limits import SpanLimits
+from spanhouse.collector.queue import PersistentQueue, WriteAheadLog
+from spanhouse.collector.queue.wal import DEFAULT_MAX_BYTES as DEFAULT_WAL_MAX_BYTES
 from spanhouse.collector.receivers.otlp_decode import DEFAULT_MAX_REQUEST_BYTES
 from spanhouse.collector.receivers.otlp_grpc import OtlpGrpcReceiver
 from spanhouse.collector.receivers.otlp_http import OtlpHttpTracesHandler
 from spanhouse.collector.store import Store, open_store
+from spanhouse.collector.store.reconnecting import ReconnectingStore
 from spanhouse.collector.telemetry import Metrics
 
 logger = logging.getLogger(__name__)
@@ -38,14 +45,24 @@ class CollectorSettings:
     grpc_endpoint: str = "127.0.0.1:4317"
     http_endpoint: str = "127.0.0.1:4318"
     max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES
+    wal_dir: Path | None = None  # default: <data_dir>/wal
+    wal_max_bytes: int = DEFAULT_WAL_MAX_BYTES
+    retry_after_s: float = 1.0
+    drain_timeout_s: float = 30.0
+    api_keys: ApiKeys = field(default_factory=ApiKeys)
+    tls_cert: Path | None = None  # PEM certificate chain; with tls_key, OTLP and the API use TLS
+    tls_key: Path | None = None
+    limits: SpanLimits = field(default_factory=SpanLimits)
+    max_concurrent_requests: int = 64  # HTTP requests read or handled at once
 
 
 class Collector:
     def __init__(self, settings: CollectorSettings) -> None:
         self.settings = settings
         self.metrics = Metrics()
-        self.store: Store | None = None
+        self.store: Store | ReconnectingStore | None = None
         self.exporter: ClickHouseExporter | None = None
+        self.wal: WriteAheadLog | None = None
         self.grpc: OtlpGrpcReceiver | None = None
         self.http: HttpServer | None = None
         self.prices: PriceRefresher | None = None
@@ -53,30 +70,87 @@ class Collector:
 
     def start(self) -> None:
         s = self.settings
-        self.store = open_store(data_dir=None if s.clickhouse_url else s.data_dir, url=s.clickhouse_url)
-        applied = self.store.migrate()
-        if applied:
-            logger.info("applied %d migration(s) to %s", len(applied), self.store.description)
-        self.exporter = ClickHouseExporter(self.store, self.metrics)
-        self.exporter.start()
+        if s.clickhouse_url:
+            self.store = ReconnectingStore(s.clickhouse_url)
+            try:
+                self.store.migrate()
+            except StoreUnavailable as exc:
+                logger.warning("%s; accepting spans into the WAL and retrying", exc)
+        else:
+            self.store = open_store(data_dir=s.data_dir)
+            applied = self.store.migrate()
+            if applied:
+                logger.info("applied %d migration(s) to %s", len(applied), self.store.description)
+        wal_dir = s.wal_dir or Path(s.data_dir or ".") / "wal"
+        self.wal = WriteAheadLog(
+            wal_dir, max_bytes=s.wal_max_bytes, segment_bytes=min(s.wal_max_bytes // 4, 16 << 20)
+        )
+        queue = PersistentQueue(self.wal)
         pricer = ModelPricer()
         self.prices = PriceRefresher(self.store, pricer)
         self.prices.start()
-        pipeline = TracePipeline(self.exporter, self.metrics, GenAIProcessor(pricer))
-        self.grpc = OtlpGrpcReceiver(pipeline, s.grpc_endpoint, max_request_bytes=s.max_request_bytes)
+        pipeline = TracePipeline(queue, self.metrics, GenAIProcessor(pricer), limits=s.limits)
+        self.exporter = ClickHouseExporter(self.store, self.metrics, queue, pipeline.rebuild)
+        self._queue_gauges(queue, self.exporter)
+        self.exporter.start()
+        tls_pair, tls_context = _tls(s.tls_cert, s.tls_key)
+        self.grpc = OtlpGrpcReceiver(
+            pipeline,
+            s.grpc_endpoint,
+            max_request_bytes=s.max_request_bytes,
+            retry_after_s=s.retry_after_s,
+            auth=s.api_keys,
+            tls=tls_pair,
+        )
         host, port = _split_endpoint(s.http_endpoint)
         routes = {
-            ("POST", "/v1/traces"): OtlpHttpTracesHandler(pipeline, max_request_bytes=s.max_request_bytes)
+            ("POST", "/v1/traces"): OtlpHttpTracesHandler(
+                pipeline,
+                max_request_bytes=s.max_request_bytes,
+                retry_after_s=s.retry_after_s,
+                auth=s.api_keys,
+            )
         }
-        routes.update(api_routes(self.store, self.metrics))
+        routes.update(api_routes(self.store, self.metrics, s.api_keys))
         routes.update(price_routes(self.store, self.prices))
-        self.http = HttpServer(host, port, routes, max_body_bytes=s.max_request_bytes)
+        self.http = HttpServer(
+            host,
+            port,
+            routes,
+            max_body_bytes=s.max_request_bytes,
+            tls=tls_context,
+            max_concurrent_bodies=s.max_concurrent_requests,
+        )
         self.grpc.start()
         self.http.start()
-        if s.data_dir is not None and s.clickhouse_url is None:
+        if s.data_dir is not None:
+            Path(s.data_dir).mkdir(parents=True, exist_ok=True)
             self._state_path = Path(s.data_dir) / STATE_FILE
             self._state_path.write_text(json.dumps(self.state()))
-        logger.info("OTLP/gRPC on %s, OTLP/HTTP and API on %s", self.grpc_endpoint, self.http_url)
+        logger.info(
+            "OTLP/gRPC on %s, OTLP/HTTP and API on %s (%s, %s)",
+            self.grpc_endpoint,
+            self.http_url,
+            "TLS" if tls_pair else "no TLS",
+            f"API keys for {len(s.api_keys.tenants)} tenant(s)" if s.api_keys.enabled else "no API keys",
+        )
+
+    def _queue_gauges(self, queue: PersistentQueue, exporter: ClickHouseExporter) -> None:
+        wal = queue.wal
+        self.metrics.gauge(
+            "spanhouse_queue_size_bytes", "Bytes of the write-ahead log on disk.", lambda: wal.size_bytes
+        )
+        self.metrics.gauge(
+            "spanhouse_queue_capacity_bytes", "Size at which the WAL refuses requests.", lambda: wal.max_bytes
+        )
+        self.metrics.gauge(
+            "spanhouse_queue_requests", "Requests durable in the WAL, not yet stored.", lambda: queue.depth
+        )
+        self.metrics.gauge(
+            "spanhouse_exporter_failing",
+            "1 while inserts fail and requests are spooled to the WAL.",
+            lambda: exporter.failing,
+        )
 
     @property
     def grpc_endpoint(self) -> str:
@@ -87,7 +161,7 @@ class Collector:
     def http_url(self) -> str:
         assert self.http is not None
         host, port = self.http.address
-        return f"http://{host}:{port}"
+        return f"{self.http.scheme}://{host}:{port}"
 
     def state(self) -> dict:
         return {"pid": os.getpid(), "grpc_endpoint": self.grpc_endpoint, "http_url": self.http_url}
@@ -104,8 +178,11 @@ class Collector:
             self.prices.shutdown()
             self.prices = None
         if self.exporter is not None:
-            self.exporter.shutdown()
+            self.exporter.shutdown(drain_timeout_s=self.settings.drain_timeout_s)
             self.exporter = None
+        if self.wal is not None:
+            self.wal.close()
+            self.wal = None
         if self._state_path is not None:
             self._state_path.unlink(missing_ok=True)
             self._state_path = None
@@ -123,6 +200,22 @@ def running_collector(data_dir: Path) -> dict | None:
     except (OSError, ValueError, KeyError, TypeError):
         return None
     return state
+
+
+def _tls(cert: Path | None, key: Path | None) -> tuple[tuple[bytes, bytes] | None, ssl.SSLContext | None]:
+    """The gRPC key pair and the HTTP server context, or (None, None) without TLS."""
+    if cert is None and key is None:
+        return None, None
+    if cert is None or key is None:
+        raise ConfigError("TLS needs both a certificate (--tls-cert) and its private key (--tls-key)")
+    try:
+        pair = (Path(key).read_bytes(), Path(cert).read_bytes())
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.minimum_version = ssl.TLSVersion.TLSv1_2
+        context.load_cert_chain(cert, key)
+    except (OSError, ssl.SSLError) as exc:
+        raise ConfigError(f"cannot load the TLS certificate {cert} and key {key}: {exc}") from None
+    return pair, context
 
 
 def _split_endpoint(endpoint: str) -> tuple[str, int]:

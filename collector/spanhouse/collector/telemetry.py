@@ -21,6 +21,22 @@ class Counter:
         return self._value
 
 
+class Gauge:
+    """A value read when scraped."""
+
+    def __init__(self, name: str, help_text: str, read) -> None:
+        self.name = name
+        self.help_text = help_text
+        self._read = read
+
+    @property
+    def value(self) -> int:
+        try:
+            return int(self._read())
+        except Exception:  # a gauge of a stopped component reads 0
+            return 0
+
+
 class Metrics:
     """Counters for every stage; names follow the OTel Collector's otelcol_* style."""
 
@@ -40,13 +56,32 @@ class Metrics:
             "spanhouse_exporter_insert_failures_total", "Batches ClickHouse refused or could not take."
         )
         self.inserts = Counter("spanhouse_exporter_inserts_total", "Batch inserts into ClickHouse.")
+        self.requests_throttled = Counter(
+            "spanhouse_receiver_requests_throttled_total",
+            "Requests refused with 429 / RESOURCE_EXHAUSTED because the write-ahead log was full.",
+        )
+        self.requests_unauthenticated = Counter(
+            "spanhouse_receiver_requests_unauthenticated_total",
+            "Requests refused for a missing or unknown API key.",
+        )
+        self.gauges: list[Gauge] = []
+
+    def gauge(self, name: str, help_text: str, read) -> None:
+        self.gauges.append(Gauge(name, help_text, read))
 
     def prometheus_text(self) -> str:
         lines = []
         for counter in vars(self).values():
+            if isinstance(counter, Counter):
+                lines += [
+                    f"# HELP {counter.name} {counter.help_text}",
+                    f"# TYPE {counter.name} counter",
+                    f"{counter.name} {counter.value}",
+                ]
+        for gauge in self.gauges:
             lines += [
-                f"# HELP {counter.name} {counter.help_text}",
-                f"# TYPE {counter.name} counter",
-                f"{counter.name} {counter.value}",
+                f"# HELP {gauge.name} {gauge.help_text}",
+                f"# TYPE {gauge.name} gauge",
+                f"{gauge.name} {gauge.value}",
             ]
         return "\n".join(lines) + "\n"

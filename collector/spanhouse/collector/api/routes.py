@@ -9,8 +9,10 @@ from typing import Any
 from spanhouse.collector import jsonrows
 from spanhouse.collector.api.reports import report_routes
 from spanhouse.collector.api.retention import retention_routes
+from spanhouse.collector.api.tenancy import TenantScope
 from spanhouse.collector.api.traces import trace_routes
-from spanhouse.collector.errors import QueryError, StoreError
+from spanhouse.collector.auth import ALL_TENANTS, ApiKeys
+from spanhouse.collector.errors import QueryError, StoreError, Unauthenticated
 from spanhouse.collector.httpserver import Handler, Request, Response
 from spanhouse.collector.store import Store
 from spanhouse.collector.store.client import READONLY_SETTINGS
@@ -19,7 +21,10 @@ from spanhouse.collector.telemetry import Metrics
 logger = logging.getLogger(__name__)
 
 
-def api_routes(store: Store, metrics: Metrics) -> dict[tuple[str, str], Handler]:
+def api_routes(store: Store, metrics: Metrics, auth: ApiKeys | None = None) -> dict[tuple[str, str], Handler]:
+    auth = auth or ApiKeys()
+    scope = TenantScope(store)
+
     def healthz(request: Request) -> Response:
         try:
             store.query("SELECT 1")
@@ -31,7 +36,14 @@ def api_routes(store: Store, metrics: Metrics) -> dict[tuple[str, str], Handler]
         return Response(200, metrics.prometheus_text().encode(), "text/plain; version=0.0.4")
 
     def sql(request: Request) -> Response:
-        """POST {"query": "...", "parameters": {...}} -> {"columns": [...], "rows": [[...]]}."""
+        """POST {"query": "...", "parameters": {...}} -> {"columns": [...], "rows": [[...]]}.
+
+        With API keys configured, the key's tenant scopes the query and is the `tenant` parameter.
+        """
+        try:
+            tenant = auth.tenant_for(request.headers)
+        except Unauthenticated as exc:
+            return _json(401, {"error": str(exc)})
         try:
             document = json.loads(request.body or b"{}")
         except ValueError:
@@ -43,7 +55,10 @@ def api_routes(store: Store, metrics: Metrics) -> dict[tuple[str, str], Handler]
         if not isinstance(parameters, dict):
             return _json(400, {"error": '"parameters" must be an object'})
         try:
-            result = store.query(query, parameters, settings=READONLY_SETTINGS)
+            if auth.enabled and tenant != ALL_TENANTS:
+                result = scope.query(tenant, query, {**parameters, "tenant": tenant})
+            else:
+                result = store.query(query, parameters, settings=READONLY_SETTINGS)
         except QueryError as exc:
             return _json(400, {"error": str(exc)})
         except StoreError as exc:

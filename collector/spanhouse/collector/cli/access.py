@@ -24,15 +24,17 @@ from spanhouse.collector.store.client import READONLY_SETTINGS, QueryResult
 class ApiReader:
     """Runs read-only queries through a collector's POST /v1/sql."""
 
-    def __init__(self, base_url: str, *, timeout_s: float = 60.0) -> None:
+    def __init__(self, base_url: str, *, timeout_s: float = 60.0, api_key: str | None = None) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout_s = timeout_s
+        self.api_key = api_key
 
     def query(self, sql: str, parameters: dict[str, Any] | None = None) -> QueryResult:
         body = json.dumps({"query": sql, "parameters": parameters or {}}).encode()
-        request = urllib.request.Request(
-            f"{self.base_url}/v1/sql", body, {"Content-Type": "application/json"}, method="POST"
-        )
+        headers = {"Content-Type": "application/json"}
+        if self.api_key:
+            headers["Authorization"] = f"Bearer {self.api_key}"
+        request = urllib.request.Request(f"{self.base_url}/v1/sql", body, headers, method="POST")
         try:
             with urllib.request.urlopen(request, timeout=self.timeout_s) as response:
                 document = json.loads(response.read())
@@ -40,6 +42,8 @@ class ApiReader:
             message = _error_text(exc)
             if exc.code == 400:
                 raise QueryError(message) from None
+            if exc.code == 401:
+                raise QueryError(f"{message} (pass --api-key or set SPANHOUSE_API_KEY)") from None
             raise StoreUnavailable(f"collector at {self.base_url} answered {exc.code}: {message}") from None
         except (urllib.error.URLError, OSError) as exc:
             raise StoreUnavailable(f"cannot reach the collector at {self.base_url}: {exc}") from None
@@ -58,17 +62,21 @@ class StoreReader:
 
 @contextmanager
 def open_reader(
-    *, data_dir: Path, clickhouse_url: str | None = None, collector_url: str | None = None
+    *,
+    data_dir: Path,
+    clickhouse_url: str | None = None,
+    collector_url: str | None = None,
+    api_key: str | None = None,
 ) -> Iterator[Reader]:
     if collector_url:
-        yield ApiReader(collector_url)
+        yield ApiReader(collector_url, api_key=api_key)
         return
     if clickhouse_url:
         store = open_store(url=clickhouse_url)
     else:
         state = running_collector(data_dir)
         if state is not None:
-            yield ApiReader(state["http_url"])
+            yield ApiReader(state["http_url"], api_key=api_key)
             return
         if not (Path(data_dir) / "chdb").exists():
             raise StoreUnavailable(

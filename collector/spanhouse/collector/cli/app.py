@@ -54,6 +54,10 @@ CollectorUrl = Annotated[
     ),
 ]
 Format = Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")]
+ApiKey = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option("--api-key", envvar="SPANHOUSE_API_KEY", help="API key for a collector that requires one."),
+]
 
 
 def _fail(message: str) -> None:
@@ -70,20 +74,75 @@ def collector(
     ] = "127.0.0.1:4317",
     http_endpoint: Annotated[str, typer.Option(help="OTLP/HTTP and API listen address.")] = "127.0.0.1:4318",
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
+    wal_dir: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option(help="Write-ahead log directory (default: <data-dir>/wal).", file_okay=False),
+    ] = None,
+    wal_max_bytes: Annotated[
+        int,
+        typer.Option(min=1 << 16, help="WAL size at which clients are throttled (429 / RESOURCE_EXHAUSTED)."),
+    ] = 1 << 30,
+    retry_after: Annotated[
+        float, typer.Option(min=0.0, help="Seconds throttled clients are told to wait.")
+    ] = 1.0,
+    api_keys: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option(
+            help="YAML file 'api_keys: {<key>: <tenant>}' (else env SPANHOUSE_API_KEYS=<key>=<tenant>,...)."
+        ),
+    ] = None,
+    tls_cert: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option(help="PEM certificate: serve OTLP and the API over TLS."),
+    ] = None,
+    tls_key: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option(help="PEM private key of --tls-cert."),
+    ] = None,
+    max_spans_per_request: Annotated[
+        int, typer.Option(min=1, help="Requests with more spans are refused (413 / RESOURCE_EXHAUSTED).")
+    ] = 100_000,
+    drain_timeout: Annotated[
+        float,
+        typer.Option(min=0.0, help="On SIGTERM, seconds to keep trying a failing store before exiting."),
+    ] = 30.0,
+    max_concurrent_requests: Annotated[
+        int, typer.Option(min=1, help="HTTP requests read at once; more get 503 + Retry-After.")
+    ] = 64,
+    max_attribute_chars: Annotated[
+        int, typer.Option(min=16, help="Longer attribute values are truncated to this many characters.")
+    ] = 32 * 1024,
 ) -> None:
     """Run the collector until SIGTERM or Ctrl-C."""
+    from spanhouse.collector.auth import ENV_API_KEYS, ApiKeys
+    from spanhouse.collector.processors.limits import SpanLimits
     from spanhouse.collector.service import Collector, CollectorSettings
 
     level = logging.getLevelName(log_level.upper())
     if not isinstance(level, int):
         _fail(f"--log-level {log_level!r} is not one of debug, info, warning, error")
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        keys = ApiKeys.load(api_keys, os.environ.get(ENV_API_KEYS))
+    except SpanhouseError as exc:
+        _fail(str(exc))
     service = Collector(
         CollectorSettings(
             data_dir=data_dir,
             clickhouse_url=clickhouse_url,
             grpc_endpoint=grpc_endpoint,
             http_endpoint=http_endpoint,
+            wal_dir=wal_dir,
+            wal_max_bytes=wal_max_bytes,
+            retry_after_s=retry_after,
+            api_keys=keys,
+            tls_cert=tls_cert,
+            tls_key=tls_key,
+            drain_timeout_s=drain_timeout,
+            max_concurrent_requests=max_concurrent_requests,
+            limits=SpanLimits(
+                max_spans_per_request=max_spans_per_request, max_value_chars=max_attribute_chars
+            ),
         )
     )
     stop = threading.Event()
@@ -112,6 +171,7 @@ def sql(
     data_dir: DataDir = DEFAULT_DATA_DIR,
     clickhouse_url: ClickHouseUrl = None,
     collector_url: CollectorUrl = None,
+    api_key: ApiKey = None,
     fmt: Format = OutputFormat.table,
 ) -> None:
     """Run a read-only query, whether or not a collector owns the embedded store."""
@@ -123,7 +183,7 @@ def sql(
         parameters[name] = value
     try:
         with open_reader(
-            data_dir=data_dir, clickhouse_url=clickhouse_url, collector_url=collector_url
+            data_dir=data_dir, clickhouse_url=clickhouse_url, collector_url=collector_url, api_key=api_key
         ) as reader:
             result = reader.query(query, parameters)
     except SpanhouseError as exc:
@@ -145,6 +205,7 @@ def report(
     data_dir: DataDir = DEFAULT_DATA_DIR,
     clickhouse_url: ClickHouseUrl = None,
     collector_url: CollectorUrl = None,
+    api_key: ApiKey = None,
     fmt: Format = OutputFormat.table,
 ) -> None:
     """Run a named report (a SQL job under schemas/jobs/reports); `--param` sets its thresholds."""
@@ -161,7 +222,7 @@ def report(
     try:
         parameters = report_parameters(tenant=tenant, since=since, until=until, name=name, options=options)
         with open_reader(
-            data_dir=data_dir, clickhouse_url=clickhouse_url, collector_url=collector_url
+            data_dir=data_dir, clickhouse_url=clickhouse_url, collector_url=collector_url, api_key=api_key
         ) as reader:
             result = run_report(reader, name, parameters)
     except SpanhouseError as exc:

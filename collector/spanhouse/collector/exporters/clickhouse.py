@@ -1,22 +1,26 @@
-"""Batches rows from many concurrent requests into few column-oriented ClickHouse inserts.
+"""Drains the durable queue into ClickHouse with few, large, column-oriented inserts.
 
-Group commit: requests queue their rows and wait; one writer thread takes everything that
-queued while the previous insert ran and writes it as one block per table. Under load the
-blocks grow and inserts stay few; when idle a request is written at once.
+Group commit: one writer thread takes every durable request queued while the previous insert
+ran and writes them as one block per table, under one insert deduplication token recorded in
+the WAL checkpoint beforehand. A failed insert is retried with the same rows and the same
+token (exponential backoff with jitter) until it lands; nothing leaves the WAL before that.
 """
 
 from __future__ import annotations
 
 import logging
+import random
 import threading
-from concurrent.futures import Future
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from spanhouse.collector.errors import StoreError, StoreUnavailable
+from spanhouse.collector.errors import StoreError
 from spanhouse.collector.processors.genai import AGENT_STEPS_COLUMNS
 from spanhouse.collector.processors.scores import SCORES_COLUMNS
 from spanhouse.collector.processors.spans import OTEL_TRACES_COLUMNS
-from spanhouse.collector.store import Store
+from spanhouse.collector.queue.persistent import PersistentQueue, QueueGroup
+from spanhouse.collector.store import Store, load_job
 from spanhouse.collector.telemetry import Metrics
 
 logger = logging.getLogger(__name__)
@@ -29,87 +33,163 @@ class RowBatch:
     scores: list[tuple] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Backoff:
+    """Exponential backoff with jitter: attempt n waits uniform(0.5, 1) * min(max_s, initial_s * 2**n)."""
+
+    initial_s: float = 0.2
+    max_s: float = 30.0
+
+    def delay(self, attempt: int) -> float:
+        return random.uniform(0.5, 1.0) * min(self.max_s, self.initial_s * 2 ** min(attempt, 30))
+
+
 class ClickHouseExporter:
-    def __init__(self, store: Store, metrics: Metrics, *, max_rows_per_insert: int = 100_000) -> None:
+    def __init__(
+        self,
+        store: Store,
+        metrics: Metrics,
+        queue: PersistentQueue,
+        rebuild: Callable[[str, bytes], RowBatch],
+        *,
+        max_rows_per_insert: int = 100_000,
+        max_bytes_per_insert: int = 64 * 1024 * 1024,
+        backoff: Backoff | None = None,
+    ) -> None:
         self.store = store
         self.metrics = metrics
+        self.queue = queue
+        self.rebuild = rebuild
         self.max_rows_per_insert = max_rows_per_insert
-        self._pending: list[tuple[RowBatch, Future]] = []
-        self._cond = threading.Condition()
-        self._stopping = False
+        self.max_bytes_per_insert = max_bytes_per_insert
+        self.backoff = backoff or Backoff()
+        self._stop = threading.Event()
+        self._drain_deadline = float("inf")
         self._thread: threading.Thread | None = None
+        self.failing = False
 
     def start(self) -> None:
         if self._thread is None:
             self._thread = threading.Thread(target=self._run, name="clickhouse-exporter", daemon=True)
             self._thread.start()
 
-    def submit(self, batch: RowBatch) -> Future:
-        """Queue `batch`; the future resolves once it is stored, or fails with StoreError."""
-        future: Future = Future()
-        with self._cond:
-            if self._stopping:
-                future.set_exception(StoreUnavailable("the collector is shutting down; retry"))
-                return future
-            self._pending.append((batch, future))
-            self._cond.notify()
-        return future
-
-    def shutdown(self) -> None:
-        """Write what is queued, then stop. Idempotent and safe without start()."""
-        with self._cond:
-            self._stopping = True
-            self._cond.notify()
+    def shutdown(self, *, drain_timeout_s: float = 30.0) -> None:
+        """Store what is queued (giving up after `drain_timeout_s` while the store fails: the rest
+        stays in the WAL for the next start), then stop. Idempotent and safe without start()."""
+        self._drain_deadline = time.monotonic() + drain_timeout_s
+        self._stop.set()
+        self.queue.close()
         if self._thread is not None:
             self._thread.join()
             self._thread = None
 
     def _run(self) -> None:
         while True:
-            with self._cond:
-                while not self._pending and not self._stopping:
-                    self._cond.wait()
-                if not self._pending:
+            group = self.queue.take(self.max_rows_per_insert, self.max_bytes_per_insert, wait_s=0.5)
+            if group is None:
+                if self._stop.is_set():
                     return
-                taken = self._take()
-            self._write(taken)
+                continue
+            if not self._store(group):
+                pending = self.queue.depth
+                logger.warning(
+                    "stopping with %d request(s) left in the WAL; they are stored at next start", pending
+                )
+                return
 
-    def _take(self) -> list[tuple[RowBatch, Future]]:
-        taken, rows = [], 0
-        while self._pending and (
-            not taken or rows + len(self._pending[0][0].traces) <= self.max_rows_per_insert
-        ):
-            item = self._pending.pop(0)
-            rows += len(item[0].traces)
-            taken.append(item)
-        return taken
+    def _store(self, group: QueueGroup) -> bool:
+        """Insert `group` until it lands; False if shutdown's drain deadline passed first.
 
-    def _write(self, taken: list[tuple[RowBatch, Future]]) -> None:
-        traces = [row for batch, _ in taken for row in batch.traces]
-        steps = [row for batch, _ in taken for row in batch.steps]
-        scores = [row for batch, _ in taken for row in batch.scores]
-        try:
-            if traces:
-                self.store.insert("otel_traces", _columns(traces, OTEL_TRACES_COLUMNS), OTEL_TRACES_COLUMNS)
-            if steps:
-                self.store.insert("agent_steps", _columns(steps, AGENT_STEPS_COLUMNS), AGENT_STEPS_COLUMNS)
-            if scores:
-                self.store.insert("scores", _columns(scores, SCORES_COLUMNS), SCORES_COLUMNS)
-        except StoreError as exc:
-            self.metrics.insert_failures.inc()
-            logger.error("insert of %d span(s) failed: %s", len(traces), exc)
-            for _, future in taken:
-                future.set_exception(StoreUnavailable(str(exc)))
-            return
-        except Exception as exc:  # a bug must not kill the writer thread and hang every client
-            self.metrics.insert_failures.inc()
-            logger.exception("insert of %d span(s) failed unexpectedly", len(traces))
-            for _, future in taken:
-                future.set_exception(StoreUnavailable(f"insert failed: {exc}"))
-            return
+        After a failed attempt (or for a group replayed after a crash) a successful insert is
+        checked: ClickHouse may have kept the failed attempt's deduplication token without its
+        rows (e.g. the part rename failed), silently dropping the retry. Rows found missing are
+        inserted again under a new token; ReplacingMergeTree collapses any copy this makes.
+        """
+        traces, steps, scores = self._rows(group)
+        tables = [
+            ("otel_traces", traces, OTEL_TRACES_COLUMNS),
+            ("agent_steps", steps, AGENT_STEPS_COLUMNS),
+            ("scores", scores, SCORES_COLUMNS),
+        ]
+        suspect = group.replayed
+        tokens = dict.fromkeys(("otel_traces", "agent_steps", "scores"), group.token)
+        attempt = 0
+        while True:
+            try:
+                for table, rows, names in tables:
+                    if rows:
+                        self.store.insert(table, _columns(rows, names), names, dedup_token=tokens[table])
+                missing = [
+                    table
+                    for table, rows, names in tables
+                    if suspect and rows and table in _PRESENCE_CHECKED and not self._present(table, rows, names)
+                ]
+                if not missing:
+                    break
+                for table in missing:
+                    logger.warning(
+                        "a retried insert into %s was dropped as a duplicate; inserting it again", table
+                    )
+                    tokens[table] = f"{group.token}-again{attempt}"
+                attempt += 1
+                continue
+            except Exception as exc:  # a bug must not kill the writer thread: retry, it stays visible
+                suspect = True
+                self.metrics.insert_failures.inc()
+                if not self.failing:
+                    self.failing = True
+                    self.queue.set_spooling(True)
+                if isinstance(exc, StoreError):
+                    logger.warning(
+                        "insert of %d span(s) failed (attempt %d): %s", len(traces), attempt + 1, exc
+                    )
+                else:
+                    logger.exception(
+                        "insert of %d span(s) failed unexpectedly (attempt %d)", len(traces), attempt + 1
+                    )
+                delay = self.backoff.delay(attempt)
+                attempt += 1
+                if self._stop.is_set() and time.monotonic() + delay > self._drain_deadline:
+                    return False
+                self._stop.wait(delay) if not self._stop.is_set() else time.sleep(delay)
+        if self.failing:
+            self.failing = False
+            self.queue.set_spooling(False)
+            logger.info("the store is back; draining the WAL")
         self.metrics.inserts.inc()
-        for _, future in taken:
-            future.set_result(None)
+        self.metrics.spans_stored.inc(len(traces))
+        self.metrics.steps_stored.inc(len(steps))
+        self.queue.done(group)  # replies waiting on this group go out now, metrics already counted
+        return True
+
+    def _present(self, table: str, rows: list[tuple], names: tuple[str, ...]) -> bool:
+        """Whether every span of `rows` is in `table` (any copy)."""
+        trace_at, span_at = names.index("TraceId"), names.index("SpanId")
+        pairs = {(row[trace_at], row[span_at]) for row in rows}
+        result = self.store.query(
+            load_job(f"store/{table}_present"),
+            {"trace_ids": sorted({t for t, _ in pairs}), "span_ids": sorted({s for _, s in pairs})},
+        )
+        return result.rows[0][0] >= len(pairs)
+
+    def _rows(self, group: QueueGroup) -> tuple[list[tuple], list[tuple], list[tuple]]:
+        traces: list[tuple] = []
+        steps: list[tuple] = []
+        scores: list[tuple] = []
+        for entry in group.entries:
+            batch = entry.batch
+            if batch is None:
+                tenant, request = self.queue.payload(entry)
+                batch = self.rebuild(tenant, request)
+            traces += batch.traces
+            steps += batch.steps
+            scores += batch.scores
+        return traces, steps, scores
+
+
+# Tables whose rows are looked up after a suspect retry (schemas/jobs/store/<table>_present.sql);
+# a score is tiny and idempotent to re-send, so scores are not checked.
+_PRESENCE_CHECKED = frozenset({"otel_traces", "agent_steps"})
 
 
 def _columns(rows: list[tuple], names: tuple[str, ...]) -> list[list]:

@@ -31,10 +31,18 @@ class PriceRefresher:
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
-        ensure_catalogue(self.store)
-        self.refresh()
+        """Load prices now if the store answers; otherwise the thread keeps trying (server mode
+        starts while ClickHouse is down, and spans are priced once it is back)."""
+        try:
+            self._load()
+        except StoreError as exc:
+            logger.warning("could not load prices yet (model calls stay unpriced until then): %s", exc)
         self._thread = threading.Thread(target=self._run, name="price-refresher", daemon=True)
         self._thread.start()
+
+    def _load(self) -> None:
+        ensure_catalogue(self.store)
+        self.refresh()
 
     def refresh(self) -> bool:
         """Reload the book if model_prices changed; True when it did."""
@@ -50,7 +58,10 @@ class PriceRefresher:
     def _run(self) -> None:
         while not self._stop.wait(self.interval_s):
             try:
-                self.refresh()
+                if self._version is None:
+                    self._load()
+                else:
+                    self.refresh()
             except StoreError as exc:
                 logger.warning("could not refresh prices (keeping the current ones): %s", exc)
 

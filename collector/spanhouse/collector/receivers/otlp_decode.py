@@ -55,6 +55,20 @@ def decode_protobuf(body: bytes) -> ExportTraceServiceRequest:
     return request
 
 
+def decode_protobuf_salvaging(body: bytes) -> tuple[ExportTraceServiceRequest, list[str] | None]:
+    """Parse `body`; if it does not parse whole (e.g. one span has a non-UTF-8 string), keep
+    the spans that do. Returns the request and, when salvaged, the reasons for the spans left out."""
+    try:
+        return decode_protobuf(body), None
+    except InvalidRequest as whole:
+        from spanhouse.collector.receivers.otlp_salvage import salvage
+
+        request, reasons = salvage(body)
+        if not reasons:
+            raise whole from None
+        return request, reasons
+
+
 def decode_json(body: bytes) -> ExportTraceServiceRequest:
     """Parse OTLP/JSON: hex ids, integer enums, 64-bit ints as strings, unknown fields ignored."""
     try:

@@ -10,11 +10,18 @@ import logging
 from concurrent import futures
 
 import grpc
+from google.protobuf.duration_pb2 import Duration
+from google.rpc import code_pb2, error_details_pb2, status_pb2
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
 
-from spanhouse.collector.errors import InvalidRequest, StoreUnavailable
+from spanhouse.collector.auth import ApiKeys
+from spanhouse.collector.errors import InvalidRequest, QueueFull, StoreUnavailable, Unauthenticated
 from spanhouse.collector.pipeline import TracePipeline
-from spanhouse.collector.receivers.otlp_decode import DEFAULT_MAX_REQUEST_BYTES, decode_protobuf
+from spanhouse.collector.receivers.otlp_decode import (
+    DEFAULT_MAX_REQUEST_BYTES,
+    RequestTooLarge,
+    decode_protobuf_salvaging,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -29,8 +36,13 @@ class OtlpGrpcReceiver:
         *,
         max_workers: int = 8,
         max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES,
+        retry_after_s: float = 1.0,
+        auth: ApiKeys | None = None,
+        tls: tuple[bytes, bytes] | None = None,
     ) -> None:
         self.pipeline = pipeline
+        self.retry_after_s = retry_after_s
+        self.auth = auth or ApiKeys()
         self._server = grpc.server(
             futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="otlp-grpc"),
             options=[
@@ -49,7 +61,10 @@ class OtlpGrpcReceiver:
             },
         )
         self._server.add_generic_rpc_handlers((handler,))
-        self.port = self._server.add_insecure_port(endpoint)
+        if tls is not None:  # (private key PEM, certificate chain PEM)
+            self.port = self._server.add_secure_port(endpoint, grpc.ssl_server_credentials([tls]))
+        else:
+            self.port = self._server.add_insecure_port(endpoint)
         if self.port == 0:
             raise OSError(f"cannot listen for OTLP/gRPC on {endpoint}")
         self.host = endpoint.rsplit(":", 1)[0].strip("[]")
@@ -67,17 +82,56 @@ class OtlpGrpcReceiver:
 
     def _export(self, body: bytes, context: grpc.ServicerContext) -> ExportTraceServiceResponse:
         try:
-            request = decode_protobuf(body)
+            tenant = self.auth.sender_tenant(
+                {k.lower(): v for k, v in context.invocation_metadata() if isinstance(v, str)}
+            )
+        except Unauthenticated as exc:
+            self.pipeline.metrics.requests_unauthenticated.inc()
+            context.abort(grpc.StatusCode.UNAUTHENTICATED, str(exc))
+        try:
+            request, unparsed = decode_protobuf_salvaging(body)
         except InvalidRequest as exc:
             self.pipeline.metrics.requests_invalid.inc()
             context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
         try:
-            outcome = self.pipeline.export(request, tenant="")
-        except (StoreUnavailable, TimeoutError) as exc:
+            outcome = self.pipeline.export(
+                request, tenant=tenant, raw=None if unparsed else body, rejected=unparsed
+            )
+        except RequestTooLarge as exc:  # RESOURCE_EXHAUSTED without RetryInfo: not retryable
+            self.pipeline.metrics.requests_invalid.inc()
+            context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, str(exc))
+        except QueueFull as exc:
+            self.pipeline.metrics.requests_throttled.inc()
+            logger.warning("throttling a client: %s", exc)
+            _abort_retryable(context, grpc.StatusCode.RESOURCE_EXHAUSTED, str(exc), self.retry_after_s)
+        except (StoreUnavailable, TimeoutError, OSError) as exc:
             logger.warning("could not store a request, asking the client to retry: %s", exc)
-            context.abort(grpc.StatusCode.UNAVAILABLE, "the store is unavailable; retry later")
+            _abort_retryable(
+                context,
+                grpc.StatusCode.UNAVAILABLE,
+                "the collector cannot store now; retry later",
+                self.retry_after_s,
+            )
         reply = ExportTraceServiceResponse()
-        if outcome.rejected:
+        if outcome.rejected or outcome.warnings:
             reply.partial_success.rejected_spans = outcome.rejected
             reply.partial_success.error_message = outcome.error_message
         return reply
+
+
+def _abort_retryable(
+    context: grpc.ServicerContext, code: grpc.StatusCode, message: str, retry_after_s: float
+) -> None:
+    """Abort with google.rpc.RetryInfo attached, which makes RESOURCE_EXHAUSTED retryable for OTLP clients."""
+    delay = Duration()
+    delay.FromNanoseconds(int(retry_after_s * 1e9))
+    retry_info = error_details_pb2.RetryInfo(retry_delay=delay)
+    status = status_pb2.Status(code=getattr(code_pb2, code.name), message=message)
+    status.details.add().Pack(retry_info)
+    context.set_trailing_metadata(
+        (
+            ("google.rpc.retryinfo-bin", retry_info.SerializeToString()),
+            ("grpc-status-details-bin", status.SerializeToString()),
+        )
+    )
+    context.abort(code, message)

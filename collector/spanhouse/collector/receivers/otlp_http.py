@@ -9,14 +9,15 @@ from google.protobuf import json_format
 from google.rpc import status_pb2
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
 
-from spanhouse.collector.errors import InvalidRequest, StoreUnavailable
+from spanhouse.collector.auth import ApiKeys
+from spanhouse.collector.errors import InvalidRequest, QueueFull, StoreUnavailable, Unauthenticated
 from spanhouse.collector.httpserver import Request, Response
 from spanhouse.collector.pipeline import TracePipeline
 from spanhouse.collector.receivers.otlp_decode import (
     DEFAULT_MAX_REQUEST_BYTES,
     RequestTooLarge,
     decode_json,
-    decode_protobuf,
+    decode_protobuf_salvaging,
     decompress,
     gzip_bytes,
 )
@@ -25,41 +26,61 @@ logger = logging.getLogger(__name__)
 
 PROTOBUF = "application/x-protobuf"
 JSON = "application/json"
-RETRY_AFTER_SECONDS = 5
 
 
 class OtlpHttpTracesHandler:
     """Handles one POST /v1/traces; replies in the Content-Type it was sent."""
 
     def __init__(
-        self, pipeline: TracePipeline, *, max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES
+        self,
+        pipeline: TracePipeline,
+        *,
+        max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES,
+        retry_after_s: float = 1.0,
+        auth: ApiKeys | None = None,
     ) -> None:
         self.pipeline = pipeline
         self.max_request_bytes = max_request_bytes
+        self.retry_after_s = retry_after_s
+        self.auth = auth or ApiKeys()
 
     def __call__(self, request: Request) -> Response:
         content_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
         if content_type not in (PROTOBUF, JSON):
             return _status(415, f"Content-Type must be {PROTOBUF} or {JSON}, got {content_type!r}", JSON)
         try:
+            tenant = self.auth.sender_tenant(request.headers)
+        except Unauthenticated as exc:
+            self.pipeline.metrics.requests_unauthenticated.inc()
+            return _status(401, str(exc), content_type)
+        try:
             body = decompress(
                 request.body, request.headers.get("content-encoding", ""), limit=self.max_request_bytes
             )
-            message = decode_json(body) if content_type == JSON else decode_protobuf(body)
+            if content_type == JSON:
+                message, unparsed = decode_json(body), None
+            else:
+                message, unparsed = decode_protobuf_salvaging(body)
         except RequestTooLarge as exc:
             return _status(413, str(exc), content_type)
         except InvalidRequest as exc:
             self.pipeline.metrics.requests_invalid.inc()
             return _status(400, str(exc), content_type)
         try:
-            outcome = self.pipeline.export(message, tenant="")
-        except (StoreUnavailable, TimeoutError) as exc:
+            raw = body if content_type == PROTOBUF and not unparsed else None
+            outcome = self.pipeline.export(message, tenant=tenant, raw=raw, rejected=unparsed)
+        except RequestTooLarge as exc:
+            self.pipeline.metrics.requests_invalid.inc()
+            return _status(413, str(exc), content_type)
+        except QueueFull as exc:
+            self.pipeline.metrics.requests_throttled.inc()
+            logger.warning("throttling a client: %s", exc)
+            return self._retry_later(429, str(exc), content_type)
+        except (StoreUnavailable, TimeoutError, OSError) as exc:
             logger.warning("could not store a request, asking the client to retry: %s", exc)
-            response = _status(503, "the store is unavailable; retry later", content_type)
-            response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
-            return response
+            return self._retry_later(503, "the collector cannot store now; retry later", content_type)
         reply = ExportTraceServiceResponse()
-        if outcome.rejected:
+        if outcome.rejected or outcome.warnings:
             reply.partial_success.rejected_spans = outcome.rejected
             reply.partial_success.error_message = outcome.error_message
         payload = _encode(reply, content_type)
@@ -68,6 +89,11 @@ class OtlpHttpTracesHandler:
             payload = gzip_bytes(payload)
             headers["Content-Encoding"] = "gzip"
         return Response(200, payload, content_type, headers)
+
+    def _retry_later(self, code: int, message: str, content_type: str) -> Response:
+        response = _status(code, message, content_type)
+        response.headers["Retry-After"] = str(max(1, round(self.retry_after_s)))
+        return response
 
 
 def _status(code: int, message: str, content_type: str) -> Response:

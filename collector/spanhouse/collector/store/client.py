@@ -24,8 +24,12 @@ from spanhouse.collector.store.sql import migrations
 logger = logging.getLogger(__name__)
 
 # Settings for queries that come from users: they read, within bounds, and change nothing.
+# `final` makes every ReplacingMergeTree read collapse rows stored twice (a span delivered
+# twice counts once in every figure); a span's copies share a partition, so no cross-partition merge.
 READONLY_SETTINGS: dict[str, Any] = {
     "readonly": 2,
+    "final": 1,
+    "do_not_merge_across_partitions_select_final": 1,
     "max_execution_time": 30,
     "max_result_rows": 100_000,
     "result_overflow_mode": "break",

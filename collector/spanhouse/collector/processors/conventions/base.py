@@ -67,16 +67,21 @@ def count(attrs: dict[str, Any], *keys: str) -> int | None:
     return None
 
 
+# More tokens than this in one call is a bug upstream; such a count is read as absent
+# (processors/limits.py warns about it in the OTLP partial-success message).
+MAX_TOKEN_COUNT = 1_000_000_000
+
+
 def as_count(value: Any) -> int | None:
     if value is None or isinstance(value, bool):
         return None
     if isinstance(value, int):
-        return value if 0 <= value < 2**53 else None
+        return value if 0 <= value <= MAX_TOKEN_COUNT else None
     try:
         number = float(value)
     except (TypeError, ValueError):
         return None
-    if math.isfinite(number) and 0 <= number < 2**53:
+    if math.isfinite(number) and 0 <= number <= MAX_TOKEN_COUNT:
         return int(number)
     return None
 

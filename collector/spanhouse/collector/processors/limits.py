@@ -1,0 +1,113 @@
+"""Per-span limits applied before a span is flattened, so one bad or huge span cannot hurt the rest.
+
+What each limit does (a warning goes back in OTLP partial success, `rejected_spans` unchanged,
+except where the span is rejected):
+
+- attributes per span over `max_attributes`: the extra ones are dropped (GenAI and spanhouse
+  keys are kept first, since they feed agent_steps);
+- an attribute value longer than `max_value_chars` (strings; bytes; arrays and maps by their
+  encoded size): truncated to that many characters (non-strings become their truncated JSON text);
+- events or links over `max_events` / `max_links`: the extra ones are dropped;
+- an event timestamp past year 2200: the span is rejected (ClickHouse DateTime64(9) cannot hold it);
+- a token count (gen_ai.usage.*) that is negative, not a number or over `max_token_count`:
+  warned about and counted as 0 in agent_steps; the raw attribute stays in otel_traces.
+
+Spans are changed in place; the raw request in the WAL is not, and a replay applies the same
+limits, so it builds the same rows.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
+from opentelemetry.proto.trace.v1.trace_pb2 import Span
+
+from spanhouse.collector.processors.attributes import any_value, to_text
+from spanhouse.collector.processors.conventions.base import MAX_TOKEN_COUNT
+from spanhouse.collector.processors.spans import MAX_TIME_NS, SpanRejected
+
+_PRIORITY_PREFIXES = ("gen_ai.", "spanhouse.")
+_TOKEN_PREFIX = "gen_ai.usage."
+
+
+@dataclass(frozen=True)
+class SpanLimits:
+    max_spans_per_request: int = 100_000
+    max_attributes: int = 256
+    max_value_chars: int = 32 * 1024
+    max_events: int = 256
+    max_links: int = 256
+    max_token_count: int = MAX_TOKEN_COUNT
+
+    def apply(self, span: Span) -> list[str]:
+        """Bring `span` within limits; returns warnings, raises SpanRejected."""
+        warnings: list[str] = []
+        for event in span.events:
+            if event.time_unix_nano >= MAX_TIME_NS:
+                raise SpanRejected(
+                    f"span {span.span_id.hex()}: an event time_unix_nano {event.time_unix_nano} is out of range"
+                )
+        small = span.ByteSize() <= self.max_value_chars
+        if len(span.attributes) > self.max_attributes:
+            dropped = len(span.attributes) - self.max_attributes
+            kept = sorted(span.attributes, key=lambda kv: not kv.key.startswith(_PRIORITY_PREFIXES))
+            kept = [KeyValue(key=kv.key, value=kv.value) for kv in kept[: self.max_attributes]]
+            del span.attributes[:]
+            span.attributes.extend(kept)
+            warnings.append(
+                f"span {span.span_id.hex()}: {dropped} attribute(s) over the limit of {self.max_attributes} dropped"
+            )
+        if len(span.events) > self.max_events:
+            warnings.append(
+                f"span {span.span_id.hex()}: {len(span.events) - self.max_events} event(s) over the limit dropped"
+            )
+            del span.events[self.max_events :]
+        if len(span.links) > self.max_links:
+            warnings.append(
+                f"span {span.span_id.hex()}: {len(span.links) - self.max_links} link(s) over the limit dropped"
+            )
+            del span.links[self.max_links :]
+        if not small:
+            truncated = sum(self._truncate(kv.value) for kv in span.attributes)
+            truncated += sum(self._truncate(kv.value) for event in span.events for kv in event.attributes)
+            if truncated:
+                warnings.append(
+                    f"span {span.span_id.hex()}: {truncated} attribute value(s) truncated to {self.max_value_chars} characters"
+                )
+        for kv in span.attributes:
+            if (
+                kv.key.startswith(_TOKEN_PREFIX)
+                and kv.key.endswith("tokens")
+                and not self._token_count_ok(kv.value)
+            ):
+                warnings.append(
+                    f"span {span.span_id.hex()}: {kv.key} is not a token count in [0, {self.max_token_count}]; counted as 0"
+                )
+        return warnings
+
+    def _truncate(self, value: AnyValue) -> bool:
+        kind = value.WhichOneof("value")
+        if kind == "string_value":
+            if len(value.string_value) > self.max_value_chars:
+                value.string_value = value.string_value[: self.max_value_chars]
+                return True
+        elif kind == "bytes_value":
+            if len(value.bytes_value) > self.max_value_chars:
+                value.bytes_value = value.bytes_value[: self.max_value_chars]
+                return True
+        elif kind in ("array_value", "kvlist_value") and value.ByteSize() > self.max_value_chars:
+            value.string_value = to_text(any_value(value))[: self.max_value_chars]
+            return True
+        return False
+
+    def _token_count_ok(self, value: AnyValue) -> bool:
+        number = any_value(value)
+        if isinstance(number, bool) or number is None:
+            return False
+        try:
+            number = float(number)
+        except (TypeError, ValueError):
+            return False
+        return math.isfinite(number) and 0 <= number <= self.max_token_count

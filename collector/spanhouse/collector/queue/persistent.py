@@ -1,0 +1,181 @@
+"""Accepted requests, durable in the WAL, handed to the exporter in order and in groups.
+
+A request's rows stay in memory (up to a budget) so the exporter need not rebuild them; past
+the budget, and after a restart, the exporter rebuilds them from the raw request in the WAL.
+The client's reply waits for the fsync; it also waits for the insert while the store keeps up,
+so a success reply usually means "queryable", and always means "durable".
+"""
+
+from __future__ import annotations
+
+import logging
+import struct
+import threading
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import Any
+
+from spanhouse.collector.queue.wal import RecordRef, WriteAheadLog
+
+logger = logging.getLogger(__name__)
+
+_TENANT_LENGTH = struct.Struct("<H")
+DEFAULT_MAX_ROWS_IN_MEMORY = 200_000
+# A reply waits for the insert only when at most this many spans are queued ahead of it (the
+# store keeps up); behind a backlog (after an outage) durable in the WAL is answer enough.
+DEFAULT_MAX_SPANS_AHEAD_TO_WAIT = 100_000
+
+
+def encode_payload(tenant: str, request: bytes) -> bytes:
+    raw = tenant.encode()
+    return _TENANT_LENGTH.pack(len(raw)) + raw + request
+
+
+def decode_payload(payload: bytes) -> tuple[str, bytes]:
+    (length,) = _TENANT_LENGTH.unpack_from(payload)
+    start = _TENANT_LENGTH.size
+    return payload[start : start + length].decode(), payload[start + length :]
+
+
+@dataclass(slots=True)
+class _Entry:
+    ref: RecordRef
+    spans: int
+    batch: Any | None  # the RowBatch, or None when it must be rebuilt from the WAL
+    future: Future | None
+
+
+@dataclass
+class QueueGroup:
+    """Consecutive records the exporter writes as one insert, under one dedup token."""
+
+    first: int
+    last: int
+    token: str
+    entries: list[_Entry] = field(default_factory=list)
+    replayed: bool = False  # the inflight range of a process that stopped mid-insert
+
+    @property
+    def spans(self) -> int:
+        return sum(entry.spans for entry in self.entries)
+
+
+class PersistentQueue:
+    def __init__(
+        self,
+        wal: WriteAheadLog,
+        *,
+        max_rows_in_memory: int = DEFAULT_MAX_ROWS_IN_MEMORY,
+        max_spans_ahead_to_wait: int = DEFAULT_MAX_SPANS_AHEAD_TO_WAIT,
+    ) -> None:
+        self.wal = wal
+        self.max_rows_in_memory = max_rows_in_memory
+        self.max_spans_ahead_to_wait = max_spans_ahead_to_wait
+        self._spans_queued = 0
+        self._entries: deque[_Entry] = deque()
+        self._cond = threading.Condition()
+        self._rows_in_memory = 0
+        self._closed = False
+        self._spooling = False
+        self._replay: tuple[int, int, str] | None = wal.checkpoint.inflight
+        for ref in wal.recovered():
+            self._entries.append(_Entry(ref, 0, None, None))
+
+    # ---- receiver side ---------------------------------------------------------------------
+
+    def put(self, tenant: str, request: bytes, batch: Any, spans: int) -> Future:
+        """Make the request durable; raises QueueFull. The future resolves once it is stored,
+        or at once (with False) while the store is failing and data is being spooled."""
+        future: Future = Future()
+
+        def enqueue(ref: RecordRef) -> None:
+            with self._cond:
+                keep = self._rows_in_memory + spans <= self.max_rows_in_memory
+                if keep:
+                    self._rows_in_memory += spans
+                self._entries.append(_Entry(ref, spans, batch if keep else None, future))
+                if self._spooling or self._spans_queued > self.max_spans_ahead_to_wait:
+                    future.set_result(False)
+                self._spans_queued += spans
+
+        ref = self.wal.append(encode_payload(tenant, request), enqueue)
+        with self._cond:
+            self._cond.notify_all()
+        del ref
+        return future
+
+    # ---- exporter side ---------------------------------------------------------------------
+
+    def take(self, max_spans: int, max_bytes: int, *, wait_s: float | None = None) -> QueueGroup | None:
+        """The next durable records to insert (blocking up to `wait_s`); None if there are none."""
+        with self._cond:
+            if not self._cond.wait_for(lambda: self._durable_head() or self._closed, timeout=wait_s):
+                return None
+            if not self._durable_head():
+                return None
+            synced = self.wal.synced_seq
+            if self._replay is not None:
+                first, last, token = self._replay
+                taken = [e for e in self._entries if e.ref.seq <= last]
+                if taken and taken[0].ref.seq == first and taken[-1].ref.seq == last:
+                    return QueueGroup(first, last, token, taken, replayed=True)
+                self._replay = None  # the inflight range was partly acked; start afresh
+            taken, spans, size = [], 0, 0
+            for entry in self._entries:
+                if entry.ref.seq > synced:
+                    break
+                if taken and (spans + entry.spans > max_spans or size + entry.ref.length > max_bytes):
+                    break
+                taken.append(entry)
+                spans += entry.spans
+                size += entry.ref.length
+        first, last = taken[0].ref.seq, taken[-1].ref.seq
+        return QueueGroup(first, last, self.wal.begin(first, last), taken)
+
+    def _durable_head(self) -> bool:
+        return bool(self._entries) and self._entries[0].ref.seq <= self.wal.synced_seq
+
+    def payload(self, entry: _Entry) -> tuple[str, bytes]:
+        return decode_payload(self.wal.read(entry.ref))
+
+    def done(self, group: QueueGroup) -> None:
+        """The group is stored: resolve its waiters, advance the watermark, drop old segments."""
+        with self._cond:
+            self._replay = None
+            for _ in group.entries:
+                entry = self._entries.popleft()
+                self._spans_queued -= entry.spans
+                if entry.batch is not None:
+                    self._rows_in_memory -= entry.spans
+                if entry.future is not None and not entry.future.done():
+                    entry.future.set_result(True)
+            empty = not self._entries
+        self.wal.commit(group.last, durable=empty)
+
+    def set_spooling(self, spooling: bool) -> None:
+        """While the store fails, replies stop waiting for inserts (the data is durable already)."""
+        with self._cond:
+            self._spooling = spooling
+            if spooling:
+                for entry in self._entries:
+                    if entry.future is not None and not entry.future.done():
+                        entry.future.set_result(False)
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+
+    @property
+    def depth(self) -> int:
+        return len(self._entries)
+
+    @property
+    def pending_spans(self) -> int:
+        with self._cond:
+            return sum(entry.spans for entry in self._entries)
+
+
+RebuildRows = Callable[[str, bytes], Any]

@@ -1,0 +1,120 @@
+"""Recovers the valid spans of a protobuf request that does not parse as a whole.
+
+protobuf refuses a whole ExportTraceServiceRequest when one string anywhere is not UTF-8.
+This walks the wire format down to the spans and parses each span on its own, so the bad
+ones are rejected (OTLP partial success) and the others are stored. A body whose framing
+itself is broken is refused whole.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from google.protobuf.message import DecodeError
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from opentelemetry.proto.common.v1.common_pb2 import InstrumentationScope
+from opentelemetry.proto.resource.v1.resource_pb2 import Resource
+from opentelemetry.proto.trace.v1.trace_pb2 import Span
+
+from spanhouse.collector.errors import InvalidRequest
+
+_VARINT, _I64, _LEN, _I32 = 0, 1, 2, 5
+
+
+def salvage(body: bytes) -> tuple[ExportTraceServiceRequest, list[str]]:
+    """The request with every span that parses, and one reason per span that does not."""
+    request = ExportTraceServiceRequest()
+    reasons: list[str] = []
+    try:
+        for number, value in _fields(body):
+            if number == 1:
+                _resource_spans(value, request.resource_spans.add(), reasons)
+    except (IndexError, ValueError, TypeError) as exc:  # TypeError: a field of the wrong wire type
+        raise InvalidRequest(f"body is not a valid ExportTraceServiceRequest protobuf: {exc}") from None
+    return request, reasons
+
+
+def _resource_spans(data: bytes, out, reasons: list[str]) -> None:
+    resource_ok = True
+    resource_error: Exception | None = None
+    scopes = []
+    for number, value in _fields(data):
+        if number == 1:
+            try:
+                out.resource.CopyFrom(Resource.FromString(value))
+            except DecodeError as exc:
+                resource_ok = False
+                resource_error = exc
+        elif number == 2:
+            scopes.append(value)
+        elif number == 3 and isinstance(value, bytes):
+            out.schema_url = value.decode("utf-8", "replace")
+    for scope_data in scopes:
+        spans = [value for number, value in _fields(scope_data) if number == 2]
+        if not resource_ok:
+            reasons += [f"resource of {len(spans)} span(s) is not valid: {resource_error}"] * len(spans)
+            continue
+        scope_spans = out.scope_spans.add()
+        for number, value in _fields(scope_data):
+            if number == 1:
+                try:
+                    scope_spans.scope.CopyFrom(InstrumentationScope.FromString(value))
+                except DecodeError as exc:
+                    reasons += [f"instrumentation scope of {len(spans)} span(s) is not valid: {exc}"] * len(
+                        spans
+                    )
+                    spans = []
+                    break
+        for index, span_data in enumerate(spans):
+            try:
+                scope_spans.spans.add().CopyFrom(Span.FromString(span_data))
+            except DecodeError as exc:
+                del scope_spans.spans[-1]
+                reasons.append(f"span {_span_id(span_data) or f'#{index}'}: {exc}")
+
+
+def _span_id(data: bytes) -> str:
+    try:
+        for number, value in _fields(data):
+            if number == 2 and isinstance(value, bytes):
+                return value.hex()
+    except (IndexError, ValueError):
+        pass
+    return ""
+
+
+def _fields(data: bytes) -> Iterator[tuple[int, bytes | int]]:
+    """(field number, value) pairs of one message; LEN values as bytes, others as ints."""
+    position, end = 0, len(data)
+    while position < end:
+        key, position = _varint(data, position)
+        number, wire_type = key >> 3, key & 7
+        if number == 0:
+            raise ValueError("field number 0")
+        if wire_type == _VARINT:
+            value, position = _varint(data, position)
+        elif wire_type == _I64:
+            value, position = int.from_bytes(data[position : position + 8], "little"), position + 8
+        elif wire_type == _I32:
+            value, position = int.from_bytes(data[position : position + 4], "little"), position + 4
+        elif wire_type == _LEN:
+            length, position = _varint(data, position)
+            value, position = data[position : position + length], position + length
+        else:
+            raise ValueError(f"unsupported wire type {wire_type}")
+        if position > end:
+            raise ValueError("truncated message")
+        yield number, value
+
+
+def _varint(data: bytes, position: int) -> tuple[int, int]:
+    result = shift = 0
+    while True:
+        byte = data[position]
+        position += 1
+        result |= (byte & 0x7F) << shift
+        if not byte & 0x80:
+            return result, position
+        shift += 7
+        if shift > 63:
+            raise ValueError("varint too long")

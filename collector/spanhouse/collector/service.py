@@ -22,8 +22,8 @@ from spanhouse.collector.httpserver import HttpServer
 from spanhouse.collector.pipeline import TracePipeline
 from spanhouse.collector.prices.refresher import PriceRefresher
 from spanhouse.collector.processors.genai import GenAIProcessor
-from spanhouse.collector.processors.pricing import ModelPricer
 from spanhouse.collector.processors.limits import SpanLimits
+from spanhouse.collector.processors.pricing import ModelPricer
 from spanhouse.collector.queue import PersistentQueue, WriteAheadLog
 from spanhouse.collector.queue.wal import DEFAULT_MAX_BYTES as DEFAULT_WAL_MAX_BYTES
 from spanhouse.collector.receivers.otlp_decode import DEFAULT_MAX_REQUEST_BYTES

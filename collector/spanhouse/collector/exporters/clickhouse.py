@@ -122,7 +122,10 @@ class ClickHouseExporter:
                 missing = [
                     table
                     for table, rows, names in tables
-                    if suspect and rows and table in _PRESENCE_CHECKED and not self._present(table, rows, names)
+                    if suspect
+                    and rows
+                    and table in _PRESENCE_CHECKED
+                    and not self._present(table, rows, names)
                 ]
                 if not missing:
                     break

@@ -144,6 +144,14 @@ class Collector:
             "spanhouse_queue_capacity_bytes", "Size at which the WAL refuses requests.", lambda: wal.max_bytes
         )
         self.metrics.gauge(
+            "spanhouse_queue_appends", "Requests appended to the WAL since start.", lambda: wal.appends
+        )
+        self.metrics.gauge(
+            "spanhouse_queue_fsyncs",
+            "WAL fsyncs since start (shared by concurrent appends).",
+            lambda: wal.fsyncs,
+        )
+        self.metrics.gauge(
             "spanhouse_queue_requests", "Requests durable in the WAL, not yet stored.", lambda: queue.depth
         )
         self.metrics.gauge(

@@ -17,10 +17,13 @@ from typing import Any
 
 from spanhouse.collector.auth import TENANT_PATTERN
 from spanhouse.collector.errors import QueryError
-from spanhouse.collector.store import Store
+from spanhouse.collector.store import Store, load_job
 from spanhouse.collector.store.client import READONLY_SETTINGS
 
 _ALLOWED_SYSTEM_TABLES = frozenset({"system.one", "system.numbers", "system.numbers_mt", "system.zeros"})
+# Tables without a Tenant column that hold no tenant data and that every tenant may read
+# (reference data such as prices). Any other table needs a Tenant column to be readable.
+SHARED_TABLES = frozenset({"model_prices"})
 _ALLOWED_TABLE_FUNCTIONS = frozenset(
     {"numbers", "numbers_mt", "zeros", "zeros_mt", "generateRandom", "values", "view", "null"}
 )
@@ -36,6 +39,7 @@ class TenantScope:
         self.store = store
         self._tables: frozenset[str] = frozenset()  # names, bare and database-qualified
         self._bare: frozenset[str] = frozenset()
+        self._shared: frozenset[str] = frozenset()
         self._tables_at = float("-inf")
 
     def query(self, tenant: str, sql: str, parameters: dict[str, Any]) -> Any:
@@ -56,12 +60,11 @@ class TenantScope:
     def _tenant_tables(self) -> frozenset[str]:
         now = time.monotonic()
         if now - self._tables_at > _TABLES_TTL_S:
-            rows = self.store.query(
-                "SELECT DISTINCT table FROM system.columns WHERE database = currentDatabase() AND name = 'Tenant'"
-            ).rows
-            database = self.store.query("SELECT currentDatabase()").rows[0][0]
-            names = {row[0] for row in rows}
+            rows = self.store.query(load_job("store/tenant_tables")).rows
+            database = rows[0][0] if rows else "default"
+            names = {row[1] for row in rows}
             self._bare = frozenset(names)
+            self._shared = frozenset(SHARED_TABLES | {f"{database}.{name}" for name in SHARED_TABLES})
             self._tables = frozenset(names | {f"{database}.{name}" for name in names})
             self._tables_at = now
         return self._tables
@@ -70,7 +73,11 @@ class TenantScope:
         allowed = self._tenant_tables()
         for (line,) in lines:
             for kind, name in _NODE.findall(line):
-                if kind == "TABLE" and name not in allowed and name not in _ALLOWED_SYSTEM_TABLES:
+                if kind == "TABLE" and not (
+                    name in allowed
+                    or name in _ALLOWED_SYSTEM_TABLES
+                    or name.rpartition(".")[2] in SHARED_TABLES
+                ):
                     raise QueryError(f"table {name} is not readable with a tenant API key")
                 if kind == "TABLE_FUNCTION" and name not in _ALLOWED_TABLE_FUNCTIONS:
                     raise QueryError(f"table function {name}() is not allowed with a tenant API key")

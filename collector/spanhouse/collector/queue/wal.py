@@ -99,6 +99,8 @@ class WriteAheadLog:
         self._current = max(self._segments) if self._segments else self._next_seq
         self._open_segment(self._current)
         self._near_full_logged = False
+        self.fsyncs = 0  # group commit: fewer than appends under concurrency
+        self.appends = 0
 
     # ---- startup -------------------------------------------------------------------------
 
@@ -190,6 +192,7 @@ class WriteAheadLog:
             os.write(self._fd, _HEADER.pack(len(payload), zlib.crc32(payload), seq) + payload)
             self._segments[self._current] = offset + size
             self._written = seq
+            self.appends += 1
             ref = RecordRef(seq, self._current, offset + _HEADER.size, len(payload))
             if on_written is not None:
                 on_written(ref)
@@ -210,6 +213,7 @@ class WriteAheadLog:
                 try:
                     with self._fd_lock:
                         os.fdatasync(self._fd)
+                        self.fsyncs += 1
                 finally:
                     self._sync_cond.acquire()
                     self._syncing = False

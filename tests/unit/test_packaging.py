@@ -49,6 +49,9 @@ def test_compose_wires_collector_to_clickhouse_and_grafana() -> None:
     datasource = yaml.safe_load(
         (ROOT / "deploy/grafana/provisioning/datasources/clickhouse.yaml").read_text()
     )
+    provider = yaml.safe_load((ROOT / "deploy/grafana/provisioning/dashboards/spanhouse.yaml").read_text())
+    dashboards_in_container = provider["providers"][0]["options"]["path"]
+    assert f"./grafana/dashboards:{dashboards_in_container}:ro" in services["grafana"]["volumes"]
     traces = datasource["datasources"][0]["jsonData"]["traces"]
     assert (traces["defaultDatabase"], traces["defaultTable"]) == (database, "otel_traces")
 

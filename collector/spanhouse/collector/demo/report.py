@@ -15,7 +15,7 @@ from spanhouse.collector.jsonrows import json_value
 
 _AGENT_COLUMNS = (
     ("agent", "agent", str),
-    ("executions", "runs", str),
+    ("executions", "executions", str),
     ("success_rate", "success", lambda v: "—" if v is None else f"{v:.0%}"),
     ("steps", "steps", str),
     ("input_tokens", "tokens in", lambda v: f"{v:,}"),

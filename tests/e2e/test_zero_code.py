@@ -1,8 +1,9 @@
 """Zero-code: `opentelemetry-instrument python app.py` exports to spanhouse with no configure() in the app.
 
-The app uses the real openai and anthropic clients against a fake provider on 127.0.0.1; the
-spanhouse distro and configurator (entry points) and the GenAI instrumentors (their own entry
-points) are loaded by opentelemetry-instrument, configured only through OTEL_* variables.
+The app uses the real openai and anthropic clients (from a thread pool and a plain thread)
+against a fake provider on 127.0.0.1; the spanhouse distro and configurator (entry points) and
+the GenAI instrumentors (their own entry points) are loaded by opentelemetry-instrument,
+configured only through OTEL_* variables.
 """
 
 from __future__ import annotations
@@ -22,21 +23,33 @@ SERVICE = "zero-code-app"
 
 APP = textwrap.dedent(
     """
-    import os, sys
+    import os, sys, threading
+    from concurrent.futures import ThreadPoolExecutor
     import anthropic, openai
     from spanhouse.instrumentation import agent
 
     url = os.environ["FAKE_PROVIDER_URL"]
     messages = [{"role": "user", "content": "hi"}]
 
-    @agent("zero-code-agent")
-    def run():
+    def ask_openai():
         openai.OpenAI(base_url=url + "/v1", api_key="k", max_retries=0).chat.completions.create(
             model="gpt-4o-mini", messages=messages
         )
+
+    def ask_anthropic():
         anthropic.Anthropic(base_url=url, api_key="k", max_retries=0).messages.create(
             model="claude-haiku-4-5", max_tokens=16, messages=messages
         )
+
+    @agent("zero-code-agent")
+    def run():
+        # In a pool and in a plain thread, without contextvars.copy_context(): the spanhouse
+        # instrumentor entry point carries the run into both.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            pool.submit(ask_openai).result()
+        worker = threading.Thread(target=ask_anthropic)
+        worker.start()
+        worker.join()
 
     run()
     print("done")

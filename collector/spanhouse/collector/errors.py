@@ -33,3 +33,7 @@ class QueueFull(SpanhouseError):
 
 class Unauthenticated(SpanhouseError):
     """A request carries no API key, or one that maps to no tenant."""
+
+
+class Forbidden(SpanhouseError):
+    """A valid API key asks for something its tenant may not do (another tenant, shared state)."""

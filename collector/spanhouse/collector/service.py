@@ -112,7 +112,7 @@ class Collector:
             )
         }
         routes.update(api_routes(self.store, self.metrics, s.api_keys))
-        routes.update(price_routes(self.store, self.prices))
+        routes.update(price_routes(self.store, self.prices, s.api_keys))
         self.http = HttpServer(
             host,
             port,

@@ -16,6 +16,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from . import _threads
+
 if TYPE_CHECKING:
     from opentelemetry.trace import TracerProvider
 
@@ -76,6 +78,10 @@ def has_instrumentor(library: Library) -> bool:
     return False
 
 
+THREADING = "threading"
+"""auto_instrument name of context propagation into threads and thread pools (see _threads)."""
+
+
 def resolve_libraries(selection: bool | Iterable[str]) -> list[Library]:
     """``True`` means every known library; otherwise the names given, checked."""
     if selection is True:
@@ -86,12 +92,20 @@ def resolve_libraries(selection: bool | Iterable[str]) -> list[Library]:
         selection = [selection]
     chosen = []
     for name in selection:
+        if name == THREADING:
+            continue
         if name not in LIBRARIES:
-            raise ValueError(
-                f"auto_instrument names unknown library {name!r}; known: {', '.join(sorted(LIBRARIES))}"
-            )
+            known = ", ".join(sorted([*LIBRARIES, THREADING]))
+            raise ValueError(f"auto_instrument names unknown library {name!r}; known: {known}")
         chosen.append(LIBRARIES[name])
     return chosen
+
+
+def wants_threads(selection: bool | Iterable[str]) -> bool:
+    """Whether an auto_instrument selection turns on context propagation into threads."""
+    if isinstance(selection, bool):
+        return selection
+    return THREADING in ([selection] if isinstance(selection, str) else list(selection))
 
 
 def instrumentor_enabled_by_environment(library: Library) -> bool:
@@ -113,12 +127,18 @@ class AutoInstrumentation:
 
     def __init__(self) -> None:
         self._active: list[tuple[str, Any]] = []
+        self._threads = False
 
     @property
     def libraries(self) -> list[str]:
         return [name for name, _ in self._active]
 
-    def enable(self, libraries: Iterable[Library], tracer_provider: TracerProvider) -> list[str]:
+    def enable(
+        self, libraries: Iterable[Library], tracer_provider: TracerProvider, *, threads: bool = False
+    ) -> list[str]:
+        if threads:
+            # Only undone by disable() if this call patched (not the application or our entry point).
+            self._threads = _threads.instrument_threads()
         for library in libraries:
             if importlib.util.find_spec(library.module) is None:
                 logger.debug("%s is not installed; not instrumenting it", library.name)
@@ -147,6 +167,9 @@ class AutoInstrumentation:
         return self.libraries
 
     def disable(self) -> None:
+        if self._threads:
+            self._threads = False
+            _threads.uninstrument_threads()
         active, self._active = self._active, []
         for name, instrumentor in active:
             try:

@@ -121,7 +121,9 @@ def configure(
 
     ``auto_instrument=True`` turns on the OpenTelemetry GenAI instrumentors of every
     installed LLM client library (``openai``, ``anthropic``; or pass their names);
-    their spans are stamped with the current run and agent like ours. ``exporter``
+    their spans are stamped with the current run and agent like ours. It also makes new
+    threads and ``ThreadPoolExecutor`` calls inherit the caller's context (name: ``threading``),
+    so steps in workers keep their parent and run without ``contextvars.copy_context()``. ``exporter``
     replaces the OTLP exporter (tests, benchmarks, forwarding elsewhere).
 
     Prompt and completion content is not captured unless ``capture_content=True`` (or
@@ -131,6 +133,7 @@ def configure(
     global _provider, _exporter
     resolved_protocol = _resolve_protocol(protocol)
     libraries = _auto.resolve_libraries(auto_instrument)
+    threads = _auto.wants_threads(auto_instrument)
     _content.set_options(capture_content, content_max_chars)
 
     attributes: dict[str, Any] = dict(resource_attributes or {})
@@ -163,8 +166,8 @@ def configure(
         _provider, _exporter = provider, exporter
         _steps._set_tracer_provider(provider)
         _instrumentation.disable()
-        if libraries and exporter is not None:
-            _instrumentation.enable(libraries, provider)
+        if (libraries or threads) and exporter is not None:
+            _instrumentation.enable(libraries, provider, threads=threads)
     if previous is not None:
         logger.warning("configure() called again; replacing the previous tracer provider")
         previous.shutdown()

@@ -2,8 +2,9 @@
 
 Each helper returns a :class:`_SpanScope` that works both as a decorator and as a
 (sync or async) context manager. The run id and the nearest agent name travel in
-the OpenTelemetry context (a ``contextvars`` value), so threads started with
-``contextvars.copy_context()`` and asyncio tasks inherit them without extra work.
+the OpenTelemetry context (a ``contextvars`` value), so asyncio tasks inherit them without
+extra work, and threads and thread pools do once ``configure(auto_instrument=...)`` or the
+instrumentor entry point turned on ``_threads`` (else start them with ``contextvars.copy_context()``).
 
 Hot-path rules: the function kind is inspected once at decoration time, the tracer
 is looked up once, and when no SDK is installed (invalid span context) the

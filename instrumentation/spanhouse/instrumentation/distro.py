@@ -24,7 +24,7 @@ from opentelemetry.instrumentation.distro import BaseDistro
 from opentelemetry.instrumentation.instrumentor import BaseInstrumentor  # type: ignore[attr-defined]
 from opentelemetry.sdk.trace import TracerProvider
 
-from . import _auto
+from . import _auto, _threads
 from ._config import configure, has_run_context, mark_run_context
 from ._processor import RunContextSpanProcessor
 
@@ -49,13 +49,15 @@ class SpanhouseConfigurator:
 
 
 class SpanhouseInstrumentor(BaseInstrumentor):  # type: ignore[misc]
-    """Adds the run-context processor to an SDK tracer provider that spanhouse didn't build."""
+    """Adds the run-context processor to an SDK tracer provider that spanhouse didn't build, and
+    makes threads and thread pools inherit the caller's context (see _threads)."""
 
     def instrumentation_dependencies(self) -> Collection[str]:
         return ()
 
     def _instrument(self, **kwargs: Any) -> None:
         _quiet_anthropic_if_instrumented()  # under another distro too
+        self._patched_threads = _threads.instrument_threads()
         provider = kwargs.get("tracer_provider") or trace.get_tracer_provider()
         if not isinstance(provider, TracerProvider):
             logger.debug("no SDK tracer provider to add the run-context processor to")
@@ -68,7 +70,9 @@ class SpanhouseInstrumentor(BaseInstrumentor):  # type: ignore[misc]
 
     def _uninstrument(self, **kwargs: Any) -> None:
         # The SDK has no way to remove a span processor; the stamps are harmless when unused.
-        pass
+        if getattr(self, "_patched_threads", False):
+            self._patched_threads = False
+            _threads.uninstrument_threads()
 
 
 def _quiet_anthropic_if_instrumented() -> None:

@@ -14,6 +14,8 @@ import logging
 from typing import Any
 
 from spanhouse.collector import jsonrows
+from spanhouse.collector.api.access import operator_only
+from spanhouse.collector.auth import ApiKeys
 from spanhouse.collector.errors import ConfigError, QueryError, StoreError
 from spanhouse.collector.httpserver import Handler, Request, Response
 from spanhouse.collector.prices.overrides import override_row
@@ -26,7 +28,12 @@ logger = logging.getLogger(__name__)
 _RANGE_KEYS = ("since", "until", "tenant")
 
 
-def price_routes(store: Store, refresher: PriceRefresher) -> dict[tuple[str, str], Handler]:
+def price_routes(
+    store: Store, refresher: PriceRefresher, auth: ApiKeys | None = None
+) -> dict[tuple[str, str], Handler]:
+    """Every route needs the operator key when keys are configured: prices are shared by all tenants."""
+    auth = auth or ApiKeys()
+
     def set_prices(request: Request) -> Response:
         document = _body(request)
         entries = document.get("prices") if isinstance(document, dict) else None
@@ -67,9 +74,9 @@ def price_routes(store: Store, refresher: PriceRefresher) -> dict[tuple[str, str
         return _json(200, result)
 
     return {
-        ("POST", "/v1/prices"): set_prices,
-        ("POST", "/v1/prices/sync"): sync,
-        ("POST", "/v1/prices/reprice"): reprice_range,
+        ("POST", "/v1/prices"): operator_only(auth, set_prices),
+        ("POST", "/v1/prices/sync"): operator_only(auth, sync),
+        ("POST", "/v1/prices/reprice"): operator_only(auth, reprice_range),
     }
 
 

@@ -1,7 +1,8 @@
 """JSON endpoints for the named reports: GET /v1/reports and GET /v1/reports/<name>?since=..&until=..
 
 Query string: since, until (ISO-8601, UTC when naive), tenant, and any of the report's
-parameters (agent, thresholds); a bad or unknown one gets a 400 naming it.
+parameters (agent, thresholds); a bad or unknown one gets a 400 naming it. With API keys,
+a tenant key reads its own tenant only (another `tenant` gets 403).
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ import urllib.parse
 from typing import Any
 
 from spanhouse.collector import jsonrows
-from spanhouse.collector.errors import ConfigError, QueryError, StoreError
+from spanhouse.collector.api.access import ReadAccess, authenticated, refusal
+from spanhouse.collector.errors import ConfigError, Forbidden, QueryError, StoreError, Unauthenticated
 from spanhouse.collector.httpserver import Handler, Request, Response
 from spanhouse.collector.reports import (
     parse_time,
@@ -20,8 +22,6 @@ from spanhouse.collector.reports import (
     report_parameters,
     run_report,
 )
-from spanhouse.collector.store import Store
-from spanhouse.collector.store.client import READONLY_SETTINGS, QueryResult
 
 logger = logging.getLogger(__name__)
 
@@ -29,18 +29,8 @@ PREFIX = "/v1/reports"
 _RANGE_KEYS = ("since", "until", "tenant")
 
 
-class ReadOnlyReader:
-    """Runs queries on the store under READONLY_SETTINGS."""
-
-    def __init__(self, store: Store) -> None:
-        self.store = store
-
-    def query(self, sql: str, parameters: dict[str, Any] | None = None) -> QueryResult:
-        return self.store.query(sql, parameters, settings=READONLY_SETTINGS)
-
-
-def report_routes(store: Store) -> dict[tuple[str, str], Handler]:
-    reader = ReadOnlyReader(store)
+def report_routes(access: ReadAccess) -> dict[tuple[str, str], Handler]:
+    """Routes of the reports; `access` scopes each to the API key's tenant (see api/access.py)."""
 
     def index(request: Request) -> Response:
         return _json(
@@ -64,6 +54,9 @@ def report_routes(store: Store) -> dict[tuple[str, str], Handler]:
         def handle(request: Request) -> Response:
             try:
                 parameters = _parameters(name, request.query)
+                parameters["tenant"], reader = access.resolve(request, parameters["tenant"])
+            except (Unauthenticated, Forbidden) as exc:
+                return refusal(exc)
             except ConfigError as exc:
                 return _json(400, {"error": str(exc)})
             try:
@@ -80,7 +73,7 @@ def report_routes(store: Store) -> dict[tuple[str, str], Handler]:
 
         return handle
 
-    routes: dict[tuple[str, str], Handler] = {("GET", PREFIX): index}
+    routes: dict[tuple[str, str], Handler] = {("GET", PREFIX): authenticated(access.auth, index)}
     for name in report_names():
         routes[("GET", f"{PREFIX}/{name}")] = handler_for(name)
     return routes

@@ -10,6 +10,8 @@ import logging
 from typing import Any
 
 from spanhouse.collector import jsonrows
+from spanhouse.collector.api.access import operator_only
+from spanhouse.collector.auth import ApiKeys
 from spanhouse.collector.errors import ConfigError, QueryError, StoreError
 from spanhouse.collector.httpserver import Handler, Request, Response
 from spanhouse.collector.retention import retention_view, set_retention
@@ -18,7 +20,9 @@ from spanhouse.collector.store import Store
 logger = logging.getLogger(__name__)
 
 
-def retention_routes(store: Store) -> dict[tuple[str, str], Handler]:
+def retention_routes(store: Store, auth: ApiKeys) -> dict[tuple[str, str], Handler]:
+    """Both routes need the operator key when keys are configured (see api/access.py)."""
+
     def view(request: Request) -> Response:
         try:
             result = retention_view(store)
@@ -45,7 +49,10 @@ def retention_routes(store: Store) -> dict[tuple[str, str], Handler]:
             return _json(503, {"error": str(exc)})
         return _json(200, {"table": document["table"], "keep_seconds": seconds or None})
 
-    return {("GET", "/v1/retention"): view, ("POST", "/v1/retention"): change}
+    return {
+        ("GET", "/v1/retention"): operator_only(auth, view),
+        ("POST", "/v1/retention"): operator_only(auth, change),
+    }
 
 
 def _json(status: int, document: Any) -> Response:

@@ -1,4 +1,7 @@
-"""Handlers of the collector's JSON API; every read goes through READONLY_SETTINGS."""
+"""Handlers of the collector's JSON API; every read goes through READONLY_SETTINGS.
+
+Who may call what once API keys are configured is described in api/access.py.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ import logging
 from typing import Any
 
 from spanhouse.collector import jsonrows
+from spanhouse.collector.api.access import ReadAccess
 from spanhouse.collector.api.reports import report_routes
 from spanhouse.collector.api.retention import retention_routes
 from spanhouse.collector.api.tenancy import TenantScope
@@ -24,6 +28,7 @@ logger = logging.getLogger(__name__)
 def api_routes(store: Store, metrics: Metrics, auth: ApiKeys | None = None) -> dict[tuple[str, str], Handler]:
     auth = auth or ApiKeys()
     scope = TenantScope(store)
+    access = ReadAccess(store, auth, scope)
 
     def healthz(request: Request) -> Response:
         try:
@@ -69,9 +74,9 @@ def api_routes(store: Store, metrics: Metrics, auth: ApiKeys | None = None) -> d
         ("GET", "/healthz"): healthz,
         ("GET", "/metrics"): prometheus,
         ("POST", "/v1/sql"): sql,
-        **report_routes(store),
-        **retention_routes(store),
-        **trace_routes(store),
+        **report_routes(access),
+        **retention_routes(store, auth),
+        **trace_routes(access),
     }
 
 

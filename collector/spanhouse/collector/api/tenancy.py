@@ -46,13 +46,14 @@ class TenantScope:
         """Run `sql` for `tenant`; raises QueryError naming what is not allowed."""
         if not TENANT_PATTERN.match(tenant):
             raise QueryError(f"tenant id {tenant!r} is not valid")
-        settings = self._settings(tenant)
+        settings = self.settings(tenant)
         # The user's query is run as-is in any case; EXPLAIN in front of it only analyses it.
         plan = self.store.query("EXPLAIN QUERY TREE " + sql, parameters, settings=settings)
         self._check(plan.rows)
         return self.store.query(sql, parameters, settings=settings)
 
-    def _settings(self, tenant: str) -> dict[str, Any]:
+    def settings(self, tenant: str) -> dict[str, Any]:
+        """Read-only settings that filter every tenant table to `tenant`'s rows."""
         self._tenant_tables()
         filters = {table: f"Tenant = '{tenant}'" for table in self._bare}
         return {**READONLY_SETTINGS, "readonly": 1, "additional_table_filters": filters}

@@ -13,26 +13,25 @@ from dataclasses import fields
 from typing import Any
 
 from spanhouse.collector import jsonrows
-from spanhouse.collector.api.reports import ReadOnlyReader
+from spanhouse.collector.api.access import ReadAccess, refusal
 from spanhouse.collector.debug.trace import TraceNotFound, WarningThresholds, fetch_trace
 from spanhouse.collector.debug.views import trace_document
-from spanhouse.collector.errors import ConfigError, QueryError, StoreError
+from spanhouse.collector.errors import ConfigError, Forbidden, QueryError, StoreError, Unauthenticated
 from spanhouse.collector.httpserver import Handler, Request, Response
-from spanhouse.collector.store import Store
 
 logger = logging.getLogger(__name__)
 
 _THRESHOLDS = {f.name for f in fields(WarningThresholds)}
 
 
-def trace_routes(store: Store) -> dict[tuple[str, str], Handler]:
-    reader = ReadOnlyReader(store)
+def trace_routes(access: ReadAccess) -> dict[tuple[str, str], Handler]:
+    """GET /v1/trace, scoped by `access` to the API key's tenant (see api/access.py)."""
 
     def show(request: Request) -> Response:
         try:
             given = dict(urllib.parse.parse_qsl(request.query, keep_blank_values=True))
             identifier = given.pop("id", "")
-            tenant = given.pop("tenant", "")
+            tenant, reader = access.resolve(request, given.pop("tenant", ""))
             share = _number(given.pop("bottleneck_share", "0.2"), "bottleneck_share")
             unknown = sorted(set(given) - _THRESHOLDS)
             if unknown:
@@ -42,6 +41,8 @@ def trace_routes(store: Store) -> dict[tuple[str, str], Handler]:
                 )
             thresholds = WarningThresholds(**{k: _number(v, k) for k, v in given.items()})
             trace = fetch_trace(reader, identifier, tenant=tenant, thresholds=thresholds)
+        except (Unauthenticated, Forbidden) as exc:
+            return refusal(exc)
         except TraceNotFound as exc:
             return _json(404, {"error": str(exc)})
         except (ConfigError, QueryError) as exc:

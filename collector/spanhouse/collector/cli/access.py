@@ -12,13 +12,58 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Optional
 
-from spanhouse.collector.errors import QueryError, StoreUnavailable
+import typer
+
+from spanhouse.collector.errors import Forbidden, QueryError, StoreUnavailable, Unauthenticated
 from spanhouse.collector.reports import Reader
 from spanhouse.collector.service import running_collector
 from spanhouse.collector.store import Store, open_store
 from spanhouse.collector.store.client import READONLY_SETTINGS, QueryResult
+
+ApiKey = Annotated[
+    Optional[str],  # noqa: UP045 - typer reads the annotation at runtime
+    typer.Option("--api-key", envvar="SPANHOUSE_API_KEY", help="API key for a collector that requires one."),
+]
+
+
+def call_api(
+    base_url: str,
+    method: str,
+    path: str,
+    document: dict[str, Any] | None = None,
+    *,
+    api_key: str | None = None,
+    timeout_s: float = 120.0,
+) -> dict[str, Any]:
+    """One JSON request to a collector's API; errors name the fix (key, operator key, input)."""
+    base_url = base_url.rstrip("/")
+    headers = {"Content-Type": "application/json"}
+    if api_key:
+        headers["Authorization"] = f"Bearer {api_key}"
+    body = json.dumps(document).encode() if document is not None else None
+    request = urllib.request.Request(f"{base_url}{path}", body, headers, method=method)
+    try:
+        with urllib.request.urlopen(request, timeout=timeout_s) as response:
+            return json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        message = _error_text(exc)
+        if exc.code == 400:
+            raise QueryError(message) from None
+        if exc.code == 401:
+            raise Unauthenticated(
+                f"the collector at {base_url} refused the request: {message} "
+                "(pass --api-key or set SPANHOUSE_API_KEY)"
+            ) from None
+        if exc.code == 403:
+            raise Forbidden(
+                f"the collector at {base_url} refused the request: {message} "
+                "(use a key of that tenant, or the operator key for shared settings)"
+            ) from None
+        raise StoreUnavailable(f"collector at {base_url} answered {exc.code}: {message}") from None
+    except (urllib.error.URLError, OSError) as exc:
+        raise StoreUnavailable(f"cannot reach the collector at {base_url}: {exc}") from None
 
 
 class ApiReader:
@@ -30,23 +75,14 @@ class ApiReader:
         self.api_key = api_key
 
     def query(self, sql: str, parameters: dict[str, Any] | None = None) -> QueryResult:
-        body = json.dumps({"query": sql, "parameters": parameters or {}}).encode()
-        headers = {"Content-Type": "application/json"}
-        if self.api_key:
-            headers["Authorization"] = f"Bearer {self.api_key}"
-        request = urllib.request.Request(f"{self.base_url}/v1/sql", body, headers, method="POST")
-        try:
-            with urllib.request.urlopen(request, timeout=self.timeout_s) as response:
-                document = json.loads(response.read())
-        except urllib.error.HTTPError as exc:
-            message = _error_text(exc)
-            if exc.code == 400:
-                raise QueryError(message) from None
-            if exc.code == 401:
-                raise QueryError(f"{message} (pass --api-key or set SPANHOUSE_API_KEY)") from None
-            raise StoreUnavailable(f"collector at {self.base_url} answered {exc.code}: {message}") from None
-        except (urllib.error.URLError, OSError) as exc:
-            raise StoreUnavailable(f"cannot reach the collector at {self.base_url}: {exc}") from None
+        document = call_api(
+            self.base_url,
+            "POST",
+            "/v1/sql",
+            {"query": sql, "parameters": parameters or {}},
+            api_key=self.api_key,
+            timeout_s=self.timeout_s,
+        )
         return QueryResult(tuple(document["columns"]), [tuple(row) for row in document["rows"]])
 
 

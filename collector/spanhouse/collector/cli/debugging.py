@@ -6,8 +6,6 @@ import datetime as dt
 import enum
 import json
 import sys
-import urllib.error
-import urllib.request
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -15,10 +13,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from spanhouse.collector.cli.access import open_reader
+from spanhouse.collector.cli.access import ApiKey, call_api, open_reader
 from spanhouse.collector.cli.output import OutputFormat, render
 from spanhouse.collector.debug.trace import WarningThresholds
-from spanhouse.collector.errors import ConfigError, SpanhouseError, StoreUnavailable
+from spanhouse.collector.errors import SpanhouseError, StoreUnavailable
 from spanhouse.collector.jsonrows import json_value
 from spanhouse.collector.reports import OPTIONS
 from spanhouse.collector.retention import RETENTION_TABLES, retention_view, set_retention
@@ -103,6 +101,7 @@ def show(
     data_dir: DataDir = _data_dir_default(),  # noqa: B008
     clickhouse_url: ClickHouseUrl = None,
     collector_url: CollectorUrl = None,
+    api_key: ApiKey = None,
     fmt: Annotated[
         ViewFormat, typer.Option("--format", "-f", help="tree (terminal) or json.")
     ] = ViewFormat.tree,
@@ -114,7 +113,7 @@ def show(
     thresholds = _thresholds(low_confidence, high_tokens, slow_ms, low_quality)
     try:
         with open_reader(
-            data_dir=data_dir, clickhouse_url=clickhouse_url, collector_url=collector_url
+            data_dir=data_dir, clickhouse_url=clickhouse_url, collector_url=collector_url, api_key=api_key
         ) as reader:
             trace = fetch_trace(reader, identifier, tenant=tenant, thresholds=thresholds)
     except SpanhouseError as exc:
@@ -143,6 +142,7 @@ def compare(
     data_dir: DataDir = _data_dir_default(),  # noqa: B008
     clickhouse_url: ClickHouseUrl = None,
     collector_url: CollectorUrl = None,
+    api_key: ApiKey = None,
     fmt: Annotated[
         ViewFormat, typer.Option("--format", "-f", help="tree (tables) or json.")
     ] = ViewFormat.tree,
@@ -155,7 +155,7 @@ def compare(
         _fail("give at least two trace or run ids to compare")
     try:
         with open_reader(
-            data_dir=data_dir, clickhouse_url=clickhouse_url, collector_url=collector_url
+            data_dir=data_dir, clickhouse_url=clickhouse_url, collector_url=collector_url, api_key=api_key
         ) as reader:
             traces = [fetch_trace(reader, i, tenant=tenant) for i in identifiers]
     except SpanhouseError as exc:
@@ -207,6 +207,7 @@ def report(
     data_dir: DataDir = _data_dir_default(),  # noqa: B008
     clickhouse_url: ClickHouseUrl = None,
     collector_url: CollectorUrl = None,
+    api_key: ApiKey = None,
     fmt: Annotated[ReportFormat, typer.Option("--format", "-f", help="md or html.")] = ReportFormat.md,
 ) -> None:
     """A debugging report for one run or one agent, as Markdown or HTML."""
@@ -218,7 +219,7 @@ def report(
         _fail("give either a run or trace id, or --agent NAME")
     try:
         with open_reader(
-            data_dir=data_dir, clickhouse_url=clickhouse_url, collector_url=collector_url
+            data_dir=data_dir, clickhouse_url=clickhouse_url, collector_url=collector_url, api_key=api_key
         ) as reader:
             if agent:
                 document = agent_report_document(reader, agent, tenant=tenant, since=since, until=until)
@@ -242,6 +243,7 @@ def retention(
     data_dir: DataDir = _data_dir_default(),  # noqa: B008
     clickhouse_url: ClickHouseUrl = None,
     collector_url: CollectorUrl = None,
+    api_key: ApiKey = None,
     fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")] = OutputFormat.table,
 ) -> None:
     """Show what each table keeps: TTL, rows, bytes, oldest and newest day."""
@@ -250,7 +252,7 @@ def retention(
     try:
         api = _api_url(data_dir, clickhouse_url, collector_url)
         if api:
-            document = _api(api, "GET")
+            document = call_api(api, "GET", "/v1/retention", api_key=api_key)
             result = QueryResult(tuple(document["columns"]), [tuple(r) for r in document["rows"]])
         else:
             with open_reader(data_dir=data_dir, clickhouse_url=clickhouse_url) as reader:
@@ -267,12 +269,14 @@ def retention_set(
     data_dir: DataDir = _data_dir_default(),  # noqa: B008
     clickhouse_url: ClickHouseUrl = None,
     collector_url: CollectorUrl = None,
+    api_key: ApiKey = None,
 ) -> None:
     """Set a table's TTL (ALTER TABLE ... MODIFY TTL); 'forever' removes it."""
     try:
         api = _api_url(data_dir, clickhouse_url, collector_url)
         if api:
-            seconds = _api(api, "POST", {"table": table, "keep": keep})["keep_seconds"] or 0
+            document = call_api(api, "POST", "/v1/retention", {"table": table, "keep": keep}, api_key=api_key)
+            seconds = document["keep_seconds"] or 0
         else:
             if not clickhouse_url and not (Path(data_dir) / "chdb").exists():
                 raise StoreUnavailable(f"no spanhouse store at {data_dir}")
@@ -293,25 +297,3 @@ def _api_url(data_dir: Path, clickhouse_url: str | None, collector_url: str | No
         return None
     state = running_collector(data_dir)
     return state["http_url"] if state else None
-
-
-def _api(base: str, method: str, body: dict | None = None) -> dict:
-    request = urllib.request.Request(
-        f"{base}/v1/retention",
-        json.dumps(body).encode() if body is not None else None,
-        {"Content-Type": "application/json"},
-        method=method,
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=120) as response:
-            return json.loads(response.read())
-    except urllib.error.HTTPError as exc:
-        try:
-            message = json.loads(exc.read()).get("error", exc.reason)
-        except (ValueError, OSError):
-            message = str(exc.reason)
-        if exc.code == 400:
-            raise ConfigError(message) from None
-        raise StoreUnavailable(f"collector at {base} answered {exc.code}: {message}") from None
-    except (urllib.error.URLError, OSError) as exc:
-        raise StoreUnavailable(f"cannot reach the collector at {base}: {exc}") from None

@@ -7,9 +7,6 @@ owns the embedded store (a chDB directory is open in one process only).
 from __future__ import annotations
 
 import datetime as dt
-import json
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,9 +15,9 @@ from typing import Annotated, Any, Optional
 import typer
 from rich.console import Console
 
-from spanhouse.collector.cli.access import open_reader
+from spanhouse.collector.cli.access import ApiKey, call_api, open_reader
 from spanhouse.collector.cli.output import OutputFormat, render
-from spanhouse.collector.errors import ConfigError, SpanhouseError, StoreUnavailable
+from spanhouse.collector.errors import ConfigError, SpanhouseError
 from spanhouse.collector.prices.overrides import MATCH_KINDS, load_overrides, override_row
 from spanhouse.collector.prices.store import reprice, sync_catalogue, write_rows
 from spanhouse.collector.reports import report_parameters
@@ -54,26 +51,12 @@ def _fail(message: str) -> None:
 
 
 class _ApiWriter:
-    def __init__(self, base_url: str) -> None:
+    def __init__(self, base_url: str, api_key: str | None) -> None:
         self.base_url = base_url.rstrip("/")
+        self.api_key = api_key
 
     def post(self, path: str, document: dict[str, Any]) -> dict[str, Any]:
-        request = urllib.request.Request(
-            f"{self.base_url}{path}", json.dumps(document).encode(), {"Content-Type": "application/json"}
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=600) as response:
-                return json.loads(response.read())
-        except urllib.error.HTTPError as exc:
-            try:
-                message = json.loads(exc.read()).get("error", exc.reason)
-            except (ValueError, OSError):
-                message = str(exc.reason)
-            if exc.code == 400:
-                raise ConfigError(message) from None
-            raise StoreUnavailable(f"collector at {self.base_url} answered {exc.code}: {message}") from None
-        except (urllib.error.URLError, OSError) as exc:
-            raise StoreUnavailable(f"cannot reach the collector at {self.base_url}: {exc}") from None
+        return call_api(self.base_url, "POST", path, document, api_key=self.api_key, timeout_s=600)
 
 
 class _StoreWriter:
@@ -91,14 +74,16 @@ class _StoreWriter:
 
 
 @contextmanager
-def _writer(data_dir: Path, clickhouse_url: str | None, collector_url: str | None) -> Iterator[Any]:
+def _writer(
+    data_dir: Path, clickhouse_url: str | None, collector_url: str | None, api_key: str | None
+) -> Iterator[Any]:
     if collector_url:
-        yield _ApiWriter(collector_url)
+        yield _ApiWriter(collector_url, api_key)
         return
     if not clickhouse_url:
         state = running_collector(data_dir)
         if state is not None:
-            yield _ApiWriter(state["http_url"])
+            yield _ApiWriter(state["http_url"], api_key)
             return
     store = open_store(data_dir=None if clickhouse_url else data_dir, url=clickhouse_url)
     try:
@@ -109,10 +94,15 @@ def _writer(data_dir: Path, clickhouse_url: str | None, collector_url: str | Non
 
 
 def _post(
-    path: str, document: dict[str, Any], data_dir: Path, url: str | None, collector: str | None
+    path: str,
+    document: dict[str, Any],
+    data_dir: Path,
+    url: str | None,
+    collector: str | None,
+    api_key: str | None,
 ) -> dict:
     try:
-        with _writer(data_dir, url, collector) as writer:
+        with _writer(data_dir, url, collector, api_key) as writer:
             return writer.post(path, document)
     except SpanhouseError as exc:
         _fail(str(exc))
@@ -124,10 +114,11 @@ def sync(
     data_dir: DataDir = DEFAULT_DATA_DIR,
     clickhouse_url: ClickHouseUrl = None,
     collector_url: CollectorUrl = None,
+    api_key: ApiKey = None,
 ) -> None:
     """Load the installed genai-prices catalogue into model_prices (the collector also does at first start)."""
     with console.status("syncing the genai-prices catalogue..."):
-        result = _post("/v1/prices/sync", {}, data_dir, clickhouse_url, collector_url)
+        result = _post("/v1/prices/sync", {}, data_dir, clickhouse_url, collector_url, api_key)
     console.print(f"synced {result['written']} catalogue price rows")
 
 
@@ -150,6 +141,7 @@ def set_price(
     data_dir: DataDir = DEFAULT_DATA_DIR,
     clickhouse_url: ClickHouseUrl = None,
     collector_url: CollectorUrl = None,
+    api_key: ApiKey = None,
 ) -> None:
     """Set a user price for a private or fine-tuned model (it outranks the catalogue)."""
     entry = {"model": model, "input": input_price, "output": output_price, "match": match}
@@ -167,7 +159,7 @@ def set_price(
         row = override_row(entry, where="price")
     except ConfigError as exc:
         _fail(str(exc))
-    _post("/v1/prices", {"prices": [entry]}, data_dir, clickhouse_url, collector_url)
+    _post("/v1/prices", {"prices": [entry]}, data_dir, clickhouse_url, collector_url, api_key)
     console.print(f"set {row.price_id}; run `spanhouse prices reprice` to apply it to stored steps")
 
 
@@ -179,6 +171,7 @@ def load(
     data_dir: DataDir = DEFAULT_DATA_DIR,
     clickhouse_url: ClickHouseUrl = None,
     collector_url: CollectorUrl = None,
+    api_key: ApiKey = None,
 ) -> None:
     """Set the user prices of a YAML file."""
     import yaml
@@ -191,7 +184,7 @@ def load(
     for entry in entries:
         if isinstance(entry.get("effective_from"), (dt.date, dt.datetime)):
             entry["effective_from"] = entry["effective_from"].isoformat()
-    _post("/v1/prices", {"prices": entries}, data_dir, clickhouse_url, collector_url)
+    _post("/v1/prices", {"prices": entries}, data_dir, clickhouse_url, collector_url, api_key)
     console.print(f"set {len(rows)} user price(s) from {path}")
 
 
@@ -202,11 +195,14 @@ def list_prices(
     data_dir: DataDir = DEFAULT_DATA_DIR,
     clickhouse_url: ClickHouseUrl = None,
     collector_url: CollectorUrl = None,
+    api_key: ApiKey = None,
     fmt: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.table,
 ) -> None:
     """List price rows (user prices first)."""
     try:
-        with open_reader(data_dir=data_dir, clickhouse_url=clickhouse_url, collector_url=collector_url) as r:
+        with open_reader(
+            data_dir=data_dir, clickhouse_url=clickhouse_url, collector_url=collector_url, api_key=api_key
+        ) as r:
             result = r.query(load_job("prices/list"), {"search": search, "limit": limit})
     except SpanhouseError as exc:
         _fail(str(exc))
@@ -221,12 +217,15 @@ def unpriced(
     data_dir: DataDir = DEFAULT_DATA_DIR,
     clickhouse_url: ClickHouseUrl = None,
     collector_url: CollectorUrl = None,
+    api_key: ApiKey = None,
     fmt: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.table,
 ) -> None:
     """Models whose calls have no known price (their cost is NULL, not 0)."""
     parameters = report_parameters(tenant=tenant, since=since, until=until)
     try:
-        with open_reader(data_dir=data_dir, clickhouse_url=clickhouse_url, collector_url=collector_url) as r:
+        with open_reader(
+            data_dir=data_dir, clickhouse_url=clickhouse_url, collector_url=collector_url, api_key=api_key
+        ) as r:
             result = r.query(load_job("reports/unpriced_models"), parameters)
     except SpanhouseError as exc:
         _fail(str(exc))
@@ -241,11 +240,12 @@ def reprice_range(
     data_dir: DataDir = DEFAULT_DATA_DIR,
     clickhouse_url: ClickHouseUrl = None,
     collector_url: CollectorUrl = None,
+    api_key: ApiKey = None,
 ) -> None:
     """Re-price the stored model calls of a time range with the current prices."""
     parameters = report_parameters(tenant=tenant, since=since, until=until)
     with console.status("re-pricing..."):
-        result = _post("/v1/prices/reprice", parameters, data_dir, clickhouse_url, collector_url)
+        result = _post("/v1/prices/reprice", parameters, data_dir, clickhouse_url, collector_url, api_key)
     unpriced = result["repriced"] - result["priced"]
     console.print(
         f"re-priced {result['repriced']} model call(s); {unpriced} without a known price have no cost"

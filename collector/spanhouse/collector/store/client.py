@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -64,6 +65,7 @@ class Store:
         *,
         settings: dict[str, Any] | None = None,
     ) -> QueryResult:
+        parameters = _server_side(sql, parameters)
         with self._errors(), self._lock:
             result = self._client.query(sql, parameters=parameters, settings=settings)
         return QueryResult(tuple(result.column_names), list(result.result_rows))
@@ -75,6 +77,7 @@ class Store:
         *,
         settings: dict[str, Any] | None = None,
     ) -> None:
+        parameters = _server_side(sql, parameters)
         with self._errors(), self._lock:
             self._client.command(sql, parameters=parameters, settings=settings)
 
@@ -159,3 +162,15 @@ def _redact(url: str) -> str:
     creds, _, host = rest.rpartition("@")
     user = creds.split(":", 1)[0]
     return f"{scheme}{sep}{user}:***@{host}"
+
+
+_PLACEHOLDER = re.compile(r"\{\w+:[^}]+\}")
+
+
+def _server_side(sql: str, parameters: dict[str, Any] | None) -> dict[str, Any] | None:
+    """`parameters` only when `sql` has a {name:Type} placeholder to bind them to.
+
+    Given parameters and no placeholder, clickhouse-connect formats the query client-side with
+    Python %-formatting, so a plain `LIKE '%x%'` would fail (or worse, be rewritten).
+    """
+    return parameters if parameters and _PLACEHOLDER.search(sql) else None

@@ -10,6 +10,7 @@ import json
 import logging
 import os
 import ssl
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -198,8 +199,9 @@ class Collector:
         if self.http is not None:
             self.http.shutdown()
             self.http = None
+        flush_until = time.monotonic() + 5.0  # one flush budget shared by every forwarder
         for forwarder in self.forwarders:
-            forwarder.shutdown()
+            forwarder.shutdown(flush_timeout_s=max(0.0, flush_until - time.monotonic()))
         self.forwarders = []
         if self.prices is not None:
             self.prices.shutdown()

@@ -152,15 +152,13 @@ def collector(
         limits=SpanLimits(max_spans_per_request=max_spans_per_request, max_value_chars=max_attribute_chars),
     )
     if config is not None:
-        from click.core import ParameterSource
-
         from spanhouse.collector.cli.collector_config import settings_from_config
         from spanhouse.collector.config import load_config
 
         explicit = {
             name
             for name in ctx.params
-            if ctx.get_parameter_source(name) in (ParameterSource.COMMANDLINE, ParameterSource.ENVIRONMENT)
+            if getattr(ctx.get_parameter_source(name), "name", "") in ("COMMANDLINE", "ENVIRONMENT")
         }
         try:
             settings = settings_from_config(

@@ -98,7 +98,9 @@ class OtlpForwarder:
             self._cond.notify()
 
     def shutdown(self, *, flush_timeout_s: float = 5.0) -> None:
-        """Try to send what is queued for up to `flush_timeout_s`, then stop. Idempotent."""
+        """Try to send what is queued for up to `flush_timeout_s`, then stop. Idempotent.
+
+        A send still blocked on a dead backend is abandoned (the thread is a daemon)."""
         deadline = time.monotonic() + flush_timeout_s
         while self._thread is not None and self._queue and time.monotonic() < deadline:
             time.sleep(0.05)
@@ -106,7 +108,7 @@ class OtlpForwarder:
         with self._cond:
             self._cond.notify_all()
         if self._thread is not None:
-            self._thread.join(timeout=self.config.timeout + 1.0)
+            self._thread.join(timeout=max(0.1, deadline - time.monotonic()))
             self._thread = None
         if self._queue:
             logger.warning(

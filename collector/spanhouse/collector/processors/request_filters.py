@@ -81,20 +81,18 @@ class Redactor:
 
     def __init__(self, config: RedactionProcessorConfig) -> None:
         self.replacement = config.replacement
-        self._values = (
-            re.compile("|".join(f"(?:{p})" for p in config.blocked_values)) if config.blocked_values else None
-        )
-        self._keys = (
-            re.compile("|".join(f"(?:{p})" for p in config.blocked_key_patterns))
-            if config.blocked_key_patterns
-            else None
-        )
+        # compiled one by one: each pattern may carry its own inline flags, e.g. (?i)
+        self._values = [re.compile(p) for p in config.blocked_values]
+        self._keys = [re.compile(p) for p in config.blocked_key_patterns]
+
+    def _blocked_key(self, key: str) -> bool:
+        return any(pattern.search(key) for pattern in self._keys)
 
     def __call__(self, request: ExportTraceServiceRequest) -> None:
         for span in _spans(request):
             for attributes in _attribute_lists(span):
                 for kv in attributes:
-                    if self._keys is not None and self._keys.search(kv.key):
+                    if self._blocked_key(kv.key):
                         kv.value.Clear()
                         kv.value.string_value = self.replacement
                     else:
@@ -102,8 +100,10 @@ class Redactor:
 
     def _redact(self, value: AnyValue) -> None:
         kind = value.WhichOneof("value")
-        if kind == "string_value" and self._values is not None:
-            redacted = self._values.sub(self.replacement, value.string_value)
+        if kind == "string_value" and self._values:
+            redacted = value.string_value
+            for pattern in self._values:
+                redacted = pattern.sub(self.replacement, redacted)
             if redacted != value.string_value:
                 value.string_value = redacted
         elif kind == "array_value":
@@ -111,7 +111,7 @@ class Redactor:
                 self._redact(item)
         elif kind == "kvlist_value":
             for kv in value.kvlist_value.values:
-                if self._keys is not None and self._keys.search(kv.key):
+                if self._blocked_key(kv.key):
                     kv.value.Clear()
                     kv.value.string_value = self.replacement
                 else:

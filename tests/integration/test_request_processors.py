@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -86,6 +87,9 @@ def test_sampling_keeps_whole_traces_by_trace_id_and_every_error_span(processed:
         r for r in rows if r["StatusCode"] == "Error" and not _kept(bytes.fromhex(r["TraceId"]))
     ]
     assert errors_of_dropped  # error spans of sampled-out traces were kept
+    metrics = urllib.request.urlopen(f"{process.http_url}/metrics", timeout=10).read().decode()
+    sampled_out = 3 * TRACES - len(expected)
+    assert f"spanhouse_processor_spans_sampled_out_total {sampled_out}" in metrics.splitlines()
 
 
 def test_filtered_and_redacted_in_both_tables(processed: tuple) -> None:

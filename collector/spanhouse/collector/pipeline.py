@@ -89,8 +89,10 @@ class TracePipeline:
         `rejected` are reasons for spans the receiver already left out (unparseable ones).
         """
         if self.request_processors:
+            before = _span_count(request)
             for apply in self.request_processors:
                 apply(request)
+            self.metrics.spans_sampled_out.inc(before - _span_count(request))
             raw = None  # the WAL and the forwarders get the processed request
         outcome, batch = self.process(request, tenant)
         if rejected:
@@ -122,7 +124,7 @@ class TracePipeline:
 
     def process(self, request: ExportTraceServiceRequest, tenant: str) -> tuple[ExportOutcome, RowBatch]:
         """Validate and flatten every span; deterministic, so a replay builds the same rows."""
-        spans = sum(len(ss.spans) for rs in request.resource_spans for ss in rs.scope_spans)
+        spans = _span_count(request)
         if spans > self.limits.max_spans_per_request:
             raise RequestTooLarge(
                 f"the request holds {spans} spans, over the limit of {self.limits.max_spans_per_request}; "
@@ -161,3 +163,7 @@ class TracePipeline:
                         batch.steps.append(step)
         outcome.accepted = len(batch.traces)
         return outcome, batch
+
+
+def _span_count(request: ExportTraceServiceRequest) -> int:
+    return sum(len(ss.spans) for rs in request.resource_spans for ss in rs.scope_spans)

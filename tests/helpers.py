@@ -7,10 +7,21 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
+from concurrent import futures
 from pathlib import Path
 from typing import Any
+
+import grpc
+import yaml
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+    ExportTraceServiceRequest,
+    ExportTraceServiceResponse,
+)
+from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
+from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Span, Status
 
 STARTUP_TIMEOUT_S = 60
 
@@ -82,3 +93,121 @@ class CollectorProcess:
                 self.process.wait()
         self._log.close()
         return self.process.returncode
+
+
+# --- OTLP forwarding: a recording receiver, requests, raw sends, config files ---------------
+
+EXPORT = "/opentelemetry.proto.collector.trace.v1.TraceService/Export"
+WAIT_S = 30
+
+
+class RecordingReceiver:
+    """An OTLP/gRPC TraceService on 127.0.0.1:0 that records every request body it gets."""
+
+    def __init__(self) -> None:
+        self.bodies: list[bytes] = []
+        self._lock = threading.Lock()
+        self.server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
+        handler = grpc.method_handlers_generic_handler(
+            "opentelemetry.proto.collector.trace.v1.TraceService",
+            {
+                "Export": grpc.unary_unary_rpc_method_handler(
+                    self._export,
+                    request_deserializer=None,
+                    response_serializer=ExportTraceServiceResponse.SerializeToString,
+                )
+            },
+        )
+        self.server.add_generic_rpc_handlers((handler,))
+        self.port = self.server.add_insecure_port("127.0.0.1:0")
+        self.server.start()
+
+    def _export(self, body: bytes, context: grpc.ServicerContext) -> ExportTraceServiceResponse:
+        with self._lock:
+            self.bodies.append(body)
+        return ExportTraceServiceResponse()
+
+    def wait_for(self, count: int) -> list[bytes]:
+        deadline = time.monotonic() + WAIT_S
+        while len(self.bodies) < count and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return list(self.bodies)
+
+    def stop(self) -> None:
+        self.server.stop(0).wait()
+
+
+def make_request(
+    index: int, spans: int = 3, attributes: dict[str, str] | None = None
+) -> ExportTraceServiceRequest:
+    """One request of a trace whose spans carry GenAI attributes (so agent_steps rows are built)."""
+    trace_id = os.urandom(16)
+    spans_out = []
+    for i in range(spans):
+        start = 1_700_000_000_000_000_000 + index * 10_000_000 + i * 1000
+        attrs = {
+            "gen_ai.operation.name": "chat",
+            "gen_ai.request.model": "gpt-4o-mini",
+            "gen_ai.usage.input_tokens": "10",
+            "request.index": str(index),
+            **(attributes or {}),
+        }
+        spans_out.append(
+            Span(
+                trace_id=trace_id,
+                span_id=os.urandom(8),
+                name=f"chat gpt-4o-mini #{index}.{i}",
+                kind=Span.SPAN_KIND_CLIENT,
+                start_time_unix_nano=start,
+                end_time_unix_nano=start + 5_000_000,
+                attributes=[
+                    KeyValue(
+                        key=k,
+                        value=AnyValue(int_value=int(v))
+                        if v.isdigit() and k.startswith("gen_ai.usage")
+                        else AnyValue(string_value=v),
+                    )
+                    for k, v in attrs.items()
+                ],
+                status=Status(
+                    code=Status.STATUS_CODE_ERROR if i == spans - 1 and index % 2 else Status.STATUS_CODE_OK
+                ),
+            )
+        )
+    return ExportTraceServiceRequest(
+        resource_spans=[
+            ResourceSpans(
+                resource={
+                    "attributes": [KeyValue(key="service.name", value=AnyValue(string_value="fwd-test"))]
+                },
+                scope_spans=[ScopeSpans(scope={"name": "forward-test"}, spans=spans_out)],
+            )
+        ]
+    )
+
+
+def send(collector: CollectorProcess, request: ExportTraceServiceRequest) -> None:
+    """Send `request` as raw bytes over OTLP/gRPC; returns once the collector acknowledged it."""
+    with grpc.insecure_channel(collector.grpc_endpoint) as channel:
+        channel.unary_unary(EXPORT, request_serializer=None, response_deserializer=None)(
+            request.SerializeToString(), timeout=WAIT_S
+        )
+
+
+def write_config(path: Path, exporters: dict, processors: dict | None = None) -> Path:
+    document = {
+        "receivers": {"otlp": {"protocols": {"grpc": {}, "http": {}}}},
+        "processors": processors or {},
+        "exporters": {"clickhouse": {}, **exporters},
+        "service": {
+            "pipelines": {
+                "traces": {
+                    "receivers": ["otlp"],
+                    "processors": list(processors or {}),
+                    "exporters": ["clickhouse", *exporters],
+                }
+            }
+        },
+    }
+    path.write_text(yaml.safe_dump(document))
+    return path

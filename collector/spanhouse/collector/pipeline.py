@@ -14,9 +14,11 @@ from dataclasses import dataclass, field
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from spanhouse.collector.exporters.clickhouse import RowBatch
+from spanhouse.collector.exporters.otlp_forward import OtlpForwarder
 from spanhouse.collector.processors.attributes import text_map, typed_attributes
 from spanhouse.collector.processors.genai import GenAIProcessor
 from spanhouse.collector.processors.limits import SpanLimits
+from spanhouse.collector.processors.request_filters import RequestProcessor
 from spanhouse.collector.processors.scores import is_score_span, score_row
 from spanhouse.collector.processors.spans import SpanContext, SpanRejected, flatten_span
 from spanhouse.collector.queue import PersistentQueue
@@ -62,12 +64,16 @@ class TracePipeline:
         *,
         store_wait_s: float = 5.0,
         limits: SpanLimits | None = None,
+        request_processors: list[RequestProcessor] | None = None,
+        forwarders: list[OtlpForwarder] | None = None,
     ) -> None:
         self.queue = queue
         self.metrics = metrics
         self.processor = processor or GenAIProcessor()
         self.store_wait_s = store_wait_s
         self.limits = limits or SpanLimits()
+        self.request_processors = request_processors or []  # filters, redaction, sampling
+        self.forwarders = forwarders or []  # fed after the WAL append; never block
 
     def export(
         self,
@@ -82,6 +88,12 @@ class TracePipeline:
         `raw` is the request's protobuf encoding when the receiver has it (saves re-encoding);
         `rejected` are reasons for spans the receiver already left out (unparseable ones).
         """
+        if self.request_processors:
+            before = _span_count(request)
+            for apply in self.request_processors:
+                apply(request)
+            self.metrics.spans_sampled_out.inc(before - _span_count(request))
+            raw = None  # the WAL and the forwarders get the processed request
         outcome, batch = self.process(request, tenant)
         if rejected:
             outcome.rejected += len(rejected)
@@ -96,6 +108,8 @@ class TracePipeline:
                     f"({self.queue.wal.max_bytes} bytes); send smaller batches"
                 )
             future = self.queue.put(tenant, payload, batch, len(batch.traces))
+            for forwarder in self.forwarders:
+                forwarder.submit(payload)
             with contextlib.suppress(TimeoutError):  # durable already; the store is slow
                 future.result(timeout=self.store_wait_s)
         if outcome.rejected:
@@ -110,7 +124,7 @@ class TracePipeline:
 
     def process(self, request: ExportTraceServiceRequest, tenant: str) -> tuple[ExportOutcome, RowBatch]:
         """Validate and flatten every span; deterministic, so a replay builds the same rows."""
-        spans = sum(len(ss.spans) for rs in request.resource_spans for ss in rs.scope_spans)
+        spans = _span_count(request)
         if spans > self.limits.max_spans_per_request:
             raise RequestTooLarge(
                 f"the request holds {spans} spans, over the limit of {self.limits.max_spans_per_request}; "
@@ -149,3 +163,7 @@ class TracePipeline:
                         batch.steps.append(step)
         outcome.accepted = len(batch.traces)
         return outcome, batch
+
+
+def _span_count(request: ExportTraceServiceRequest) -> int:
+    return sum(len(ss.spans) for rs in request.resource_spans for ss in rs.scope_spans)

@@ -10,20 +10,24 @@ import json
 import logging
 import os
 import ssl
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from spanhouse.collector.api.prices import price_routes
 from spanhouse.collector.api.routes import api_routes
 from spanhouse.collector.auth import ApiKeys
+from spanhouse.collector.config import ForwardExporterConfig, ProcessorConfig
 from spanhouse.collector.errors import ConfigError, StoreUnavailable
 from spanhouse.collector.exporters.clickhouse import ClickHouseExporter
+from spanhouse.collector.exporters.otlp_forward import OtlpForwarder
 from spanhouse.collector.httpserver import HttpServer
 from spanhouse.collector.pipeline import TracePipeline
 from spanhouse.collector.prices.refresher import PriceRefresher
 from spanhouse.collector.processors.genai import GenAIProcessor
 from spanhouse.collector.processors.limits import SpanLimits
 from spanhouse.collector.processors.pricing import ModelPricer
+from spanhouse.collector.processors.request_filters import build_request_processors
 from spanhouse.collector.queue import PersistentQueue, WriteAheadLog
 from spanhouse.collector.queue.wal import DEFAULT_MAX_BYTES as DEFAULT_WAL_MAX_BYTES
 from spanhouse.collector.receivers.otlp_decode import DEFAULT_MAX_REQUEST_BYTES
@@ -54,6 +58,8 @@ class CollectorSettings:
     tls_key: Path | None = None
     limits: SpanLimits = field(default_factory=SpanLimits)
     max_concurrent_requests: int = 64  # HTTP requests read or handled at once
+    processors: tuple[ProcessorConfig, ...] = ()  # attribute filters, redaction, sampling, in order
+    forwarders: tuple[ForwardExporterConfig, ...] = ()  # otlp / otlphttp exporters
 
 
 class Collector:
@@ -66,6 +72,7 @@ class Collector:
         self.grpc: OtlpGrpcReceiver | None = None
         self.http: HttpServer | None = None
         self.prices: PriceRefresher | None = None
+        self.forwarders: list[OtlpForwarder] = []
         self._state_path: Path | None = None
 
     def start(self) -> None:
@@ -89,7 +96,17 @@ class Collector:
         pricer = ModelPricer()
         self.prices = PriceRefresher(self.store, pricer)
         self.prices.start()
-        pipeline = TracePipeline(queue, self.metrics, GenAIProcessor(pricer), limits=s.limits)
+        self.forwarders = [OtlpForwarder(f, self.metrics) for f in s.forwarders]
+        for forwarder in self.forwarders:
+            forwarder.start()
+        pipeline = TracePipeline(
+            queue,
+            self.metrics,
+            GenAIProcessor(pricer),
+            limits=s.limits,
+            request_processors=build_request_processors(s.processors),
+            forwarders=self.forwarders,
+        )
         self.exporter = ClickHouseExporter(self.store, self.metrics, queue, pipeline.rebuild)
         self._queue_gauges(queue, self.exporter)
         self.exporter.start()
@@ -182,6 +199,10 @@ class Collector:
         if self.http is not None:
             self.http.shutdown()
             self.http = None
+        flush_until = time.monotonic() + 5.0  # one flush budget shared by every forwarder
+        for forwarder in self.forwarders:
+            forwarder.shutdown(flush_timeout_s=max(0.0, flush_until - time.monotonic()))
+        self.forwarders = []
         if self.prices is not None:
             self.prices.shutdown()
             self.prices = None

@@ -64,6 +64,10 @@ class Metrics:
             "spanhouse_receiver_requests_unauthenticated_total",
             "Requests refused for a missing or unknown API key.",
         )
+        self.spans_sampled_out = Counter(
+            "spanhouse_processor_spans_sampled_out_total",
+            "Spans dropped by the probabilistic_sampler processor (neither stored nor forwarded).",
+        )
         self.gauges: list[Gauge] = []
 
     def gauge(self, name: str, help_text: str, read) -> None:

@@ -67,6 +67,16 @@ def _fail(message: str) -> None:
 
 @app.command()
 def collector(
+    ctx: typer.Context,
+    config: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option(
+            "--config",
+            envvar="SPANHOUSE_CONFIG",
+            help="Collector YAML (OTel Collector shape, see deploy/collector.yaml); flags given override it.",
+            dir_okay=False,
+        ),
+    ] = None,
     data_dir: DataDir = DEFAULT_DATA_DIR,
     clickhouse_url: ClickHouseUrl = None,
     grpc_endpoint: Annotated[
@@ -126,25 +136,37 @@ def collector(
         keys = ApiKeys.load(api_keys, os.environ.get(ENV_API_KEYS))
     except SpanhouseError as exc:
         _fail(str(exc))
-    service = Collector(
-        CollectorSettings(
-            data_dir=data_dir,
-            clickhouse_url=clickhouse_url,
-            grpc_endpoint=grpc_endpoint,
-            http_endpoint=http_endpoint,
-            wal_dir=wal_dir,
-            wal_max_bytes=wal_max_bytes,
-            retry_after_s=retry_after,
-            api_keys=keys,
-            tls_cert=tls_cert,
-            tls_key=tls_key,
-            drain_timeout_s=drain_timeout,
-            max_concurrent_requests=max_concurrent_requests,
-            limits=SpanLimits(
-                max_spans_per_request=max_spans_per_request, max_value_chars=max_attribute_chars
-            ),
-        )
+    settings = CollectorSettings(
+        data_dir=data_dir,
+        clickhouse_url=clickhouse_url,
+        grpc_endpoint=grpc_endpoint,
+        http_endpoint=http_endpoint,
+        wal_dir=wal_dir,
+        wal_max_bytes=wal_max_bytes,
+        retry_after_s=retry_after,
+        api_keys=keys,
+        tls_cert=tls_cert,
+        tls_key=tls_key,
+        drain_timeout_s=drain_timeout,
+        max_concurrent_requests=max_concurrent_requests,
+        limits=SpanLimits(max_spans_per_request=max_spans_per_request, max_value_chars=max_attribute_chars),
     )
+    if config is not None:
+        from spanhouse.collector.cli.collector_config import settings_from_config
+        from spanhouse.collector.config import load_config
+
+        explicit = {
+            name
+            for name in ctx.params
+            if getattr(ctx.get_parameter_source(name), "name", "") in ("COMMANDLINE", "ENVIRONMENT")
+        }
+        try:
+            settings = settings_from_config(
+                load_config(config), settings, explicit, os.environ.get(ENV_API_KEYS)
+            )
+        except SpanhouseError as exc:
+            _fail(str(exc))
+    service = Collector(settings)
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())

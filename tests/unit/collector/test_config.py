@@ -1,0 +1,169 @@
+"""The collector config file: OTel Collector shape, env expansion, errors that name the key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from spanhouse.collector.auth import ApiKeys
+from spanhouse.collector.cli.collector_config import settings_from_config
+from spanhouse.collector.config import (
+    AttributesProcessorConfig,
+    RedactionProcessorConfig,
+    SamplerProcessorConfig,
+    expand_env,
+    load_config,
+    parse_config,
+    parse_duration,
+)
+from spanhouse.collector.errors import ConfigError
+from spanhouse.collector.service import CollectorSettings
+
+EXAMPLE = Path(__file__).parents[3] / "deploy" / "collector.yaml"
+
+
+def test_example_config_validates_with_and_without_environment() -> None:
+    config = load_config(EXAMPLE, {})
+    assert config.receiver.grpc is not None and config.receiver.grpc.endpoint == "0.0.0.0:4317"
+    assert config.clickhouse.data_dir == "spanhouse-data"
+    assert [pid for pid, _ in config.processors] == [
+        "attributes/drop-internal",
+        "redaction",
+        "probabilistic_sampler",
+        "genai",
+    ]
+    env = {"SPANHOUSE_SAMPLING_PERCENTAGE": "25", "SPANHOUSE_DATA_DIR": "/var/lib/spanhouse"}
+    config = load_config(EXAMPLE, env)
+    sampler = dict(config.processors)["probabilistic_sampler"]
+    assert isinstance(sampler, SamplerProcessorConfig) and sampler.sampling_percentage == 25
+    assert config.clickhouse.data_dir == "/var/lib/spanhouse"
+
+
+def test_example_forwarders_validate_when_enabled() -> None:
+    text = EXAMPLE.read_text().replace(
+        "exporters: [clickhouse]", "exporters: [clickhouse, otlp/jaeger, otlphttp/phoenix]"
+    )
+    config = parse_config(expand_env(__import__("yaml").safe_load(text), {"PHOENIX_API_KEY": "k1"}))
+    jaeger, phoenix = config.forwarders
+    assert (jaeger.protocol, jaeger.endpoint, jaeger.tls.insecure) == ("grpc", "127.0.0.1:14317", True)
+    assert jaeger.retry_on_failure.initial_interval == 1.0 and jaeger.retry_on_failure.max_elapsed_time == 300
+    assert phoenix.protocol == "http/protobuf" and phoenix.traces_url == "http://127.0.0.1:16006/v1/traces"
+    assert phoenix.headers == {"authorization": "Bearer k1"}
+
+
+def test_env_expansion_forms() -> None:
+    env = {"A": "1", "EMPTY": ""}
+    assert expand_env("${env:A}-${A}-${B:-d}-${EMPTY:-e}-${env:B}-$${A}", env) == "1-1-d-e--${A}"
+    assert expand_env({"k": ["${A}", 3]}, env) == {"k": ["1", 3]}
+
+
+@pytest.mark.parametrize(
+    ("value", "seconds"), [(5, 5.0), ("200ms", 0.2), ("1m", 60.0), ("1.5s", 1.5), ("2h", 7200.0)]
+)
+def test_durations(value: object, seconds: float) -> None:
+    assert parse_duration(value, "x") == pytest.approx(seconds)
+
+
+def _pipeline(**extra: object) -> dict:
+    document = {
+        "receivers": {"otlp": {"protocols": {"grpc": {"endpoint": "127.0.0.1:0"}}}},
+        "exporters": {"clickhouse": {}},
+        "service": {"pipelines": {"traces": {"receivers": ["otlp"], "exporters": ["clickhouse"]}}},
+    }
+    document.update(extra)
+    return document
+
+
+@pytest.mark.parametrize(
+    ("document", "message"),
+    [
+        (_pipeline(exporters={"clickhouse": {"dat_dir": "x"}}), "exporters.clickhouse.dat_dir: unknown key"),
+        (
+            _pipeline(receivers={"otlp": {"protocols": {"grpc": {"endpoint": "nohost"}}}}),
+            "receivers.otlp.protocols.grpc.endpoint: 'nohost' must be host:port",
+        ),
+        (
+            _pipeline(exporters={"clickhouse": {"url": "http://h:8123", "data_dir": "d"}}),
+            "exporters.clickhouse: both url",
+        ),
+        (
+            {
+                **_pipeline(
+                    exporters={"clickhouse": {}, "otlp/x": {"endpoint": "h:4317", "timeout": "soon"}}
+                ),
+                "service": {"pipelines": {"traces": {"exporters": ["clickhouse", "otlp/x"]}}},
+            },
+            "exporters.otlp/x.timeout: 'soon' is not a duration",
+        ),
+        (
+            {
+                **_pipeline(exporters={"clickhouse": {}, "otlphttp/x": {"endpoint": "h:4318"}}),
+                "service": {"pipelines": {"traces": {"exporters": ["clickhouse", "otlphttp/x"]}}},
+            },
+            "exporters.otlphttp/x.endpoint: 'h:4318' must be an http(s) URL",
+        ),
+        (
+            {**_pipeline(), "service": {"pipelines": {"traces": {"processors": ["redaction"]}}}},
+            "'redaction' is not defined under processors",
+        ),
+        (
+            {
+                **_pipeline(processors={"probabilistic_sampler": {"sampling_percentage": 150}}),
+                "service": {"pipelines": {"traces": {"processors": ["probabilistic_sampler"]}}},
+            },
+            "processors.probabilistic_sampler.sampling_percentage: 150.0 must be between 0 and 100",
+        ),
+        (
+            {
+                **_pipeline(processors={"redaction": {"blocked_values": ["(unclosed"]}}),
+                "service": {"pipelines": {"traces": {"processors": ["redaction"]}}},
+            },
+            "processors.redaction: pattern #0 '(unclosed' is not a valid regex",
+        ),
+        (
+            {**_pipeline(), "service": {"pipelines": {"traces": {"exporters": []}}}},
+            "the clickhouse exporter is required",
+        ),
+        (
+            {**_pipeline(), "service": {"pipelines": {"logs": {}}}},
+            "service.pipelines.logs: only a 'traces' pipeline is supported",
+        ),
+    ],
+)
+def test_errors_name_the_key_and_value(document: dict, message: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_config(document)
+    assert message in str(info.value)
+
+
+def test_processors_in_pipeline_order_and_genai_always_present() -> None:
+    document = _pipeline(
+        processors={
+            "redaction": {"blocked_values": ["x"]},
+            "attributes/a": {"exclude": ["secret.*"]},
+            "probabilistic_sampler": {"sampling_percentage": 10},
+        }
+    )
+    document["service"]["pipelines"]["traces"]["processors"] = ["attributes/a", "redaction"]
+    config = parse_config(document)
+    assert [type(p) for _, p in config.processors][:2] == [
+        AttributesProcessorConfig,
+        RedactionProcessorConfig,
+    ]
+    assert [pid for pid, _ in config.processors] == ["attributes/a", "redaction", "genai"]
+
+
+def test_flags_override_the_config_file(tmp_path: Path) -> None:
+    document = _pipeline(
+        exporters={"clickhouse": {"data_dir": str(tmp_path / "cfg"), "wal": {"max_bytes": 1 << 20}}}
+    )
+    config = parse_config(document)
+    flags = CollectorSettings(data_dir=tmp_path / "flag", grpc_endpoint="127.0.0.1:9", wal_max_bytes=1 << 30)
+    settings = settings_from_config(config, flags, set(), None)
+    assert settings.data_dir == tmp_path / "cfg" and settings.grpc_endpoint == "127.0.0.1:0"
+    assert settings.wal_max_bytes == 1 << 20
+    settings = settings_from_config(config, flags, {"data_dir", "grpc_endpoint"}, None)
+    assert settings.data_dir == tmp_path / "flag" and settings.grpc_endpoint == "127.0.0.1:9"
+    assert settings.wal_max_bytes == 1 << 20  # not given on the command line: the file's value
+    assert isinstance(settings.api_keys, ApiKeys)

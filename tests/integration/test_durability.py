@@ -301,3 +301,25 @@ def test_too_many_concurrent_http_bodies_get_503_before_being_read(tmp_path: Pat
         for connection in slow:
             connection.close()
         collector.stop()
+
+
+def test_grpc_calls_past_the_concurrency_cap_are_refused_not_queued(tmp_path: Path) -> None:
+    collector = CollectorProcess(tmp_path / "data", "--max-concurrent-requests", "1")
+    service = f"svc-{uuid.uuid4().hex[:8]}"
+    big = make_request(1, 90_000, service)  # seconds of processing: holds the only slot
+    outcome: list[object] = []
+    try:
+        sender = threading.Thread(
+            target=lambda: outcome.append(export_raw(collector.grpc_endpoint, big)), daemon=True
+        )
+        sender.start()
+        time.sleep(1.5)
+        with pytest.raises(grpc.RpcError) as caught:
+            export_raw(collector.grpc_endpoint, make_request(2, 5, service))
+        assert caught.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+        sender.join(120)
+        assert len(outcome) == 1  # the call holding the slot still succeeds
+        wait_drained(collector)
+        assert_exact(collector, LoadResult(sent={1}, acked={1}), 90_000, service)
+    finally:
+        collector.stop()

@@ -57,7 +57,7 @@ class CollectorSettings:
     tls_cert: Path | None = None  # PEM certificate chain; with tls_key, OTLP and the API use TLS
     tls_key: Path | None = None
     limits: SpanLimits = field(default_factory=SpanLimits)
-    max_concurrent_requests: int = 64  # HTTP requests read or handled at once
+    max_concurrent_requests: int = 64  # HTTP requests read, or gRPC calls in flight, at once
     processors: tuple[ProcessorConfig, ...] = ()  # attribute filters, redaction, sampling, in order
     forwarders: tuple[ForwardExporterConfig, ...] = ()  # otlp / otlphttp exporters
 
@@ -114,6 +114,7 @@ class Collector:
         self.grpc = OtlpGrpcReceiver(
             pipeline,
             s.grpc_endpoint,
+            max_concurrent_rpcs=s.max_concurrent_requests,
             max_request_bytes=s.max_request_bytes,
             retry_after_s=s.retry_after_s,
             auth=s.api_keys,

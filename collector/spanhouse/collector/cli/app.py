@@ -117,7 +117,12 @@ def collector(
         typer.Option(min=0.0, help="On SIGTERM, seconds to keep trying a failing store before exiting."),
     ] = 30.0,
     max_concurrent_requests: Annotated[
-        int, typer.Option(min=1, help="HTTP requests read at once; more get 503 + Retry-After.")
+        int,
+        typer.Option(
+            min=1,
+            help="HTTP requests read, or gRPC calls in flight, at once; more get HTTP 503 + Retry-After "
+            "or gRPC RESOURCE_EXHAUSTED.",
+        ),
     ] = 64,
     max_attribute_chars: Annotated[
         int, typer.Option(min=16, help="Longer attribute values are truncated to this many characters.")

@@ -35,6 +35,7 @@ class OtlpGrpcReceiver:
         endpoint: str,
         *,
         max_workers: int = 8,
+        max_concurrent_rpcs: int = 64,
         max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES,
         retry_after_s: float = 1.0,
         auth: ApiKeys | None = None,
@@ -45,6 +46,9 @@ class OtlpGrpcReceiver:
         self.auth = auth or ApiKeys()
         self._server = grpc.server(
             futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="otlp-grpc"),
+            # Bounds memory under overload: RPCs past this many in flight (running or waiting
+            # for a worker) are refused by grpc with RESOURCE_EXHAUSTED before their body is kept.
+            maximum_concurrent_rpcs=max_concurrent_rpcs,
             options=[
                 ("grpc.max_receive_message_length", max_request_bytes),
                 ("grpc.so_reuseport", 0),

@@ -12,10 +12,19 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
 
-from spanhouse.collector.cli.access import open_reader
+from spanhouse.collector.cli.access import ApiKey, open_reader
 from spanhouse.collector.cli.debugging import retention_app, traces_app
+from spanhouse.collector.cli.options import (
+    DEFAULT_DATA_DIR,
+    ClickHouseUrl,
+    CollectorUrl,
+    DataDir,
+    Format,
+    console,
+    parse_assignments,
+)
+from spanhouse.collector.cli.options import fail as _fail
 from spanhouse.collector.cli.output import OutputFormat, render
 from spanhouse.collector.cli.prices import prices_app
 from spanhouse.collector.errors import SpanhouseError
@@ -31,38 +40,6 @@ app = typer.Typer(
 app.add_typer(traces_app, name="traces")
 app.add_typer(retention_app, name="retention")
 app.add_typer(prices_app, name="prices")
-console = Console(stderr=True)
-
-DEFAULT_DATA_DIR = Path(os.environ.get("SPANHOUSE_DATA_DIR", "spanhouse-data"))
-
-DataDir = Annotated[
-    Path,
-    typer.Option("--data-dir", help="Embedded store directory (env SPANHOUSE_DATA_DIR).", file_okay=False),
-]
-ClickHouseUrl = Annotated[
-    Optional[str],  # noqa: UP045 - typer reads the annotation at runtime
-    typer.Option(
-        "--clickhouse-url",
-        envvar="SPANHOUSE_CLICKHOUSE_URL",
-        help="ClickHouse server, e.g. http://user:password@host:8123/database (instead of the embedded store).",
-    ),
-]
-CollectorUrl = Annotated[
-    Optional[str],  # noqa: UP045
-    typer.Option(
-        "--collector-url", help="Query through a running collector's API, e.g. http://127.0.0.1:4318."
-    ),
-]
-Format = Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")]
-ApiKey = Annotated[
-    Optional[str],  # noqa: UP045
-    typer.Option("--api-key", envvar="SPANHOUSE_API_KEY", help="API key for a collector that requires one."),
-]
-
-
-def _fail(message: str) -> None:
-    console.print(f"[red]error:[/red] {message}")
-    raise typer.Exit(2)
 
 
 @app.command()
@@ -202,12 +179,7 @@ def sql(
     fmt: Format = OutputFormat.table,
 ) -> None:
     """Run a read-only query, whether or not a collector owns the embedded store."""
-    parameters = {}
-    for item in param or []:
-        name, sep, value = item.partition("=")
-        if not sep or not name:
-            _fail(f"--param {item!r} must look like name=value")
-        parameters[name] = value
+    parameters = parse_assignments(param)
     try:
         with open_reader(
             data_dir=data_dir, clickhouse_url=clickhouse_url, collector_url=collector_url, api_key=api_key
@@ -238,12 +210,7 @@ def report(
     """Run a named report (a SQL job under schemas/jobs/reports); `--param` sets its thresholds."""
     if name not in report_names():
         _fail(f"no report named {name!r}; choose one of: {', '.join(report_names())}")
-    options = {}
-    for item in param or []:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            _fail(f"--param {item!r} must look like name=value")
-        options[key] = value
+    options: dict[str, str] = parse_assignments(param)
     if agent:
         options["agent"] = agent
     try:

@@ -14,6 +14,8 @@ from rich.console import Console
 from rich.table import Table
 
 from spanhouse.collector.cli.access import ApiKey, call_api, open_reader
+from spanhouse.collector.cli.options import DEFAULT_DATA_DIR, ClickHouseUrl, CollectorUrl, DataDir, console
+from spanhouse.collector.cli.options import fail as _fail
 from spanhouse.collector.cli.output import OutputFormat, render
 from spanhouse.collector.debug.trace import WarningThresholds
 from spanhouse.collector.errors import SpanhouseError, StoreUnavailable
@@ -24,8 +26,6 @@ from spanhouse.collector.service import running_collector
 from spanhouse.collector.store import open_store
 from spanhouse.collector.store.client import QueryResult
 
-console = Console(stderr=True)
-
 # typer reads annotations at runtime
 OptionalTime = Optional[dt.datetime]  # noqa: UP045
 OptionalPath = Optional[Path]  # noqa: UP045
@@ -35,17 +35,6 @@ traces_app = typer.Typer(
 )
 retention_app = typer.Typer(help="How long each table keeps its rows (TTL).", invoke_without_command=True)
 
-DataDir = Annotated[
-    Path, typer.Option("--data-dir", help="Embedded store directory (env SPANHOUSE_DATA_DIR).")
-]
-ClickHouseUrl = Annotated[
-    Optional[str],  # noqa: UP045 - typer reads the annotation at runtime
-    typer.Option("--clickhouse-url", envvar="SPANHOUSE_CLICKHOUSE_URL", help="ClickHouse server URL."),
-]
-CollectorUrl = Annotated[
-    Optional[str],  # noqa: UP045
-    typer.Option("--collector-url", help="Go through a running collector's API, e.g. http://127.0.0.1:4318."),
-]
 Tenant = Annotated[str, typer.Option(help="Tenant id.")]
 BottleneckShare = Annotated[
     float,
@@ -55,17 +44,6 @@ LowConfidence = Annotated[float, typer.Option(help="Warn low_confidence below th
 HighTokens = Annotated[float, typer.Option(help="Warn high_token_usage above this many tokens in one call.")]
 SlowMs = Annotated[float, typer.Option(help="Warn slow_execution above this duration (ms).")]
 LowQuality = Annotated[float, typer.Option(help="Warn quality_concern below this quality score.")]
-
-
-def _data_dir_default() -> Path:
-    import os
-
-    return Path(os.environ.get("SPANHOUSE_DATA_DIR", "spanhouse-data"))
-
-
-def _fail(message: str) -> None:
-    console.print(f"[red]error:[/red] {message}")
-    raise typer.Exit(2)
 
 
 class ViewFormat(str, enum.Enum):
@@ -98,7 +76,7 @@ def show(
     high_tokens: HighTokens = _W["high_tokens"],
     slow_ms: SlowMs = _W["slow_ms"],
     low_quality: LowQuality = _W["low_quality"],
-    data_dir: DataDir = _data_dir_default(),  # noqa: B008
+    data_dir: DataDir = DEFAULT_DATA_DIR,
     clickhouse_url: ClickHouseUrl = None,
     collector_url: CollectorUrl = None,
     api_key: ApiKey = None,
@@ -139,7 +117,7 @@ def show(
 def compare(
     identifiers: Annotated[list[str], typer.Argument(help="Two or more trace or run ids.")],
     tenant: Tenant = "",
-    data_dir: DataDir = _data_dir_default(),  # noqa: B008
+    data_dir: DataDir = DEFAULT_DATA_DIR,
     clickhouse_url: ClickHouseUrl = None,
     collector_url: CollectorUrl = None,
     api_key: ApiKey = None,
@@ -204,7 +182,7 @@ def report(
     output: Annotated[
         OptionalPath, typer.Option("--output", "-o", help="Write here instead of stdout.")
     ] = None,
-    data_dir: DataDir = _data_dir_default(),  # noqa: B008
+    data_dir: DataDir = DEFAULT_DATA_DIR,
     clickhouse_url: ClickHouseUrl = None,
     collector_url: CollectorUrl = None,
     api_key: ApiKey = None,
@@ -240,7 +218,7 @@ def report(
 @retention_app.callback()
 def retention(
     ctx: typer.Context,
-    data_dir: DataDir = _data_dir_default(),  # noqa: B008
+    data_dir: DataDir = DEFAULT_DATA_DIR,
     clickhouse_url: ClickHouseUrl = None,
     collector_url: CollectorUrl = None,
     api_key: ApiKey = None,
@@ -266,7 +244,7 @@ def retention(
 def retention_set(
     table: Annotated[str, typer.Argument(help="One of: " + ", ".join(RETENTION_TABLES))],
     keep: Annotated[str, typer.Argument(help="How long to keep rows: 30d, 12h, 2w, or 'forever'.")],
-    data_dir: DataDir = _data_dir_default(),  # noqa: B008
+    data_dir: DataDir = DEFAULT_DATA_DIR,
     clickhouse_url: ClickHouseUrl = None,
     collector_url: CollectorUrl = None,
     api_key: ApiKey = None,

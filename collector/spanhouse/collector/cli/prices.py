@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import Annotated, Any, Optional
 
 import typer
-from rich.console import Console
 
 from spanhouse.collector.cli.access import ApiKey, call_api, open_reader
+from spanhouse.collector.cli.options import DEFAULT_DATA_DIR, ClickHouseUrl, CollectorUrl, DataDir, console
+from spanhouse.collector.cli.options import fail as _fail
 from spanhouse.collector.cli.output import OutputFormat, render
 from spanhouse.collector.errors import ConfigError, SpanhouseError
 from spanhouse.collector.prices.overrides import MATCH_KINDS, load_overrides, override_row
@@ -25,29 +26,8 @@ from spanhouse.collector.service import running_collector
 from spanhouse.collector.store import load_job, open_store
 
 prices_app = typer.Typer(help="Model prices: catalogue sync, user prices, re-pricing.", no_args_is_help=True)
-console = Console(stderr=True)
 
-DataDir = Annotated[
-    Path,
-    typer.Option(
-        "--data-dir", envvar="SPANHOUSE_DATA_DIR", help="Embedded store directory.", file_okay=False
-    ),
-]
-ClickHouseUrl = Annotated[
-    Optional[str],  # noqa: UP045 - typer reads the annotation at runtime
-    typer.Option("--clickhouse-url", envvar="SPANHOUSE_CLICKHOUSE_URL", help="ClickHouse server URL."),
-]
-CollectorUrl = Annotated[
-    Optional[str],  # noqa: UP045
-    typer.Option("--collector-url", help="Go through a running collector's API, e.g. http://127.0.0.1:4318."),
-]
 Rate = Annotated[Optional[float], typer.Option(min=0.0, help="USD per million tokens.")]  # noqa: UP045
-DEFAULT_DATA_DIR = Path("spanhouse-data")
-
-
-def _fail(message: str) -> None:
-    console.print(f"[red]error:[/red] {message}")
-    raise typer.Exit(2)
 
 
 class _ApiWriter:

@@ -1,0 +1,55 @@
+"""Options and error exit shared by every `spanhouse` command, so they read and fail alike."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, NoReturn, Optional
+
+import typer
+from rich.console import Console
+
+from spanhouse.collector.cli.output import OutputFormat
+
+console = Console(stderr=True)
+
+DEFAULT_DATA_DIR = Path("spanhouse-data")
+
+DataDir = Annotated[
+    Path,
+    typer.Option(
+        "--data-dir",
+        envvar="SPANHOUSE_DATA_DIR",
+        help="Embedded store directory (env SPANHOUSE_DATA_DIR).",
+        file_okay=False,
+    ),
+]
+ClickHouseUrl = Annotated[
+    Optional[str],  # noqa: UP045 - typer reads the annotation at runtime
+    typer.Option(
+        "--clickhouse-url",
+        envvar="SPANHOUSE_CLICKHOUSE_URL",
+        help="ClickHouse server, e.g. http://user:password@host:8123/database (instead of the embedded store).",
+    ),
+]
+CollectorUrl = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option("--collector-url", help="Go through a running collector's API, e.g. http://127.0.0.1:4318."),
+]
+Format = Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")]
+
+
+def fail(message: str) -> NoReturn:
+    """Print `message` as the command's error and exit 2 (bad argument or refused request)."""
+    console.print(f"[red]error:[/red] {message}")
+    raise typer.Exit(2)
+
+
+def parse_assignments(items: list[str] | None, flag: str = "--param") -> dict[str, str]:
+    """`name=value` strings from a repeated option, as a dict; a malformed one ends the command."""
+    parsed = {}
+    for item in items or []:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            fail(f"{flag} {item!r} must look like name=value")
+        parsed[name] = value
+    return parsed

@@ -164,3 +164,21 @@ def test_too_many_spans_is_refused_whole(pipeline: TracePipeline) -> None:
 def test_invalid_utf8_json_is_a_clear_error() -> None:
     with pytest.raises(InvalidRequest, match="not valid JSON"):
         decode_json(b'{"resourceSpans": [{"x": "\xff"}]}')
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        AnyValue(bytes_value=b"\x00" * 49),  # 49 bytes are 68 characters of base64
+        AnyValue(array_value={"values": [AnyValue(bool_value=True)] * 14}),  # JSON longer than the wire
+        AnyValue(array_value={"values": [AnyValue(string_value="\x00")] * 10}),  # \u0000 escapes
+    ],
+    ids=["bytes", "bool-array", "escaped-strings"],
+)
+def test_values_are_cut_by_the_length_they_are_stored_at(value: AnyValue) -> None:
+    from spanhouse.collector.processors.attributes import any_value, to_text
+
+    span = Span(span_id=b"\x01" * 8, name="s", attributes=[KeyValue(key="k", value=value)])
+    warnings = SpanLimits(max_value_chars=64).apply(span)
+    assert len(to_text(any_value(span.attributes[0].value))) <= 64
+    assert any("truncated" in w for w in warnings)

@@ -49,7 +49,9 @@ class SpanLimits:
                 raise SpanRejected(
                     f"span {span.span_id.hex()}: an event time_unix_nano {event.time_unix_nano} is out of range"
                 )
-        small = span.ByteSize() <= self.max_value_chars
+        # Stored text can be longer than the wire bytes (base64 for bytes, JSON escapes in arrays:
+        # up to 6 characters per byte), so only a span this small can skip the value checks.
+        small = span.ByteSize() * 6 <= self.max_value_chars
         if len(span.attributes) > self.max_attributes:
             dropped = len(span.attributes) - self.max_attributes
             kept = sorted(span.attributes, key=lambda kv: not kv.key.startswith(_PRIORITY_PREFIXES))
@@ -94,12 +96,15 @@ class SpanLimits:
                 value.string_value = value.string_value[: self.max_value_chars]
                 return True
         elif kind == "bytes_value":
-            if len(value.bytes_value) > self.max_value_chars:
-                value.bytes_value = value.bytes_value[: self.max_value_chars]
+            max_bytes = self.max_value_chars // 4 * 3  # stored as base64: 4 characters per 3 bytes
+            if len(value.bytes_value) > max_bytes:
+                value.bytes_value = value.bytes_value[:max_bytes]
                 return True
-        elif kind in ("array_value", "kvlist_value") and value.ByteSize() > self.max_value_chars:
-            value.string_value = to_text(any_value(value))[: self.max_value_chars]
-            return True
+        elif kind in ("array_value", "kvlist_value"):
+            text = to_text(any_value(value))
+            if len(text) > self.max_value_chars:
+                value.string_value = text[: self.max_value_chars]
+                return True
         return False
 
     def _token_count_ok(self, value: AnyValue) -> bool:

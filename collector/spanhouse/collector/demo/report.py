@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import shlex
+import shutil
 import sys
+from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
@@ -59,14 +61,27 @@ def print_demo(result: DemoResult, fmt: OutputFormat) -> None:
     if overview["unpriced_calls"]:
         out.print(f"{overview['unpriced_calls']} model call(s) used a model with no known price.")
     data_dir = shlex.quote(str(result.data_dir))
+    command = _spanhouse_command()
     out.print(
         f"\nThe data lives in {result.data_dir} (embedded ClickHouse). Query it:\n"
-        f"  spanhouse sql --data-dir {data_dir} "
+        f"  {command} sql --data-dir {data_dir} "
         '"SELECT AgentName, count() AS steps, sum(TotalTokens) AS tokens FROM agent_steps GROUP BY AgentName"\n'
-        f"  spanhouse report agents --data-dir {data_dir}\n"
+        f"  {command} report agents --data-dir {data_dir}\n"
         "Tables: otel_traces (raw spans, OpenTelemetry clickhouseexporter schema), agent_steps (typed steps)."
     )
     if result.spans_stored != result.spans_sent:
         out.print(
             f"[red]warning:[/red] {result.spans_sent - result.spans_stored} span(s) were not stored in time"
         )
+
+
+def _spanhouse_command() -> str:
+    """How to run `spanhouse` again from this shell: by name when it is on PATH, else by path
+    (e.g. from bootstrap.py's .venv, which is not activated)."""
+    invoked = Path(sys.argv[0])
+    if invoked.name == "__main__.py":
+        return f"{shlex.quote(sys.executable)} -m spanhouse.collector"
+    on_path = shutil.which("spanhouse")
+    if on_path and Path(on_path).resolve() == invoked.resolve():
+        return "spanhouse"
+    return shlex.quote(str(invoked))

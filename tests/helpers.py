@@ -211,3 +211,20 @@ def write_config(path: Path, exporters: dict, processors: dict | None = None) ->
     }
     path.write_text(yaml.safe_dump(document))
     return path
+
+
+def run_cli(
+    *args: str, check: bool = True, env: dict[str, str] | None = None, timeout_s: float = 300
+) -> subprocess.CompletedProcess[str]:
+    """`spanhouse <args>` as a user runs it, in a subprocess; `check` turns a non-zero exit into a failure."""
+    result = subprocess.run(
+        [sys.executable, "-m", "spanhouse.collector", *args],
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=timeout_s,
+        env=env,
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(f"spanhouse {' '.join(args)} exited {result.returncode}: {result.stderr}")
+    return result

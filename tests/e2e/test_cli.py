@@ -4,27 +4,17 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from helpers import CollectorProcess
+from helpers import CollectorProcess, run_cli
 
 RUNS = 16
 
 
 def spanhouse(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(
-        [sys.executable, "-m", "spanhouse.collector", *args],
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-        timeout=300,
-    )
-    if check and result.returncode != 0:
-        raise AssertionError(f"spanhouse {' '.join(args)} exited {result.returncode}: {result.stderr}")
-    return result
+    return run_cli(*args, check=check)
 
 
 def sql_json(data_dir: Path, query: str) -> list[dict]:

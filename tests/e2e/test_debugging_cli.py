@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -14,7 +13,7 @@ import pytest
 from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
 
 from analytics_workload import Plan, RunPlan, build_plan, emit
-from helpers import CollectorProcess
+from helpers import CollectorProcess, run_cli
 
 RUNS = 12
 
@@ -22,16 +21,7 @@ RUNS = 12
 def spanhouse(
     collector: CollectorProcess, *args: str, check: bool = True
 ) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(
-        [sys.executable, "-m", "spanhouse.collector", *args, "--data-dir", str(collector.data_dir)],
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-        timeout=120,
-    )
-    if check and result.returncode != 0:
-        raise AssertionError(f"spanhouse {' '.join(args)} exited {result.returncode}: {result.stderr}")
-    return result
+    return run_cli(*args, "--data-dir", str(collector.data_dir), check=check, timeout_s=120)
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
@@ -12,20 +11,11 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 
-from helpers import CollectorProcess
+from helpers import CollectorProcess, run_cli
 
 
 def spanhouse(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(
-        [sys.executable, "-m", "spanhouse.collector", *args],
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-        timeout=300,
-    )
-    if check and result.returncode != 0:
-        raise AssertionError(f"spanhouse {' '.join(args)} exited {result.returncode}: {result.stderr}")
-    return result
+    return run_cli(*args, check=check)
 
 
 def send_chat(collector: CollectorProcess, span_name: str, model: str) -> None:

@@ -13,7 +13,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from spanhouse.collector.cli.access import ApiKey, open_reader
+from spanhouse.collector.cli.access import ApiKey
 from spanhouse.collector.cli.debugging import retention_app, traces_app
 from spanhouse.collector.cli.options import (
     DEFAULT_DATA_DIR,
@@ -23,6 +23,7 @@ from spanhouse.collector.cli.options import (
     Format,
     console,
     parse_assignments,
+    read_or_fail,
 )
 from spanhouse.collector.cli.options import fail as _fail
 from spanhouse.collector.cli.output import OutputFormat, render
@@ -180,13 +181,10 @@ def sql(
 ) -> None:
     """Run a read-only query, whether or not a collector owns the embedded store."""
     parameters = parse_assignments(param)
-    try:
-        with open_reader(
-            data_dir=data_dir, clickhouse_url=clickhouse_url, collector_url=collector_url, api_key=api_key
-        ) as reader:
-            result = reader.query(query, parameters)
-    except SpanhouseError as exc:
-        _fail(str(exc))
+    with read_or_fail(
+        data_dir=data_dir, clickhouse_url=clickhouse_url, collector_url=collector_url, api_key=api_key
+    ) as reader:
+        result = reader.query(query, parameters)
     render(result, fmt)
 
 
@@ -215,12 +213,12 @@ def report(
         options["agent"] = agent
     try:
         parameters = report_parameters(tenant=tenant, since=since, until=until, name=name, options=options)
-        with open_reader(
-            data_dir=data_dir, clickhouse_url=clickhouse_url, collector_url=collector_url, api_key=api_key
-        ) as reader:
-            result = run_report(reader, name, parameters)
     except SpanhouseError as exc:
         _fail(str(exc))
+    with read_or_fail(
+        data_dir=data_dir, clickhouse_url=clickhouse_url, collector_url=collector_url, api_key=api_key
+    ) as reader:
+        result = run_report(reader, name, parameters)
     render(result, fmt, title=name)
 
 

@@ -14,7 +14,14 @@ from rich.console import Console
 from rich.table import Table
 
 from spanhouse.collector.cli.access import ApiKey, call_api, open_reader
-from spanhouse.collector.cli.options import DEFAULT_DATA_DIR, ClickHouseUrl, CollectorUrl, DataDir, console
+from spanhouse.collector.cli.options import (
+    DEFAULT_DATA_DIR,
+    ClickHouseUrl,
+    CollectorUrl,
+    DataDir,
+    console,
+    read_or_fail,
+)
 from spanhouse.collector.cli.options import fail as _fail
 from spanhouse.collector.cli.output import OutputFormat, render
 from spanhouse.collector.debug.trace import WarningThresholds
@@ -89,13 +96,10 @@ def show(
     from spanhouse.collector.debug.views import rich_tree, trace_document
 
     thresholds = _thresholds(low_confidence, high_tokens, slow_ms, low_quality)
-    try:
-        with open_reader(
-            data_dir=data_dir, clickhouse_url=clickhouse_url, collector_url=collector_url, api_key=api_key
-        ) as reader:
-            trace = fetch_trace(reader, identifier, tenant=tenant, thresholds=thresholds)
-    except SpanhouseError as exc:
-        _fail(str(exc))
+    with read_or_fail(
+        data_dir=data_dir, clickhouse_url=clickhouse_url, collector_url=collector_url, api_key=api_key
+    ) as reader:
+        trace = fetch_trace(reader, identifier, tenant=tenant, thresholds=thresholds)
     if fmt is ViewFormat.json:
         sys.stdout.write(
             json.dumps(json_value(trace_document(trace, bottleneck_share)), ensure_ascii=False) + "\n"
@@ -131,13 +135,10 @@ def compare(
 
     if len(identifiers) < 2:
         _fail("give at least two trace or run ids to compare")
-    try:
-        with open_reader(
-            data_dir=data_dir, clickhouse_url=clickhouse_url, collector_url=collector_url, api_key=api_key
-        ) as reader:
-            traces = [fetch_trace(reader, i, tenant=tenant) for i in identifiers]
-    except SpanhouseError as exc:
-        _fail(str(exc))
+    with read_or_fail(
+        data_dir=data_dir, clickhouse_url=clickhouse_url, collector_url=collector_url, api_key=api_key
+    ) as reader:
+        traces = [fetch_trace(reader, i, tenant=tenant) for i in identifiers]
     document = comparison_document(traces)
     if fmt is ViewFormat.json:
         sys.stdout.write(json.dumps(json_value(document), ensure_ascii=False) + "\n")
@@ -195,18 +196,15 @@ def report(
 
     if bool(identifier) == bool(agent):
         _fail("give either a run or trace id, or --agent NAME")
-    try:
-        with open_reader(
-            data_dir=data_dir, clickhouse_url=clickhouse_url, collector_url=collector_url, api_key=api_key
-        ) as reader:
-            if agent:
-                document = agent_report_document(reader, agent, tenant=tenant, since=since, until=until)
-            else:
-                document = run_report_document(
-                    fetch_trace(reader, identifier or "", tenant=tenant), bottleneck_share
-                )
-    except SpanhouseError as exc:
-        _fail(str(exc))
+    with read_or_fail(
+        data_dir=data_dir, clickhouse_url=clickhouse_url, collector_url=collector_url, api_key=api_key
+    ) as reader:
+        if agent:
+            document = agent_report_document(reader, agent, tenant=tenant, since=since, until=until)
+        else:
+            document = run_report_document(
+                fetch_trace(reader, identifier or "", tenant=tenant), bottleneck_share
+            )
     text = to_html(document) if fmt is ReportFormat.html else to_markdown(document)
     if output is None:
         sys.stdout.write(text)

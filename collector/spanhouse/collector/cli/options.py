@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, NoReturn, Optional
 
 import typer
 from rich.console import Console
 
+from spanhouse.collector.cli.access import open_reader
 from spanhouse.collector.cli.output import OutputFormat
+from spanhouse.collector.errors import SpanhouseError
+from spanhouse.collector.reports import Reader
 
 console = Console(stderr=True)
 
@@ -53,3 +58,22 @@ def parse_assignments(items: list[str] | None, flag: str = "--param") -> dict[st
             fail(f"{flag} {item!r} must look like name=value")
         parsed[name] = value
     return parsed
+
+
+@contextmanager
+def read_or_fail(
+    *,
+    data_dir: Path,
+    clickhouse_url: str | None = None,
+    collector_url: str | None = None,
+    api_key: str | None = None,
+) -> Iterator[Reader]:
+    """A reader on the data (collector API, server or embedded store); any error reaching or
+    reading it ends the command with its message, as every read command does."""
+    try:
+        with open_reader(
+            data_dir=data_dir, clickhouse_url=clickhouse_url, collector_url=collector_url, api_key=api_key
+        ) as reader:
+            yield reader
+    except SpanhouseError as exc:
+        fail(str(exc))

@@ -14,8 +14,15 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from spanhouse.collector.cli.access import ApiKey, call_api, open_reader
-from spanhouse.collector.cli.options import DEFAULT_DATA_DIR, ClickHouseUrl, CollectorUrl, DataDir, console
+from spanhouse.collector.cli.access import ApiKey, call_api
+from spanhouse.collector.cli.options import (
+    DEFAULT_DATA_DIR,
+    ClickHouseUrl,
+    CollectorUrl,
+    DataDir,
+    console,
+    read_or_fail,
+)
 from spanhouse.collector.cli.options import fail as _fail
 from spanhouse.collector.cli.output import OutputFormat, render
 from spanhouse.collector.errors import ConfigError, SpanhouseError
@@ -179,13 +186,10 @@ def list_prices(
     fmt: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.table,
 ) -> None:
     """List price rows (user prices first)."""
-    try:
-        with open_reader(
-            data_dir=data_dir, clickhouse_url=clickhouse_url, collector_url=collector_url, api_key=api_key
-        ) as r:
-            result = r.query(load_job("prices/list"), {"search": search, "limit": limit})
-    except SpanhouseError as exc:
-        _fail(str(exc))
+    with read_or_fail(
+        data_dir=data_dir, clickhouse_url=clickhouse_url, collector_url=collector_url, api_key=api_key
+    ) as r:
+        result = r.query(load_job("prices/list"), {"search": search, "limit": limit})
     render(result, fmt, title="model prices")
 
 
@@ -202,13 +206,10 @@ def unpriced(
 ) -> None:
     """Models whose calls have no known price (their cost is NULL, not 0)."""
     parameters = report_parameters(tenant=tenant, since=since, until=until)
-    try:
-        with open_reader(
-            data_dir=data_dir, clickhouse_url=clickhouse_url, collector_url=collector_url, api_key=api_key
-        ) as r:
-            result = r.query(load_job("reports/unpriced_models"), parameters)
-    except SpanhouseError as exc:
-        _fail(str(exc))
+    with read_or_fail(
+        data_dir=data_dir, clickhouse_url=clickhouse_url, collector_url=collector_url, api_key=api_key
+    ) as r:
+        result = r.query(load_job("reports/unpriced_models"), parameters)
     render(result, fmt, title="unpriced models")
 
 

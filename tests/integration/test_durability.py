@@ -306,20 +306,37 @@ def test_too_many_concurrent_http_bodies_get_503_before_being_read(tmp_path: Pat
 def test_grpc_calls_past_the_concurrency_cap_are_refused_not_queued(tmp_path: Path) -> None:
     collector = CollectorProcess(tmp_path / "data", "--max-concurrent-requests", "1")
     service = f"svc-{uuid.uuid4().hex[:8]}"
-    big = make_request(1, 90_000, service)  # seconds of processing: holds the only slot
-    outcome: list[object] = []
+    requests = {n: make_request(n, 20_000, service) for n in range(8)}  # ~a second of work each
+    acked: set[int] = set()
+    refused: list[grpc.StatusCode] = []
+    lock = threading.Lock()
+
+    def send(n: int) -> None:
+        with grpc.insecure_channel(collector.grpc_endpoint) as channel:
+            export = channel.unary_unary(
+                EXPORT,
+                request_serializer=ExportTraceServiceRequest.SerializeToString,
+                response_deserializer=ExportTraceServiceResponse.FromString,
+            )
+            try:
+                export(requests[n], timeout=120)
+            except grpc.RpcError as exc:
+                with lock:
+                    refused.append(exc.code())
+                return
+        with lock:
+            acked.add(n)
+
     try:
-        sender = threading.Thread(
-            target=lambda: outcome.append(export_raw(collector.grpc_endpoint, big)), daemon=True
-        )
-        sender.start()
-        time.sleep(1.5)
-        with pytest.raises(grpc.RpcError) as caught:
-            export_raw(collector.grpc_endpoint, make_request(2, 5, service))
-        assert caught.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
-        sender.join(120)
-        assert len(outcome) == 1  # the call holding the slot still succeeds
+        senders = [threading.Thread(target=send, args=(n,), daemon=True) for n in requests]
+        for sender in senders:
+            sender.start()
+        for sender in senders:
+            sender.join(180)
+        # Eight calls at once against a cap of one: some are refused, none waits in a queue.
+        assert refused and set(refused) == {grpc.StatusCode.RESOURCE_EXHAUSTED}
+        assert acked and len(acked) + len(refused) == len(requests)
         wait_drained(collector)
-        assert_exact(collector, LoadResult(sent={1}, acked={1}), 90_000, service)
+        assert_exact(collector, LoadResult(sent=set(requests), acked=acked), 20_000, service)
     finally:
         collector.stop()

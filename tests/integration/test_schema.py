@@ -54,11 +54,14 @@ def test_insert_columns_match_the_ddl(store: Store, table: str, columns: tuple[s
 
 # Jobs that write run elsewhere: ALTERs (retention/set_ttl, remove_ttl) in
 # tests/e2e/test_debugging_cli.py against a collector's store; the re-price steps in test_reprice_* below.
-WRITE_JOBS = ("retention/set_ttl", "retention/remove_ttl")
+WRITE_JOBS = ("retention/set_ttl", "retention/remove_ttl", "readpath/create_database")
 READ_JOBS = [n for n in job_names() if n not in WRITE_JOBS and not n.startswith("prices/reprice_")]
 EXTRA_PARAMETERS = {
     "traces/spans": {"id": "0123456789abcdef", "max_spans": 10},
     "retention/view": {"tables": ["agent_steps"]},
+    "readpath/parse": {"query": "SELECT 1"},
+    "readpath/tenant_view": {"database": "d", "table": "t", "source_database": "s", "tenant": "a"},
+    "readpath/shared_view": {"database": "d", "table": "t", "source_database": "s"},
 }
 
 
@@ -206,7 +209,7 @@ def test_catalogue_regexes_compile_in_clickhouse(store: Store) -> None:
 
 
 def test_a_retried_block_is_stored_once_and_a_redelivered_row_counts_once(store: Store) -> None:
-    from spanhouse.collector.store.client import READONLY_SETTINGS
+    from spanhouse.collector.readpath import ReadLimits
 
     store.migrate()
     engines = dict(
@@ -221,7 +224,7 @@ def test_a_retried_block_is_stored_once_and_a_redelivered_row_counts_once(store:
     assert store.query(count).rows == [(1,)]
     store.insert("otel_traces", row, names, dedup_token="wal-1-2")  # a client retry: a new request
     assert store.query(count + " SETTINGS final = 0").rows == [(2,)]
-    assert store.query(count, settings=READONLY_SETTINGS).rows == [(1,)]
+    assert store.query(count, settings=ReadLimits().settings()).rows == [(1,)]
 
 
 GRAFANA_DASHBOARD = Path(__file__).resolve().parents[2] / "deploy/grafana/dashboards/spanhouse.json"

@@ -120,9 +120,11 @@ def test_rows_carry_the_tenant_of_the_key_and_each_tenant_reads_only_its_own(
             {"Tenant": "tenant-a", "n": expected_a.spans},
             {"Tenant": "tenant-b", "n": expected_b.spans},
         ]
-        # The tenant parameter of report jobs is the key's tenant, whatever the client sends.
-        status, rows = sql(secured, "SELECT {tenant:String} AS t", key, tenant="someone-else")
-        assert rows == [{"t": tenant}]
+        # The tenant parameter of report jobs is the key's tenant; naming another one is refused.
+        assert sql(secured, "SELECT {tenant:String} AS t", key)[1] == [{"t": tenant}]
+        assert sql(secured, "SELECT {tenant:String} AS t", key, tenant="")[1] == [{"t": tenant}]
+        status, error = sql(secured, "SELECT {tenant:String} AS t", key, tenant="someone-else")
+        assert status == 403 and f"reads tenant {tenant!r} only" in error
 
 
 @pytest.mark.parametrize(

@@ -30,6 +30,7 @@ from spanhouse.collector.processors.pricing import ModelPricer
 from spanhouse.collector.processors.request_filters import build_request_processors
 from spanhouse.collector.queue import PersistentQueue, WriteAheadLog
 from spanhouse.collector.queue.wal import DEFAULT_MAX_BYTES as DEFAULT_WAL_MAX_BYTES
+from spanhouse.collector.readpath import ReadLimits, ReadPath
 from spanhouse.collector.receivers.otlp_decode import DEFAULT_MAX_REQUEST_BYTES
 from spanhouse.collector.receivers.otlp_grpc import OtlpGrpcReceiver
 from spanhouse.collector.receivers.otlp_http import OtlpHttpTracesHandler
@@ -60,6 +61,9 @@ class CollectorSettings:
     max_concurrent_requests: int = 64  # HTTP requests read, or gRPC calls in flight, at once
     processors: tuple[ProcessorConfig, ...] = ()  # attribute filters, redaction, sampling, in order
     forwarders: tuple[ForwardExporterConfig, ...] = ()  # otlp / otlphttp exporters
+    read_limits: ReadLimits = field(default_factory=ReadLimits)  # user queries: time, memory, concurrency
+    clickhouse_reader_url: str | None = None  # server mode: the restricted reader user (spanhouse migrate)
+    unhealthy_after_s: float = 60.0  # /healthz answers 503 once inserts have failed this long
 
 
 class Collector:
@@ -72,6 +76,7 @@ class Collector:
         self.grpc: OtlpGrpcReceiver | None = None
         self.http: HttpServer | None = None
         self.prices: PriceRefresher | None = None
+        self.read_path: ReadPath | None = None
         self.forwarders: list[OtlpForwarder] = []
         self._state_path: Path | None = None
 
@@ -129,7 +134,17 @@ class Collector:
                 auth=s.api_keys,
             )
         }
-        routes.update(api_routes(self.store, self.metrics, s.api_keys))
+        self.read_path = ReadPath.for_store(self.store, s.read_limits, reader_url=s.clickhouse_reader_url)
+        routes.update(
+            api_routes(
+                self.store,
+                self.metrics,
+                s.api_keys,
+                read_path=self.read_path,
+                inserts=self.exporter,
+                unhealthy_after_s=s.unhealthy_after_s,
+            )
+        )
         routes.update(price_routes(self.store, self.prices, s.api_keys))
         self.http = HttpServer(
             host,
@@ -216,6 +231,9 @@ class Collector:
         if self._state_path is not None:
             self._state_path.unlink(missing_ok=True)
             self._state_path = None
+        if self.read_path is not None:
+            self.read_path.close()
+            self.read_path = None
         if self.store is not None:
             self.store.close()
             self.store = None

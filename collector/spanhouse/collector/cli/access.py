@@ -17,10 +17,11 @@ from typing import Annotated, Any, Optional
 import typer
 
 from spanhouse.collector.errors import Forbidden, QueryError, StoreUnavailable, Unauthenticated
+from spanhouse.collector.readpath import ReadPath
 from spanhouse.collector.reports import Reader
 from spanhouse.collector.service import running_collector
-from spanhouse.collector.store import Store, open_store
-from spanhouse.collector.store.client import READONLY_SETTINGS, QueryResult
+from spanhouse.collector.store import open_store
+from spanhouse.collector.store.client import QueryResult
 
 ApiKey = Annotated[
     Optional[str],  # noqa: UP045 - typer reads the annotation at runtime
@@ -86,16 +87,6 @@ class ApiReader:
         return QueryResult(tuple(document["columns"]), [tuple(row) for row in document["rows"]])
 
 
-class StoreReader:
-    """Runs read-only queries on a store this process opened."""
-
-    def __init__(self, store: Store) -> None:
-        self.store = store
-
-    def query(self, sql: str, parameters: dict[str, Any] | None = None) -> QueryResult:
-        return self.store.query(sql, parameters, settings=READONLY_SETTINGS)
-
-
 @contextmanager
 def open_reader(
     *,
@@ -121,7 +112,11 @@ def open_reader(
             )
         store = open_store(data_dir=data_dir)
     try:
-        yield StoreReader(store)
+        read_path = ReadPath.for_store(store)  # the same checked, read-only path as the API's
+        try:
+            yield read_path.operator()
+        finally:
+            read_path.close()
     finally:
         store.close()
 

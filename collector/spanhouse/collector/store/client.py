@@ -24,19 +24,6 @@ from spanhouse.collector.store.sql import migrations
 
 logger = logging.getLogger(__name__)
 
-# Settings for queries that come from users: they read, within bounds, and change nothing.
-# `final` makes every ReplacingMergeTree read collapse rows stored twice (a span delivered
-# twice counts once in every figure); a span's copies share a partition, so no cross-partition merge.
-READONLY_SETTINGS: dict[str, Any] = {
-    "readonly": 2,
-    "final": 1,
-    "do_not_merge_across_partitions_select_final": 1,
-    "max_execution_time": 30,
-    "max_result_rows": 100_000,
-    "result_overflow_mode": "break",
-}
-
-
 class QueryResult(NamedTuple):
     columns: tuple[str, ...]
     rows: list[tuple]
@@ -52,11 +39,12 @@ class Store:
     holds a lock; a server connection is serialized the same way, which keeps one code path.
     """
 
-    def __init__(self, client: Any, *, description: str, embedded: bool) -> None:
+    def __init__(self, client: Any, *, description: str, embedded: bool, dsn: str | None = None) -> None:
         self._client = client
         self._lock = threading.Lock()
         self.description = description
         self.embedded = embedded
+        self.dsn = dsn  # where more connections to the same store open (the read path's readers)
 
     def query(
         self,
@@ -144,14 +132,15 @@ def open_store(*, data_dir: str | Path | None = None, url: str | None = None) ->
             client = clickhouse_connect.get_client(dsn=url)
         except ClickHouseDriverError as exc:
             raise StoreUnavailable(f"cannot reach ClickHouse at {_redact(url)}: {exc}") from None
-        return Store(client, description=f"ClickHouse at {_redact(url)}", embedded=False)
+        return Store(client, description=f"ClickHouse at {_redact(url)}", embedded=False, dsn=url)
     path = Path(data_dir).resolve()
     path.mkdir(parents=True, exist_ok=True)
+    dsn = f"chdb://{path / 'chdb'}"
     try:
-        client = clickhouse_connect.get_client(dsn=f"chdb://{path / 'chdb'}")
+        client = clickhouse_connect.get_client(dsn=dsn)
     except Exception as exc:  # chDB raises plain RuntimeError when the path is held elsewhere
         raise StoreError(f"cannot open the embedded store at {path}: {exc}") from None
-    return Store(client, description=f"embedded store at {path}", embedded=True)
+    return Store(client, description=f"embedded store at {path}", embedded=True, dsn=dsn)
 
 
 def _redact(url: str) -> str:

@@ -21,6 +21,7 @@ logger = logging.getLogger(__name__)
 class ReconnectingStore:
     def __init__(self, url: str) -> None:
         self.url = url
+        self.dsn = url
         self.description = f"ClickHouse at {_redact(url)}"
         self.embedded = False
         self._store: Store | None = None

@@ -1,4 +1,4 @@
-"""`spanhouse` commands: collector, demo, sql, report, traces, retention, prices, migrate."""
+"""`spanhouse` commands: collector, demo, sql, report, traces, retention, prices, keys, migrate."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ import typer
 
 from spanhouse.collector.cli.access import ApiKey
 from spanhouse.collector.cli.debugging import retention_app, traces_app
+from spanhouse.collector.cli.keys import keys_app
 from spanhouse.collector.cli.options import (
     DEFAULT_DATA_DIR,
     ClickHouseUrl,
@@ -41,6 +42,7 @@ app = typer.Typer(
 app.add_typer(traces_app, name="traces")
 app.add_typer(retention_app, name="retention")
 app.add_typer(prices_app, name="prices")
+app.add_typer(keys_app, name="keys")
 
 
 @app.command()
@@ -105,10 +107,42 @@ def collector(
     max_attribute_chars: Annotated[
         int, typer.Option(min=16, help="Longer attribute values are truncated to this many characters.")
     ] = 32 * 1024,
+    max_query_seconds: Annotated[
+        Optional[float],  # noqa: UP045
+        typer.Option(
+            min=0.1, help="A user query (SQL API, reports) is stopped after this many seconds (default 30)."
+        ),
+    ] = None,
+    max_query_memory_mb: Annotated[
+        Optional[int],  # noqa: UP045
+        typer.Option(min=16, help="Memory one user query may use, in MiB (default 1024)."),
+    ] = None,
+    max_concurrent_queries: Annotated[
+        Optional[int],  # noqa: UP045
+        typer.Option(min=1, help="User queries running at once in all (reader connections) (default 4)."),
+    ] = None,
+    max_queries_per_tenant: Annotated[
+        Optional[int],  # noqa: UP045
+        typer.Option(
+            min=1, help="User queries of one tenant running at once; more get HTTP 429 (default 2)."
+        ),
+    ] = None,
+    clickhouse_reader_url: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(
+            envvar="SPANHOUSE_CLICKHOUSE_READER_URL",
+            help="Server mode: user queries run as this restricted user (made by `spanhouse migrate "
+            "--reader-password`), e.g. http://spanhouse_reader:pw@host:8123/default.",
+        ),
+    ] = None,
+    unhealthy_after: Annotated[
+        float, typer.Option(min=0.0, help="/healthz answers 503 once inserts have failed this many seconds.")
+    ] = 60.0,
 ) -> None:
     """Run the collector until SIGTERM or Ctrl-C."""
     from spanhouse.collector.auth import ENV_API_KEYS, ApiKeys
     from spanhouse.collector.processors.limits import SpanLimits
+    from spanhouse.collector.readpath import ReadLimits
     from spanhouse.collector.service import Collector, CollectorSettings
 
     level = logging.getLevelName(log_level.upper())
@@ -133,6 +167,15 @@ def collector(
         drain_timeout_s=drain_timeout,
         max_concurrent_requests=max_concurrent_requests,
         limits=SpanLimits(max_spans_per_request=max_spans_per_request, max_value_chars=max_attribute_chars),
+        read_limits=_read_limits(
+            ReadLimits,
+            max_seconds=max_query_seconds,
+            max_memory_bytes=max_query_memory_mb and max_query_memory_mb << 20,
+            connections=max_concurrent_queries,
+            per_tenant=max_queries_per_tenant,
+        ),
+        clickhouse_reader_url=clickhouse_reader_url,
+        unhealthy_after_s=unhealthy_after,
     )
     if config is not None:
         from spanhouse.collector.cli.collector_config import settings_from_config
@@ -164,6 +207,11 @@ def collector(
     stop.wait()
     console.print("shutting down: storing what was accepted")
     service.shutdown()
+
+
+def _read_limits(cls: type, **given: object) -> object:
+    """Read limits with the flags given; the others keep their defaults (readpath/limits.py)."""
+    return cls(**{name: value for name, value in given.items() if value is not None})
 
 
 @app.command()
@@ -223,17 +271,33 @@ def report(
 
 
 @app.command()
-def migrate(data_dir: DataDir = DEFAULT_DATA_DIR, clickhouse_url: ClickHouseUrl = None) -> None:
+def migrate(
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+    clickhouse_url: ClickHouseUrl = None,
+    reader_password: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(
+            envvar="SPANHOUSE_READER_PASSWORD",
+            help="ClickHouse server: also make the restricted user spanhouse_reader (settings profile, "
+            "quota, row policies) with this password, for the collector's --clickhouse-reader-url.",
+        ),
+    ] = None,
+) -> None:
     """Apply pending schema migrations (the collector also does this at start)."""
+    from spanhouse.collector.readpath.server import create_reader
+
     try:
         store = open_store(data_dir=None if clickhouse_url else data_dir, url=clickhouse_url)
         try:
             applied = store.migrate()
+            reader = create_reader(store, reader_password) if reader_password else []
         finally:
             store.close()
     except SpanhouseError as exc:
         _fail(str(exc))
     console.print(f"applied {len(applied)} migration(s)" + (": " + ", ".join(applied) if applied else ""))
+    if reader:
+        console.print("reader user spanhouse_reader ready: " + ", ".join(reader))
 
 
 @app.command()

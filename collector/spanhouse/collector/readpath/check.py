@@ -38,7 +38,7 @@ class CheckedQuery:
     parameters: dict[str, Any]  # only the declared ones
 
 
-def parse(client: Any, query: str, limits: ReadLimits) -> tuple[str, Any]:
+def parse(client: Any, query: str, limits: ReadLimits, *, readonly: bool = True) -> tuple[str, Any]:
     """(canonical text, parse tree) of `query`, made by ClickHouse without running it."""
     if not isinstance(query, str) or not query.strip():
         raise QueryRefused('the query is empty: send one SELECT as "query"')
@@ -70,9 +70,10 @@ def check(
     limits: ReadLimits,
     *,
     forced: Mapping[str, Any] | None = None,
+    readonly: bool = True,
 ) -> CheckedQuery:
     """Parse and walk `query` within `scope`; bind its parameters (`forced` ones win)."""
-    canonical, tree = parse(client, query, limits)
+    canonical, tree = parse(client, query, limits, readonly=readonly)
     checked = check_tree(tree, scope)
     bound = bind(checked.parameters, parameters or {}, forced or {})
     if bound:

@@ -32,10 +32,12 @@ class ReadLimits:
                 raise ConfigError(f"read limit {item.name}={value!r} must be at least {minimum}")
         return self
 
-    def settings(self) -> dict[str, Any]:
-        """Settings of one user query: read only, duplicates collapsed, bounded."""
+    def settings(self, *, readonly: bool = True) -> dict[str, Any]:
+        """Settings of one user query: read only, duplicates collapsed, bounded.
+
+        `readonly=False` leaves readonly out, for a server user whose profile fixes it already.
+        """
         settings: dict[str, Any] = {
-            "readonly": 1,
             # A span delivered twice is stored twice until a merge; `final` collapses it at read
             # time (its copies share a partition, so no cross-partition merge is needed).
             "final": 1,
@@ -49,14 +51,14 @@ class ReadLimits:
         }
         if self.max_threads:
             settings["max_threads"] = self.max_threads
-        return settings
+        return {"readonly": 1, **settings} if readonly else settings
 
-    def parse_settings(self) -> dict[str, Any]:
+    def parse_settings(self, *, readonly: bool = True) -> dict[str, Any]:
         """Settings of the parse that checks a query: its size and nesting bounded."""
-        return {
+        settings = {
             "max_query_size": self.max_query_chars * 4,  # bytes; the character limit is checked first
             "max_parser_depth": self.max_parser_depth,
             "max_ast_depth": self.max_parser_depth,
             "max_parser_backtracks": 1_000_000,
-            "readonly": 1,
         }
+        return {"readonly": 1, **settings} if readonly else settings

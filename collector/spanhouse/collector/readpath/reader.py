@@ -37,6 +37,7 @@ from spanhouse.collector.readpath.catalogue import OPERATOR_SYSTEM_TABLES, TABLE
 from spanhouse.collector.readpath.check import check
 from spanhouse.collector.readpath.limits import ReadLimits
 from spanhouse.collector.readpath.pool import ClientPool, TenantSlots
+from spanhouse.collector.readpath.server import grant_database
 from spanhouse.collector.readpath.syntax import Scope
 from spanhouse.collector.readpath.tenants import AdminStore, TenantDatabases
 from spanhouse.collector.store.client import QueryResult
@@ -64,8 +65,12 @@ class ReadPath:
         self.limits = (limits or ReadLimits()).validate()
         self.pool = ClientPool(open_client, self.limits.connections, wait_s=self.limits.wait_s)
         self.slots = TenantSlots(self.limits.per_tenant)
-        self.tenants = TenantDatabases(admin)
+        # A server's restricted reader (tenant_setting): its profile fixes readonly, its row policies
+        # read the tenant from a setting, and it is granted each tenant database as it is made.
         self.tenant_setting = tenant_setting
+        self.tenants = TenantDatabases(
+            admin, after_make=(lambda database: grant_database(admin, database)) if tenant_setting else None
+        )
         self._functions: Functions | None = None
         self._lock = threading.Lock()
 
@@ -107,7 +112,9 @@ class ReadPath:
         """Check `sql` and run it for `tenant` (None: every tenant); see the module docstring."""
         with self.slots.slot(slot), self.pool.client() as client:
             scope, database, settings, forced = self._scope(client, tenant)
-            checked = check(client, sql, parameters, scope, self.limits, forced=forced)
+            checked = check(
+                client, sql, parameters, scope, self.limits, forced=forced, readonly=not self.tenant_setting
+            )
             client.database = database
             try:
                 result = client.query(checked.text, parameters=checked.parameters or None, settings=settings)
@@ -124,7 +131,7 @@ class ReadPath:
     def _scope(self, client: Any, tenant: str | None) -> tuple[Scope, str, dict[str, Any], dict[str, Any]]:
         """What the query may name, its current database, its settings and its forced parameters."""
         functions = self._catalogue(client)
-        settings = self.limits.settings()
+        settings = self.limits.settings(readonly=not self.tenant_setting)
         main = self.tenants.main
         if tenant is None:
             names = self.tenants.all_tables()

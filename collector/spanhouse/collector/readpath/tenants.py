@@ -21,6 +21,7 @@ import logging
 import re
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -71,8 +72,9 @@ def database_name(tenant: str) -> str:
 class TenantDatabases:
     """Makes and remembers each tenant's database of views."""
 
-    def __init__(self, admin: AdminStore) -> None:
+    def __init__(self, admin: AdminStore, *, after_make: Callable[[str], None] | None = None) -> None:
         self.admin = admin
+        self.after_make = after_make  # e.g. grant a server's restricted reader the new database
         self._lock = threading.Lock()
         self._main: str | None = None
         self._tables: tuple[Table, ...] = ()
@@ -147,5 +149,7 @@ class TenantDatabases:
             wanted = {k: v for k, v in parameters.items() if "{" + k + ":" in load_job(job)}
             ddl = self.admin.query(load_job(job), wanted).rows[0][0]
             self.admin.command(ddl)
+        if self.after_make is not None:
+            self.after_make(name)
         logger.info("views of tenant %s ready in %s (%d tables)", tenant, name, len(tables))
         return TenantDatabase(tenant, name, frozenset(t.name for t in tables))

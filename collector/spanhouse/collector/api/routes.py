@@ -16,13 +16,16 @@ from spanhouse.collector.api.reports import report_routes
 from spanhouse.collector.api.retention import retention_routes
 from spanhouse.collector.api.traces import trace_routes
 from spanhouse.collector.auth import ApiKeys
-from spanhouse.collector.errors import Forbidden, SpanhouseError, Unauthenticated
+from spanhouse.collector.errors import Forbidden, QueryLimitExceeded, SpanhouseError, Unauthenticated
 from spanhouse.collector.httpserver import Handler, Request, Response
 from spanhouse.collector.readpath import ReadPath
 from spanhouse.collector.store import Store
 from spanhouse.collector.telemetry import Metrics
 
 logger = logging.getLogger(__name__)
+
+# A reply may be this many times max_result_bytes as JSON (quotes, separators, numbers as text).
+_REPLY_FACTOR = 2
 
 
 def api_routes(
@@ -45,6 +48,7 @@ def api_routes(
 
         With API keys configured, a tenant key's query reads that tenant's rows only, and its
         `tenant` parameter is the key's tenant (naming another one is refused with 403).
+        `"final": false` shows a span stored twice (a client retry) twice, as stored before merges.
         """
         try:
             auth.tenant_for(request.headers)
@@ -60,16 +64,28 @@ def api_routes(
             return _json(400, {"error": 'body must carry a non-empty "query" string'})
         if not isinstance(parameters, dict):
             return _json(400, {"error": '"parameters" must be an object'})
+        final = document.get("final", True)
+        if not isinstance(final, bool):
+            return _json(400, {"error": '"final" must be true or false'})
         try:
             _, reader = access.resolve(request, parameters.get("tenant"))
         except (Unauthenticated, Forbidden) as exc:
             return refusal(exc)
         try:
-            result = reader.query(query, parameters)
+            result = reader.query(query, parameters, final=final)
         except SpanhouseError as exc:
             logger.info("query refused or failed: %s", type(exc).__name__)
             return read_failure(exc)
-        return _json(200, {"columns": list(result.columns), "rows": result.rows})
+        body = jsonrows.dumps({"columns": list(result.columns), "rows": result.rows})
+        if read_path is not None and len(body) > _REPLY_FACTOR * read_path.limits.max_result_bytes:
+            # max_result_bytes counts a constant column once; its copies on every row count here
+            return read_failure(
+                QueryLimitExceeded(
+                    f"the reply would be {len(body) >> 20} MiB of JSON, larger than the limit per query; "
+                    "add a LIMIT or aggregate"
+                )
+            )
+        return Response(200, body)
 
     return {
         ("GET", "/healthz"): health_handler(store, inserts, unhealthy_after_s),

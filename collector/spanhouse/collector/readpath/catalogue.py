@@ -16,13 +16,12 @@ from dataclasses import dataclass
 
 # Table functions that read only what their arguments say (numbers, literals) or a subquery that
 # the check walks (view). Everything else (file, url, s3, remote, cluster, merge, input, mysql,
-# executable, python, dictionary, loop, viewExplain, mergeTreeIndex, ...) is refused.
+# executable, python, dictionary, loop, viewExplain, mergeTreeIndex, ...) is refused; zeros()
+# would be too, by readonly = 1 itself.
 TABLE_FUNCTIONS = frozenset(
     {
         "numbers",
         "numbers_mt",
-        "zeros",
-        "zeros_mt",
         "generate_series",
         "generateseries",
         "values",

@@ -107,11 +107,21 @@ class ReadPath:
         self.pool.close()
 
     def query(
-        self, tenant: str | None, sql: str, parameters: Mapping[str, Any] | None, slot: str
+        self,
+        tenant: str | None,
+        sql: str,
+        parameters: Mapping[str, Any] | None,
+        slot: str,
+        *,
+        final: bool = True,
     ) -> QueryResult:
-        """Check `sql` and run it for `tenant` (None: every tenant); see the module docstring."""
+        """Check `sql` and run it for `tenant` (None: every tenant); see the module docstring.
+
+        `final=False` shows rows stored twice (a redelivered span) as they are stored, before merges.
+        """
         with self.slots.slot(slot), self.pool.client() as client:
             scope, database, settings, forced = self._scope(client, tenant)
+            settings["final"] = int(final)
             checked = check(
                 client, sql, parameters, scope, self.limits, forced=forced, readonly=not self.tenant_setting
             )
@@ -189,8 +199,8 @@ class TenantReader:
         self.tenant = tenant
         self.slot = slot if slot is not None else (tenant or "")
 
-    def query(self, sql: str, parameters: dict[str, Any] | None = None) -> QueryResult:
-        return self.path.query(self.tenant, sql, parameters, self.slot)
+    def query(self, sql: str, parameters: dict[str, Any] | None = None, *, final: bool = True) -> QueryResult:
+        return self.path.query(self.tenant, sql, parameters, self.slot, final=final)
 
 
 _CODE = re.compile(r"Code: (\d+)\.")

@@ -160,7 +160,10 @@ _REFUSED_KEYS = {
     "settings": "SETTINGS is not allowed: the read path sets every query's limits itself",
     "settings_ast": "SETTINGS is not allowed: the read path sets every query's limits itself",
 }
-_PARAMETER_NAME = "a name made of a query parameter is not allowed; write the name in the query"
+_PARAMETER_NAME = (
+    "a table or column name made of an Identifier query parameter is not allowed: it is only known "
+    "after the check; write the name in the query"
+)
 _OUTFILE_FLAGS = ("is_outfile_append", "is_outfile_truncate", "is_into_outfile_with_stdout")
 # Function kinds a query may hold (an absent kind is an ordinary function).
 _FUNCTION_KINDS = frozenset({"LAMBDA_FUNCTION", "WINDOW_FUNCTION"})
@@ -251,6 +254,9 @@ class _Walk:
             _expect(kind, key, how, value)
         if kind == "SelectQuery":
             ctes = ctes | _cte_names(node)
+        elif kind == "SelectWithUnionQuery":  # a WITH before a UNION names subqueries for every part
+            parts = node.get("list_of_selects", {}).get("children", [])
+            ctes = ctes.union(*(_cte_names(part) for part in parts if isinstance(part, dict)))
         handler = getattr(self, f"_on_{kind}", None)
         if handler is not None:
             handler(node, ctes, role)

@@ -24,6 +24,7 @@ from spanhouse.collector.store.sql import migrations
 
 logger = logging.getLogger(__name__)
 
+
 class QueryResult(NamedTuple):
     columns: tuple[str, ...]
     rows: list[tuple]

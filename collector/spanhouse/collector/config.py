@@ -204,6 +204,8 @@ class CollectorConfig:
     processors: tuple[tuple[str, ProcessorConfig], ...] = (("genai", GenAIProcessorConfig()),)
     clickhouse: ClickHouseExporterConfig = field(default_factory=ClickHouseExporterConfig)
     forwarders: tuple[ForwardExporterConfig, ...] = ()
+    alerts: Any = None  # alerts.config.AlertsConfig (sections `alerts:`, parsed in that module)
+    budgets: tuple[Any, ...] | None = None  # budgets.Budget of the `budgets:` section; None = no section
 
 
 def load_config(path: Path, environ: Mapping[str, str] | None = None) -> CollectorConfig:
@@ -219,7 +221,7 @@ def load_config(path: Path, environ: Mapping[str, str] | None = None) -> Collect
 def parse_config(document: Any, source: str = "config") -> CollectorConfig:
     """Validate a parsed (env-expanded) document into a CollectorConfig; errors name the key path."""
     top = _mapping(document, source)
-    _no_unknown(top, {"receivers", "processors", "exporters", "service", "extensions"}, source)
+    _no_unknown(top, {"receivers", "processors", "exporters", "service", "extensions", "alerts", "budgets"}, source)
     if top.get("extensions"):
         raise ConfigError(f"{source}.extensions: spanhouse has no extensions; remove the key")
     receivers = _mapping(top.get("receivers") or {}, "receivers")
@@ -293,8 +295,15 @@ def parse_config(document: Any, source: str = "config") -> CollectorConfig:
             "service.pipelines.traces.exporters: the clickhouse exporter is required (spans are stored "
             "before they are forwarded); add clickhouse to the list"
         )
+    from spanhouse.collector.alerts.config import parse_alerts, parse_budgets  # they import this module
+
     config = CollectorConfig(
-        receiver=receiver, processors=tuple(chosen), clickhouse=clickhouse, forwarders=tuple(forwarders)
+        receiver=receiver,
+        processors=tuple(chosen),
+        clickhouse=clickhouse,
+        forwarders=tuple(forwarders),
+        alerts=parse_alerts(top.get("alerts")),
+        budgets=parse_budgets(top["budgets"]) if "budgets" in top else None,
     )
     validate(config)
     return config

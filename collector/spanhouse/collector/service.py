@@ -14,11 +14,17 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from spanhouse.collector.alerts.config import AlertsConfig
+from spanhouse.collector.alerts.service import AlertService, instance_id
+from spanhouse.collector.api.access import ReadAccess
+from spanhouse.collector.api.alerts import alert_routes
+from spanhouse.collector.api.budgets import budget_routes
 from spanhouse.collector.api.prices import price_routes
 from spanhouse.collector.api.routes import api_routes
 from spanhouse.collector.auth import ApiKeys
+from spanhouse.collector.budgets import Budget, sync_config_budgets
 from spanhouse.collector.config import ForwardExporterConfig, ProcessorConfig
-from spanhouse.collector.errors import ConfigError, StoreUnavailable
+from spanhouse.collector.errors import ConfigError, StoreError, StoreUnavailable
 from spanhouse.collector.exporters.clickhouse import ClickHouseExporter
 from spanhouse.collector.exporters.otlp_forward import OtlpForwarder
 from spanhouse.collector.httpserver import HttpServer
@@ -60,6 +66,8 @@ class CollectorSettings:
     max_concurrent_requests: int = 64  # HTTP requests read, or gRPC calls in flight, at once
     processors: tuple[ProcessorConfig, ...] = ()  # attribute filters, redaction, sampling, in order
     forwarders: tuple[ForwardExporterConfig, ...] = ()  # otlp / otlphttp exporters
+    alerts: AlertsConfig = field(default_factory=AlertsConfig)  # evaluation schedule, thresholds, channels
+    budgets: tuple[Budget, ...] | None = None  # the config file's budgets: (None = no such section)
 
 
 class Collector:
@@ -73,6 +81,7 @@ class Collector:
         self.http: HttpServer | None = None
         self.prices: PriceRefresher | None = None
         self.forwarders: list[OtlpForwarder] = []
+        self.alerts: AlertService | None = None
         self._state_path: Path | None = None
 
     def start(self) -> None:
@@ -131,6 +140,9 @@ class Collector:
         }
         routes.update(api_routes(self.store, self.metrics, s.api_keys))
         routes.update(price_routes(self.store, self.prices, s.api_keys))
+        self.alerts = self._start_alerts()
+        routes.update(budget_routes(self.store, ReadAccess(self.store, s.api_keys)))
+        routes.update(alert_routes(ReadAccess(self.store, s.api_keys), self.alerts))
         self.http = HttpServer(
             host,
             port,
@@ -152,6 +164,19 @@ class Collector:
             "TLS" if tls_pair else "no TLS",
             f"API keys for {len(s.api_keys.tenants)} tenant(s)" if s.api_keys.enabled else "no API keys",
         )
+
+    def _start_alerts(self) -> AlertService:
+        """Follow the config file's budgets, then evaluate and deliver alerts in the background."""
+        s = self.settings
+        assert self.store is not None
+        if s.budgets is not None:
+            try:
+                sync_config_budgets(self.store, s.budgets)
+            except StoreError as exc:
+                logger.warning("could not apply the config file's budgets (they apply at the next start): %s", exc)
+        service = AlertService(self.store, s.alerts, instance=instance_id(s.data_dir))
+        service.start()
+        return service
 
     def _queue_gauges(self, queue: PersistentQueue, exporter: ClickHouseExporter) -> None:
         wal = queue.wal
@@ -207,6 +232,9 @@ class Collector:
         if self.prices is not None:
             self.prices.shutdown()
             self.prices = None
+        if self.alerts is not None:
+            self.alerts.shutdown()
+            self.alerts = None
         if self.exporter is not None:
             self.exporter.shutdown(drain_timeout_s=self.settings.drain_timeout_s)
             self.exporter = None

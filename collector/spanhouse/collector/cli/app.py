@@ -1,4 +1,4 @@
-"""`spanhouse` commands: collector, demo, sql, report, traces, retention, prices, migrate."""
+"""`spanhouse` commands: collector, demo, sql, report, traces, retention, prices, budgets, alerts, migrate."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from typing import Annotated, Optional
 import typer
 
 from spanhouse.collector.cli.access import ApiKey
+from spanhouse.collector.cli.budgets import alerts_app, budgets_app
 from spanhouse.collector.cli.debugging import retention_app, traces_app
 from spanhouse.collector.cli.options import (
     DEFAULT_DATA_DIR,
@@ -41,6 +42,8 @@ app = typer.Typer(
 app.add_typer(traces_app, name="traces")
 app.add_typer(retention_app, name="retention")
 app.add_typer(prices_app, name="prices")
+app.add_typer(budgets_app, name="budgets")
+app.add_typer(alerts_app, name="alerts")
 
 
 @app.command()
@@ -105,8 +108,12 @@ def collector(
     max_attribute_chars: Annotated[
         int, typer.Option(min=16, help="Longer attribute values are truncated to this many characters.")
     ] = 32 * 1024,
+    alert_interval: Annotated[
+        float, typer.Option(min=0.0, help="Seconds between alert evaluations (0 = only on demand).")
+    ] = 60.0,
 ) -> None:
     """Run the collector until SIGTERM or Ctrl-C."""
+    from spanhouse.collector.alerts.config import AlertsConfig
     from spanhouse.collector.auth import ENV_API_KEYS, ApiKeys
     from spanhouse.collector.processors.limits import SpanLimits
     from spanhouse.collector.service import Collector, CollectorSettings
@@ -133,6 +140,7 @@ def collector(
         drain_timeout_s=drain_timeout,
         max_concurrent_requests=max_concurrent_requests,
         limits=SpanLimits(max_spans_per_request=max_spans_per_request, max_value_chars=max_attribute_chars),
+        alerts=AlertsConfig(interval=alert_interval),
     )
     if config is not None:
         from spanhouse.collector.cli.collector_config import settings_from_config

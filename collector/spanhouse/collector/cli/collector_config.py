@@ -64,6 +64,8 @@ def settings_from_config(
         max_concurrent_requests=r.http.max_concurrent_requests if r.http else flags.max_concurrent_requests,
         processors=tuple(p for _, p in config.processors if not isinstance(p, GenAIProcessorConfig)),
         forwarders=config.forwarders,
+        alerts=config.alerts or flags.alerts,
+        budgets=config.budgets,
     )
     overrides = {
         _FLAG_FIELDS[name]: getattr(flags, _FLAG_FIELDS[name]) for name in explicit if name in _FLAG_FIELDS
@@ -75,6 +77,8 @@ def settings_from_config(
         limits["max_value_chars"] = flags.limits.max_value_chars
     if limits:
         overrides["limits"] = dataclasses.replace(settings.limits, **limits)
+    if "alert_interval" in explicit:
+        overrides["alerts"] = dataclasses.replace(settings.alerts, interval=flags.alerts.interval)
     if "clickhouse_url" in overrides:  # a server on the command line replaces the config's store
         overrides.setdefault("data_dir", flags.data_dir)
     return dataclasses.replace(settings, **overrides)

@@ -111,7 +111,9 @@ class GrpcLogsReceiver:
         self.port = self.server.add_insecure_port("127.0.0.1:0")
         self.server.start()
 
-    def _export(self, request: ExportLogsServiceRequest, context: grpc.ServicerContext) -> ExportLogsServiceResponse:
+    def _export(
+        self, request: ExportLogsServiceRequest, context: grpc.ServicerContext
+    ) -> ExportLogsServiceResponse:
         self.requests.append(request)
         return ExportLogsServiceResponse()
 
@@ -129,7 +131,10 @@ def valid_signature(received: Received, secret: str, max_age_s: float = 300) -> 
     """What a receiver of the webhook checks: HMAC-SHA256 of '<timestamp>.<body>', and a fresh timestamp."""
     timestamp = received.headers.get("x-spanhouse-timestamp", "")
     given = received.headers.get("x-spanhouse-signature", "")
-    expected = "sha256=" + hmac.new(secret.encode(), timestamp.encode() + b"." + received.body, hashlib.sha256).hexdigest()
+    expected = (
+        "sha256="
+        + hmac.new(secret.encode(), timestamp.encode() + b"." + received.body, hashlib.sha256).hexdigest()
+    )
     return hmac.compare_digest(given, expected) and abs(time.time() - int(timestamp)) < max_age_s
 
 

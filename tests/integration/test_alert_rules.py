@@ -50,10 +50,14 @@ def evaluator(store: Store, name: str = "e1", **config: object) -> Evaluator:
 
 
 def test_budget_names_are_per_tenant_and_a_duplicate_changes_nothing(store: Store) -> None:
-    first = add_budget(store, parse_budget({"name": "llm", "period": "daily", "limit_usd": 5, "tenant": "crud-a"}))
+    first = add_budget(
+        store, parse_budget({"name": "llm", "period": "daily", "limit_usd": 5, "tenant": "crud-a"})
+    )
     add_budget(store, parse_budget({"name": "llm", "period": "weekly", "limit_usd": 9, "tenant": "crud-b"}))
     with pytest.raises(BudgetExists, match="budget 'llm' already exists for tenant 'crud-a'"):
-        add_budget(store, parse_budget({"name": "llm", "period": "monthly", "limit_usd": 1, "tenant": "crud-a"}))
+        add_budget(
+            store, parse_budget({"name": "llm", "period": "monthly", "limit_usd": 1, "tenant": "crud-a"})
+        )
     assert list_budgets(store, "crud-a") == [first]
     with pytest.raises(BudgetNotFound) as missing:
         remove_budget(store, "crud-a", "nope")
@@ -65,7 +69,9 @@ def test_budget_names_are_per_tenant_and_a_duplicate_changes_nothing(store: Stor
     remove_budget(store, "crud-a", "llm")
     assert list_budgets(store, "crud-a") == []
     assert [b.period for b in list_budgets(store, "crud-b")] == ["weekly"]
-    add_budget(store, parse_budget({"name": "llm", "period": "hourly", "limit_tokens": 7, "tenant": "crud-a"}))
+    add_budget(
+        store, parse_budget({"name": "llm", "period": "hourly", "limit_tokens": 7, "tenant": "crud-a"})
+    )
     assert [b.limit_tokens for b in list_budgets(store, "crud-a")] == [7]
 
 
@@ -143,22 +149,50 @@ def test_budget_status_equals_python(store: Store) -> None:
     insert_steps(
         store,
         [
-            step_row(Tenant=tenant, Timestamp=ts, CostUSD=cost, InputTokens=tokens, AgentName=agent, RequestModel="m1")
+            step_row(
+                Tenant=tenant,
+                Timestamp=ts,
+                CostUSD=cost,
+                InputTokens=tokens,
+                AgentName=agent,
+                RequestModel="m1",
+            )
             for ts, cost, tokens, agent in rows
         ]
         + [step_row(Tenant=tenant, Timestamp=hours(AT, -2), CostUSD=None, InputTokens=50, AgentName="writer")]
-        + [step_row(Tenant=tenant, Timestamp=hours(AT, -0.25), CostUSD=0.6, InputTokens=10, AgentName="triage", RequestModel="m1")],
+        + [
+            step_row(
+                Tenant=tenant,
+                Timestamp=hours(AT, -0.25),
+                CostUSD=0.6,
+                InputTokens=10,
+                AgentName="triage",
+                RequestModel="m1",
+            )
+        ],
     )
     rows.append((hours(AT, -2), 0.0, 50, "writer"))  # unpriced: 0 USD, but its tokens count
     rows.append((hours(AT, -0.25), 0.6, 10, "triage"))
     budgets = [
         parse_budget({"tenant": tenant, "name": "month", "period": "monthly", "limit_usd": 12}),
         parse_budget(
-            {"tenant": tenant, "name": "day", "period": "daily", "limit_tokens": 600, "agent": "writer",
-             "timezone": "America/Los_Angeles"}
+            {
+                "tenant": tenant,
+                "name": "day",
+                "period": "daily",
+                "limit_tokens": 600,
+                "agent": "writer",
+                "timezone": "America/Los_Angeles",
+            }
         ),
         parse_budget(  # hours start at :30 UTC in St. John's (UTC-3:30)
-            {"tenant": tenant, "name": "hour", "period": "hourly", "limit_usd": 0.5, "timezone": "America/St_Johns"}
+            {
+                "tenant": tenant,
+                "name": "hour",
+                "period": "hourly",
+                "limit_usd": 0.5,
+                "timezone": "America/St_Johns",
+            }
         ),
         parse_budget({"tenant": tenant, "name": "week", "period": "weekly", "limit_usd": 100, "model": "m1"}),
     ]
@@ -191,7 +225,12 @@ def test_budget_status_equals_python(store: Store) -> None:
 def spike_rows(tenant: str, current: list[float], agent: str = "a", baseline_per_hour: float = 1.0) -> list:
     """24 baseline hours of `baseline_per_hour` each (at half past), then `current` in the last hour."""
     rows = [
-        step_row(Tenant=tenant, Timestamp=AT - dt.timedelta(hours=h, minutes=30), CostUSD=baseline_per_hour, AgentName=agent)
+        step_row(
+            Tenant=tenant,
+            Timestamp=AT - dt.timedelta(hours=h, minutes=30),
+            CostUSD=baseline_per_hour,
+            AgentName=agent,
+        )
         for h in range(1, 25)
     ]
     rows += [
@@ -208,7 +247,11 @@ def test_a_spike_of_3_0x_fires_and_2_9x_does_not(store: Store) -> None:
     fired = evaluator(store).evaluate(AT, "spike-30").fired
     assert sorted((a.kind, a.labels["agent"]) for a in fired) == [("cost_spike", "*"), ("cost_spike", "a")]
     overall = next(a for a in fired if a.labels["agent"] == "*")
-    assert (overall.observed, overall.baseline, overall.threshold) == (pytest.approx(3.0), pytest.approx(1.0), 3.0)
+    assert (overall.observed, overall.baseline, overall.threshold) == (
+        pytest.approx(3.0),
+        pytest.approx(1.0),
+        3.0,
+    )
     assert overall.dedup_key == "cost_spike/spike-30/agent=*/2026-11-19T18:00Z"
     assert evaluator(store).evaluate(AT, "spike-29").fired == []
     assert evaluator(store).evaluate(AT, "spike-floor").fired == []
@@ -236,7 +279,10 @@ def test_an_episode_fires_once_resolves_and_the_next_one_fires(store: Store) -> 
     over = e.evaluate(AT + dt.timedelta(hours=3), tenant)  # the spike left the window
     assert sorted(a.dedup_key for a in over.resolved) == sorted(a.dedup_key for a in first.fired)
     again = AT + dt.timedelta(hours=30)
-    insert_steps(store, [step_row(Tenant=tenant, Timestamp=again - dt.timedelta(minutes=5), CostUSD=4.0, AgentName="a")])
+    insert_steps(
+        store,
+        [step_row(Tenant=tenant, Timestamp=again - dt.timedelta(minutes=5), CostUSD=4.0, AgentName="a")],
+    )
     second = e.evaluate(again, tenant)
     assert {a.dedup_key for a in second.fired} == {
         "cost_spike/episodes/agent=*/2026-11-21T00:00Z",
@@ -260,7 +306,9 @@ def test_error_rate_spike_and_latency_degradation(store: Store) -> None:
     insert_steps(
         store,
         [
-            step_row(Tenant=tenant, Timestamp=ts, DurationMs=ms, StatusCode="Error" if err else "Ok", AgentName="w")
+            step_row(
+                Tenant=tenant, Timestamp=ts, DurationMs=ms, StatusCode="Error" if err else "Ok", AgentName="w"
+            )
             for ts, ms, err in baseline + current
         ],
     )
@@ -283,7 +331,9 @@ def test_error_rate_spike_and_latency_degradation(store: Store) -> None:
 # --- health (overview report) and quality (quality_trends report) ----------------------------------
 
 
-def run_rows(tenant: str, agent: str, start: dt.datetime, failed: bool, quality: float | None, i: int) -> list:
+def run_rows(
+    tenant: str, agent: str, start: dt.datetime, failed: bool, quality: float | None, i: int
+) -> list:
     span = f"{tenant}-{agent}-{i:04d}"
     return [
         step_row(

@@ -221,7 +221,9 @@ def load_config(path: Path, environ: Mapping[str, str] | None = None) -> Collect
 def parse_config(document: Any, source: str = "config") -> CollectorConfig:
     """Validate a parsed (env-expanded) document into a CollectorConfig; errors name the key path."""
     top = _mapping(document, source)
-    _no_unknown(top, {"receivers", "processors", "exporters", "service", "extensions", "alerts", "budgets"}, source)
+    _no_unknown(
+        top, {"receivers", "processors", "exporters", "service", "extensions", "alerts", "budgets"}, source
+    )
     if top.get("extensions"):
         raise ConfigError(f"{source}.extensions: spanhouse has no extensions; remove the key")
     receivers = _mapping(top.get("receivers") or {}, "receivers")

@@ -173,7 +173,9 @@ class Collector:
             try:
                 sync_config_budgets(self.store, s.budgets)
             except StoreError as exc:
-                logger.warning("could not apply the config file's budgets (they apply at the next start): %s", exc)
+                logger.warning(
+                    "could not apply the config file's budgets (they apply at the next start): %s", exc
+                )
         service = AlertService(self.store, s.alerts, instance=instance_id(s.data_dir))
         service.start()
         return service

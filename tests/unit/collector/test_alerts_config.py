@@ -30,13 +30,21 @@ def test_defaults_and_overrides() -> None:
         }
     )
     assert config.interval == 30.0
-    assert (config.cost_spike.factor, config.cost_spike.min_spend_usd, config.cost_spike.window) == (2.5, 0, 1800.0)
+    assert (config.cost_spike.factor, config.cost_spike.min_spend_usd, config.cost_spike.window) == (
+        2.5,
+        0,
+        1800.0,
+    )
     assert config.health_change.enabled is False
     assert (config.delivery.initial_interval, config.delivery.max_attempts) == (0.2, 3)
     assert [c.id for c in config.channels] == ["log", "webhook/ops", "slack", "otlp/grpc"]
     webhook, slack, otlp = config.channels[1:]
-    assert webhook.accepts("acme", "cost_spike", "warning") and not webhook.accepts("other", "cost_spike", "warning")
-    assert slack.accepts("x", "budget_threshold", "critical") and not slack.accepts("x", "budget_threshold", "warning")
+    assert webhook.accepts("acme", "cost_spike", "warning") and not webhook.accepts(
+        "other", "cost_spike", "warning"
+    )
+    assert slack.accepts("x", "budget_threshold", "critical") and not slack.accepts(
+        "x", "budget_threshold", "warning"
+    )
     assert otlp.accepts("x", "cost_spike", "warning") and not otlp.accepts("x", "health_change", "critical")
 
 
@@ -51,10 +59,19 @@ def test_defaults_and_overrides() -> None:
         ({"latency_degradation": {"window": "0s"}}, "must be a duration above 0"),
         ({"interval": "soon"}, "alerts.interval: 'soon' is not a duration"),
         ({"channels": {"email/ops": {}}}, "'email/ops' is not a channel id"),
-        ({"channels": {"webhook": {"url": "http://x/h"}}}, "alerts.channels.webhook.secret: a webhook needs a secret"),
+        (
+            {"channels": {"webhook": {"url": "http://x/h"}}},
+            "alerts.channels.webhook.secret: a webhook needs a secret",
+        ),
         ({"channels": {"webhook": {"url": "ftp://x", "secret": "s"}}}, "must be an http(s) URL"),
-        ({"channels": {"slack": {"url": "http://x", "secret": "s"}}}, "alerts.channels.slack.secret: unknown key"),
-        ({"channels": {"otlp": {"endpoint": "http://x:4318", "protocol": "thrift"}}}, "use http/protobuf or grpc"),
+        (
+            {"channels": {"slack": {"url": "http://x", "secret": "s"}}},
+            "alerts.channels.slack.secret: unknown key",
+        ),
+        (
+            {"channels": {"otlp": {"endpoint": "http://x:4318", "protocol": "thrift"}}},
+            "use http/protobuf or grpc",
+        ),
         ({"channels": {"log": {"kinds": ["cost_spike", "boom"]}}}, "'boom' is not an alert kind"),
         ({"channels": {"log": {"min_severity": "info"}}}, "use warning or critical"),
         ({"budgets": []}, "alerts.budgets: unknown key"),
@@ -90,7 +107,10 @@ def test_delivery_states_sort_by_attempt_so_the_store_keeps_the_latest() -> None
     encoded = [s.encode() for s in states]
     assert max(encoded) == encoded[2]
     assert [DeliveryState.decode(e) for e in encoded] == states
-    assert DeliveryState.decode("010 2026-11-27T10:00:00.000000Z failed: HTTP 404: not found").detail == "HTTP 404: not found"
+    assert (
+        DeliveryState.decode("010 2026-11-27T10:00:00.000000Z failed: HTTP 404: not found").detail
+        == "HTTP 404: not found"
+    )
 
 
 def test_episode_buckets_and_idempotency_keys_are_stable() -> None:

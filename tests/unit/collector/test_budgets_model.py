@@ -20,7 +20,12 @@ def test_a_budget_with_defaults() -> None:
     )
     assert budget.unit == "usd" and budget.scope == {"agent": "writer"} and budget.timezone == "UTC"
     tokens = parse_budget({"name": "t", "period": "hourly", "limit_tokens": "2000000", "tenant": "*"})
-    assert (tokens.limit_tokens, tokens.limit_usd, tokens.unit, tokens.tenant) == (2_000_000, None, "tokens", "*")
+    assert (tokens.limit_tokens, tokens.limit_usd, tokens.unit, tokens.tenant) == (
+        2_000_000,
+        None,
+        "tokens",
+        "*",
+    )
 
 
 @pytest.mark.parametrize(
@@ -79,10 +84,22 @@ def _utc(*args: int) -> dt.datetime:
     [
         ("hourly", "UTC", _utc(2026, 11, 27, 10, 59, 59), _utc(2026, 11, 27, 10), _utc(2026, 11, 27, 11)),
         # +05:30: hours start at :30 UTC
-        ("hourly", "Asia/Kolkata", _utc(2026, 11, 27, 10, 20), _utc(2026, 11, 27, 9, 30), _utc(2026, 11, 27, 10, 30)),
+        (
+            "hourly",
+            "Asia/Kolkata",
+            _utc(2026, 11, 27, 10, 20),
+            _utc(2026, 11, 27, 9, 30),
+            _utc(2026, 11, 27, 10, 30),
+        ),
         ("daily", "UTC", _utc(2026, 11, 27, 0, 0), _utc(2026, 11, 27), _utc(2026, 11, 28)),
         # 23:30 UTC is already the next day in Berlin (UTC+1 in November)
-        ("daily", "Europe/Berlin", _utc(2026, 11, 27, 23, 30), _utc(2026, 11, 27, 23), _utc(2026, 11, 28, 23)),
+        (
+            "daily",
+            "Europe/Berlin",
+            _utc(2026, 11, 27, 23, 30),
+            _utc(2026, 11, 27, 23),
+            _utc(2026, 11, 28, 23),
+        ),
         # the spring-forward day in Berlin has 23 hours
         ("daily", "Europe/Berlin", _utc(2026, 3, 29, 12), _utc(2026, 3, 28, 23), _utc(2026, 3, 29, 22)),
         # the fall-back day has 25

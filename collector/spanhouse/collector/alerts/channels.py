@@ -105,7 +105,11 @@ class SlackChannel:
         self.timeout = config.timeout or delivery.timeout
 
     def send(self, alert: Alert) -> None:
-        headers = {**self.headers, "Content-Type": "application/json", "Idempotency-Key": alert.idempotency_key}
+        headers = {
+            **self.headers,
+            "Content-Type": "application/json",
+            "Idempotency-Key": alert.idempotency_key,
+        }
         post(self.url, _json_body(slack_message(alert)), headers, self.timeout)
 
 
@@ -163,7 +167,9 @@ class OtlpLogChannel:
                 response_deserializer=None,
             )
         try:
-            self._call(body, timeout=self.timeout, metadata=[(k.lower(), v) for k, v in self.config.headers.items()])
+            self._call(
+                body, timeout=self.timeout, metadata=[(k.lower(), v) for k, v in self.config.headers.items()]
+            )
         except grpc.RpcError as exc:
             code = exc.code()
             retryable = code in (
@@ -217,7 +223,9 @@ def otlp_log_request(alert: Alert) -> Any:
     record = LogRecord(
         time_unix_nano=fired_ns,
         observed_time_unix_nano=time.time_ns(),
-        severity_number=SeverityNumber.SEVERITY_NUMBER_ERROR if critical else SeverityNumber.SEVERITY_NUMBER_WARN,
+        severity_number=SeverityNumber.SEVERITY_NUMBER_ERROR
+        if critical
+        else SeverityNumber.SEVERITY_NUMBER_WARN,
         severity_text="ERROR" if critical else "WARN",
         body=AnyValue(string_value=alert.message),
         attributes=attributes,
@@ -228,7 +236,9 @@ def otlp_log_request(alert: Alert) -> Any:
         resource_logs=[
             ResourceLogs(
                 resource=resource,
-                scope_logs=[ScopeLogs(scope=InstrumentationScope(name="spanhouse.alerts"), log_records=[record])],
+                scope_logs=[
+                    ScopeLogs(scope=InstrumentationScope(name="spanhouse.alerts"), log_records=[record])
+                ],
             )
         ]
     )

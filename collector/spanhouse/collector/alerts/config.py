@@ -160,7 +160,15 @@ _SECTIONS = {
     "health_change": HealthChangeConfig,
     "delivery": DeliveryConfig,
 }
-_DURATIONS = {"window", "baseline", "initial_interval", "max_interval", "timeout", "takeover_after", "max_age"}
+_DURATIONS = {
+    "window",
+    "baseline",
+    "initial_interval",
+    "max_interval",
+    "timeout",
+    "takeover_after",
+    "max_age",
+}
 _RATES = {"min_rate", "error_rate_degraded", "error_rate_critical"}
 _NONZERO = {"factor", "max_attempts", "min_runs", "p95_degraded_ms", "p95_critical_ms"}
 
@@ -170,7 +178,9 @@ def parse_budgets(value: Any, path: str = "budgets") -> tuple[Budget, ...]:
     if value is None:
         return ()
     if not isinstance(value, list):
-        raise ConfigError(f"{path}: expected a list of budgets, e.g. - {{name: monthly, limit_usd: 50, period: monthly}}")
+        raise ConfigError(
+            f"{path}: expected a list of budgets, e.g. - {{name: monthly, limit_usd: 50, period: monthly}}"
+        )
     budgets = [parse_budget(item, where=f"{path}[{i}]", source="config") for i, item in enumerate(value)]
     seen: set[tuple[str, str]] = set()
     for i, budget in enumerate(budgets):
@@ -275,7 +285,9 @@ def _check_channel(channel: ChannelConfig, path: str) -> None:
     if channel.timeout is not None and channel.timeout <= 0:
         raise ConfigError(f"{path}.timeout: must be above 0, e.g. 5s")
     if channel.type in ("webhook", "slack") and not re.match(r"^https?://[^/\s]+", channel.url):
-        raise ConfigError(f"{path}.url: {channel.url!r} must be an http(s) URL, e.g. https://alerts.example.com/hook")
+        raise ConfigError(
+            f"{path}.url: {channel.url!r} must be an http(s) URL, e.g. https://alerts.example.com/hook"
+        )
     if channel.type == "webhook" and not channel.secret:
         raise ConfigError(
             f"{path}.secret: a webhook needs a secret to sign its payloads (HMAC-SHA256); "
@@ -290,7 +302,9 @@ def _check_channel(channel: ChannelConfig, path: str) -> None:
                 "(/v1/logs is appended)"
             )
         if channel.protocol == "grpc" and not re.match(r"^(https?://)?[^/\s:]+:\d+$", channel.endpoint):
-            raise ConfigError(f"{path}.endpoint: {channel.endpoint!r} must be host:port, e.g. otel-collector:4317")
+            raise ConfigError(
+                f"{path}.endpoint: {channel.endpoint!r} must be host:port, e.g. otel-collector:4317"
+            )
 
 
 def _positive(value: Any, path: str, *, integer: bool) -> Any:

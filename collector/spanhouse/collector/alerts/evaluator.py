@@ -118,7 +118,9 @@ class Evaluator:
         now = _naive_utc(dt.datetime.now(dt.timezone.utc))
         for condition in plan.to_fire:
             channels = [
-                ch.id for ch in self.channels if ch.accepts(condition.tenant, condition.kind, condition.severity)
+                ch.id
+                for ch in self.channels
+                if ch.accepts(condition.tenant, condition.kind, condition.severity)
             ]
             alert = fire(
                 self.store,

@@ -93,7 +93,9 @@ def _overrun_condition(status: BudgetStatus) -> Condition | None:
     )
 
 
-def cost_spike_conditions(reader: Reader, config: AlertsConfig, at: dt.datetime, tenant: str) -> list[Condition]:
+def cost_spike_conditions(
+    reader: Reader, config: AlertsConfig, at: dt.datetime, tenant: str
+) -> list[Condition]:
     cfg = config.cost_spike
     rows = reader.query(
         load_job("alerts/cost_spike"),
@@ -132,7 +134,9 @@ def cost_spike_conditions(reader: Reader, config: AlertsConfig, at: dt.datetime,
     return out
 
 
-def error_rate_conditions(reader: Reader, config: AlertsConfig, at: dt.datetime, tenant: str) -> list[Condition]:
+def error_rate_conditions(
+    reader: Reader, config: AlertsConfig, at: dt.datetime, tenant: str
+) -> list[Condition]:
     cfg = config.error_rate_spike
     rows = reader.query(
         load_job("alerts/error_rate_spike"),

@@ -66,7 +66,9 @@ def query_params(query: str, allowed: tuple[str, ...]) -> dict[str, str]:
         if key in given:
             raise ConfigError(f"parameter {key} is given more than once")
         if key not in allowed:
-            raise ConfigError(f"unknown parameter {key[:64]!r}; this route takes {', '.join(allowed) or 'none'}")
+            raise ConfigError(
+                f"unknown parameter {key[:64]!r}; this route takes {', '.join(allowed) or 'none'}"
+            )
         given[key] = value
     return given
 

@@ -122,7 +122,9 @@ def remove_budget(store: Writer, tenant: str, name: str, *, now: dt.datetime | N
     found = list_budgets(store, tenant, name) if tenant != ALL_TENANTS else []
     if not found:
         raise BudgetNotFound(
-            f"no budget named {name!r}" + (f" for tenant {tenant!r}" if tenant else "") + "; see `spanhouse budgets list`"
+            f"no budget named {name!r}"
+            + (f" for tenant {tenant!r}" if tenant else "")
+            + "; see `spanhouse budgets list`"
         )
     _write(store, found, now or _now(), deleted=True)
     logger.info("budget %s/%s removed", tenant, name)
@@ -164,7 +166,9 @@ def budget_status(reader: Reader, budgets: Sequence[Budget], at: dt.datetime) ->
         return []
     as_of = _utc_naive(at)
     bounds = [period_bounds(b.period, b.timezone, as_of) for b in budgets]
-    windows = [as_of - dt.timedelta(seconds=min(period_seconds(b.period), MAX_RATE_WINDOW_S)) for b in budgets]
+    windows = [
+        as_of - dt.timedelta(seconds=min(period_seconds(b.period), MAX_RATE_WINDOW_S)) for b in budgets
+    ]
     parameters = {
         "tenants": [b.tenant for b in budgets],
         "services": [b.service for b in budgets],

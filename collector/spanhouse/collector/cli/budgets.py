@@ -119,7 +119,11 @@ class _Direct:
             budget = budgets.parse_budget({"tenant": "", **(document or {})}, source="cli")
             return {"budget": budgets.add_budget(self.store, budget).document()}
         if (method, path) == ("DELETE", "/v1/budgets"):
-            return {"removed": budgets.remove_budget(self.store, query.get("tenant", ""), query["name"]).document()}
+            return {
+                "removed": budgets.remove_budget(
+                    self.store, query.get("tenant", ""), query["name"]
+                ).document()
+            }
         if (method, path) == ("GET", "/v1/budgets/status"):
             at = parse_time(query["at"]) if query.get("at") else dt.datetime.now(dt.timezone.utc)
             found = budgets.list_budgets(self.store, tenant)
@@ -273,7 +277,9 @@ def add(
         _fail(_as_flags(str(exc)))
     result = _run(data_dir, clickhouse_url, collector_url, api_key, "POST", "/v1/budgets", document)
     budget = result["budget"]
-    limit = f"${budget['limit_usd']:g}" if budget["limit_usd"] is not None else f"{budget['limit_tokens']} tokens"
+    limit = (
+        f"${budget['limit_usd']:g}" if budget["limit_usd"] is not None else f"{budget['limit_tokens']} tokens"
+    )
     console.print(f"added budget {budget['name']!r}: {limit} {budget['period']} ({budget['timezone']})")
 
 
@@ -294,7 +300,9 @@ def list_command(
 @budgets_app.command("remove")
 def remove(
     name: Annotated[str, typer.Argument(help="Budget name.")],
-    tenant: Annotated[str, typer.Option(help="Tenant of the budget (operator key; default: the key's own).")] = "",
+    tenant: Annotated[
+        str, typer.Option(help="Tenant of the budget (operator key; default: the key's own).")
+    ] = "",
     data_dir: DataDir = DEFAULT_DATA_DIR,
     clickhouse_url: ClickHouseUrl = None,
     collector_url: CollectorUrl = None,
@@ -317,7 +325,9 @@ def status(
 ) -> None:
     """Per budget: period start, spent, limit, percent, projection at period end, state."""
     when = at.isoformat() if at else ""
-    result = _run(data_dir, clickhouse_url, collector_url, api_key, "GET", "/v1/budgets/status", tenant=tenant, at=when)
+    result = _run(
+        data_dir, clickhouse_url, collector_url, api_key, "GET", "/v1/budgets/status", tenant=tenant, at=when
+    )
     _show(result["status"], STATUS_COLUMNS, fmt, "budget status")
 
 
@@ -346,7 +356,14 @@ def evaluate(
     """Evaluate every alert now (a running collector also does, every --alert-interval)."""
     document = {k: v for k, v in {"at": at.isoformat() if at else None, "tenant": tenant}.items() if v}
     result = _run(
-        data_dir, clickhouse_url, collector_url, api_key, "POST", "/v1/alerts/evaluate", document, config=config
+        data_dir,
+        clickhouse_url,
+        collector_url,
+        api_key,
+        "POST",
+        "/v1/alerts/evaluate",
+        document,
+        config=config,
     )
     if fmt is OutputFormat.table:
         console.print(

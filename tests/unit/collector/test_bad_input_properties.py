@@ -13,11 +13,11 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from opentelemetry.proto.trace.v1.trace_pb2 import Span
 
-from spanhouse.collector.errors import InvalidRequest
+from spanhouse.collector.errors import InvalidRequest, RequestTooLarge
 from spanhouse.collector.pipeline import TracePipeline
 from spanhouse.collector.processors.limits import SpanLimits
 from spanhouse.collector.queue import PersistentQueue, WriteAheadLog
-from spanhouse.collector.receivers.otlp_decode import RequestTooLarge, decode_json, decode_protobuf_salvaging
+from spanhouse.collector.receivers.otlp_decode import decode_json, decode_protobuf_salvaging
 from spanhouse.collector.telemetry import Metrics
 
 BASE_NS = 1_764_000_000_000_000_000

@@ -21,7 +21,7 @@ from spanhouse.collector.config import DEFAULT_MAX_REQUEST_BYTES, ForwardExporte
 from spanhouse.collector.errors import ConfigError, StoreUnavailable
 from spanhouse.collector.exporters.clickhouse import ClickHouseExporter
 from spanhouse.collector.exporters.otlp_forward import OtlpForwarder
-from spanhouse.collector.httpserver import HttpServer
+from spanhouse.collector.httpserver import Handler, HttpServer
 from spanhouse.collector.pipeline import TracePipeline
 from spanhouse.collector.prices.refresher import PriceRefresher
 from spanhouse.collector.processors.genai import GenAIProcessor
@@ -120,7 +120,7 @@ class Collector:
             tls=tls_pair,
         )
         host, port = _split_endpoint(s.http_endpoint)
-        routes = {
+        routes: dict[tuple[str, str], Handler] = {
             ("POST", "/v1/traces"): OtlpHttpTracesHandler(
                 pipeline,
                 max_request_bytes=s.max_request_bytes,

@@ -95,7 +95,9 @@ def _run_tests(pytest_args: list[str]) -> int:
     if lint != 0:
         print("ruff found problems (above); fix them before the tests count", file=sys.stderr)
         return lint
-    types = subprocess.call([str(PYTHON), "-m", "mypy", "--config-file", str(ROOT / "pyproject.toml")], cwd=ROOT)
+    types = subprocess.call(
+        [str(PYTHON), "-m", "mypy", "--config-file", str(ROOT / "pyproject.toml")], cwd=ROOT
+    )
     if types != 0:
         print("mypy found type errors (above); fix them before the tests count", file=sys.stderr)
         return types

@@ -43,7 +43,6 @@ _RUN_KEY = otel_context.create_key("spanhouse.run")
 _EXPERIMENT_KEY = otel_context.create_key("spanhouse.experiment")
 
 
-
 def run_of(ctx: Context | None = None) -> tuple[str, str] | None:
     """(run id, nearest agent name) in `ctx` (default: the current context), or None outside a run."""
     return cast("tuple[str, str] | None", otel_context.get_value(_RUN_KEY, ctx))

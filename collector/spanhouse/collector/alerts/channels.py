@@ -261,7 +261,7 @@ def build_channels(configs: Sequence[ChannelConfig], delivery: DeliveryConfig) -
 
 
 class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, req, fp, code, msg, headers, newurl):  # type: ignore[no-untyped-def]
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
         return None  # the 3xx surfaces as an HTTPError
 
 

@@ -1,14 +1,14 @@
 """Alerts inside a collector: evaluation on a schedule and on demand, delivery in the background.
 
-`evaluate()` is the scheduled job's work and the on-demand path's (API, CLI): it evaluates,
-then wakes the deliverer, and returns at once; sending never happens on the caller's thread.
+`evaluate()` is the scheduled job's work (`alert_job`, run by the collector's job scheduler every
+`alerts.interval` seconds) and the on-demand path's (API, CLI): it evaluates, then wakes the
+deliverer, and returns; sending never happens on the caller's thread.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-import threading
 import uuid
 from pathlib import Path
 
@@ -18,7 +18,7 @@ from spanhouse.collector.alerts.deliverer import Deliverer
 from spanhouse.collector.alerts.evaluator import Evaluator, Outcome
 from spanhouse.collector.alerts.store import Writer
 from spanhouse.collector.budgets.model import ALL_TENANTS
-from spanhouse.collector.errors import StoreError
+from spanhouse.collector.jobs import Job
 
 logger = logging.getLogger(__name__)
 
@@ -49,8 +49,6 @@ class AlertService:
         self.deliverer = Deliverer(
             store, build_channels(config.channels, config.delivery), config.delivery, instance_id=instance
         )
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
     def evaluate(self, at: dt.datetime | None = None, tenant: str = ALL_TENANTS) -> Outcome:
         outcome = self.evaluator.evaluate(at, tenant)
@@ -59,25 +57,15 @@ class AlertService:
         return outcome
 
     def start(self) -> None:
-        """Start delivery, and evaluation every `interval` seconds (none when it is 0); returns at once."""
+        """Start delivering in the background; returns at once."""
         self.deliverer.start()
-        if self.config.interval > 0 and self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="alert-evaluation", daemon=True)
-            self._thread.start()
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.config.interval):
-            try:
-                self.evaluate()
-            except StoreError as exc:
-                logger.warning("alert evaluation could not reach the store (next run retries): %s", exc)
-            except Exception:
-                logger.exception("alert evaluation failed")
 
     def shutdown(self) -> None:
-        """Stop evaluating and delivering; undelivered alerts stay in the store. Idempotent."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=30)
-            self._thread = None
+        """Stop delivering; undelivered alerts stay in the store for the next start. Idempotent."""
         self.deliverer.shutdown()
+
+
+def alert_job(service: AlertService) -> Job:
+    """The scheduled evaluation (named `alerts`): every `alerts.interval` seconds, first soon after start."""
+    interval = service.config.interval
+    return Job("alerts", interval, lambda store: service.evaluate(), initial_delay_s=min(interval, 5.0))

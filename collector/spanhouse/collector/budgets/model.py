@@ -122,7 +122,6 @@ def parse_budget(document: Any, *, where: str = "budget", source: str = "cli") -
         raise ConfigError(
             f"{where}.tenant: {tenant!r} must be a tenant id (letters, digits, '_', '.', '-') or '*' for every tenant"
         )
-    scope = {key: _scope(document.get(key, ""), f"{where}.{key}") for key in ("service", "agent", "model")}
     return Budget(
         name=name,
         period=period,
@@ -132,7 +131,9 @@ def parse_budget(document: Any, *, where: str = "budget", source: str = "cli") -
         thresholds=parse_thresholds(document.get("thresholds", DEFAULT_THRESHOLDS), f"{where}.thresholds"),
         timezone=check_timezone(document.get("timezone", "UTC"), f"{where}.timezone"),
         source=source,
-        **scope,
+        service=_scope(document.get("service", ""), f"{where}.service"),
+        agent=_scope(document.get("agent", ""), f"{where}.agent"),
+        model=_scope(document.get("model", ""), f"{where}.model"),
     )
 
 

@@ -18,7 +18,7 @@ from typing import Annotated, Any, Optional
 import typer
 
 from spanhouse.collector.alerts.config import KINDS, AlertsConfig
-from spanhouse.collector.cli.access import ApiKey, call_api
+from spanhouse.collector.cli.access import ApiKey, call_api, open_target_store, resolve_target
 from spanhouse.collector.cli.options import (
     DEFAULT_DATA_DIR,
     ClickHouseUrl,
@@ -28,10 +28,8 @@ from spanhouse.collector.cli.options import (
 )
 from spanhouse.collector.cli.options import fail as _fail
 from spanhouse.collector.cli.output import OutputFormat, render
-from spanhouse.collector.errors import ConfigError, SpanhouseError, StoreUnavailable
-from spanhouse.collector.service import running_collector
-from spanhouse.collector.store import Store, open_store
-from spanhouse.collector.store.client import QueryResult
+from spanhouse.collector.errors import ConfigError, SpanhouseError
+from spanhouse.collector.store import QueryResult, Store
 
 budgets_app = typer.Typer(help="Spending and token budgets per calendar period.", no_args_is_help=True)
 alerts_app = typer.Typer(help="Budget, spike, degradation and health alerts.", no_args_is_help=True)
@@ -165,26 +163,15 @@ def target(
     api_key: str | None,
     config: Path | None = None,
 ) -> Iterator[_Api | _Direct]:
-    """The API of the collector that owns the store, or the store itself."""
-    if collector_url:
-        yield _Api(collector_url, api_key)
+    """The API of the collector that owns the store, or the store itself (see cli/access.py)."""
+    where = resolve_target(data_dir=data_dir, clickhouse_url=clickhouse_url, collector_url=collector_url)
+    if where.api_url is not None:
+        yield _Api(where.api_url, api_key)
         return
-    if not clickhouse_url:
-        state = running_collector(data_dir)
-        if state is not None:
-            yield _Api(state["http_url"], api_key)
-            return
-        if not (Path(data_dir) / "chdb").exists():
-            raise StoreUnavailable(
-                f"no spanhouse store at {data_dir}; start `spanhouse collector --data-dir {data_dir}` first"
-            )
     alerts = _alerts_config(config)
-    store = open_store(data_dir=None if clickhouse_url else data_dir, url=clickhouse_url)
-    try:
+    with open_target_store(where) as store:
         store.migrate()
         yield _Direct(store, Path(data_dir), alerts)
-    finally:
-        store.close()
 
 
 def _alerts_config(path: Path | None) -> AlertsConfig:

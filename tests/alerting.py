@@ -37,9 +37,12 @@ class Received(NamedTuple):
 
 
 class HttpReceiver:
-    """A threaded HTTP server recording POSTs; answers with `script` statuses in order, then 200."""
+    """A threaded HTTP server recording POSTs; answers with `script` statuses in order, then 200
+    (with `hold`, only once that event is set)."""
 
-    def __init__(self, script: list[int] | None = None, redirect_to: str = "") -> None:
+    def __init__(
+        self, script: list[int] | None = None, redirect_to: str = "", hold: threading.Event | None = None
+    ) -> None:
         self.requests: list[Received] = []
         self.script = list(script or [])
         self.redirect_to = redirect_to
@@ -53,6 +56,8 @@ class HttpReceiver:
                 pass
 
             def do_POST(self) -> None:
+                if hold is not None:  # a receiver that does not answer until the test lets it
+                    hold.wait(WAIT_S)
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 headers = {k.lower(): v for k, v in self.headers.items()}
                 with receiver._lock:

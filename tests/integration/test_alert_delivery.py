@@ -58,7 +58,9 @@ def fire(store: Store, tenant: str, channels: tuple[ChannelConfig, ...], name: s
     return Evaluator(store, config, instance_id=name).evaluate(AT, tenant).fired
 
 
-def deliverer(store: Store, channels: tuple[ChannelConfig, ...], name: str = "c1", **delivery: float) -> Deliverer:
+def deliverer(
+    store: Store, channels: tuple[ChannelConfig, ...], name: str = "c1", **delivery: float
+) -> Deliverer:
     config = DeliveryConfig(**{**FAST.__dict__, **delivery})
     return Deliverer(store, build_channels(channels, config), config, instance_id=name)
 
@@ -103,7 +105,11 @@ def test_webhook_is_signed_and_retried_after_a_500(store: Store) -> None:
         assert first.body == second.body  # the same payload on every attempt
         payload = second.json()
         assert payload["idempotency_key"] == alert.idempotency_key == second.headers["idempotency-key"]
-        assert payload["kind"] == "budget_threshold" and payload["tenant"] == "wh" and payload["threshold"] == 80.0
+        assert (
+            payload["kind"] == "budget_threshold"
+            and payload["tenant"] == "wh"
+            and payload["threshold"] == 80.0
+        )
         assert payload["observed"] == pytest.approx(90.0)
         assert "Budget 'b' of tenant 'wh' reached 90.0%" in payload["message"]
         assert len(receiver.requests) == 2  # delivered: no third attempt, however often it scans
@@ -153,7 +159,9 @@ def test_otlp_log_record_over_http(store: Store, receiver: HttpReceiver) -> None
 def test_otlp_log_record_over_grpc(store: Store) -> None:
     grpc_receiver = GrpcLogsReceiver()
     try:
-        channels = (ChannelConfig("otlp/grpc", "otlp", endpoint=f"127.0.0.1:{grpc_receiver.port}", protocol="grpc"),)
+        channels = (
+            ChannelConfig("otlp/grpc", "otlp", endpoint=f"127.0.0.1:{grpc_receiver.port}", protocol="grpc"),
+        )
         crossed_budget(store, "otlp-grpc")
         [alert] = fire(store, "otlp-grpc", channels)
         d = deliverer(store, channels)
@@ -228,7 +236,9 @@ def test_the_owner_delivers_and_another_collector_takes_over_only_when_it_is_gon
     assert len(receiver.wait_for(1)) == 1
 
 
-def test_two_evaluators_and_their_deliverers_on_one_store_send_once(store: Store, receiver: HttpReceiver) -> None:
+def test_two_evaluators_and_their_deliverers_on_one_store_send_once(
+    store: Store, receiver: HttpReceiver
+) -> None:
     channels = (webhook(receiver.url, "webhook/pair"),)
     crossed_budget(store, "pair")
     config = AlertsConfig(channels=channels, delivery=FAST)

@@ -40,7 +40,7 @@ def alert_routes(access: ReadAccess, service: AlertService | None) -> dict[tuple
             )
             return json_response(200, {"alerts": [a.document() for a in alerts]})
 
-        return guarded(run)
+        return guarded(access, request, run)
 
     def evaluate(request: Request) -> Response:
         def run() -> Response:
@@ -57,7 +57,7 @@ def alert_routes(access: ReadAccess, service: AlertService | None) -> dict[tuple
             outcome = service.evaluate(parse_time(at) if at else None, tenant or ALL_TENANTS)
             return json_response(200, _visible(outcome.document(), tenant))
 
-        return guarded(run)
+        return guarded(access, request, run)
 
     return {("GET", PATH): listing, ("POST", f"{PATH}/evaluate"): evaluate}
 

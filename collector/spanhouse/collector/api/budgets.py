@@ -48,7 +48,7 @@ def budget_routes(store: Store, access: ReadAccess) -> dict[tuple[str, str], Han
             tenant, reader = read_scope(access, request, given.get("tenant"))
             return json_response(200, {"budgets": [b.document() for b in list_budgets(reader, tenant)]})
 
-        return guarded(run)
+        return guarded(access, request, run)
 
     def create(request: Request) -> Response:
         def run() -> Response:
@@ -61,7 +61,7 @@ def budget_routes(store: Store, access: ReadAccess) -> dict[tuple[str, str], Han
             add_budget(store, budget)
             return json_response(201, {"budget": budget.document()})
 
-        return guarded(run)
+        return guarded(access, request, run)
 
     def delete(request: Request) -> Response:
         def run() -> Response:
@@ -72,7 +72,7 @@ def budget_routes(store: Store, access: ReadAccess) -> dict[tuple[str, str], Han
             removed = remove_budget(store, tenant, given["name"])
             return json_response(200, {"removed": removed.document()})
 
-        return guarded(run)
+        return guarded(access, request, run)
 
     def status(request: Request) -> Response:
         def run() -> Response:
@@ -82,7 +82,7 @@ def budget_routes(store: Store, access: ReadAccess) -> dict[tuple[str, str], Han
             budgets = list_budgets(reader, tenant)
             return json_response(200, {"status": [s.document() for s in budget_status(reader, budgets, at)]})
 
-        return guarded(run)
+        return guarded(access, request, run)
 
     return {
         ("GET", PATH): listing,

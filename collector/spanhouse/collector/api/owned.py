@@ -97,9 +97,12 @@ def json_response(status: int, document: Any) -> Response:
     return Response(status, jsonrows.dumps(document))
 
 
-def guarded(run: Callable[[], Response]) -> Response:
-    """Run a handler's body, mapping its errors to their HTTP status."""
+def guarded(access: ReadAccess, request: Request, run: Callable[[], Response]) -> Response:
+    """Authenticate, then run a handler's body, mapping its errors to their HTTP status (an
+    unauthenticated caller learns nothing about its input)."""
     try:
+        if access.auth.enabled:
+            access.auth.tenant_for(request.headers)
         return run()
     except (Unauthenticated, Forbidden) as exc:
         return refusal(exc)

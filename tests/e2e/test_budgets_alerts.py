@@ -124,9 +124,8 @@ def test_crossing_80_then_100_percent_fires_two_alerts_once_each(
         assert [(s["name"], s["spent"], s["percent"], s["state"]) for s in status] == [
             ("october", pytest.approx(85.0), pytest.approx(85.0), "warning")
         ]
-        # Run rate: $10 in the last 7 days, measured from their first call (Oct 26 00:00, 143 h
-        # before); one hour of the month is left.
-        assert status[0]["projected"] == pytest.approx(85.0 + 10.0 / 143)
+        # Run rate: $10 in the last 7 days (168 h); one hour of the month is left.
+        assert status[0]["projected"] == pytest.approx(85.0 + 10.0 / 168)
     finally:
         collector.stop()
 
@@ -140,6 +139,15 @@ def test_crossing_80_then_100_percent_fires_two_alerts_once_each(
         assert fired[0]["severity"] == "critical"
         for _ in range(2):
             assert evaluate(collector) == []
+        costs = json.loads(
+            cli(collector, "report", "costs", "--param", "by=model,agent", "-f", "json").stdout
+        )
+        assert [(c["model"], c["agent"], c["model_calls"], c["cost_usd"]) for c in costs] == [
+            (UNIT_MODEL, "writer", 21, pytest.approx(105.0))
+        ]
+        projection = cli(collector, "report", "projection", "--until", "2026-10-31T23:00:00", "-f", "json")
+        [month] = json.loads(projection.stdout)
+        assert month["projected_usd"] == pytest.approx(105.0 + 30.0 / 168, abs=1e-6)  # $30 in the last 7 days
         listed = json.loads(cli(collector, "alerts", "list", "--format", "json").stdout)
         assert sorted(a["threshold"] for a in listed) == [80.0, 100.0]
         deliveries = receiver.wait_for(2)

@@ -94,8 +94,9 @@ def test_config_budgets_follow_the_yaml(store: Store) -> None:
 
 
 def expected_status(rows: list[tuple[dt.datetime, float, int, str]], budget: Budget, at: dt.datetime) -> dict:
-    """The spend job's method, independently: period in the zone, run rate over min(period, 7 d)
-    shortened to the tenant's data age (at least an hour), projection and crossing time."""
+    """The spend job's method, independently: period in the zone, run rate over W = min(period, 7 d),
+    shortened to the tenant's first call when it had none in the W before (at least an hour),
+    projection and crossing time."""
     start, end = period_bounds(budget.period, budget.timezone, at)
     length = {"hourly": 3600, "daily": 86_400, "weekly": 604_800, "monthly": 2_592_000}[budget.period]
     window = min(length, 7 * 86_400)
@@ -107,7 +108,7 @@ def expected_status(rows: list[tuple[dt.datetime, float, int, str]], budget: Bud
 
     spent = sum(amount(r) for r in scoped if start <= r[0] < at)
     in_window = sum(amount(r) for r in scoped if window_start <= r[0] < at)
-    first = min((r[0] for r in rows if window_start <= r[0] < at), default=at)
+    first = min((r[0] for r in rows if window_start - dt.timedelta(seconds=window) <= r[0] < at), default=at)
     age = (at - max(window_start, first)).total_seconds()
     rate = in_window / min(window, max(age, min(3600, window)))
     projected = spent + rate * max((end - at).total_seconds(), 0)

@@ -1,15 +1,16 @@
 -- Spend of every budget in its current period and the run-rate projection to the period end.
 -- Parameters are parallel arrays, one element per budget, because each budget has its own
 -- calendar period in its own time zone, which the caller computes (ClickHouse takes a zone only
--- as a constant): period_starts / period_ends, and window_starts = as_of minus the run-rate
--- window (the period's nominal length, at most 7 days).
+-- as a constant): period_starts / period_ends, window_starts = as_of minus the run-rate window W
+-- (the period's nominal length, at most 7 days), and seen_starts = window_starts minus W.
 -- Counted: model calls (IsModelCall) of the budget's tenant ('*' = all) whose service, agent and
 -- model (ResponseModel, else RequestModel) match its scope ('' = any), from the period start to
 -- {as_of}. USD budgets sum CostUSD (unpriced calls count 0 and are reported as unpriced_calls);
 -- token budgets sum all five token buckets.
--- Run rate: the spend in [window_start, as_of) divided by the window, shortened to start at the
--- tenant's first model call in it (so a new tenant's first hours are not divided by a week), yet
--- never below an hour (or the whole window when it is shorter):
+-- Run rate: the spend in [window_start, as_of) divided by the window. For a tenant with no model
+-- call in the window before that one (a new tenant), the window starts at its first model call
+-- instead, so its first hours are not divided by a week; never below an hour (or the whole
+-- window when it is shorter):
 -- projected = spent + rate * (period_end - as_of). crossing_at is when that line reaches the
 -- limit, when it does before the period ends and has not already.
 -- State: exceeded at 100 % or more, warning from the lowest threshold under 100 %, projected_over
@@ -22,6 +23,7 @@ WITH
     {period_starts:Array(DateTime64(3))} AS period_starts,
     {period_ends:Array(DateTime64(3))} AS period_ends,
     {window_starts:Array(DateTime64(3))} AS window_starts,
+    {seen_starts:Array(DateTime64(3))} AS seen_starts,
     {units:Array(String)} AS units,
     {limits:Array(Float64)} AS limits,
     {warn_at:Array(Float64)} AS warn_at,
@@ -36,7 +38,7 @@ SELECT
     s.unpriced_calls AS unpriced_calls,
     dateDiff('millisecond', window_starts[idx], as_of) / 1000 AS window_s,
     least(window_s,
-          greatest(dateDiff('millisecond', greatest(window_starts[idx], s.first_in_window), as_of) / 1000,
+          greatest(dateDiff('millisecond', greatest(window_starts[idx], s.first_seen), as_of) / 1000,
                    least(3600, window_s))) AS rate_window_s,
     if(units[idx] = 'usd', s.window_usd, toFloat64(s.window_tokens)) / rate_window_s AS rate_per_s,
     spent + rate_per_s * greatest(dateDiff('millisecond', as_of, period_ends[idx]) / 1000, 0) AS projected,
@@ -59,7 +61,7 @@ LEFT JOIN
         countIf(in_scope AND CostUSD IS NULL AND Timestamp >= period_starts[idx]) AS unpriced_calls,
         sumIf(ifNull(CostUSD, 0), in_scope AND Timestamp >= window_starts[idx]) AS window_usd,
         sumIf(TotalTokens, in_scope AND Timestamp >= window_starts[idx]) AS window_tokens,
-        minIf(Timestamp, Timestamp >= window_starts[idx]) AS first_in_window
+        minIf(Timestamp, Timestamp >= seen_starts[idx]) AS first_seen
     FROM
     (
         SELECT
@@ -69,7 +71,7 @@ LEFT JOIN
                 AND (models[idx] = '' OR models[idx] = if(ResponseModel != '', ResponseModel, RequestModel)) AS in_scope
         FROM agent_steps
         ARRAY JOIN arrayFilter(
-            i -> (tenants[i] = '*' OR tenants[i] = Tenant) AND Timestamp >= least(period_starts[i], window_starts[i]),
+            i -> (tenants[i] = '*' OR tenants[i] = Tenant) AND Timestamp >= least(period_starts[i], seen_starts[i]),
             arrayEnumerate(tenants)) AS idx
         WHERE IsModelCall
           AND Timestamp >= {since:DateTime64(3)} AND Timestamp < as_of

@@ -166,9 +166,9 @@ def budget_status(reader: Reader, budgets: Sequence[Budget], at: dt.datetime) ->
         return []
     as_of = _utc_naive(at)
     bounds = [period_bounds(b.period, b.timezone, as_of) for b in budgets]
-    windows = [
-        as_of - dt.timedelta(seconds=min(period_seconds(b.period), MAX_RATE_WINDOW_S)) for b in budgets
-    ]
+    lengths = [dt.timedelta(seconds=min(period_seconds(b.period), MAX_RATE_WINDOW_S)) for b in budgets]
+    windows = [as_of - length for length in lengths]
+    seen = [start - length for start, length in zip(windows, lengths, strict=True)]
     parameters = {
         "tenants": [b.tenant for b in budgets],
         "services": [b.service for b in budgets],
@@ -177,11 +177,12 @@ def budget_status(reader: Reader, budgets: Sequence[Budget], at: dt.datetime) ->
         "period_starts": [start for start, _ in bounds],
         "period_ends": [end for _, end in bounds],
         "window_starts": windows,
+        "seen_starts": seen,
         "units": [b.unit for b in budgets],
         "limits": [b.limit for b in budgets],
         "warn_at": [min([t for t in b.thresholds if t < 100] or [100.0]) for b in budgets],
         "as_of": as_of,
-        "since": min([*windows, *(start for start, _ in bounds)]),
+        "since": min([*seen, *(start for start, _ in bounds)]),
     }
     rows = reader.query(load_job("budgets/spend"), parameters).dicts()
     statuses = []

@@ -17,13 +17,13 @@ import pytest
 
 from alerting import GrpcLogsReceiver, HttpReceiver, insert_steps, step_row, valid_signature
 from spanhouse.collector.alerts.channels import build_channels
-from spanhouse.collector.alerts.config import AlertsConfig, ChannelConfig, DeliveryConfig
 from spanhouse.collector.alerts.deliverer import Deliverer
 from spanhouse.collector.alerts.evaluator import Evaluator
 from spanhouse.collector.alerts.model import Alert
 from spanhouse.collector.alerts.service import AlertService
 from spanhouse.collector.alerts.store import list_alerts
 from spanhouse.collector.budgets import add_budget, parse_budget
+from spanhouse.collector.config import AlertsConfig, ChannelConfig, DeliveryConfig
 from spanhouse.collector.store import Store, open_store
 
 AT = dt.datetime(2026, 11, 19, 18, 0)

@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 
 from alerting import hours, insert_steps, step_row
-from spanhouse.collector.alerts.config import AlertsConfig, CostSpikeConfig
 from spanhouse.collector.alerts.evaluator import Evaluator
 from spanhouse.collector.alerts.store import list_alerts
 from spanhouse.collector.budgets import (
@@ -29,6 +28,7 @@ from spanhouse.collector.budgets import (
     remove_budget,
     sync_config_budgets,
 )
+from spanhouse.collector.config import AlertsConfig, CostSpikeConfig
 from spanhouse.collector.store import Store, open_store
 
 AT = dt.datetime(2026, 11, 19, 18, 0)

@@ -99,7 +99,9 @@ def _timezone(name: str) -> None:
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(f"parameter timezone={name!r} is not an IANA time zone, e.g. UTC or Europe/Berlin") from None
+        raise ConfigError(
+            f"parameter timezone={name!r} is not an IANA time zone, e.g. UTC or Europe/Berlin"
+        ) from None
 
 
 TIMEZONE = Option("timezone", str, "UTC", "time zone that buckets and periods align to", check=_timezone)
@@ -171,7 +173,13 @@ OPTIONS: dict[str, tuple[Option, ...]] = {
     ),
     "projection": (
         AGENT,
-        Option("period", str, "monthly", "period to project to the end of", ("hourly", "daily", "weekly", "monthly")),
+        Option(
+            "period",
+            str,
+            "monthly",
+            "period to project to the end of",
+            ("hourly", "daily", "weekly", "monthly"),
+        ),
         Option("by", list, [], "group by any of " + ", ".join(DIMENSIONS), DIMENSIONS),
         TIMEZONE,
     ),
@@ -181,7 +189,9 @@ OPTIONS: dict[str, tuple[Option, ...]] = {
         Option("success_tolerance", float, 0.02, "success rate a cheaper model may lose"),
         Option("quality_tolerance", float, 0.02, "mean quality a cheaper model may lose"),
         Option("input_share", float, 0.8, "input share of the token cost that makes a step input-heavy"),
-        Option("prompt_trim", float, 0.25, "share of an input-heavy step's input cost a shorter prompt saves"),
+        Option(
+            "prompt_trim", float, 0.25, "share of an input-heavy step's input cost a shorter prompt saves"
+        ),
         Option("min_prompt_tokens", float, 1024.0, "mean input tokens per call worth caching"),
         Option("cached_share", float, 0.1, "cached share of input below which caching is suggested"),
         Option("cacheable_share", float, 0.5, "share of uncached input a cache would serve"),
@@ -253,7 +263,9 @@ def _selected_columns(name: str, parameters: dict[str, Any], result: QueryResult
     if not chosen & set(TIME_BUCKETS) and name == "costs":
         dropped.add("bucket")
     keep = [i for i, column in enumerate(result.columns) if column not in dropped]
-    return QueryResult(tuple(result.columns[i] for i in keep), [tuple(row[i] for i in keep) for row in result.rows])
+    return QueryResult(
+        tuple(result.columns[i] for i in keep), [tuple(row[i] for i in keep) for row in result.rows]
+    )
 
 
 def parse_time(text: str) -> dt.datetime:

@@ -7,14 +7,17 @@ import datetime as dt
 import pytest
 
 from spanhouse.collector.alerts.channels import slack_message
-from spanhouse.collector.alerts.config import AlertsConfig, ChannelConfig, parse_alerts
 from spanhouse.collector.alerts.model import Alert, DeliveryState, bucket_start, idempotency_key
-from spanhouse.collector.config import parse_config
+from spanhouse.collector.config import AlertsConfig, ChannelConfig, parse_config
 from spanhouse.collector.errors import ConfigError
 
 
+def parse_alerts(document: dict) -> AlertsConfig:
+    return parse_config({"alerts": document}).alerts
+
+
 def test_defaults_and_overrides() -> None:
-    assert parse_alerts(None) == AlertsConfig()
+    assert parse_config({}).alerts == AlertsConfig() == parse_alerts({})
     config = parse_alerts(
         {
             "interval": "30s",
@@ -52,11 +55,11 @@ def test_defaults_and_overrides() -> None:
     ("document", "message"),
     [
         ({"cost_spike": {"factr": 3}}, "alerts.cost_spike.factr: unknown key"),
-        ({"cost_spike": {"factor": 0}}, "alerts.cost_spike.factor: 0 must be above 0"),
+        ({"cost_spike": {"factor": 0}}, "alerts.cost_spike.factor: 0.0 must be above 0"),
         ({"cost_spike": {"factor": "x"}}, "alerts.cost_spike.factor: 'x' must be a number"),
         ({"error_rate_spike": {"min_rate": 5}}, "is a rate; give a fraction"),
         ({"quality_decline": {"alpha": 1.5}}, "alerts.quality_decline.alpha: 1.5 must be between 0 and 1"),
-        ({"latency_degradation": {"window": "0s"}}, "must be a duration above 0"),
+        ({"latency_degradation": {"window": "0s"}}, "alerts.latency_degradation.window: 0.0 must be above 0"),
         ({"interval": "soon"}, "alerts.interval: 'soon' is not a duration"),
         ({"channels": {"email/ops": {}}}, "'email/ops' is not a channel id"),
         (

@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 
-from spanhouse.collector.alerts.config import parse_budgets
 from spanhouse.collector.budgets.model import Budget, parse_budget, parse_thresholds, period_bounds
+from spanhouse.collector.config import parse_config
 from spanhouse.collector.errors import ConfigError
 
 GOOD = {"name": "monthly-llm", "period": "monthly", "limit_usd": 50}
@@ -64,6 +64,12 @@ def test_bad_input_names_the_key_and_the_fix(change: dict, message: str) -> None
 
 def test_thresholds_are_sorted() -> None:
     assert parse_thresholds([100, 50.5, 80]) == (50.5, 80.0, 100.0)
+
+
+def parse_budgets(items: list) -> tuple[Budget, ...]:
+    budgets = parse_config({"budgets": items}).budgets
+    assert budgets is not None
+    return budgets
 
 
 def test_yaml_budgets_are_config_budgets_with_unique_names() -> None:

@@ -28,8 +28,8 @@ import urllib.request
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
-from spanhouse.collector.alerts.config import ChannelConfig, DeliveryConfig
 from spanhouse.collector.alerts.model import Alert
+from spanhouse.collector.config import ChannelConfig, DeliveryConfig
 
 logger = logging.getLogger(__name__)
 

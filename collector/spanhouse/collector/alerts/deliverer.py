@@ -24,9 +24,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from spanhouse.collector.alerts.channels import Channel, DeliveryFailed
-from spanhouse.collector.alerts.config import DeliveryConfig
 from spanhouse.collector.alerts.model import DELIVERED, FAILED, RETRYING, Alert, DeliveryState
 from spanhouse.collector.alerts.store import Writer, record_delivery, undelivered
+from spanhouse.collector.config import DeliveryConfig
 from spanhouse.collector.errors import StoreError
 
 logger = logging.getLogger(__name__)

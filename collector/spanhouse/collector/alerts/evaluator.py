@@ -26,11 +26,11 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from spanhouse.collector.alerts.config import AlertsConfig, ChannelConfig
 from spanhouse.collector.alerts.model import Alert, Condition
 from spanhouse.collector.alerts.rules import RULES
 from spanhouse.collector.alerts.store import Writer, alert_state, fire, resolve
 from spanhouse.collector.budgets.model import ALL_TENANTS
+from spanhouse.collector.config import AlertsConfig, ChannelConfig
 
 logger = logging.getLogger(__name__)
 

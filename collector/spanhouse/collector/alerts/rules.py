@@ -12,10 +12,10 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
-from spanhouse.collector.alerts.config import AlertsConfig
 from spanhouse.collector.alerts.model import Condition, bucket_start, stamp
 from spanhouse.collector.budgets.model import ALL_TENANTS
 from spanhouse.collector.budgets.store import BudgetStatus, Reader, budget_status, list_budgets
+from spanhouse.collector.config import AlertsConfig
 from spanhouse.collector.reports import report_parameters, run_report
 from spanhouse.collector.store.sql import load_job
 

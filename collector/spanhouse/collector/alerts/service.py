@@ -13,11 +13,11 @@ import uuid
 from pathlib import Path
 
 from spanhouse.collector.alerts.channels import build_channels
-from spanhouse.collector.alerts.config import AlertsConfig
 from spanhouse.collector.alerts.deliverer import Deliverer
 from spanhouse.collector.alerts.evaluator import Evaluator, Outcome
 from spanhouse.collector.alerts.store import Writer
 from spanhouse.collector.budgets.model import ALL_TENANTS
+from spanhouse.collector.config import AlertsConfig
 from spanhouse.collector.jobs import Job
 
 logger = logging.getLogger(__name__)

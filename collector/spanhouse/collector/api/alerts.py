@@ -10,12 +10,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from spanhouse.collector.alerts.config import KINDS
 from spanhouse.collector.alerts.service import AlertService
 from spanhouse.collector.alerts.store import list_alerts
 from spanhouse.collector.api.access import ReadAccess
 from spanhouse.collector.api.owned import guarded, json_body, json_response, query_params, read_scope, truthy
 from spanhouse.collector.auth import ALL_TENANTS
+from spanhouse.collector.config import ALERT_KINDS
 from spanhouse.collector.errors import ConfigError
 from spanhouse.collector.httpserver import Handler, Request, Response
 from spanhouse.collector.reports import parse_time
@@ -31,8 +31,10 @@ def alert_routes(access: ReadAccess, service: AlertService | None) -> dict[tuple
         def run() -> Response:
             given = query_params(request.query, ("tenant", "open", "kind", "limit"))
             kind = given.get("kind", "")
-            if kind and kind not in KINDS:
-                raise ConfigError(f"kind {kind[:64]!r} is not an alert kind; use one of {', '.join(KINDS)}")
+            if kind and kind not in ALERT_KINDS:
+                raise ConfigError(
+                    f"kind {kind[:64]!r} is not an alert kind; use one of {', '.join(ALERT_KINDS)}"
+                )
             limit = _limit(given.get("limit", "100"))
             tenant, reader = read_scope(access, request, given.get("tenant"))
             alerts = list_alerts(

@@ -17,7 +17,6 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from spanhouse.collector.alerts.config import KINDS, AlertsConfig
 from spanhouse.collector.cli.access import ApiKey, call_api, open_target_store, resolve_target
 from spanhouse.collector.cli.options import (
     DEFAULT_DATA_DIR,
@@ -28,6 +27,7 @@ from spanhouse.collector.cli.options import (
 )
 from spanhouse.collector.cli.options import fail as _fail
 from spanhouse.collector.cli.output import OutputFormat, render
+from spanhouse.collector.config import ALERT_KINDS, AlertsConfig
 from spanhouse.collector.errors import ConfigError, SpanhouseError
 from spanhouse.collector.store import QueryResult, Store
 
@@ -366,7 +366,7 @@ def evaluate(
 @alerts_app.command("list")
 def list_alerts_command(
     open_only: Annotated[bool, typer.Option("--open", help="Only alerts not resolved yet.")] = False,
-    kind: Annotated[str, typer.Option(help="Only this kind: " + ", ".join(KINDS))] = "",
+    kind: Annotated[str, typer.Option(help="Only this kind: " + ", ".join(ALERT_KINDS))] = "",
     tenant: TenantFilter = "",
     limit: Annotated[int, typer.Option(min=1, max=10_000)] = 100,
     data_dir: DataDir = DEFAULT_DATA_DIR,
@@ -376,8 +376,8 @@ def list_alerts_command(
     fmt: Format = OutputFormat.table,
 ) -> None:
     """Fired alerts, newest first, with each channel's delivery state."""
-    if kind and kind not in KINDS:
-        _fail(f"--kind {kind!r} is not an alert kind; use one of {', '.join(KINDS)}")
+    if kind and kind not in ALERT_KINDS:
+        _fail(f"--kind {kind!r} is not an alert kind; use one of {', '.join(ALERT_KINDS)}")
     result = _run(
         data_dir,
         clickhouse_url,

@@ -4,16 +4,26 @@ from __future__ import annotations
 
 import json
 import re
+import typing
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from spanhouse.collector.alerts.store import ALERTS_COLUMNS
+from spanhouse.collector.budgets import BUDGETS_COLUMNS
 from spanhouse.collector.prices.book import MODEL_PRICES_COLUMNS
-from spanhouse.collector.processors.genai import AGENT_STEPS_COLUMNS
-from spanhouse.collector.processors.scores import SCORES_COLUMNS
-from spanhouse.collector.processors.spans import OTEL_TRACES_COLUMNS
 from spanhouse.collector.reports import report_parameters
+from spanhouse.collector.rows import (
+    AGENT_STEPS_COLUMNS,
+    OTEL_TRACES_COLUMNS,
+    SCORES_COLUMNS,
+    ScoreRow,
+    StepRow,
+    TraceRow,
+    column_names,
+)
 from spanhouse.collector.store import Store, job_names, load_job, migrations, open_store
 
 
@@ -40,6 +50,8 @@ def test_migrations_apply_once_and_are_recorded(store: Store) -> None:
         ("agent_steps", AGENT_STEPS_COLUMNS),
         ("model_prices", MODEL_PRICES_COLUMNS),
         ("scores", SCORES_COLUMNS),
+        ("budgets", BUDGETS_COLUMNS),
+        ("alerts", ALERTS_COLUMNS),
     ],
 )
 def test_insert_columns_match_the_ddl(store: Store, table: str, columns: tuple[str, ...]) -> None:
@@ -50,6 +62,41 @@ def test_insert_columns_match_the_ddl(store: Store, table: str, columns: tuple[s
         {"table": table},
     ).rows
     assert sorted(columns) == sorted(row[0] for row in described)
+
+
+def _python_type(clickhouse_type: str) -> Any:
+    """The Python type a row record holds for a column of `clickhouse_type`."""
+    inner = re.fullmatch(r"(LowCardinality|Nullable|Array)\((.*)\)", clickhouse_type)
+    if inner and inner[1] == "LowCardinality":
+        return _python_type(inner[2])
+    if inner and inner[1] == "Nullable":
+        return _python_type(inner[2]) | None
+    if inner and inner[1] == "Array":
+        return list[_python_type(inner[2])]  # type: ignore[misc]
+    if clickhouse_type.startswith("Map("):
+        return dict[str, str]
+    plain = {"String": str, "Bool": bool, "Float64": float, "UInt64": int, "DateTime64(9)": int}
+    return plain[clickhouse_type]
+
+
+@pytest.mark.parametrize(
+    ("table", "record"), [("otel_traces", TraceRow), ("agent_steps", StepRow), ("scores", ScoreRow)]
+)
+def test_row_records_have_the_ddl_column_types(store: Store, table: str, record: type) -> None:
+    """Each field of a row record holds what ClickHouse stores in its column (names and types)."""
+    store.migrate()
+    described = dict(
+        store.query(
+            "SELECT name, type FROM system.columns WHERE database = currentDatabase() AND table = {table:String}"
+            " AND default_kind NOT IN ('ALIAS', 'MATERIALIZED')",
+            {"table": table},
+        ).rows
+    )
+    hints = typing.get_type_hints(record)
+    names = column_names(record._fields)
+    assert sorted(names) == sorted(described)
+    for field, column in zip(record._fields, names, strict=True):
+        assert hints[field] == _python_type(described[column]), (field, described[column])
 
 
 # Jobs that write run elsewhere: ALTERs (retention/set_ttl, remove_ttl) in
@@ -65,6 +112,32 @@ EXTRA_PARAMETERS = {
     "readpath/parse": {"query": "SELECT 1"},
     "readpath/tenant_view": {"database": "d", "table": "t", "source_database": "s", "tenant": "a"},
     "readpath/shared_view": {"database": "d", "table": "t", "source_database": "s"},
+    **{
+        name: {  # budget and alert jobs take a time, a tenant and arrays
+            "tenant": "*",
+            "name": "",
+            "keys": ["k"],
+            "as_of": "2026-11-01 00:00:00",
+            "since": "2026-10-01 00:00:00",
+            "until": "2026-11-01 00:00:00",
+            "window_s": 3600.0,
+            "baseline_s": 86400.0,
+            "factor": 3.0,
+            "min_spend_usd": 1.0,
+            "min_rate": 0.05,
+            "min_steps": 20,
+            "open_only": 0,
+            "kind": "",
+            **{k: ["x"] for k in ("tenants", "services", "agents", "models", "units")},
+            **{k: [1.0] for k in ("limits", "warn_at")},
+            **{
+                k: ["2026-10-01 00:00:00"]
+                for k in ("period_starts", "period_ends", "window_starts", "seen_starts")
+            },
+        }
+        for name in job_names()
+        if name.startswith(("budgets/", "alerts/"))
+    },
 }
 
 

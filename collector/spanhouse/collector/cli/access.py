@@ -1,7 +1,8 @@
 """How the CLI reaches the data: a running collector's API, a ClickHouse server, or the store itself.
 
 A chDB data directory can be open in one process only, so when a collector owns it the CLI
-goes through that collector's HTTP API.
+goes through that collector's HTTP API. `resolve_target` makes that choice for every command
+(reads, price writes, retention); `open_target_store` opens the store when the choice is a store.
 """
 
 from __future__ import annotations
@@ -11,16 +12,17 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
 import typer
 
-from spanhouse.collector.errors import Forbidden, QueryError, StoreUnavailable, Unauthenticated
+from spanhouse.collector.errors import ConfigError, Forbidden, QueryError, StoreUnavailable, Unauthenticated
 from spanhouse.collector.readpath import ReadPath
 from spanhouse.collector.reports import Reader
 from spanhouse.collector.service import running_collector
-from spanhouse.collector.store import open_store
+from spanhouse.collector.store import ClickHouseStore, open_store
 from spanhouse.collector.store.client import QueryResult
 
 ApiKey = Annotated[
@@ -52,6 +54,8 @@ def call_api(
         message = _error_text(exc)
         if exc.code == 400:
             raise QueryError(message) from None
+        if exc.code in (404, 409, 413):
+            raise ConfigError(message) from None
         if exc.code == 401:
             raise Unauthenticated(
                 f"the collector at {base_url} refused the request: {message} "
@@ -87,6 +91,52 @@ class ApiReader:
         return QueryResult(tuple(document["columns"]), [tuple(row) for row in document["rows"]])
 
 
+@dataclass(frozen=True)
+class Target:
+    """Where a command's data is: exactly one of a collector's API, a ClickHouse server or an
+    embedded store directory this process may open."""
+
+    api_url: str | None = None
+    clickhouse_url: str | None = None
+    data_dir: Path | None = None
+
+
+def resolve_target(
+    *,
+    data_dir: Path,
+    clickhouse_url: str | None = None,
+    collector_url: str | None = None,
+    create: bool = False,
+) -> Target:
+    """--collector-url wins, then --clickhouse-url, then the collector that owns `data_dir`, then
+    the store in `data_dir` itself (which must exist unless `create`: only writes may make one)."""
+    if collector_url:
+        return Target(api_url=collector_url.rstrip("/"))
+    if clickhouse_url:
+        return Target(clickhouse_url=clickhouse_url)
+    state = running_collector(data_dir)
+    if state is not None:
+        return Target(api_url=str(state["http_url"]).rstrip("/"))
+    if not create and not (Path(data_dir) / "chdb").exists():
+        raise StoreUnavailable(
+            f"no spanhouse store at {data_dir}; start `spanhouse collector --data-dir {data_dir}` "
+            "or run `spanhouse demo` first"
+        )
+    return Target(data_dir=Path(data_dir))
+
+
+@contextmanager
+def open_target_store(target: Target) -> Iterator[ClickHouseStore]:
+    """The store of a server or embedded target, closed afterwards."""
+    if target.api_url is not None:
+        raise ValueError("the target is a collector's API; it has no store this process may open")
+    store = open_store(url=target.clickhouse_url, data_dir=None if target.clickhouse_url else target.data_dir)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
 @contextmanager
 def open_reader(
     *,
@@ -95,30 +145,22 @@ def open_reader(
     collector_url: str | None = None,
     api_key: str | None = None,
 ) -> Iterator[Reader]:
-    if collector_url:
-        yield ApiReader(collector_url, api_key=api_key)
+    target = resolve_target(data_dir=data_dir, clickhouse_url=clickhouse_url, collector_url=collector_url)
+    if target.api_url is not None:
+        yield ApiReader(target.api_url, api_key=api_key)
         return
-    if clickhouse_url:
-        store = open_store(url=clickhouse_url)
-    else:
-        state = running_collector(data_dir)
-        if state is not None:
-            yield ApiReader(state["http_url"], api_key=api_key)
-            return
-        if not (Path(data_dir) / "chdb").exists():
-            raise StoreUnavailable(
-                f"no spanhouse store at {data_dir}; start `spanhouse collector --data-dir {data_dir}` "
-                "or run `spanhouse demo` first"
-            )
-        store = open_store(data_dir=data_dir)
+    with open_target_store(target) as store, store_reader(store) as reader:
+        yield reader
+
+
+@contextmanager
+def store_reader(store: ClickHouseStore) -> Iterator[Reader]:
+    """A reader of every tenant on a store this process opened: the API's checked, read-only path."""
+    read_path = ReadPath.for_store(store)
     try:
-        read_path = ReadPath.for_store(store)  # the same checked, read-only path as the API's
-        try:
-            yield read_path.operator()
-        finally:
-            read_path.close()
+        yield read_path.operator()
     finally:
-        store.close()
+        read_path.close()
 
 
 def _error_text(exc: urllib.error.HTTPError) -> str:

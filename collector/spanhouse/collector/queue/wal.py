@@ -26,10 +26,10 @@ import secrets
 import struct
 import threading
 import zlib
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from spanhouse.collector.config import WalConfig
 from spanhouse.collector.errors import QueueFull, SpanhouseError
 
 logger = logging.getLogger(__name__)
@@ -39,7 +39,6 @@ _SEGMENT_SUFFIX = ".seg"
 _CHECKPOINT = "checkpoint.json"
 _ID_FILE = "wal.id"
 DEFAULT_SEGMENT_BYTES = 16 * 1024 * 1024
-DEFAULT_MAX_BYTES = 1024 * 1024 * 1024
 NEAR_FULL_RATIO = 0.8
 
 
@@ -70,7 +69,7 @@ class WriteAheadLog:
         self,
         directory: str | Path,
         *,
-        max_bytes: int = DEFAULT_MAX_BYTES,
+        max_bytes: int = WalConfig.max_bytes,
         segment_bytes: int = DEFAULT_SEGMENT_BYTES,
     ) -> None:
         if max_bytes < segment_bytes:
@@ -300,9 +299,6 @@ class WriteAheadLog:
 
     def _segment_path(self, first: int) -> Path:
         return self.directory / f"{first:020d}{_SEGMENT_SUFFIX}"
-
-    def segment_files(self) -> Iterator[Path]:
-        return iter(sorted(self.directory.glob("*" + _SEGMENT_SUFFIX)))
 
 
 def _write_durably(path: Path, data: bytes) -> None:

@@ -238,11 +238,11 @@ class _Walk:
 
     def _visit(self, node: Any, ctes: frozenset[str], role: str) -> Iterator[tuple[Any, frozenset[str], str]]:
         kind = node.get("type") if isinstance(node, dict) else None
-        keys = NODES.get(kind) if isinstance(kind, str) else None
-        if keys is None:
+        if not isinstance(kind, str) or kind not in NODES:
             raise QueryRefused(
                 f"the query uses {kind or 'an unnamed node'}, which the read path does not allow"
             )
+        keys = NODES[kind]
         for key, value in node.items():
             if key == "type":
                 continue

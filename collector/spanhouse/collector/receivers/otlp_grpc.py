@@ -15,11 +15,16 @@ from google.rpc import code_pb2, error_details_pb2, status_pb2
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
 
 from spanhouse.collector.auth import ApiKeys
-from spanhouse.collector.errors import InvalidRequest, QueueFull, StoreUnavailable, Unauthenticated
+from spanhouse.collector.config import DEFAULT_MAX_REQUEST_BYTES
+from spanhouse.collector.errors import (
+    InvalidRequest,
+    QueueFull,
+    RequestTooLarge,
+    StoreUnavailable,
+    Unauthenticated,
+)
 from spanhouse.collector.pipeline import TracePipeline
 from spanhouse.collector.receivers.otlp_decode import (
-    DEFAULT_MAX_REQUEST_BYTES,
-    RequestTooLarge,
     decode_protobuf_salvaging,
 )
 
@@ -35,9 +40,9 @@ class OtlpGrpcReceiver:
         endpoint: str,
         *,
         max_workers: int = 8,
-        max_concurrent_rpcs: int = 64,
+        max_concurrent_rpcs: int,
         max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES,
-        retry_after_s: float = 1.0,
+        retry_after_s: float,
         auth: ApiKeys | None = None,
         tls: tuple[bytes, bytes] | None = None,
     ) -> None:

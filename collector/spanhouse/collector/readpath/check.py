@@ -12,8 +12,11 @@ each a plain JSON value, and the text the driver sends is verified to be the che
 
 from __future__ import annotations
 
+import datetime as dt
+import decimal
 import json
 import re
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +29,9 @@ from spanhouse.collector.readpath.limits import ReadLimits
 from spanhouse.collector.readpath.syntax import Checked, Scope, check_tree
 from spanhouse.collector.store.sql import load_job
 
+# What a parameter value may be: JSON's scalars, and the dates, decimals and ids that the
+# collector's own callers (reports, budgets) pass; never bytes (the driver splices those in).
+_SCALARS = (str, int, float, bool, dt.date, decimal.Decimal, uuid.UUID)
 _PARAMETER_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 _MAX_PARAMETERS = 100
 _MAX_PARAMETER_CHARS = 1 << 20
@@ -122,7 +128,7 @@ def _check_value(name: str, value: Any) -> None:
             raise QueryRefused(
                 f"parameter {name} holds an object; give a string, number, boolean, null or list"
             )
-        if not (item is None or isinstance(item, (str, int, float, bool))):
+        if not (item is None or isinstance(item, _SCALARS)):
             raise QueryRefused(f"parameter {name} holds a value of type {type(item).__name__}")
         size += len(item) if isinstance(item, str) else 8
         if size > _MAX_PARAMETER_CHARS:

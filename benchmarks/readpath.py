@@ -239,7 +239,7 @@ def main() -> None:
     if "ingest" not in args.skip:
         ingest_under_queries(args.requests, args.spans, args.query_seconds)
     if "writer" not in args.skip:
-        writer_shared(args.spans, 5)
+        writer_shared(args.spans, min(5, args.query_seconds))
 
 
 if __name__ == "__main__":

@@ -221,8 +221,9 @@ ATTACKS = [
     Attack("nul", "SELECT 1\x00; DROP TABLE scores", ""),
     Attack("huge-result", "SELECT * FROM numbers(10000000)", "larger than"),
     Attack("huge-rows", "SELECT repeat(toString(number), 1000000) FROM numbers(1000)", ""),
-    Attack("huge-constant-rows", "SELECT repeat('x', 1000000) FROM numbers(200)", "larger than"),
-    Attack("memory", "SELECT groupArray(number) FROM numbers(300000000)", "memory"),
+    Attack("huge-constant-rows", "SELECT repeat('x', 1000000) FROM numbers(150)", "larger than"),
+    Attack("memory", "SELECT length(range(300000000))", "memory"),
+    Attack("memory-aggregate", "SELECT groupArray(number) FROM numbers(300000000)", ""),
     Attack("series-forever", "SELECT count() FROM generate_series(1, 1000000000000000)", "limit per query"),
     Attack("numbers-forever", "SELECT count() FROM numbers(1e15)", "limit per query"),
 ]

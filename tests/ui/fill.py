@@ -45,14 +45,33 @@ def _compare_run(*, slow_search: bool) -> str:
     now = time.time()
     with agent("comparer"):
         run = current_run()
-        record_step("plan", model="gpt-4o-mini", provider="openai", input_tokens=300, output_tokens=40,
-                    start_time=now, duration_s=0.02)
-        record_step("search", kind="tool", start_time=now + 0.02, duration_s=0.09 if slow_search else 0.03,
-                    error="search timed out" if slow_search else None)
+        record_step(
+            "plan",
+            model="gpt-4o-mini",
+            provider="openai",
+            input_tokens=300,
+            output_tokens=40,
+            start_time=now,
+            duration_s=0.02,
+        )
+        record_step(
+            "search",
+            kind="tool",
+            start_time=now + 0.02,
+            duration_s=0.09 if slow_search else 0.03,
+            error="search timed out" if slow_search else None,
+        )
         if slow_search:
             record_step("retry search", kind="tool", start_time=now + 0.11, duration_s=0.02)
-        record_step("answer", model="gpt-4o-mini", provider="openai", input_tokens=900,
-                    output_tokens=200 if slow_search else 120, start_time=now + 0.13, duration_s=0.04)
+        record_step(
+            "answer",
+            model="gpt-4o-mini",
+            provider="openai",
+            input_tokens=900,
+            output_tokens=200 if slow_search else 120,
+            start_time=now + 0.13,
+            duration_s=0.04,
+        )
         time.sleep(0.18)
     assert run is not None
     return run.run_id
@@ -71,7 +90,9 @@ def _content_run() -> dict[str, str]:
             output_tokens=80,
             reasoning_tokens=20,
             finish_reason="stop",
-            input_messages=[{"role": "user", "parts": [{"type": "text", "content": "What is the capital of France?"}]}],
+            input_messages=[
+                {"role": "user", "parts": [{"type": "text", "content": "What is the capital of France?"}]}
+            ],
             output_messages=[{"role": "assistant", "parts": [{"type": "text", "content": "Paris."}]}],
             duration_s=0.01,
         )
@@ -85,8 +106,14 @@ def _experiment_run() -> str:
     prompt = experiment("prompt-v2", {"control": 0.5, "candidate": 0.5})
     with agent("experimenter"), prompt.use("user-1"):
         run = current_run()
-        record_step("respond", model="gpt-4o-mini", provider="openai", input_tokens=10, output_tokens=5,
-                    duration_s=0.005)
+        record_step(
+            "respond",
+            model="gpt-4o-mini",
+            provider="openai",
+            input_tokens=10,
+            output_tokens=5,
+            duration_s=0.005,
+        )
     assert run is not None
     return run.run_id
 
@@ -94,8 +121,15 @@ def _experiment_run() -> str:
 def _hostile_run() -> str:
     with agent(HOSTILE):
         run = current_run()
-        record_step(HOSTILE_SCRIPT, model=HOSTILE, input_tokens=5, output_tokens=5, duration_s=0.005,
-                    error=HOSTILE, attributes={"note": HOSTILE, HOSTILE_SCRIPT: "javascript:alert(1)"})
+        record_step(
+            HOSTILE_SCRIPT,
+            model=HOSTILE,
+            input_tokens=5,
+            output_tokens=5,
+            duration_s=0.005,
+            error=HOSTILE,
+            attributes={"note": HOSTILE, HOSTILE_SCRIPT: "javascript:alert(1)"},
+        )
     assert run is not None
     return run.run_id
 

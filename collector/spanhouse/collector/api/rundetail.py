@@ -56,7 +56,11 @@ def steps(read: Read, given: dict[str, str]) -> dict[str, Any]:
 
 def span(read: Read, given: dict[str, str]) -> dict[str, Any]:
     reject_unknown(given, ("trace_id", "span_id"))
-    parameters = {"tenant": read.tenant, "trace_id": hex_id(given, "trace_id"), "span_id": hex_id(given, "span_id")}
+    parameters = {
+        "tenant": read.tenant,
+        "trace_id": hex_id(given, "trace_id"),
+        "span_id": hex_id(given, "span_id"),
+    }
     rows = read.reader.query(load_job("runs/span"), parameters).dicts()
     if not rows:
         raise TraceNotFound(f"no stored span {parameters['span_id']} in trace {parameters['trace_id']}")

@@ -22,7 +22,9 @@ logger = logging.getLogger(__name__)
 def session_routes(auth: ApiKeys) -> dict[tuple[str, str], Handler]:
     def session(request: Request) -> Response:
         if auth.enabled and presented_key(request.headers) is None:
-            return json_response(200, {"keys_required": True, "signed_in": False, "tenant": None, "operator": False})
+            return json_response(
+                200, {"keys_required": True, "signed_in": False, "tenant": None, "operator": False}
+            )
         try:
             tenant = auth.tenant_for(request.headers)
         except Unauthenticated as exc:

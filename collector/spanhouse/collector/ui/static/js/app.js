@@ -31,13 +31,14 @@ async function route() {
     current.alive = false;
     for (const cleanup of current.cleanups) cleanup();
   }
-  const { path, params } = parseHash(window.location.hash);
+  const hash = window.location.hash;
+  const { path, params } = parseHash(hash);
   if (!who) {
     await start();
     return;
   }
   const page = PAGES[path[0]];
-  const previous = current ? current.page : null;
+  const previous = current ? current.page : null; // null on the first view: focus stays at the top
   const view = {
     page: path[0],
     path,
@@ -61,22 +62,29 @@ async function route() {
   main.dataset.state = "loading";
   if (!page) {
     main.replaceChildren(h("h1", { tabindex: "-1" }, "Not found"), message("error", `There is no page “${path[0]}”.`));
-    main.dataset.state = "ready";
+    settle("ready", hash);
     return;
   }
   document.title = `${page.title} · spanhouse`;
   main.replaceChildren(h("h1", { tabindex: "-1" }, page.title), h("p", { class: "muted" }, "Loading…"));
-  if (previous !== view.page) main.querySelector("h1").focus({ preventScroll: true });
+  if (previous !== null && previous !== view.page) main.querySelector("h1").focus({ preventScroll: true });
   try {
     await page.render(view);
-    if (view.alive) main.dataset.state = "ready";
+    if (view.alive) settle("ready", hash);
   } catch (error) {
     if (!view.alive) return;
     if (error instanceof ApiError && error.status === 401) return; // the sign-in form is showing
     main.append(errorMessage(error));
-    main.dataset.state = "error";
+    settle("error", hash);
     if (!(error instanceof ApiError)) console.warn(error);
   }
+}
+
+// What is on screen and for which link: the browser tests (and the load-time benchmark) wait
+// for data-shown to equal the current fragment with a final state.
+function settle(state, hash) {
+  main.dataset.state = state;
+  main.dataset.shown = hash;
 }
 
 function markNav(page) {
@@ -93,7 +101,7 @@ async function start() {
   } catch (error) {
     if (error.status === 401) return; // signIn() is on screen
     main.replaceChildren(h("h1", { tabindex: "-1" }, "spanhouse"), errorMessage(error));
-    main.dataset.state = "error";
+    settle("error", window.location.hash);
     return;
   }
   if (answer.keys_required && !answer.signed_in) {
@@ -188,7 +196,7 @@ function signIn(problem) {
     problem ? message("error", problem) : null,
     form,
   );
-  main.dataset.state = "signin";
+  settle("signin", window.location.hash);
   input.focus();
 }
 

@@ -93,6 +93,9 @@ def _make_handler(server: HttpServer) -> type[BaseHTTPRequestHandler]:
     class _Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         server_version = "spanhouse"
+        # Headers and body go out in two writes; without TCP_NODELAY the body waits for the
+        # peer's delayed ACK (about 40 ms on Linux) on every response of a kept-alive connection.
+        disable_nagle_algorithm = True
 
         def log_message(self, format: str, *args: object) -> None:
             logger.debug("%s %s", self.address_string(), format % args)

@@ -85,6 +85,7 @@ async function route() {
 function settle(state, hash) {
   main.dataset.state = state;
   main.dataset.shown = hash;
+  performance.mark(`spanhouse:${state}`, { detail: hash });
 }
 
 function markNav(page) {

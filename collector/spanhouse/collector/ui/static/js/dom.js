@@ -1,6 +1,6 @@
 // Building the page: every element is made with createElement and every text with a text
 // node, so nothing the API returns (span names, attributes, errors) is ever parsed as HTML.
-// There is no innerHTML anywhere in the UI, and the Content-Security-Policy requires Trusted
+// No string is ever handed to the HTML parser, and the Content-Security-Policy requires Trusted
 // Types, so any code that tried would fail.
 
 const SVG_NS = "http://www.w3.org/2000/svg";

@@ -84,7 +84,8 @@ def compare(read: Read, given: dict[str, str]) -> dict[str, Any]:
 
 def _change(row: dict[str, Any]) -> tuple[list[str], list[dict[str, float | None]]]:
     """Per compared run: same/changed/added/removed against the first, and the differences."""
-    changes, deltas = [], []
+    changes: list[str] = []
+    deltas: list[dict[str, float | None]] = []
     base = 0
     for i in range(len(row["duration_ms"])):
         present, there = row["duration_ms"][base] is not None, row["duration_ms"][i] is not None

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from spanhouse.collector.httpserver import Handler, Request, Response
 
 if TYPE_CHECKING:
-    from importlib.resources.abc import Traversable
+    from importlib.abc import Traversable
 
 logger = logging.getLogger(__name__)
 

@@ -33,6 +33,13 @@ from uisupport import (
 )
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The browser tests run last: Playwright's sync API keeps an asyncio loop running in this
+    thread while the session's browser is open, and asyncio.run() refuses to start beside it."""
+    here = Path(__file__).parent
+    items.sort(key=lambda item: Path(str(item.path)).is_relative_to(here))
+
+
 @pytest.fixture(scope="session")
 def filled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Filled]:
     """A keyed collector: tenant acme holds the demo workload and the known runs, globex the known runs."""

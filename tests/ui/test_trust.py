@@ -8,7 +8,7 @@ import re
 import urllib.request
 
 from demo_fill import HOSTILE, HOSTILE_SCRIPT
-from uisupport import KEY_ACME, KEY_GLOBEX, KEY_LIVE, Filled, Tab, fill
+from uisupport import KEY_ACME, KEY_GLOBEX, KEY_LIVE, KEY_OPERATOR, Filled, Tab, fill
 
 
 def test_sign_in_keeps_the_key_in_this_tab_only(filled: Filled, tab: Tab) -> None:
@@ -112,6 +112,19 @@ def test_new_endpoints_never_cross_tenants_through_the_ui(filled: Filled, tab: T
     tab.allowed += ["/v1/compare"]
     tab.open(f"compare?ids={filled.ids['compare'][0]},{filled.globex_ids['compare'][0]}")
     assert tab.state() == "error" and "no stored trace" in tab.page.inner_text("main .msg.error")
+
+
+def test_the_operator_key_names_the_tenant_it_reads(filled: Filled, tab: Tab) -> None:
+    tab.sign_in(KEY_OPERATOR)
+    assert "operator" in tab.page.inner_text("#who")
+    tab.page.fill("#tenant", "globex")
+    tab.page.press("#tenant", "Enter")
+    tab.settled()
+    tab.open("runs?range=all")
+    shown = tab.page.eval_on_selector_all("tr[data-run]", "els => els.map(e => e.dataset.run)")
+    expected = filled.ok("/v1/runs", KEY_OPERATOR, tenant="globex", limit=25)
+    assert shown == [r["run_id"] for r in expected["runs"]] and len(shown) == 5
+    assert tab.page.evaluate("() => sessionStorage.getItem('spanhouse.tenant')") == "globex"
 
 
 def test_every_view_has_a_link_that_opens_it(filled: Filled, signed_in: Tab) -> None:

@@ -53,7 +53,12 @@ def filled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Filled]:
     try:
         ids = fill(collector, KEY_ACME, DEMO_RUNS)
         globex = fill(collector, KEY_GLOBEX, 0)
-        yield Filled(collector, ids, globex)
+        filled = Filled(collector, ids, globex)
+        budgets_served = filled.api("/v1/budgets")[0] != 404
+        if budgets_served:  # a budget the demo overspends, and the alerts that fire for it
+            filled.api("/v1/budgets", body={"name": "demo-daily", "period": "daily", "limit_usd": 0.05})
+            filled.api("/v1/alerts/evaluate", body={})
+        yield filled
     finally:
         collector.stop()
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import pytest
+
 from uisupport import KEY_ACME, Filled, Tab
 
 
@@ -205,9 +207,7 @@ def test_compare_aligns_steps_and_shows_the_changed_ones(filled: Filled, signed_
     assert signed_in.page.locator("tr[data-step]").count() == 4
 
 
-def test_costs_and_experiments_use_their_apis_or_say_they_are_not_available(
-    filled: Filled, signed_in: Tab
-) -> None:
+def test_costs_show_breakdowns_projection_budgets_and_alerts(filled: Filled, signed_in: Tab) -> None:
     later = [
         "/v1/reports/costs",
         "/v1/reports/cost_trends",
@@ -216,20 +216,45 @@ def test_costs_and_experiments_use_their_apis_or_say_they_are_not_available(
         "/v1/alerts",
     ]
     missing = [path for path in later if filled.api(path)[0] == 404]
-    signed_in.allowed += [*later, "/v1/experiments"]  # absent here; once served, their own errors show
+    signed_in.allowed += [*later, "/v1/reports/recommendations"]  # absent on some collectors
     signed_in.open("costs?range=all")
+    shown = metrics(signed_in)
     [overview] = rows(filled.ok("/v1/reports/overview"))
-    assert abs(float(metrics(signed_in)["cost_usd"]) - overview["cost_usd"]) < 1e-9
-    for path in later:
+    assert abs(float(shown["cost_usd"]) - overview["cost_usd"]) < 1e-9
+    for path in missing:
         section = signed_in.page.inner_text(f"section[data-endpoint='{path}']")
-        if path in missing:
-            assert f"Not available on this collector (GET {path} is not served here)" in section
-        else:
-            assert "Not available" not in section
+        assert f"Not available on this collector (GET {path}" in section
+    if "/v1/reports/costs" not in missing:
+        by_model = rows(filled.ok("/v1/reports/costs", by="model"))
+        drawn = signed_in.page.eval_on_selector_all(
+            "section[data-endpoint='/v1/reports/costs'] tr[data-key]",
+            "els => els.map(e => [e.dataset.key, e.querySelector('[data-col=model_calls]').textContent])",
+        )
+        assert drawn == [[r["model"], str(r["model_calls"])] for r in by_model]
+        assert {"gpt-4o-mini", "claude-3-5-sonnet-20241022"} <= {r["model"] for r in by_model}
+    if "/v1/reports/projection" not in missing:
+        [projection] = rows(filled.ok("/v1/reports/projection"))
+        assert abs(float(shown["spent_usd"]) - projection["spent_usd"]) < 1e-9
+        # projected from the current time, so it moves between the page's request and this one
+        assert float(shown["projected_usd"]) == pytest.approx(projection["projected_usd"], rel=0.01)
+    if "/v1/budgets" not in missing:
+        [status] = filled.ok("/v1/budgets/status")["status"]
+        row = signed_in.page.inner_text("tr[data-budget=demo-daily]")
+        assert status["state"] == "exceeded" and "exceeded" in row and f"{status['percent']:.1f}%" in row
+    if "/v1/alerts" not in missing:
+        fired = filled.ok("/v1/alerts")["alerts"]
+        drawn = signed_in.page.eval_on_selector_all("tr[data-alert]", "els => els.map(e => e.dataset.alert)")
+        assert drawn == [a["dedup_key"] for a in fired] and len(fired) == 2  # the 80 % and 100 % thresholds
     signed_in.shot("costs")
+
+
+def test_experiments_use_their_api_or_say_they_are_not_available(filled: Filled, signed_in: Tab) -> None:
+    signed_in.allowed.append("/v1/experiments")
     signed_in.open("experiments")
     if filled.api("/v1/experiments")[0] == 404:
         assert "Not available on this collector (GET /v1/experiments" in signed_in.page.inner_text("main")
+    else:
+        assert signed_in.state() == "ready"
     signed_in.shot("experiments")
 
 

@@ -92,12 +92,13 @@ export function fmtTime(iso) {
   return `${String(iso).replace("T", " ").replace(/\.\d+/, "").replace("Z", "")} UTC`;
 }
 
-// Milliseconds since the epoch of an ISO time with up to nanosecond digits (naive = UTC).
+// Milliseconds since the epoch of an ISO-8601 time with up to nanosecond digits, or of the
+// API's bucket labels ('2026-11-27 10:00'); naive times are UTC.
 export function isoMs(iso) {
-  const match = /^(.*T\d\d:\d\d:\d\d)(?:\.(\d+))?Z?$/.exec(String(iso));
+  const match = /^(\d{4}-\d\d-\d\d)(?:[T ](\d\d:\d\d)(?::(\d\d))?(?:\.(\d+))?)?(Z|[+-]00:?00)?$/.exec(String(iso));
   if (!match) return NaN;
-  const fraction = match[2] ? Number(`0.${match[2]}`) * 1000 : 0;
-  return Date.parse(`${match[1]}Z`) + fraction;
+  const fraction = match[4] ? Number(`0.${match[4]}`) * 1000 : 0;
+  return Date.parse(`${match[1]}T${match[2] || "00:00"}:${match[3] || "00"}Z`) + fraction;
 }
 
 // --- shared blocks ----------------------------------------------------------------------

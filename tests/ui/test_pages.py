@@ -253,9 +253,29 @@ def test_experiments_use_their_api_or_say_they_are_not_available(filled: Filled,
     signed_in.open("experiments")
     if filled.api("/v1/experiments")[0] == 404:
         assert "Not available on this collector (GET /v1/experiments" in signed_in.page.inner_text("main")
-    else:
-        assert signed_in.state() == "ready"
-    signed_in.shot("experiments")
+        signed_in.shot("experiments")
+        return
+    definition = {"name": "prompt-v2", "variants": {"control": 50, "candidate": 50}, "primary": "duration"}
+    status, created = filled.api("/v1/experiments", body=definition)
+    assert status in (200, 201, 409), created
+    filled.api("/v1/experiments/start", body={"name": "prompt-v2", "at": "2000-01-01T00:00:00"})
+    signed_in.open("experiments")
+    assert signed_in.page.locator("tr[data-experiment='prompt-v2']").count() == 1
+    signed_in.open("experiments/prompt-v2")
+    results = filled.ok("/v1/experiments/results", name="prompt-v2")
+    verdict = signed_in.page.inner_text("section.verdict")
+    assert ("no winner yet" in verdict) == (results["verdict"]["winner"] is None)
+    for reason in results["verdict"]["reasons"]:
+        assert reason in verdict
+    flagged = signed_in.page.get_attribute("[data-srm]", "data-srm")
+    assert flagged == ("flagged" if results["verdict"]["srm_flagged"] else "ok")
+    primary = [r for r in results["results"] if r["metric"] == "duration"]
+    drawn = signed_in.page.eval_on_selector_all(
+        "section[data-metric-block=duration] tr[data-variant]",
+        "els => els.map(e => [e.dataset.variant, e.querySelector('[data-col=n]').textContent])",
+    )
+    assert drawn == [[r["variant"], f"{r['n']:,}"] for r in primary]
+    signed_in.shot("experiment")
 
 
 def test_sql_console_runs_in_the_tenant_scope(filled: Filled, signed_in: Tab) -> None:

@@ -85,13 +85,13 @@ function metricBlock(metric, rows) {
       intervalChart(
         `${metric}: mean and 95% interval per variant`,
         rows.map((r) => ({ label: r.variant, low: r.ci_low, high: r.ci_high, mid: r.mean })),
-        (x) => fmtNum(x, 4),
+        num,
         control && Number.isFinite(control.mean) ? control.mean : 0,
       ),
       intervalChart(
         `${metric}: difference against ${control ? control.variant : "the control"}`,
         rows.filter((r) => !r.is_control).map((r) => ({ label: r.variant, low: r.diff_ci_low, high: r.diff_ci_high, mid: r.diff })),
-        (x) => fmtNum(x, 4),
+        num,
         0,
       ),
     ),
@@ -99,9 +99,9 @@ function metricBlock(metric, rows) {
       [
         { key: "variant", label: "Variant", format: (x, r) => (r.is_control ? `${x} (control)` : x) },
         { key: "n", label: "n", numeric: true, format: fmtInt },
-        { key: "mean", label: "Mean", numeric: true, format: (x) => fmtNum(x, 4) },
+        { key: "mean", label: "Mean", numeric: true, format: num },
         { key: "ci_low", label: "95% interval", numeric: true, format: (x, r) => interval(r.ci_low, r.ci_high) },
-        { key: "diff", label: "Difference", numeric: true, format: (x, r) => (r.is_control ? "" : `${fmtNum(x, 4)} ${interval(r.diff_ci_low, r.diff_ci_high)}`) },
+        { key: "diff", label: "Difference", numeric: true, format: (x, r) => (r.is_control ? "" : `${num(x)} ${interval(r.diff_ci_low, r.diff_ci_high)}`) },
         { key: "rel_diff", label: "Relative", numeric: true, format: (x, r) => (r.is_control || x === null ? "" : fmtPct(x)) },
         { key: "p_value", label: "p", numeric: true, format: (x, r) => (r.is_control ? "" : fmtNum(x, 4)) },
         { key: "p_adjusted", label: "p (Holm)", numeric: true, format: (x, r) => (r.is_control ? "" : fmtNum(x, 4)) },
@@ -116,7 +116,13 @@ function metricBlock(metric, rows) {
 
 function interval(low, high) {
   if (low === null || low === undefined || high === null || high === undefined) return "—";
-  return `[${fmtNum(low, 4)}, ${fmtNum(high, 4)}]`;
+  return `[${num(low)}, ${num(high)}]`;
+}
+
+// Four significant digits for small values (costs in USD per run), four decimals otherwise.
+function num(x) {
+  if (x === null || x === undefined) return "—";
+  return Math.abs(x) < 0.01 && x !== 0 ? Number(x).toPrecision(3) : fmtNum(x, 4);
 }
 
 function split(variants) {

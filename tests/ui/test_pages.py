@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from uisupport import KEY_ACME, Filled, Tab
+from uisupport import KEY_ACME, Filled, Tab, fill_ranker
 
 
 def metrics(tab: Tab) -> dict[str, str]:
@@ -255,26 +255,32 @@ def test_experiments_use_their_api_or_say_they_are_not_available(filled: Filled,
         assert "Not available on this collector (GET /v1/experiments" in signed_in.page.inner_text("main")
         signed_in.shot("experiments")
         return
-    definition = {"name": "prompt-v2", "variants": {"control": 50, "candidate": 50}, "primary": "duration"}
-    status, created = filled.api("/v1/experiments", body=definition)
-    assert status in (200, 201, 409), created
-    filled.api("/v1/experiments/start", body={"name": "prompt-v2", "at": "2000-01-01T00:00:00"})
+    fill_ranker(filled.collector, KEY_ACME, 24)
+    definition = {"name": "ranker", "variants": {"control": 50, "candidate": 50}, "primary": "quality"}
+    status, created = filled.api("/v1/experiments", body={**definition, "min_sample": 5})
+    assert status in (200, 201), created
+    filled.ok("/v1/experiments/start", body={"name": "ranker", "at": "2000-01-01T00:00:00"})
     signed_in.open("experiments")
-    assert signed_in.page.locator("tr[data-experiment='prompt-v2']").count() == 1
-    signed_in.open("experiments/prompt-v2")
-    results = filled.ok("/v1/experiments/results", name="prompt-v2")
+    assert signed_in.page.locator("tr[data-experiment=ranker]").count() == 1
+    signed_in.page.click("tr[data-experiment=ranker] a")
+    signed_in.wait_hash("#/experiments/ranker$")
+    results = filled.ok("/v1/experiments/results", name="ranker")
     verdict = signed_in.page.inner_text("section.verdict")
     assert ("no winner yet" in verdict) == (results["verdict"]["winner"] is None)
     for reason in results["verdict"]["reasons"]:
         assert reason in verdict
     flagged = signed_in.page.get_attribute("[data-srm]", "data-srm")
     assert flagged == ("flagged" if results["verdict"]["srm_flagged"] else "ok")
-    primary = [r for r in results["results"] if r["metric"] == "duration"]
+    quality = [r for r in results["results"] if r["metric"] == "quality"]
     drawn = signed_in.page.eval_on_selector_all(
-        "section[data-metric-block=duration] tr[data-variant]",
+        "section[data-metric-block=quality] tr[data-variant]",
         "els => els.map(e => [e.dataset.variant, e.querySelector('[data-col=n]').textContent])",
     )
-    assert drawn == [[r["variant"], f"{r['n']:,}"] for r in primary]
+    assert drawn == [[r["variant"], f"{r['n']:,}"] for r in quality]
+    assert sum(r["n"] for r in quality) == 24
+    # the interval charts: one line per variant, one per difference against the control
+    block = signed_in.page.locator("section[data-metric-block=quality]")
+    assert block.locator("line.interval").count() == len(quality) + len(quality) - 1
     signed_in.shot("experiment")
 
 

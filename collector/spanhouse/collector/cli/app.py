@@ -223,12 +223,24 @@ def report(
 
 
 @app.command()
-def migrate(data_dir: DataDir = DEFAULT_DATA_DIR, clickhouse_url: ClickHouseUrl = None) -> None:
-    """Apply pending schema migrations (the collector also does this at start)."""
+def migrate(
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+    clickhouse_url: ClickHouseUrl = None,
+    cluster: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(
+            help="Apply the cluster form (ReplicatedMergeTree + Distributed, ON CLUSTER) to this cluster "
+            "of --clickhouse-url; see docs/deploy.md."
+        ),
+    ] = None,
+) -> None:
+    """Apply pending schema migrations (the collector also does this at start, single-node form)."""
+    if cluster is not None and not clickhouse_url:
+        _fail("--cluster needs --clickhouse-url (a node of that cluster); the embedded store is one node")
     try:
         store = open_store(data_dir=None if clickhouse_url else data_dir, url=clickhouse_url)
         try:
-            applied = store.migrate()
+            applied = store.migrate(cluster=cluster)
         finally:
             store.close()
     except SpanhouseError as exc:

@@ -20,7 +20,7 @@ from clickhouse_connect.driver.exceptions import (
 )
 
 from spanhouse.collector.errors import QueryError, StoreError, StoreUnavailable
-from spanhouse.collector.store.sql import migrations
+from spanhouse.collector.store.migrations import migrate
 
 logger = logging.getLogger(__name__)
 
@@ -100,24 +100,9 @@ class Store:
                 settings=settings,
             )
 
-    def migrate(self) -> list[str]:
-        """Apply every migration not yet recorded in schema_migrations; returns what ran."""
-        first, *rest = migrations()
-        self.command(first.sql)
-        applied = {row[0] for row in self.query("SELECT Version FROM schema_migrations").rows}
-        ran = []
-        for migration in rest:
-            if migration.version in applied:
-                continue
-            self.command(migration.sql)
-            self.insert(
-                "schema_migrations",
-                [[migration.version], [migration.name]],
-                ["Version", "Name"],
-            )
-            ran.append(f"{migration.version:04d}_{migration.name}")
-            logger.info("applied migration %04d_%s", migration.version, migration.name)
-        return ran
+    def migrate(self, *, cluster: str | None = None) -> list[str]:
+        """Apply every pending migration (the cluster form with `cluster`); returns what ran."""
+        return migrate(self, cluster=cluster)
 
     def close(self) -> None:
         with self._lock:

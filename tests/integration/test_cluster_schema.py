@@ -20,7 +20,7 @@ import pytest
 from spanhouse.collector.processors.genai import AGENT_STEPS_COLUMNS
 from spanhouse.collector.processors.spans import OTEL_TRACES_COLUMNS
 from spanhouse.collector.reports import report_parameters
-from spanhouse.collector.store import Store, job_names, load_job
+from spanhouse.collector.store import ClickHouseStore, Store, job_names, load_job
 from spanhouse.collector.store.migrations import MigrationError, migrate
 
 CONFIG = """<clickhouse>
@@ -73,7 +73,7 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
     client = clickhouse_connect.get_client(
         interface="chdb", path=str(root / "chdb"), chdb_options={"config-file": str(root / "config.xml")}
     )
-    opened = Store(client, description="one-node cluster in chDB", embedded=True)
+    opened = ClickHouseStore(client, description="one-node cluster in chDB", embedded=True)
     opened.command("CREATE DATABASE single")
     opened.command("USE single")
     migrate(opened)

@@ -24,14 +24,14 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
 from importlib.resources.abc import Traversable
-from typing import Any, Protocol
+from typing import Any
 
 from spanhouse.collector.errors import SpanhouseError
+from spanhouse.collector.store.base import Store
 from spanhouse.collector.store.sql import load_job, migrations
 
 logger = logging.getLogger(__name__)
@@ -45,23 +45,6 @@ _CLUSTER_MACROS = ("cluster", "shard", "replica")
 
 class MigrationError(SpanhouseError):
     """The schema cannot be brought up to date as asked; the message says why and what to run."""
-
-
-class _Store(Protocol):
-    def query(
-        self, sql: str, parameters: dict[str, Any] | None = None, *, settings: dict[str, Any] | None = None
-    ) -> Any: ...
-
-    def command(self, sql: str, parameters: dict[str, Any] | None = None) -> None: ...
-
-    def insert(
-        self,
-        table: str,
-        columns: Sequence[Sequence[Any]],
-        column_names: Sequence[str],
-        *,
-        dedup_token: str | None = None,
-    ) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -149,7 +132,7 @@ def missing_cluster_forms() -> list[str]:
 class Migrator:
     """Applies the pending migrations of one database, in its single-node or its cluster form."""
 
-    def __init__(self, store: _Store, *, cluster: str | None = None) -> None:
+    def __init__(self, store: Store, *, cluster: str | None = None) -> None:
         self.store = store
         self.cluster = cluster
 
@@ -293,6 +276,6 @@ class Migrator:
             )
 
 
-def migrate(store: _Store, *, cluster: str | None = None) -> list[str]:
+def migrate(store: Store, *, cluster: str | None = None) -> list[str]:
     """Apply every pending migration to `store`, in the cluster form when `cluster` names one."""
     return Migrator(store, cluster=cluster).migrate()

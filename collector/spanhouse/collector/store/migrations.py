@@ -27,12 +27,14 @@ import re
 from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
-from importlib.resources.abc import Traversable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from spanhouse.collector.errors import SpanhouseError
 from spanhouse.collector.store.base import Store
 from spanhouse.collector.store.sql import load_job, migrations
+
+if TYPE_CHECKING:
+    from importlib.abc import Traversable  # importlib.resources.abc from 3.11 on
 
 logger = logging.getLogger(__name__)
 

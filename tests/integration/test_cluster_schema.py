@@ -17,9 +17,8 @@ from typing import Any
 import clickhouse_connect
 import pytest
 
-from spanhouse.collector.processors.genai import AGENT_STEPS_COLUMNS
-from spanhouse.collector.processors.spans import OTEL_TRACES_COLUMNS
 from spanhouse.collector.reports import report_parameters
+from spanhouse.collector.rows import AGENT_STEPS_COLUMNS, OTEL_TRACES_COLUMNS
 from spanhouse.collector.store import ClickHouseStore, Store, job_names, load_job
 from spanhouse.collector.store.migrations import MigrationError, migrate
 

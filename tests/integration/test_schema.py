@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import typing
 from collections.abc import Iterator
@@ -265,28 +264,3 @@ def test_a_retried_block_is_stored_once_and_a_redelivered_row_counts_once(store:
     store.insert("otel_traces", row, names, dedup_token="wal-1-2")  # a client retry: a new request
     assert store.query(count + " SETTINGS final = 0").rows == [(2,)]
     assert store.query(count, settings=READONLY_SETTINGS).rows == [(1,)]
-
-
-GRAFANA_DASHBOARD = Path(__file__).resolve().parents[2] / "deploy/grafana/dashboards/spanhouse.json"
-
-
-def _expand_grafana_macros(sql: str) -> str:
-    """What the Grafana ClickHouse data source makes of its macros, for a fixed range."""
-    sql = re.sub(
-        r"\$__timeFilter\((\w+)\)",
-        r"\1 >= toDateTime64('2000-01-01 00:00:00', 9) AND \1 <= toDateTime64('2200-01-01 00:00:00', 9)",
-        sql,
-    )
-    return re.sub(r"\$__timeInterval\((\w+)\)", r"toStartOfInterval(\1, INTERVAL 60 second)", sql)
-
-
-@pytest.mark.parametrize(
-    "panel", json.loads(GRAFANA_DASHBOARD.read_text())["panels"], ids=lambda panel: panel["title"]
-)
-def test_grafana_panels_run_on_the_schema(store: Store, panel: dict) -> None:
-    store.migrate()
-    [target] = panel["targets"]
-    assert target["datasource"]["uid"] == "spanhouse"
-    sql = _expand_grafana_macros(target["rawSql"])
-    assert "$__" not in sql
-    store.query(sql)

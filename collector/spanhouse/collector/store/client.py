@@ -96,6 +96,20 @@ class ClickHouseStore:
                 settings=settings,
             )
 
+    def raw_query(self, sql: str, parameters: dict[str, Any] | None = None, *, fmt: str = "Native") -> bytes:
+        """The result of `sql` as bytes in ClickHouse format `fmt` (export: no Python rows in between)."""
+        parameters = _server_side(sql, parameters)
+        with self._errors(), self._lock:
+            return bytes(self._client.raw_query(sql, parameters=parameters, fmt=fmt))
+
+    def raw_insert(
+        self, table: str, data: bytes, *, fmt: str = "Native", dedup_token: str | None = None
+    ) -> None:
+        """Insert `data` (format `fmt`, e.g. from `raw_query`) into `table` as ClickHouse parses it."""
+        settings = {"insert_deduplication_token": dedup_token} if dedup_token else None
+        with self._errors(), self._lock:
+            self._client.raw_insert(table, insert_block=data, fmt=fmt, settings=settings)
+
     def migrate(self, *, cluster: str | None = None) -> list[str]:
         """Apply every pending migration (the cluster form with `cluster`); returns what ran."""
         return migrate(self, cluster=cluster)

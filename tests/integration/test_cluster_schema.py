@@ -48,7 +48,7 @@ class OneNode:
 
     def command(self, sql: str, parameters: dict[str, Any] | None = None) -> None:
         formatted = self.store.query("SELECT formatQuery({q:String})", {"q": sql}).rows[0][0]
-        assert "ON CLUSTER `{cluster}`" in formatted
+        assert "ON CLUSTER `{cluster}`" in formatted or formatted.startswith("INSERT")
         local = formatted.replace(" ON CLUSTER `{cluster}`", "")
         local = re.sub(r"ENGINE = Replicated(\w*MergeTree)\('[^']*', '[^']*'(?:, )?", r"ENGINE = \1(", local)
         local = local.replace("replicated_deduplication_window", "non_replicated_deduplication_window")

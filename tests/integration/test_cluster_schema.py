@@ -9,6 +9,7 @@ becomes its non-replicated twin (same columns, keys and settings, with the Keepe
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -204,6 +205,8 @@ def test_every_read_job_runs_unchanged_on_the_cluster_schema(cluster: Store, nam
         "id": "0123456789abcdef",
         "max_spans": 10,
         "tables": ["agent_steps"],
+        "table": "agent_steps",
+        "day": dt.date(2025, 11, 24),
     }
     sql = load_job(name)
     wanted = {k: v for k, v in parameters.items() if "{" + k + ":" in sql}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import typing
 from collections.abc import Iterator
@@ -99,6 +100,9 @@ def test_row_records_have_the_ddl_column_types(store: Store, table: str, record:
 WRITE_JOBS = ("retention/set_ttl", "retention/remove_ttl")
 READ_JOBS = [n for n in job_names() if n not in WRITE_JOBS and not n.startswith("prices/reprice_")]
 EXTRA_PARAMETERS = {
+    "transfer/days": {"table": "agent_steps"},
+    "transfer/day_rows": {"table": "agent_steps", "day": dt.date(2025, 11, 24)},
+    "transfer/all_rows": {"table": "model_prices"},
     "traces/spans": {"id": "0123456789abcdef", "max_spans": 10},
     "retention/view": {"tables": ["agent_steps"]},
 }

@@ -9,7 +9,6 @@ becomes its non-replicated twin (same columns, keys and settings, with the Keepe
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -18,9 +17,10 @@ from typing import Any
 import clickhouse_connect
 import pytest
 
+from integration.test_schema import EXTRA_PARAMETERS, READ_JOBS
 from spanhouse.collector.reports import report_parameters
 from spanhouse.collector.rows import AGENT_STEPS_COLUMNS, OTEL_TRACES_COLUMNS
-from spanhouse.collector.store import ClickHouseStore, Store, job_names, load_job
+from spanhouse.collector.store import ClickHouseStore, Store, load_job
 from spanhouse.collector.store.migrations import MigrationError, migrate
 
 CONFIG = """<clickhouse>
@@ -111,13 +111,30 @@ def _described(store: Store, database: str, table: str) -> dict[str, Any]:
 
 
 SHARDED = ("otel_traces", "otel_traces_trace_id_ts", "agent_steps", "scores")
-ON_EVERY_NODE = ("model_prices", "agent_steps_reprice", "schema_migrations")
 
 
-@pytest.mark.parametrize("table", SHARDED + ON_EVERY_NODE)
-def test_each_cluster_table_is_the_single_node_table(cluster: Store, table: str) -> None:
-    local = f"{table}_local" if table in SHARDED else table
-    assert _described(cluster, "spanhouse", local) == _described(cluster, "single", table)
+def _tables(store: Store, database: str) -> dict[str, str]:
+    rows = store.query(
+        "SELECT name, engine FROM system.tables WHERE database = {database:String}", {"database": database}
+    ).rows
+    return dict(rows)
+
+
+def test_every_single_node_table_has_its_cluster_twin(cluster: Store) -> None:
+    """Each table of the single-node schema is, on the cluster, `<table>_local` (sharded, with a
+    Distributed `<table>` over it) or `<table>` itself on every node; columns, keys and indices agree."""
+    single = _tables(cluster, "single")
+    clustered = _tables(cluster, "spanhouse")
+    for table, engine in single.items():
+        if engine == "MaterializedView":
+            assert clustered.get(table) == "MaterializedView", table
+            continue
+        local = f"{table}_local" if f"{table}_local" in clustered else table
+        assert local in clustered, f"{table} has no cluster form"
+        assert _described(cluster, "spanhouse", local) == _described(cluster, "single", table), table
+        if local != table:
+            assert clustered[table] == "Distributed", table
+    assert {t for t in clustered if t.endswith("_local")} == {f"{t}_local" for t in SHARDED}
 
 
 @pytest.mark.parametrize("table", SHARDED)
@@ -188,13 +205,9 @@ def test_inserts_through_distributed_tables_fill_the_lookup_and_dedup(cluster: S
     }
 
 
-WRITE_JOBS = ("retention/set_ttl", "retention/remove_ttl")
-
-
-@pytest.mark.parametrize(
-    "name", [n for n in job_names() if n not in WRITE_JOBS and not n.startswith("prices/reprice_")]
-)
+@pytest.mark.parametrize("name", READ_JOBS)
 def test_every_read_job_runs_unchanged_on_the_cluster_schema(cluster: Store, name: str) -> None:
+    """The jobs and parameters of tests/integration/test_schema.py, on the Distributed tables."""
     area, _, short = name.partition("/")
     parameters = {
         **report_parameters(name=short if area == "reports" else None),
@@ -202,11 +215,7 @@ def test_every_read_job_runs_unchanged_on_the_cluster_schema(cluster: Store, nam
         "limit": 10,
         "trace_ids": ["ab" * 16],
         "span_ids": ["cd" * 8],
-        "id": "0123456789abcdef",
-        "max_spans": 10,
-        "tables": ["agent_steps"],
-        "table": "agent_steps",
-        "day": dt.date(2025, 11, 24),
+        **EXTRA_PARAMETERS.get(name, {}),
     }
     sql = load_job(name)
     wanted = {k: v for k, v in parameters.items() if "{" + k + ":" in sql}

@@ -55,7 +55,7 @@ class HttpServer:
         *,
         max_body_bytes: int,
         tls: ssl.SSLContext | None = None,
-        max_concurrent_bodies: int = 64,
+        max_concurrent_bodies: int,
     ) -> None:
         self.routes = routes
         self.max_body_bytes = max_body_bytes
@@ -102,6 +102,9 @@ def _make_handler(server: HttpServer) -> type[BaseHTTPRequestHandler]:
 
         def do_POST(self) -> None:
             self._dispatch("POST")
+
+        def do_DELETE(self) -> None:
+            self._dispatch("DELETE")
 
         def _dispatch(self, method: str) -> None:
             path, _, query = self.path.partition("?")

@@ -109,6 +109,14 @@ EXTRA_PARAMETERS = {
     "transfer/all_rows": {"table": "model_prices"},
     "traces/spans": {"id": "0123456789abcdef", "max_spans": 10},
     "retention/view": {"tables": ["agent_steps"]},
+    "runs/list": {
+        **dict.fromkeys(("agent", "status", "model", "experiment", "variant"), ""),
+        **{"min_cost_usd": 0.0, "min_duration_ms": 0.0, "offset": 0},
+    },
+    "runs/series": {"agent": "", "bucket_seconds": 60},
+    "runs/steps": {"trace_id": "ab" * 16, "max_spans": 10},
+    "runs/scores": {"trace_id": "ab" * 16, "run_ids": ["cd" * 8], "max_scores": 10},
+    "runs/span": {"trace_id": "ab" * 16, "span_id": "cd" * 8},
     **{
         name: {  # budget and alert jobs take a time, a tenant and arrays
             "tenant": "*",

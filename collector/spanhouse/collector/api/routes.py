@@ -14,6 +14,9 @@ from spanhouse.collector.api.access import ReadAccess, read_failure, refusal
 from spanhouse.collector.api.health import DEFAULT_UNHEALTHY_AFTER_S, InsertState, health_handler
 from spanhouse.collector.api.reports import report_routes
 from spanhouse.collector.api.retention import retention_routes
+from spanhouse.collector.api.rundetail import detail_routes
+from spanhouse.collector.api.runs import run_routes
+from spanhouse.collector.api.session import session_routes
 from spanhouse.collector.api.traces import trace_routes
 from spanhouse.collector.auth import ApiKeys
 from spanhouse.collector.errors import Forbidden, QueryLimitExceeded, SpanhouseError, Unauthenticated
@@ -21,6 +24,7 @@ from spanhouse.collector.httpserver import Handler, Request, Response
 from spanhouse.collector.readpath import ReadPath
 from spanhouse.collector.store import Store
 from spanhouse.collector.telemetry import Metrics
+from spanhouse.collector.ui import ui_routes
 
 logger = logging.getLogger(__name__)
 
@@ -94,6 +98,10 @@ def api_routes(
         **report_routes(access),
         **retention_routes(store, auth),
         **trace_routes(access),
+        **run_routes(access),
+        **detail_routes(access),
+        **session_routes(auth),
+        **ui_routes(),
     }
 
 

@@ -16,9 +16,9 @@ class ReadLimits:
     max_memory_bytes: int = 1 << 30  # max_memory_usage of one query
     max_result_rows: int = 100_000
     max_result_bytes: int = 64 << 20
-    per_tenant: int = 2  # queries of one tenant (or of the operator key) in flight; more get 429
+    per_tenant: int = 2  # queries of one tenant (or of the operator key) in flight; more wait, then 429
     connections: int = 4  # reader connections, i.e. user queries in flight in all
-    wait_s: float = 5.0  # how long a query waits for a free connection before 429
+    wait_s: float = 5.0  # how long a query waits for its tenant's slot, then a connection, before 429
     max_query_chars: int = 100_000  # longer query text is refused before it is parsed
     max_parser_depth: int = 300  # nesting the parser accepts (deeper is refused, never a crash)
     max_threads: int = 0  # threads of one query; 0 = the engine's default

@@ -93,34 +93,36 @@ class ClientPool:
 
 
 class TenantSlots:
-    """At most `per_tenant` queries of one tenant at a time; one more is refused, not queued."""
+    """At most `per_tenant` queries of one tenant at a time. One more waits up to `wait_s` for a
+    slot (a page of the web UI asks for several reports at once) and is then refused with ReadBusy."""
 
-    def __init__(self, per_tenant: int) -> None:
+    def __init__(self, per_tenant: int, *, wait_s: float = 0.0) -> None:
         if per_tenant < 1:
             raise ValueError("each tenant needs at least one query slot")
         self.per_tenant = per_tenant
+        self.wait_s = wait_s
         self._running: dict[str, int] = {}
-        self._lock = threading.Lock()
+        self._freed = threading.Condition()
 
     @contextmanager
     def slot(self, tenant: str) -> Iterator[None]:
-        with self._lock:
-            running = self._running.get(tenant, 0)
-            if running >= self.per_tenant:
+        with self._freed:
+            if not self._freed.wait_for(lambda: self._running.get(tenant, 0) < self.per_tenant, self.wait_s):
                 raise ReadBusy(
-                    f"{running} queries of this tenant are already running (the limit is "
-                    f"{self.per_tenant}); retry when one has finished"
+                    f"{self._running[tenant]} queries of this tenant are already running (the limit is "
+                    f"{self.per_tenant}) and none ended within {self.wait_s:g} s; retry when one has finished"
                 )
-            self._running[tenant] = running + 1
+            self._running[tenant] = self._running.get(tenant, 0) + 1
         try:
             yield
         finally:
-            with self._lock:
+            with self._freed:
                 left = self._running[tenant] - 1
                 if left:
                     self._running[tenant] = left
                 else:
                     del self._running[tenant]
+                self._freed.notify_all()
 
 
 def _close(client: Any) -> None:

@@ -64,7 +64,7 @@ class ReadPath:
         self.admin = admin
         self.limits = (limits or ReadLimits()).validate()
         self.pool = ClientPool(open_client, self.limits.connections, wait_s=self.limits.wait_s)
-        self.slots = TenantSlots(self.limits.per_tenant)
+        self.slots = TenantSlots(self.limits.per_tenant, wait_s=self.limits.wait_s)
         # A server's restricted reader (tenant_setting): its profile fixes readonly, its row policies
         # read the tenant from a setting, and it is granted each tenant database as it is made.
         self.tenant_setting = tenant_setting

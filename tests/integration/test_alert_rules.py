@@ -93,6 +93,10 @@ def test_config_budgets_follow_the_yaml(store: Store) -> None:
 # --- budget status: spend, projection, crossing day and state against Python -----------------------
 
 
+def quarter(value: dt.datetime) -> dt.datetime:
+    return value.replace(minute=value.minute // 15 * 15, second=0, microsecond=0)
+
+
 def expected_status(rows: list[tuple[dt.datetime, float, int, str]], budget: Budget, at: dt.datetime) -> dict:
     """The spend job's method, independently: period in the zone, run rate over W = min(period, 7 d),
     shortened to the tenant's first call when it had none in the W before (at least an hour),
@@ -100,7 +104,7 @@ def expected_status(rows: list[tuple[dt.datetime, float, int, str]], budget: Bud
     start, end = period_bounds(budget.period, budget.timezone, at)
     length = {"hourly": 3600, "daily": 86_400, "weekly": 604_800, "monthly": 2_592_000}[budget.period]
     window = min(length, 7 * 86_400)
-    window_start = at - dt.timedelta(seconds=window)
+    window_start = quarter(at - dt.timedelta(seconds=window))
     scoped = [r for r in rows if not budget.agent or r[3] == budget.agent]
 
     def amount(r: tuple[dt.datetime, float, int, str]) -> float:
@@ -110,7 +114,8 @@ def expected_status(rows: list[tuple[dt.datetime, float, int, str]], budget: Bud
     in_window = sum(amount(r) for r in scoped if window_start <= r[0] < at)
     first = min((r[0] for r in rows if window_start - dt.timedelta(seconds=window) <= r[0] < at), default=at)
     age = (at - max(window_start, first)).total_seconds()
-    rate = in_window / min(window, max(age, min(3600, window)))
+    span = (at - window_start).total_seconds()
+    rate = in_window / min(span, max(age, min(3600, span)))
     projected = spent + rate * max((end - at).total_seconds(), 0)
     percent = 100 * spent / budget.limit
     crossing = None

@@ -432,3 +432,27 @@ def test_an_evaluation_of_one_tenant_leaves_the_others_alone(store: Store) -> No
     # Evaluating iso-b at a later time resolves nothing of iso-a's.
     assert e.evaluate(AT + dt.timedelta(hours=5), "iso-b").resolved == []
     assert len(list_alerts(store, "iso-a", open_only=True)) == 2
+
+
+def test_alerts_from_another_component_fire_once(store: Store) -> None:
+    from spanhouse.collector.alerts.model import Condition
+
+    condition = Condition(
+        tenant="ext",
+        kind="experiment_winner_found",
+        group="experiment_winner_found/ext/checkout",
+        dedup_key="experiment_winner_found/ext/checkout/B",
+        period_start=AT,
+        severity="warning",
+        subject="checkout",
+        threshold=None,
+        observed=None,
+        baseline=None,
+        message="experiment 'checkout': B wins",
+    )
+    a, b = evaluator(store, "c-a"), evaluator(store, "c-b")
+    assert [x.dedup_key for x in a.fire_external([condition]).fired] == [condition.dedup_key]
+    assert b.fire_external([condition]).fired == [] and a.fire_external([condition]).fired == []
+    # The evaluator does not judge this kind, so it never resolves it.
+    assert a.evaluate(AT + dt.timedelta(days=1), "ext").resolved == []
+    assert [x.kind for x in list_alerts(store, "ext", open_only=True)] == ["experiment_winner_found"]

@@ -245,6 +245,13 @@ def test_costs_show_breakdowns_projection_budgets_and_alerts(filled: Filled, sig
         fired = filled.ok("/v1/alerts")["alerts"]
         drawn = signed_in.page.eval_on_selector_all("tr[data-alert]", "els => els.map(e => e.dataset.alert)")
         assert drawn == [a["dedup_key"] for a in fired] and len(fired) == 2  # the 80 % and 100 % thresholds
+    # recommendations fill in after the page is shown
+    signed_in.page.wait_for_selector("section[data-endpoint='/v1/reports/recommendations']")
+    advice = filled.api("/v1/reports/recommendations")
+    if advice[0] == 200 and not advice[1]["rows"]:
+        assert "No recommendations" in signed_in.page.inner_text(
+            "section[data-endpoint='/v1/reports/recommendations']"
+        )
     signed_in.shot("costs")
 
 

@@ -133,18 +133,29 @@ def sources(draw: st.DrawFn, depth: int, ctes: tuple[str, ...]) -> Query:
 
 
 @st.composite
-def selects(draw: st.DrawFn, depth: int = 0, ctes: tuple[str, ...] = ()) -> Query:
-    """One SELECT of one String column v, maybe with a CTE, WHERE, UNION ALL and SETTINGS."""
+def selects(
+    draw: st.DrawFn, depth: int = 0, ctes: tuple[str, ...] = (), *, shared: tuple[str, ...] | None = None
+) -> Query:
+    """One SELECT of one String column v, maybe with a CTE, WHERE, UNION ALL and SETTINGS.
+
+    `ctes` are the names of enclosing queries' WITH. `shared` is None for the first SELECT of a
+    UNION; for the others, the names of that first SELECT's WITH, which a later SELECT sees only
+    if it has no WITH of its own, as ClickHouse reads it.
+    """
     query = q("")
+    visible = (*ctes, *(shared or ()))
+    tail = shared or ()
     if depth < 2 and draw(st.integers(0, 2)) == 0:
         name = f"cte{depth}"
         query = q(f"WITH {name} AS (") + draw(selects(depth + 1, ctes)) + q(") ")
-        ctes = (*ctes, name)
-    query = query + q("SELECT ") + draw(values(depth)) + q(" AS v FROM ") + draw(sources(depth, ctes))
+        visible = (*ctes, name)
+        if shared is None:
+            tail = (name,)
+    query = query + q("SELECT ") + draw(values(depth)) + q(" AS v FROM ") + draw(sources(depth, visible))
     if draw(st.booleans()):
         query = query + q(" WHERE ") + draw(values(depth, aggregate=False)) + q(" != ''")
     if depth < 2 and draw(st.integers(0, 3)) == 0:
-        query = query + q(" UNION ALL ") + draw(selects(depth + 1, ctes))
+        query = query + q(" UNION ALL ") + draw(selects(depth + 1, ctes, shared=tail))
     if _rarely(draw):
         query = query + q(" SETTINGS max_threads = 1", "settings")
     return query

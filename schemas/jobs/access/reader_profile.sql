@@ -11,6 +11,7 @@ CREATE SETTINGS PROFILE OR REPLACE spanhouse_reader SETTINGS
     result_overflow_mode = 'throw' CHANGEABLE_IN_READONLY,
     max_concurrent_queries_for_user = 16,
     max_threads = 0 CHANGEABLE_IN_READONLY,
+    os_thread_priority = 10 MIN 0 MAX 19 CHANGEABLE_IN_READONLY,
     final = 1 CHANGEABLE_IN_READONLY,
     do_not_merge_across_partitions_select_final = 1 CHANGEABLE_IN_READONLY,
     additional_table_filters CHANGEABLE_IN_READONLY,

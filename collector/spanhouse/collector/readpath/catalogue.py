@@ -47,6 +47,7 @@ OPERATOR_SYSTEM_TABLES = frozenset(
         "parts_columns",
         "mutations",
         "merges",
+        "processes",
         "functions",
         "table_functions",
         "data_type_families",

@@ -22,14 +22,17 @@ class ReadLimits:
     max_query_chars: int = 100_000  # longer query text is refused before it is parsed
     max_parser_depth: int = 300  # nesting the parser accepts (deeper is refused, never a crash)
     max_threads: int = 0  # threads of one query; 0 = the engine's default
+    nice: int = 10  # os_thread_priority of query threads (0..19): the OS runs ingest's threads first
 
     def validate(self) -> ReadLimits:
         """Self, or ConfigError naming the limit that cannot work."""
         for item in fields(self):
             value = getattr(self, item.name)
-            minimum = 0 if item.name == "max_threads" else 1
+            minimum = 0 if item.name in ("max_threads", "nice") else 1
             if value < minimum:
                 raise ConfigError(f"read limit {item.name}={value!r} must be at least {minimum}")
+        if self.nice > 19:
+            raise ConfigError(f"read limit nice={self.nice!r} must be at most 19 (the lowest priority)")
         return self
 
     def settings(self, *, readonly: bool = True) -> dict[str, Any]:
@@ -51,6 +54,8 @@ class ReadLimits:
         }
         if self.max_threads:
             settings["max_threads"] = self.max_threads
+        if self.nice:
+            settings["os_thread_priority"] = self.nice
         return {"readonly": 1, **settings} if readonly else settings
 
     def parse_settings(self, *, readonly: bool = True) -> dict[str, Any]:

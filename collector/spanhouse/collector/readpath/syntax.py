@@ -228,6 +228,7 @@ class _Walk:
     def __init__(self, scope: Scope) -> None:
         self.scope = scope
         self.found = Checked()
+        self._shared: dict[int, frozenset[str]] = {}  # id of a union's list of parts -> its shared CTEs
 
     def run(self, tree: dict[str, Any]) -> Checked:
         stack: list[tuple[Any, frozenset[str], str]] = [(tree, frozenset(), "")]
@@ -254,9 +255,11 @@ class _Walk:
             _expect(kind, key, how, value)
         if kind == "SelectQuery":
             ctes = ctes | _cte_names(node)
-        elif kind == "SelectWithUnionQuery":  # a WITH before a UNION names subqueries for every part
+        elif kind == "SelectWithUnionQuery":
+            # The first part's WITH names subqueries for the parts that have no WITH of their own.
             parts = node.get("list_of_selects", {}).get("children", [])
-            ctes = ctes.union(*(_cte_names(part) for part in parts if isinstance(part, dict)))
+            if isinstance(parts, list) and parts and isinstance(parts[0], dict):
+                self._shared[id(node["list_of_selects"])] = _cte_names(parts[0])
         handler = getattr(self, f"_on_{kind}", None)
         if handler is not None:
             handler(node, ctes, role)
@@ -271,8 +274,10 @@ class _Walk:
             if how == N:
                 yield value, ctes, _role_of(kind, key, node)
             elif how == L:
+                shared = self._shared.get(id(node), frozenset())
                 for index, child in enumerate(value):
-                    yield child, ctes, _role_of_item(kind, node, index, role)
+                    seen = ctes if isinstance(child, dict) and "with" in child else ctes | shared
+                    yield child, seen, _role_of_item(kind, node, index, role)
 
     # --- node kinds with a rule of their own -------------------------------------------
 

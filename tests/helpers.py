@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -256,3 +257,54 @@ def make_certificate(directory: Path) -> tuple[Path, Path]:
         capture_output=True,
     )
     return cert, key
+
+
+def _h2_frame(kind: int, flags: int, stream: int, payload: bytes = b"") -> bytes:
+    return len(payload).to_bytes(3, "big") + bytes([kind, flags]) + stream.to_bytes(4, "big") + payload
+
+
+def _hpack_literal(name: str, value: str) -> bytes:
+    """An HPACK literal header field without indexing, new name, no Huffman coding."""
+    return b"\x00" + bytes([len(name)]) + name.encode() + bytes([len(value)]) + value.encode()
+
+
+def hold_grpc_call(endpoint: str, path: str = EXPORT) -> socket.socket:
+    """Open a gRPC call to `endpoint` by hand (HTTP/2 on a raw socket) and send the first bytes
+    of a message that never completes: the server counts the call as in flight until the
+    returned socket is closed. (grpcio's client may hold a call's headers back until its first
+    message, so a call held open through it does not always take a slot.)"""
+    host, port = endpoint.rsplit(":", 1)
+    sock = socket.create_connection((host, int(port)), timeout=30)
+    headers = b"".join(
+        _hpack_literal(name, value)
+        for name, value in (
+            (":method", "POST"),
+            (":scheme", "http"),
+            (":path", path),
+            (":authority", endpoint),
+            ("content-type", "application/grpc"),
+            ("te", "trailers"),
+        )
+    )
+    sock.sendall(
+        b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+        + _h2_frame(4, 0, 0)  # our (empty) SETTINGS
+        + _h2_frame(1, 0x4, 1, headers)  # HEADERS, END_HEADERS, stream 1
+        + _h2_frame(0, 0, 1, b"\x00\x00\x00\x01\x00")  # a 256-byte message's prefix, and no more
+    )
+
+    def acknowledge() -> None:  # SETTINGS and PING from the server are answered, as a client must
+        pending = b""
+        try:
+            while chunk := sock.recv(65536):
+                pending += chunk
+                while len(pending) >= 9 and len(pending) >= 9 + int.from_bytes(pending[:3], "big"):
+                    length, kind, flags = int.from_bytes(pending[:3], "big"), pending[3], pending[4]
+                    if kind in (4, 6) and not flags & 1:
+                        sock.sendall(_h2_frame(kind, 1, 0, pending[9 : 9 + length] if kind == 6 else b""))
+                    pending = pending[9 + length :]
+        except OSError:
+            return  # closed by the test
+
+    threading.Thread(target=acknowledge, daemon=True).start()
+    return sock

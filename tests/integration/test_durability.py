@@ -28,7 +28,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 from opentelemetry.sdk.trace.export import SpanExportResult
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from helpers import CollectorProcess
+from helpers import CollectorProcess, hold_grpc_call
 from loadgen import EXPORT, INPUT_TOKENS, GrpcLoad, LoadResult, make_request, otlp_json, post, stored_requests
 from workloads import emit_runs
 
@@ -304,39 +304,38 @@ def test_too_many_concurrent_http_bodies_get_503_before_being_read(tmp_path: Pat
 
 
 def test_grpc_calls_past_the_concurrency_cap_are_refused_not_queued(tmp_path: Path) -> None:
+    """One call holds the only slot (opened, its message never completed); every call meanwhile
+    is refused with RESOURCE_EXHAUSTED, none waits in a queue; once it ends, calls get through."""
     collector = CollectorProcess(tmp_path / "data", "--max-concurrent-requests", "1")
     service = f"svc-{uuid.uuid4().hex[:8]}"
-    requests = {n: make_request(n, 20_000, service) for n in range(8)}  # ~a second of work each
     acked: set[int] = set()
     refused: list[grpc.StatusCode] = []
-    lock = threading.Lock()
 
-    def send(n: int) -> None:
-        with grpc.insecure_channel(collector.grpc_endpoint) as channel:
-            export = channel.unary_unary(
-                EXPORT,
-                request_serializer=ExportTraceServiceRequest.SerializeToString,
-                response_deserializer=ExportTraceServiceResponse.FromString,
-            )
-            try:
-                export(requests[n], timeout=120)
-            except grpc.RpcError as exc:
-                with lock:
-                    refused.append(exc.code())
-                return
-        with lock:
-            acked.add(n)
+    def export(n: int) -> bool:
+        try:
+            export_raw(collector.grpc_endpoint, make_request(n, 10, service))
+        except grpc.RpcError as exc:
+            refused.append(exc.code())
+            return False
+        acked.add(n)
+        return True
 
+    held = hold_grpc_call(collector.grpc_endpoint)
     try:
-        senders = [threading.Thread(target=send, args=(n,), daemon=True) for n in requests]
-        for sender in senders:
-            sender.start()
-        for sender in senders:
-            sender.join(180)
-        # Eight calls at once against a cap of one: some are refused, none waits in a queue.
-        assert refused and set(refused) == {grpc.StatusCode.RESOURCE_EXHAUSTED}
-        assert acked and len(acked) + len(refused) == len(requests)
+        n, deadline = 1, time.monotonic() + 60
+        while export(n):  # until the server has seen the held call, a call may get through
+            assert time.monotonic() < deadline, "the held call never took the slot"
+            n += 1
+        for later in range(n + 1, n + 4):  # the slot stays taken: every call is refused at once
+            assert not export(later)
+        held.close()  # the held call is cancelled; its slot frees once the server notices
+        n += 4
+        while not export(n):
+            assert time.monotonic() < deadline + 60, "calls were still refused after the held one ended"
+        assert set(refused) == {grpc.StatusCode.RESOURCE_EXHAUSTED} and len(refused) >= 4
         wait_drained(collector)
-        assert_exact(collector, LoadResult(sent=set(requests), acked=acked), 20_000, service)
+        # Refused calls left nothing behind: what is stored is exactly what was acknowledged.
+        assert_exact(collector, LoadResult(sent=set(acked), acked=acked), 10, service)
     finally:
+        held.close()
         collector.stop()

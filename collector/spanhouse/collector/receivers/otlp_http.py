@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from concurrent.futures import TimeoutError as FutureTimeout
 
 from google.protobuf import json_format
 from google.rpc import status_pb2
@@ -81,7 +82,7 @@ class OtlpHttpTracesHandler:
             self.pipeline.metrics.requests_throttled.inc()
             logger.warning("throttling a client: %s", exc)
             return self._retry_later(429, str(exc), content_type)
-        except (StoreUnavailable, TimeoutError, OSError) as exc:
+        except (StoreUnavailable, TimeoutError, FutureTimeout, OSError) as exc:  # futures: Python 3.10
             logger.warning("could not store a request, asking the client to retry: %s", exc)
             return self._retry_later(503, "the collector cannot store now; retry later", content_type)
         reply = ExportTraceServiceResponse()

@@ -2,7 +2,7 @@
 """Sets up a virtual environment in .venv and runs the demo or the test suite.
 
     python3 bootstrap.py demo [demo options]     install spanhouse[collector], run `spanhouse demo`
-    python3 bootstrap.py test [pytest options]   install spanhouse[dev], run ruff, mypy and the whole test suite
+    python3 bootstrap.py test [pytest options]   install spanhouse[dev], run ruff, mypy, vulture and the tests
 
 Needs only Python 3.10+. Where Debian leaves out ensurepip (no python3-venv package), the
 environment is made without pip and pip is installed from its wheel on PyPI.
@@ -117,6 +117,10 @@ def _run_tests(pytest_args: list[str]) -> int:
     if types != 0:
         print("mypy found type errors (above); fix them before the tests count", file=sys.stderr)
         return types
+    dead = subprocess.call([str(BIN / "vulture")], cwd=ROOT)  # configured in pyproject.toml
+    if dead != 0:
+        print("vulture found unused code (above); remove it, or name why it stays", file=sys.stderr)
+        return dead
     code = subprocess.call([str(PYTHON), "-m", "pytest", *pytest_args], cwd=ROOT)
     if code == 5:
         print("pytest collected no tests: that is a failure here", file=sys.stderr)

@@ -6,7 +6,6 @@ Who may call what once API keys are configured is described in api/access.py.
 from __future__ import annotations
 
 import json
-import logging
 from typing import Any
 
 from spanhouse.collector import jsonrows
@@ -21,8 +20,6 @@ from spanhouse.collector.httpserver import Handler, Request, Response
 from spanhouse.collector.store import Store
 from spanhouse.collector.store.client import READONLY_SETTINGS
 from spanhouse.collector.telemetry import Metrics
-
-logger = logging.getLogger(__name__)
 
 
 def api_routes(store: Store, metrics: Metrics, auth: ApiKeys | None = None) -> dict[tuple[str, str], Handler]:

@@ -35,6 +35,10 @@ _TABLES_TTL_S = 5.0
 
 
 class TenantScope:
+    """Runs a tenant's SQL on the store only after checking what it touches (see the module
+    docstring), with that tenant's row filter on every tenant table; the store's table list is
+    cached for a few seconds."""
+
     def __init__(self, store: Store) -> None:
         self.store = store
         self._tables: frozenset[str] = frozenset()  # names, bare and database-qualified

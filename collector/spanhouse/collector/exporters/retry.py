@@ -20,7 +20,6 @@ until shutdown's drain deadline; the forwarder stops at once).
 
 from __future__ import annotations
 
-import logging
 import random
 import threading
 import time
@@ -31,8 +30,6 @@ from typing import Any, Protocol, TypeVar
 from google.rpc import error_details_pb2, status_pb2
 
 from spanhouse.collector.config import RetryConfig
-
-logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 

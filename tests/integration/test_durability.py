@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import http.client
 import os
+import select
 import shutil
 import signal
 import socket
@@ -28,7 +29,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 from opentelemetry.sdk.trace.export import SpanExportResult
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from helpers import CollectorProcess, hold_grpc_call
+from helpers import CollectorProcess, HeldCall
 from loadgen import EXPORT, INPUT_TOKENS, GrpcLoad, LoadResult, make_request, otlp_json, post, stored_requests
 from workloads import emit_runs
 
@@ -278,15 +279,28 @@ def test_clickhouse_server_unreachable_spools_and_the_wal_drains_elsewhere(tmp_p
 def test_too_many_concurrent_http_bodies_get_503_before_being_read(tmp_path: Path) -> None:
     collector = CollectorProcess(tmp_path / "data", "--max-concurrent-requests", "2")
     host, port = collector.http_url.rsplit("/", 1)[1].split(":")
-    slow = [http.client.HTTPConnection(host, int(port), timeout=30) for _ in range(2)]
+
+    def slow_upload() -> http.client.HTTPConnection:
+        """An upload that holds a slot: headers sent, one byte of its 1000-byte body, no more."""
+        connection = http.client.HTTPConnection(host, int(port), timeout=30)
+        connection.putrequest("POST", "/v1/traces")
+        connection.putheader("Content-Type", "application/x-protobuf")
+        connection.putheader("Content-Length", "1000")
+        connection.endheaders(b"\x0a")
+        return connection
+
+    def answered(connection: http.client.HTTPConnection) -> bool:
+        """The server replied (it found both slots taken and refused the upload)."""
+        assert connection.sock is not None
+        return bool(select.select([connection.sock], [], [], 0)[0])
+
+    slow = [slow_upload() for _ in range(2)]
     try:
-        for connection in slow:  # two uploads that hold their slot: headers sent, body still coming
-            connection.putrequest("POST", "/v1/traces")
-            connection.putheader("Content-Type", "application/x-protobuf")
-            connection.putheader("Content-Length", "1000")
-            connection.endheaders(b"\x0a")
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60
         while True:
+            # An upload that reached the server while a probe held a slot was refused itself;
+            # another takes its place, so both slots end up held by uploads that never finish.
+            slow = [slow_upload() if answered(c) and not c.close() else c for c in slow]
             status, headers, _ = post(
                 f"{collector.http_url}/v1/traces",
                 make_request(1, 1, "svc-busy").SerializeToString(),
@@ -304,8 +318,10 @@ def test_too_many_concurrent_http_bodies_get_503_before_being_read(tmp_path: Pat
 
 
 def test_grpc_calls_past_the_concurrency_cap_are_refused_not_queued(tmp_path: Path) -> None:
-    """One call holds the only slot (opened, its message never completed); every call meanwhile
-    is refused with RESOURCE_EXHAUSTED, none waits in a queue; once it ends, calls get through."""
+    """While one call holds the only slot (opened, its message never completed), a call is
+    refused at once with RESOURCE_EXHAUSTED rather than waiting in a queue (a queued call would
+    wait for the held one, which ends only when the test closes it); afterwards calls get through,
+    and exactly the acknowledged requests are stored."""
     collector = CollectorProcess(tmp_path / "data", "--max-concurrent-requests", "1")
     service = f"svc-{uuid.uuid4().hex[:8]}"
     acked: set[int] = set()
@@ -320,19 +336,22 @@ def test_grpc_calls_past_the_concurrency_cap_are_refused_not_queued(tmp_path: Pa
         acked.add(n)
         return True
 
-    held = hold_grpc_call(collector.grpc_endpoint)
+    held = HeldCall(collector.grpc_endpoint)
     try:
-        n, deadline = 1, time.monotonic() + 60
-        while export(n):  # until the server has seen the held call, a call may get through
-            assert time.monotonic() < deadline, "the held call never took the slot"
+        n, deadline = 1, time.monotonic() + 120
+        while True:
+            if held.ended.is_set():  # it came in while a call was in flight, and was refused
+                held.close()
+                held = HeldCall(collector.grpc_endpoint)
+            if not export(n) and not held.ended.is_set():
+                break  # refused while the held call is open: the cap refuses, nothing queues
+            assert time.monotonic() < deadline, "no call was refused while the slot was held"
             n += 1
-        for later in range(n + 1, n + 4):  # the slot stays taken: every call is refused at once
-            assert not export(later)
-        held.close()  # the held call is cancelled; its slot frees once the server notices
-        n += 4
-        while not export(n):
-            assert time.monotonic() < deadline + 60, "calls were still refused after the held one ended"
-        assert set(refused) == {grpc.StatusCode.RESOURCE_EXHAUSTED} and len(refused) >= 4
+        held.close()
+        deadline = time.monotonic() + 120
+        while not export(n := n + 1):  # the held call's slot frees once the server sees it end
+            assert time.monotonic() < deadline, "calls were still refused after the held one ended"
+        assert refused and set(refused) == {grpc.StatusCode.RESOURCE_EXHAUSTED}
         wait_drained(collector)
         # Refused calls left nothing behind: what is stored is exactly what was acknowledged.
         assert_exact(collector, LoadResult(sent=set(acked), acked=acked), 10, service)

@@ -99,6 +99,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     protocol_version = "HTTP/1.1"
     server_version = "spanhouse"
+    # Headers and body go out in two writes; without TCP_NODELAY the body waits for the
+    # peer's delayed ACK (about 40 ms on Linux) on every response of a kept-alive connection.
+    disable_nagle_algorithm = True
     spanhouse: HttpServer  # set on the subclass made for each server
 
     def log_message(self, format: str, *args: object) -> None:

@@ -80,6 +80,8 @@ class ClickHouseExporter:
         self._drain_deadline = float("inf")
         self._thread: threading.Thread | None = None
         self.failing = False
+        self.failing_since: float | None = None  # monotonic time of the first failed insert of a streak
+        self.last_error: str | None = None
 
     def start(self) -> None:
         if self._thread is None:
@@ -139,6 +141,7 @@ class ClickHouseExporter:
             return False
         if self.failing:
             self.failing = False
+            self.failing_since = None
             self.queue.set_spooling(False)
             logger.info("the store is back; draining the WAL")
         self.metrics.inserts.inc()
@@ -174,8 +177,10 @@ class ClickHouseExporter:
     def _failed(self, exc: BaseException, attempt: int, spans: int) -> None:
         """A failed attempt: counted, logged, and replies stop waiting for the store (spooling)."""
         self.metrics.insert_failures.inc()
+        self.last_error = str(exc)[:500] or type(exc).__name__
         if not self.failing:
             self.failing = True
+            self.failing_since = time.monotonic()
             self.queue.set_spooling(True)
         if isinstance(exc, StoreError):
             logger.warning("insert of %d span(s) failed (attempt %d): %s", spans, attempt, exc)

@@ -1,0 +1,411 @@
+-- Evaluates A/B experiments: one row per experiment, metric and variant.
+--
+-- Units. A run belongs to an experiment when any of its rows carries the experiment's id
+-- (ExperimentId, stamped on every span inside `experiment(...).use(unit)`); all rows of the
+-- run (RunKey, as the reports group runs) make its metrics. Only finished runs count: the run's
+-- outermost agent span is stored (or the run is a whole trace), and the run started inside the
+-- experiment's window [StartAt, least(EndAt, {as_of})). The unit is the run itself, or the
+-- run's UserId, SessionId or attribute value (Unit = user | session | attribute:<key>); a unit's
+-- value of a metric is the mean over its runs. A unit whose runs recorded more than one variant
+-- (mixed) or a variant that is not defined (unknown) is left out and counted.
+--
+-- Run-level metrics: success_rate = 1 when the run did not fail (its outermost agent span, the
+-- longest, has no Error status; without an agent span, no step failed), duration = first start
+-- to last end in ms, total_tokens and cost = sums over model calls, quality = mean QualityScore,
+-- score:<name> = mean over the run's scored targets (the run, or its steps) of each target's
+-- latest score <name>. Metric kinds and good directions come from {metric_names}/{metric_kinds}/
+-- {metric_better} (a score is a 'mean' metric, higher is better).
+--
+-- Per metric and variant, over units with a value: n, mean, sd (sample), and a {confidence} CI
+-- of the mean: mean +- t(df = n - 1) * sd / sqrt(n); for a rate on run units (values 0/1) the
+-- Wilson interval (p + z^2/2n +- z * sqrt(p(1-p)/n + z^2/4n^2)) / (1 + z^2/n). Critical values
+-- come from the caller: z = {z_ci}, t from {t_ci} (index df, df = 1..length) and beyond the table
+-- the Cornish-Fisher expansion t = z + g1/v + g2/v^2 + g3/v^3 + g4/v^4 (Abramowitz & Stegun
+-- 26.7.5; error below 1e-10 past the table, df 200).
+--
+-- Against the control (treatment minus control):
+--   welch_t (mean metrics): Welch's t = d / sqrt(s1^2/n1 + s2^2/n2) with Welch-Satterthwaite df
+--     (s1^2/n1 + s2^2/n2)^2 / ((s1^2/n1)^2/(n1-1) + (s2^2/n2)^2/(n2-1)); p and the CI of d from
+--     welchTTest.
+--   z_test (rates on run units): pooled two-proportion z = (p1 - p2) / sqrt(p(1-p)(1/n1 + 1/n2)),
+--     p = pooled rate; the CI of d is the unpooled Wald interval; both from proportionsZTest.
+--   mann_whitney_u (skewed: duration, tokens, cost): the normal approximation of U with tie and
+--     continuity corrections (mannWhitneyUTest); the CI of d is still Welch's, of the means.
+--   Relative difference r = m1/m2 - 1, CI by the delta method:
+--     se(r) = sqrt(s1^2/(n1 m2^2) + m1^2 s2^2/(n2 m2^4)),  r +- z * se(r).
+--   Better: the difference goes the metric's good way (for mann_whitney_u, U against n1*n2/2).
+--
+-- Always-valid p-value (primary metric, mSPRT with a normal mixture, Johari et al. 2017): units
+-- in arrival order (first run's start); at every prefix where both arms hold {burn_in} units or
+-- more, with d the difference of means and V = s1^2/n1 + s2^2/n2 (plug-in variances),
+--   tau^2 = {tau}^2 * (s1^2 + s2^2) / 2   (mixing spread, in units of the per-unit sd)
+--   Lambda = sqrt(V / (V + tau^2)) * exp(tau^2 d^2 / (2 V (V + tau^2)))
+-- and the p-value is the least min(1, 1/Lambda) over the prefixes so far: by Ville's inequality
+-- it stays valid however often, and whenever, the results are looked at.
+-- p_value is the always-valid one on the primary metric of a Sequential experiment and the
+-- fixed-horizon test's otherwise; p_value_kind says which.
+--
+-- Across the experiment:
+--   Holm: with m p-values (variants x metrics) in increasing order, the adjusted i-th is
+--     max over j <= i of min(1, (m - j + 1) p(j)).
+--   Sample-ratio mismatch: chi2 = sum (O - E)^2 / E over variants, E = units * weight / 100,
+--     df = variants - 1, p = Q(df/2, chi2/2) in closed form: for even df = 2k,
+--     exp(-x) sum_{i<k} x^i / i!; for odd df = 2k+1, erfc(sqrt x) + exp(-x) sum_{i<k} x^(i+1/2) / G(i+3/2)
+--     (x = chi2/2).
+--   Power: mde = (z_{1-alpha/2} + z_power) * sqrt(s1^2/n1 + s2^2/n2) is the smallest difference
+--     detectable now; units_needed = (z_{1-alpha/2} + z_power)^2 (s1^2 + s2^2) / target^2 per
+--     variant, target = TargetEffect, else {default_target_rate} for rates and
+--     {default_target_relative} of the control mean for the rest. z_{1-alpha/2} per experiment
+--     comes in {z_alpha}, aligned with {experiments}; {z_power} is z at the power used.
+--
+-- Shape: each stage reads the one before it once (ClickHouse inlines CTEs wherever they are
+-- referenced), so the runs are read once; per-experiment figures (SRM, Holm) are window
+-- functions over the few result rows.
+WITH
+defs AS
+(
+    SELECT
+        Name AS experiment,
+        Variants AS variants,
+        Weights AS weights,
+        Control AS control,
+        Unit AS unit,
+        if(startsWith(Unit, 'attribute:'), substring(Unit, 11), '') AS unit_attribute,
+        Metrics AS metrics,
+        PrimaryMetric AS primary_metric,
+        GuardMetrics AS guard_metrics,
+        Alpha AS alpha,
+        MinSample AS min_sample,
+        Sequential AS sequential,
+        TargetEffect AS target_effect,
+        arrayFilter(v -> v != Control, Variants) AS treatments,
+        coalesce(StartAt, toDateTime64(0, 3)) AS window_start,
+        least(coalesce(EndAt, {as_of:DateTime64(9)}), {as_of:DateTime64(9)}) AS window_end,
+        {z_alpha:Array(Float64)}[indexOf({experiments:Array(String)}, Name)] AS z_alpha
+    FROM experiments FINAL
+    WHERE Tenant = {tenant:String} AND has({experiments:Array(String)}, Name)
+),
+stamped AS
+(
+    -- the runs each experiment's variant was recorded on; an attribute unit is read here
+    SELECT
+        s.ExperimentId AS experiment,
+        s.RunKey AS run,
+        groupUniqArray(s.Variant) AS seen,
+        anyIf(s.Attributes[d.unit_attribute], d.unit_attribute != '' AND s.Attributes[d.unit_attribute] != '')
+            AS attribute_unit
+    FROM agent_steps AS s
+    INNER JOIN defs AS d ON d.experiment = s.ExperimentId
+    WHERE s.Tenant = {tenant:String}
+      AND has({experiments:Array(String)}, s.ExperimentId)
+      AND s.Variant != ''
+      AND s.Timestamp < {as_of:DateTime64(9)}
+    GROUP BY experiment, run
+),
+run_facts AS
+(
+    -- every row of those runs, stamped or not, makes the run's metrics (judged as in overview.sql)
+    SELECT
+        RunKey AS run,
+        min(Timestamp) AS started_at,
+        countIf(IsRunSpan) > 0 OR RunKey = any(TraceId) AS finished,
+        countIf(StepKind = 'agent') AS agent_spans,
+        argMaxIf(StatusCode = 'Error', DurationMs, StepKind = 'agent') AS outermost_failed,
+        if(agent_spans > 0, outermost_failed, countIf(StatusCode = 'Error') > 0) AS failed,
+        (max(toUnixTimestamp64Nano(Timestamp) + toInt64(round(DurationMs * 1e6)))
+            - toUnixTimestamp64Nano(min(Timestamp))) / 1e6 AS duration_ms,
+        toFloat64(sumIf(InputTokens + CachedInputTokens + CacheWriteTokens + OutputTokens + ReasoningTokens,
+                        IsModelCall)) AS tokens,
+        sumIf(CostUSD, IsModelCall) AS cost_usd,
+        avg(QualityScore) AS quality,
+        anyIf(UserId, UserId != '') AS user_id,
+        anyIf(SessionId, SessionId != '') AS session_id
+    FROM agent_steps
+    WHERE Tenant = {tenant:String}
+      AND RunKey IN (SELECT run FROM stamped)
+      AND Timestamp < {as_of:DateTime64(9)}
+    GROUP BY RunKey
+    HAVING finished
+),
+runs AS
+(
+    SELECT
+        st.experiment AS experiment,
+        f.run AS run,
+        st.seen AS seen,
+        f.started_at AS started_at,
+        f.failed AS failed,
+        f.duration_ms AS duration_ms,
+        f.tokens AS tokens,
+        f.cost_usd AS cost_usd,
+        f.quality AS quality,
+        multiIf(d.unit = 'run', f.run, d.unit = 'user', f.user_id, d.unit = 'session', f.session_id,
+                st.attribute_unit) AS unit_id
+    FROM stamped AS st
+    INNER JOIN run_facts AS f ON f.run = st.run
+    INNER JOIN defs AS d ON d.experiment = st.experiment
+    WHERE f.started_at >= d.window_start AND f.started_at < d.window_end AND unit_id != ''
+),
+score_targets AS
+(
+    SELECT if(SpanId != '', SpanId, RunId) AS target, Name AS name, argMax(Value, Timestamp) AS value
+    FROM scores
+    WHERE Tenant = {tenant:String}
+      AND Timestamp < {as_of:DateTime64(9)}
+      AND has((SELECT groupUniqArray(substring(m, 7)) FROM defs ARRAY JOIN metrics AS m
+               WHERE startsWith(m, 'score:')), Name)
+    GROUP BY target, name
+),
+run_scores AS
+(
+    -- per run and score name: the mean over the run's scored targets (the run itself, or its
+    -- steps) of each target's latest score
+    SELECT t.run AS run, sc.name AS name, avg(sc.value) AS value
+    FROM score_targets AS sc
+    INNER JOIN
+    (
+        SELECT SpanId, any(RunKey) AS run
+        FROM agent_steps
+        WHERE Tenant = {tenant:String} AND SpanId IN (SELECT target FROM score_targets)
+        GROUP BY SpanId
+    ) AS t ON t.SpanId = sc.target
+    GROUP BY run, name
+),
+units AS
+(
+    SELECT
+        runs.experiment AS experiment,
+        runs.unit_id AS unit_id,
+        m AS metric,
+        groupUniqArrayArray(runs.seen) AS seen_variants,
+        min(runs.started_at) AS first_seen,
+        avg(multiIf(m = 'success_rate', toNullable(if(runs.failed, 0.0, 1.0)),
+                    m = 'duration', toNullable(runs.duration_ms),
+                    m = 'total_tokens', toNullable(runs.tokens),
+                    m = 'cost', runs.cost_usd,
+                    m = 'quality', runs.quality,
+                    startsWith(m, 'score:'), rs.value,
+                    NULL)) AS value
+    FROM runs
+    INNER JOIN defs AS d ON d.experiment = runs.experiment
+    ARRAY JOIN d.metrics AS m
+    LEFT JOIN run_scores AS rs ON rs.run = runs.run AND concat('score:', rs.name) = m
+    GROUP BY experiment, unit_id, metric
+),
+arms AS
+(
+    -- each unit once per comparison it takes part in: a control unit in every one, a unit
+    -- that saw several variants (or an undefined one) in none (arm '', counted only)
+    SELECT
+        u.experiment AS experiment,
+        u.metric AS metric,
+        u.unit_id AS unit_id,
+        u.first_seen AS first_seen,
+        u.value AS value,
+        length(u.seen_variants) = 1 AND has(d.variants, u.seen_variants[1]) AS assigned,
+        length(u.seen_variants) > 1 AS mixed,
+        toUInt8(assigned AND u.seen_variants[1] = d.control) AS is_control,
+        arm,
+        u.metric = d.primary_metric AS is_primary
+    FROM units AS u
+    INNER JOIN defs AS d ON d.experiment = u.experiment
+    LEFT ARRAY JOIN if(NOT assigned, [], if(u.seen_variants[1] = d.control, d.treatments, [u.seen_variants[1]])) AS arm
+),
+comparisons AS
+(
+    SELECT
+        experiment,
+        metric,
+        arm,
+        countIf(is_control = 0 AND arm != '') AS units_t,
+        countIf(is_control = 1) AS units_c,
+        countIf(is_control = 0 AND arm != '' AND value IS NOT NULL) AS n_t,
+        countIf(is_control = 1 AND value IS NOT NULL) AS n_c,
+        avgIf(value, is_control = 0) AS mean_t,
+        avgIf(value, is_control = 1) AS mean_c,
+        varSampIf(value, is_control = 0) AS var_t,
+        varSampIf(value, is_control = 1) AS var_c,
+        welchTTest({confidence:Float64})(value, is_control) AS welch,
+        mannWhitneyUTest('two-sided', 1)(value, is_control) AS mwu,
+        proportionsZTest(
+            toUInt64(round(ifNull(sumIf(value, is_control = 0), 0))),
+            toUInt64(round(ifNull(sumIf(value, is_control = 1), 0))),
+            toUInt64(n_t), toUInt64(n_c), {confidence:Float64}, 'pooled') AS ztest,
+        countIf(arm = '' AND mixed) AS mixed_units,
+        countIf(arm = '' AND NOT mixed) AS unknown_variant_units,
+        -- the primary metric's units in arrival order, for the always-valid p-value
+        arraySort(x -> (x.1, x.2),
+                  groupArrayIf((first_seen, unit_id, is_control, assumeNotNull(value)),
+                               is_primary AND arm != '' AND value IS NOT NULL)) AS ordered,
+        arrayAvg(arrayMap(x -> x.4, ordered)) AS centre,
+        arrayMap(x -> x.4 - centre, ordered) AS xs,
+        arrayCumSum(arrayMap(x -> toUInt64(x.3 = 0), ordered)) AS n1s,
+        arrayCumSum(arrayMap(x -> toUInt64(x.3 = 1), ordered)) AS n2s,
+        arrayCumSum(arrayMap((x, o) -> if(o.3 = 0, x, 0), xs, ordered)) AS s1s,
+        arrayCumSum(arrayMap((x, o) -> if(o.3 = 1, x, 0), xs, ordered)) AS s2s,
+        arrayCumSum(arrayMap((x, o) -> if(o.3 = 0, x * x, 0), xs, ordered)) AS q1s,
+        arrayCumSum(arrayMap((x, o) -> if(o.3 = 1, x * x, 0), xs, ordered)) AS q2s,
+        arrayMap((n1, n2, s1, s2, q1, q2) ->
+            if(n1 >= greatest({burn_in:UInt32}, 2) AND n2 >= greatest({burn_in:UInt32}, 2),
+               least(1.0, exp(
+                   -- -log(Lambda) with V = v1/n1 + v2/n2, tau^2 = tau^2 (v1 + v2) / 2, d = s1/n1 - s2/n2
+                   -0.5 * log(((q1 - s1 * s1 / n1) / (n1 - 1) / n1 + (q2 - s2 * s2 / n2) / (n2 - 1) / n2)
+                              / ((q1 - s1 * s1 / n1) / (n1 - 1) / n1 + (q2 - s2 * s2 / n2) / (n2 - 1) / n2
+                                 + pow({tau:Float64}, 2) * ((q1 - s1 * s1 / n1) / (n1 - 1) + (q2 - s2 * s2 / n2) / (n2 - 1)) / 2))
+                   - pow({tau:Float64}, 2) * ((q1 - s1 * s1 / n1) / (n1 - 1) + (q2 - s2 * s2 / n2) / (n2 - 1)) / 2
+                     * pow(s1 / n1 - s2 / n2, 2)
+                     / (2 * ((q1 - s1 * s1 / n1) / (n1 - 1) / n1 + (q2 - s2 * s2 / n2) / (n2 - 1) / n2)
+                        * ((q1 - s1 * s1 / n1) / (n1 - 1) / n1 + (q2 - s2 * s2 / n2) / (n2 - 1) / n2
+                           + pow({tau:Float64}, 2) * ((q1 - s1 * s1 / n1) / (n1 - 1) + (q2 - s2 * s2 / n2) / (n2 - 1)) / 2)))),
+               nan),
+            n1s, n2s, s1s, s2s, q1s, q2s) AS p_path,
+        arrayFilter(p -> isFinite(p), p_path) AS p_valid,
+        if(empty(p_valid), NULL, arrayMin(p_valid)) AS p_sequential
+    FROM arms
+    GROUP BY experiment, metric, arm
+),
+variant_rows AS
+(
+    -- a row per treatment, and the control's row from the first treatment's comparison
+    SELECT
+        c.experiment AS experiment,
+        c.metric AS metric,
+        side.1 AS variant,
+        side.2 AS is_control,
+        if(is_control, c.units_c, c.units_t) AS units,
+        if(is_control, c.n_c, c.n_t) AS n,
+        if(is_control, c.mean_c, c.mean_t) AS mean,
+        if(n > 1, sqrt(if(is_control, c.var_c, c.var_t)), NULL) AS sd,
+        c.*
+    FROM comparisons AS c
+    INNER JOIN defs AS d ON d.experiment = c.experiment
+    ARRAY JOIN if(c.arm = d.treatments[1], [(c.arm, false), (d.control, true)], [(c.arm, false)]) AS side
+),
+rows AS
+(
+    SELECT
+        d.experiment AS experiment,
+        vr.metric AS metric,
+        vr.variant AS variant,
+        multiIf(vr.metric = d.primary_metric, 'primary', has(d.guard_metrics, vr.metric), 'guard', 'secondary') AS role,
+        vr.is_control AS is_control,
+        indexOf({metric_names:Array(String)}, vr.metric) AS registry_index,
+        if(registry_index > 0, {metric_kinds:Array(String)}[registry_index], 'mean') AS kind,
+        if(registry_index > 0, {metric_better:Array(Int8)}[registry_index], 1) AS better_sign,
+        multiIf(kind = 'rate' AND d.unit = 'run', 'z_test', kind = 'skewed', 'mann_whitney_u', 'welch_t') AS test,
+        vr.units AS units,
+        vr.n AS n,
+        vr.mean AS mean,
+        vr.sd AS sd,
+        {z_ci:Float64} AS z,
+        vr.n - 1 AS df,
+        if(df >= 1, if(df <= length({t_ci:Array(Float64)}), {t_ci:Array(Float64)}[df],
+           z + (pow(z, 3) + z) / 4 / df
+             + (5 * pow(z, 5) + 16 * pow(z, 3) + 3 * z) / 96 / pow(df, 2)
+             + (3 * pow(z, 7) + 19 * pow(z, 5) + 17 * pow(z, 3) - 15 * z) / 384 / pow(df, 3)
+             + (79 * pow(z, 9) + 776 * pow(z, 7) + 1482 * pow(z, 5) - 1920 * pow(z, 3) - 945 * z) / 92160 / pow(df, 4)),
+           NULL) AS t_crit,
+        (vr.mean + z * z / (2 * vr.n)) / (1 + z * z / vr.n) AS wilson_centre,
+        z / (1 + z * z / vr.n) * sqrt(vr.mean * (1 - vr.mean) / vr.n + z * z / (4 * vr.n * vr.n)) AS wilson_half,
+        if(test = 'z_test', wilson_centre - wilson_half, vr.mean - t_crit * vr.sd / sqrt(vr.n)) AS ci_low,
+        if(test = 'z_test', wilson_centre + wilson_half, vr.mean + t_crit * vr.sd / sqrt(vr.n)) AS ci_high,
+        if(is_control, NULL, vr.mean_t - vr.mean_c) AS diff,
+        if(is_control, NULL, if(test = 'z_test', vr.ztest.confidence_interval_low, vr.welch.confidence_interval_low)) AS diff_ci_low,
+        if(is_control, NULL, if(test = 'z_test', vr.ztest.confidence_interval_high, vr.welch.confidence_interval_high)) AS diff_ci_high,
+        if(is_control OR vr.mean_c = 0, NULL, vr.mean_t / vr.mean_c - 1) AS rel_diff,
+        sqrt(vr.var_t / (vr.n_t * pow(vr.mean_c, 2)) + pow(vr.mean_t, 2) * vr.var_c / (vr.n_c * pow(vr.mean_c, 4))) AS rel_se,
+        rel_diff - z * rel_se AS rel_diff_ci_low,
+        rel_diff + z * rel_se AS rel_diff_ci_high,
+        if(is_control, NULL, multiIf(test = 'z_test', vr.ztest.p_value, test = 'mann_whitney_u', vr.mwu.p_value, vr.welch.p_value)) AS p_fixed_horizon,
+        if(is_control OR role != 'primary' OR NOT d.sequential, NULL, vr.p_sequential) AS p_sequential,
+        if(role = 'primary' AND d.sequential, 'always_valid', 'fixed_horizon') AS p_value_kind,
+        if(is_control, NULL, if(test = 'mann_whitney_u', vr.mwu.u_statistic - vr.n_t * vr.n_c / 2, vr.mean_t - vr.mean_c)) AS shift,
+        if(is_control OR shift IS NULL OR NOT isFinite(shift) OR shift = 0, NULL,
+           CAST(shift * better_sign > 0, 'Nullable(Bool)')) AS better,
+        d.z_alpha + {z_power:Float64} AS z_sum,
+        if(is_control, NULL, z_sum * sqrt(vr.var_t / vr.n_t + vr.var_c / vr.n_c)) AS mde,
+        coalesce(d.target_effect,
+                 if(kind = 'rate', {default_target_rate:Float64}, {default_target_relative:Float64} * abs(vr.mean_c))) AS target_effect,
+        if(is_control OR NOT target_effect > 0, NULL, ceil(pow(z_sum, 2) * (vr.var_t + vr.var_c) / pow(target_effect, 2))) AS units_needed,
+        d.alpha AS alpha,
+        d.min_sample AS min_sample,
+        d.control AS control,
+        d.variants AS variants,
+        d.weights AS weights,
+        vr.metric = d.primary_metric AS on_primary,
+        -- the arm '' row of the primary metric counts the units left out
+        if(vr.arm = '' AND on_primary, vr.mixed_units, 0) AS mixed_here,
+        if(vr.arm = '' AND on_primary, vr.unknown_variant_units, 0) AS unknown_here,
+        d.window_start AS window_start,
+        d.window_end AS window_end
+    FROM variant_rows AS vr
+    INNER JOIN defs AS d ON d.experiment = vr.experiment
+)
+SELECT
+    * EXCEPT (tests_m, p_rank, holm_term),
+    if(p_value IS NULL, NULL,
+       least(1.0, max(holm_term) OVER (PARTITION BY experiment ORDER BY p_rank
+                                      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW))) AS p_adjusted
+FROM
+(
+    SELECT
+        *,
+        countIf(p_value IS NOT NULL) OVER (PARTITION BY experiment) AS tests_m,
+        row_number() OVER (PARTITION BY experiment ORDER BY isNull(p_value), p_value, metric, variant) AS p_rank,
+        if(p_value IS NULL, 0, (tests_m - p_rank + 1) * p_value) AS holm_term
+    FROM
+    (
+        SELECT
+            experiment,
+            metric,
+            variant,
+            role,
+            is_control,
+            test,
+            units,
+            n,
+            mean,
+            sd,
+            if(isFinite(ci_low), ci_low, NULL) AS ci_low,
+            if(isFinite(ci_high), ci_high, NULL) AS ci_high,
+            diff,
+            if(isFinite(diff_ci_low), diff_ci_low, NULL) AS diff_ci_low,
+            if(isFinite(diff_ci_high), diff_ci_high, NULL) AS diff_ci_high,
+            if(isFinite(rel_diff), rel_diff, NULL) AS rel_diff,
+            if(isFinite(rel_diff_ci_low), rel_diff_ci_low, NULL) AS rel_diff_ci_low,
+            if(isFinite(rel_diff_ci_high), rel_diff_ci_high, NULL) AS rel_diff_ci_high,
+            if(isFinite(p_fixed_horizon), p_fixed_horizon, NULL) AS p_fixed_horizon,
+            p_sequential,
+            if(p_value_kind = 'always_valid', p_sequential, if(isFinite(p_fixed_horizon), p_fixed_horizon, NULL)) AS p_value,
+            p_value_kind,
+            better,
+            if(isFinite(mde), mde, NULL) AS mde,
+            if(isFinite(units_needed), toUInt64(units_needed), NULL) AS units_needed,
+            if(isFinite(target_effect), target_effect, NULL) AS target_effect,
+            -- sample-ratio mismatch, from the units of every variant on the primary metric's rows
+            groupArrayIf((variant, units), on_primary AND variant != '') OVER (PARTITION BY experiment) AS counts,
+            arrayMap(v -> toFloat64(arraySum(arrayMap(c -> if(c.1 = v, c.2, 0), counts))), variants) AS srm_observed,
+            arraySum(srm_observed) AS srm_total,
+            arrayMap(w -> srm_total * w / 100, weights) AS srm_expected,
+            arraySum(arrayMap((o, e) -> (o - e) * (o - e) / e, srm_observed, srm_expected)) AS chi2,
+            length(variants) - 1 AS srm_df,
+            chi2 / 2 AS half_chi2,
+            if(srm_df % 2 = 0,
+               arraySum(arrayMap(i -> exp(i * log(half_chi2) - half_chi2 - lgamma(i + 1)), range(intDiv(srm_df, 2)))),
+               erfc(sqrt(half_chi2))
+               + arraySum(arrayMap(i -> exp((i + 0.5) * log(half_chi2) - half_chi2 - lgamma(i + 1.5)),
+                                   range(intDiv(srm_df, 2))))) AS srm_p_raw,
+            if(srm_total > 0, chi2, NULL) AS srm_chi2,
+            if(srm_total > 0, if(half_chi2 = 0, 1.0, least(1.0, greatest(0.0, srm_p_raw))), NULL) AS srm_p,
+            max(mixed_here) OVER (PARTITION BY experiment) AS mixed_units,
+            max(unknown_here) OVER (PARTITION BY experiment) AS unknown_variant_units,
+            alpha,
+            min_sample,
+            control,
+            window_start,
+            window_end
+        FROM rows
+    )
+    WHERE variant != ''
+)
+ORDER BY experiment, role = 'secondary', role = 'guard', metric, is_control DESC, variant

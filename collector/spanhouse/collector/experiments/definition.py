@@ -137,19 +137,25 @@ class Definition:
         now = _now()
         start = _naive_utc(at) if at is not None else (self.start_at or now)
         if self.end_at is not None and self.end_at <= start:
-            raise ConfigError(f"experiment {self.name!r} ends at {self.end_at:%Y-%m-%d %H:%M:%S}, before it would start")
+            raise ConfigError(
+                f"experiment {self.name!r} ends at {self.end_at:%Y-%m-%d %H:%M:%S}, before it would start"
+            )
         return replace(self, status=RUNNING, start_at=start, updated_at=_later(now, self.updated_at))
 
     def stopped(self, at: dt.datetime | None = None) -> Definition:
         """This experiment stopped at `at` (default now); refused unless it is running."""
         if self.status != RUNNING:
-            raise ConfigError(f"experiment {self.name!r} is {self.status}; only a running experiment can stop")
+            raise ConfigError(
+                f"experiment {self.name!r} is {self.status}; only a running experiment can stop"
+            )
         now = _now()
         end = _naive_utc(at) if at is not None else now
         if self.end_at is not None:
             end = min(end, self.end_at)
         if self.start_at is not None and end <= self.start_at:
-            raise ConfigError(f"experiment {self.name!r} cannot stop before it started ({self.start_at:%Y-%m-%d %H:%M:%S})")
+            raise ConfigError(
+                f"experiment {self.name!r} cannot stop before it started ({self.start_at:%Y-%m-%d %H:%M:%S})"
+            )
         return replace(self, status=STOPPED, end_at=end, updated_at=_later(now, self.updated_at))
 
 
@@ -275,7 +281,9 @@ def parse_variants(text: str) -> list[tuple[str, float]]:
         try:
             value = float(weight)
         except ValueError:
-            raise ConfigError(f"variants: weight of {variant.strip()!r} is {weight!r}, not a number") from None
+            raise ConfigError(
+                f"variants: weight of {variant.strip()!r} is {weight!r}, not a number"
+            ) from None
         pairs.append((variant.strip(), value))
     return _pairs(pairs)
 
@@ -283,10 +291,14 @@ def parse_variants(text: str) -> list[tuple[str, float]]:
 def _pairs(variants: Mapping[str, float] | Sequence[tuple[str, float]]) -> list[tuple[str, float]]:
     if isinstance(variants, Mapping):
         items = list(variants.items())
-    elif isinstance(variants, Sequence) and all(isinstance(p, (list, tuple)) and len(p) == 2 for p in variants):
+    elif isinstance(variants, Sequence) and all(
+        isinstance(p, (list, tuple)) and len(p) == 2 for p in variants
+    ):
         items = [(p[0], p[1]) for p in variants]
     else:
-        raise ConfigError('variants must map each name to its weight in percent, e.g. {"control": 50, "candidate": 50}')
+        raise ConfigError(
+            'variants must map each name to its weight in percent, e.g. {"control": 50, "candidate": 50}'
+        )
     if len(items) < 2:
         raise ConfigError(f"an experiment needs at least two variants, got {len(items)}")
     seen: set[str] = set()
@@ -301,7 +313,9 @@ def _pairs(variants: Mapping[str, float] | Sequence[tuple[str, float]]) -> list[
         if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not math.isfinite(weight):
             raise ConfigError(f"weight of variant {variant!r} must be a number, got {weight!r}")
         if weight <= 0:
-            raise ConfigError(f"weight of variant {variant!r} is {weight}; every variant needs a weight above 0")
+            raise ConfigError(
+                f"weight of variant {variant!r} is {weight}; every variant needs a weight above 0"
+            )
     total = sum(float(w) for _, w in items)
     if abs(total - 100.0) > _WEIGHT_TOLERANCE:
         shown = ", ".join(f"{v}={w:g}" for v, w in items)
@@ -334,7 +348,9 @@ def _metric_list(value: Iterable[str] | str | None, what: str) -> tuple[str, ...
 
 
 def _unit(unit: Any) -> str:
-    if isinstance(unit, str) and (unit in UNITS or (unit.startswith(ATTRIBUTE_UNIT) and len(unit) > len(ATTRIBUTE_UNIT))):
+    if isinstance(unit, str) and (
+        unit in UNITS or (unit.startswith(ATTRIBUTE_UNIT) and len(unit) > len(ATTRIBUTE_UNIT))
+    ):
         return unit
     raise ConfigError(
         f"unit {unit!r} must be run, user, session or attribute:<key> (a span attribute holding the unit id)"
@@ -356,7 +372,12 @@ def _min_sample(value: Any) -> int:
 def _target(value: Any) -> float | None:
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not math.isfinite(value)
+        or value <= 0
+    ):
         raise ConfigError(f"target_effect {value!r} must be a positive number (in the primary metric's unit)")
     return float(value)
 

@@ -80,7 +80,9 @@ def decide(definition: Definition, rows: Sequence[dict[str, Any]], *, power: flo
     if srm_flagged:
         reasons.append(_srm_reason(definition, rows[0], srm_p))
     counts = {r["variant"]: int(r["n"]) for r in primary}
-    short = [f"{v} has {counts.get(v, 0)}" for v in definition.variants if counts.get(v, 0) < definition.min_sample]
+    short = [
+        f"{v} has {counts.get(v, 0)}" for v in definition.variants if counts.get(v, 0) < definition.min_sample
+    ]
     if short:
         reasons.append(
             f"minimum sample not reached: {', '.join(short)} of {definition.min_sample} {_units(definition)} "
@@ -123,7 +125,9 @@ def _best(
         ]
         if blocked:
             shown = ", ".join(f"{g['metric']} (p = {_p(g['p_fixed_horizon'])})" for g in blocked)
-            reasons.append(f"{row['variant']} is better on {definition.primary} but significantly worse on guard {shown}")
+            reasons.append(
+                f"{row['variant']} is better on {definition.primary} but significantly worse on guard {shown}"
+            )
         else:
             qualified.append(row)
     if qualified:
@@ -142,7 +146,9 @@ def _best(
                 f"alpha {alpha:g})"
             )
         else:
-            reasons.append(f"{definition.primary} cannot be tested yet: each arm needs two units with a value")
+            reasons.append(
+                f"{definition.primary} cannot be tested yet: each arm needs two units with a value"
+            )
     return None, reasons
 
 
@@ -163,12 +169,14 @@ def _notes(row: dict[str, Any]) -> list[str]:
     if row.get("mixed_units"):
         notes.append(f"{row['mixed_units']} unit(s) recorded more than one variant and were left out")
     if row.get("unknown_variant_units"):
-        notes.append(f"{row['unknown_variant_units']} unit(s) recorded a variant the definition does not name")
+        notes.append(
+            f"{row['unknown_variant_units']} unit(s) recorded a variant the definition does not name"
+        )
     return notes
 
 
 def _power_line(definition: Definition, treatments: list[dict[str, Any]], power: float) -> str:
-    """"about N more runs per variant to detect a 2-point change in success_rate (power 80%)"."""
+    """The power line, e.g. "about N more runs per variant to detect a 2-point change ..."."""
     needed = [r for r in treatments if r.get("units_needed") is not None and r.get("target_effect")]
     if not needed:
         return ""

@@ -17,11 +17,12 @@ from pathlib import Path
 from spanhouse.collector.api.prices import price_routes
 from spanhouse.collector.api.routes import api_routes
 from spanhouse.collector.auth import ApiKeys
-from spanhouse.collector.config import ForwardExporterConfig, ProcessorConfig
+from spanhouse.collector.config import DEFAULT_MAX_REQUEST_BYTES, ForwardExporterConfig, ProcessorConfig
 from spanhouse.collector.errors import ConfigError, StoreUnavailable
 from spanhouse.collector.exporters.clickhouse import ClickHouseExporter
 from spanhouse.collector.exporters.otlp_forward import OtlpForwarder
-from spanhouse.collector.httpserver import HttpServer
+from spanhouse.collector.httpserver import Handler, HttpServer
+from spanhouse.collector.jobs import Job, Scheduler
 from spanhouse.collector.pipeline import TracePipeline
 from spanhouse.collector.prices.refresher import PriceRefresher
 from spanhouse.collector.processors.genai import GenAIProcessor
@@ -30,7 +31,6 @@ from spanhouse.collector.processors.pricing import ModelPricer
 from spanhouse.collector.processors.request_filters import build_request_processors
 from spanhouse.collector.queue import PersistentQueue, WriteAheadLog
 from spanhouse.collector.queue.wal import DEFAULT_MAX_BYTES as DEFAULT_WAL_MAX_BYTES
-from spanhouse.collector.receivers.otlp_decode import DEFAULT_MAX_REQUEST_BYTES
 from spanhouse.collector.receivers.otlp_grpc import OtlpGrpcReceiver
 from spanhouse.collector.receivers.otlp_http import OtlpHttpTracesHandler
 from spanhouse.collector.store import Store, open_store
@@ -66,13 +66,14 @@ class Collector:
     def __init__(self, settings: CollectorSettings) -> None:
         self.settings = settings
         self.metrics = Metrics()
-        self.store: Store | ReconnectingStore | None = None
+        self.store: Store | None = None
         self.exporter: ClickHouseExporter | None = None
         self.wal: WriteAheadLog | None = None
         self.grpc: OtlpGrpcReceiver | None = None
         self.http: HttpServer | None = None
         self.prices: PriceRefresher | None = None
         self.forwarders: list[OtlpForwarder] = []
+        self.scheduler: Scheduler | None = None
         self._state_path: Path | None = None
 
     def start(self) -> None:
@@ -110,6 +111,10 @@ class Collector:
         self.exporter = ClickHouseExporter(self.store, self.metrics, queue, pipeline.rebuild)
         self._queue_gauges(queue, self.exporter)
         self.exporter.start()
+        self.scheduler = Scheduler(self.store, self.metrics)
+        for job in self.jobs():
+            self.scheduler.add(job)
+        self.scheduler.start()
         tls_pair, tls_context = _tls(s.tls_cert, s.tls_key)
         self.grpc = OtlpGrpcReceiver(
             pipeline,
@@ -121,7 +126,7 @@ class Collector:
             tls=tls_pair,
         )
         host, port = _split_endpoint(s.http_endpoint)
-        routes = {
+        routes: dict[tuple[str, str], Handler] = {
             ("POST", "/v1/traces"): OtlpHttpTracesHandler(
                 pipeline,
                 max_request_bytes=s.max_request_bytes,
@@ -152,6 +157,10 @@ class Collector:
             "TLS" if tls_pair else "no TLS",
             f"API keys for {len(s.api_keys.tenants)} tenant(s)" if s.api_keys.enabled else "no API keys",
         )
+
+    def jobs(self) -> list[Job]:
+        """The scheduled jobs this collector runs (schemas/jobs/ SQL through the store)."""
+        return []
 
     def _queue_gauges(self, queue: PersistentQueue, exporter: ClickHouseExporter) -> None:
         wal = queue.wal
@@ -204,6 +213,9 @@ class Collector:
         for forwarder in self.forwarders:
             forwarder.shutdown(flush_timeout_s=max(0.0, flush_until - time.monotonic()))
         self.forwarders = []
+        if self.scheduler is not None:
+            self.scheduler.shutdown()
+            self.scheduler = None
         if self.prices is not None:
             self.prices.shutdown()
             self.prices = None

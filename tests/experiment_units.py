@@ -12,8 +12,7 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from spanhouse.collector.processors.genai import AGENT_STEPS_COLUMNS
-from spanhouse.collector.processors.scores import SCORES_COLUMNS
+from spanhouse.collector.rows import AGENT_STEPS_COLUMNS, SCORES_COLUMNS
 
 START = dt.datetime(2026, 1, 5, 9, 0, 0)
 START_NS = int(START.replace(tzinfo=dt.timezone.utc).timestamp()) * 1_000_000_000

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import typing
@@ -11,6 +12,9 @@ from typing import Any
 
 import pytest
 
+from spanhouse.collector.experiments.definition import EXPERIMENTS_COLUMNS, define
+from spanhouse.collector.experiments.evaluation import parameters as experiment_parameters
+from spanhouse.collector.experiments.results import RESULTS_COLUMNS
 from spanhouse.collector.prices.book import MODEL_PRICES_COLUMNS
 from spanhouse.collector.reports import report_parameters
 from spanhouse.collector.rows import (
@@ -48,6 +52,8 @@ def test_migrations_apply_once_and_are_recorded(store: Store) -> None:
         ("agent_steps", AGENT_STEPS_COLUMNS),
         ("model_prices", MODEL_PRICES_COLUMNS),
         ("scores", SCORES_COLUMNS),
+        ("experiments", EXPERIMENTS_COLUMNS),
+        ("experiment_results", RESULTS_COLUMNS),
     ],
 )
 def test_insert_columns_match_the_ddl(store: Store, table: str, columns: tuple[str, ...]) -> None:
@@ -102,6 +108,11 @@ READ_JOBS = [n for n in job_names() if n not in WRITE_JOBS and not n.startswith(
 EXTRA_PARAMETERS = {
     "traces/spans": {"id": "0123456789abcdef", "max_spans": 10},
     "retention/view": {"tables": ["agent_steps"]},
+    "experiments/evaluate": experiment_parameters(
+        "", [define("x", "control=50,candidate=50", primary="quality")], dt.datetime(2026, 1, 1)
+    ),
+    "experiments/list": {"name": "", "status": ""},
+    "experiments/history": {"name": "x"},
 }
 
 

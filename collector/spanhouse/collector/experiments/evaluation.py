@@ -17,7 +17,7 @@ from spanhouse.collector.experiments import critical
 from spanhouse.collector.experiments.definition import Definition
 from spanhouse.collector.experiments.metrics import registry_parameters
 from spanhouse.collector.experiments.verdict import Verdict, decide
-from spanhouse.collector.store.client import QueryResult
+from spanhouse.collector.store.base import QueryResult
 from spanhouse.collector.store.sql import load_job
 
 logger = logging.getLogger(__name__)

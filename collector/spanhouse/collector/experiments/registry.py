@@ -22,7 +22,7 @@ from spanhouse.collector.errors import ConfigError
 from spanhouse.collector.experiments.definition import EXPERIMENTS_COLUMNS, Definition, from_row
 from spanhouse.collector.experiments.evaluation import Evaluation, Reader, evaluate
 from spanhouse.collector.experiments.results import RESULTS_COLUMNS, result_rows
-from spanhouse.collector.store.client import QueryResult
+from spanhouse.collector.store.base import QueryResult
 from spanhouse.collector.store.sql import load_job
 
 logger = logging.getLogger(__name__)
@@ -51,7 +51,7 @@ class Experiments:
         self.writer = writer
         self.tenant = tenant
 
-    def list(self, status: str = "") -> list[Definition]:
+    def definitions(self, status: str = "") -> list[Definition]:
         result = self.reader.query(
             load_job("experiments/list"), {"tenant": self.tenant, "name": "", "status": status}
         )

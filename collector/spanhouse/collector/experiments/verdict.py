@@ -77,7 +77,7 @@ def decide(definition: Definition, rows: Sequence[dict[str, Any]], *, power: flo
     notes = _notes(rows[0])
     srm_p = _number(rows[0].get("srm_p"))
     srm_flagged = srm_p is not None and srm_p < SRM_ALPHA
-    if srm_flagged:
+    if srm_p is not None and srm_flagged:
         reasons.append(_srm_reason(definition, rows[0], srm_p))
     counts = {r["variant"]: int(r["n"]) for r in primary}
     short = [

@@ -19,6 +19,7 @@ from spanhouse.collector.api.routes import api_routes
 from spanhouse.collector.auth import ApiKeys
 from spanhouse.collector.config import DEFAULT_MAX_REQUEST_BYTES, ForwardExporterConfig, ProcessorConfig
 from spanhouse.collector.errors import ConfigError, StoreUnavailable
+from spanhouse.collector.experiments.schedule import EVALUATION_INTERVAL_S, evaluation_job
 from spanhouse.collector.exporters.clickhouse import ClickHouseExporter
 from spanhouse.collector.exporters.otlp_forward import OtlpForwarder
 from spanhouse.collector.httpserver import Handler, HttpServer
@@ -60,6 +61,7 @@ class CollectorSettings:
     max_concurrent_requests: int = 64  # HTTP requests read, or gRPC calls in flight, at once
     processors: tuple[ProcessorConfig, ...] = ()  # attribute filters, redaction, sampling, in order
     forwarders: tuple[ForwardExporterConfig, ...] = ()  # otlp / otlphttp exporters
+    experiments_interval_s: float = EVALUATION_INTERVAL_S  # scheduled evaluation of running experiments
 
 
 class Collector:
@@ -160,7 +162,7 @@ class Collector:
 
     def jobs(self) -> list[Job]:
         """The scheduled jobs this collector runs (schemas/jobs/ SQL through the store)."""
-        return []
+        return [evaluation_job(self.settings.experiments_interval_s)]
 
     def _queue_gauges(self, queue: PersistentQueue, exporter: ClickHouseExporter) -> None:
         wal = queue.wal

@@ -11,6 +11,7 @@ from typing import Any
 
 from spanhouse.collector import jsonrows
 from spanhouse.collector.api.access import ReadAccess
+from spanhouse.collector.api.experiments import experiment_routes
 from spanhouse.collector.api.reports import report_routes
 from spanhouse.collector.api.retention import retention_routes
 from spanhouse.collector.api.tenancy import TenantScope
@@ -77,6 +78,7 @@ def api_routes(store: Store, metrics: Metrics, auth: ApiKeys | None = None) -> d
         **report_routes(access),
         **retention_routes(store, auth),
         **trace_routes(access),
+        **experiment_routes(store, access),
     }
 
 

@@ -1,4 +1,4 @@
-"""`spanhouse` commands: collector, demo, sql, report, traces, retention, prices, migrate."""
+"""`spanhouse` commands: collector, demo, sql, report, traces, retention, prices, experiments, migrate."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ import typer
 
 from spanhouse.collector.cli.access import ApiKey
 from spanhouse.collector.cli.debugging import retention_app, traces_app
+from spanhouse.collector.cli.experiments import experiments_app
 from spanhouse.collector.cli.options import (
     DEFAULT_DATA_DIR,
     ClickHouseUrl,
@@ -41,6 +42,7 @@ app = typer.Typer(
 app.add_typer(traces_app, name="traces")
 app.add_typer(retention_app, name="retention")
 app.add_typer(prices_app, name="prices")
+app.add_typer(experiments_app, name="experiments")
 
 
 @app.command()
@@ -79,6 +81,9 @@ def collector(
             help="YAML file 'api_keys: {<key>: <tenant>}' (else env SPANHOUSE_API_KEYS=<key>=<tenant>,...)."
         ),
     ] = None,
+    experiments_interval: Annotated[
+        float, typer.Option(min=0.05, help="Seconds between scheduled evaluations of running experiments.")
+    ] = 300.0,
     tls_cert: Annotated[
         Optional[Path],  # noqa: UP045
         typer.Option(help="PEM certificate: serve OTLP and the API over TLS."),
@@ -128,6 +133,7 @@ def collector(
         wal_max_bytes=wal_max_bytes,
         retry_after_s=retry_after,
         api_keys=keys,
+        experiments_interval_s=experiments_interval,
         tls_cert=tls_cert,
         tls_key=tls_key,
         drain_timeout_s=drain_timeout,

@@ -32,6 +32,7 @@ _FLAG_FIELDS = {
     "tls_key": "tls_key",
     "drain_timeout": "drain_timeout_s",
     "max_concurrent_requests": "max_concurrent_requests",
+    "experiments_interval": "experiments_interval_s",
 }
 
 

@@ -216,8 +216,8 @@ def define(
         sequential=bool(sequential),
         target_effect=_target(target_effect),
         description=str(description or "")[:2000],
-        start_at=_time(start_at, "start_at"),
-        end_at=_time(end_at, "end_at"),
+        start_at=parse_time(start_at, "start_at"),
+        end_at=parse_time(end_at, "end_at"),
     )
     if definition.start_at and definition.end_at and definition.end_at <= definition.start_at:
         raise ConfigError(
@@ -262,10 +262,10 @@ def from_row(row: Mapping[str, Any]) -> Definition:
         target_effect=row["target_effect"],
         description=row["description"],
         status=row["status"],
-        start_at=_time(row["start_at"], "start_at"),
-        end_at=_time(row["end_at"], "end_at"),
-        created_at=_time(row["created_at"], "created_at") or _now(),
-        updated_at=_time(row["updated_at"], "updated_at") or _now(),
+        start_at=parse_time(row["start_at"], "start_at"),
+        end_at=parse_time(row["end_at"], "end_at"),
+        created_at=parse_time(row["created_at"], "created_at") or _now(),
+        updated_at=parse_time(row["updated_at"], "updated_at") or _now(),
     )
 
 
@@ -382,7 +382,7 @@ def _target(value: Any) -> float | None:
     return float(value)
 
 
-def _time(value: Any, what: str) -> dt.datetime | None:
+def parse_time(value: Any, what: str) -> dt.datetime | None:
     if value is None or value == "":
         return None
     if isinstance(value, dt.datetime):

@@ -159,6 +159,9 @@ class ForwardExporterConfig:
 class GenAIProcessorConfig:
     max_spans_per_request: int = 100_000
     max_attribute_chars: int = 32 * 1024
+    # keys other instrumentations carry the experiment and variant in (processors/experiment_attributes.py)
+    experiment_id_attributes: tuple[str, ...] = ()
+    variant_attributes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from spanhouse.collector.httpserver import Handler, HttpServer
 from spanhouse.collector.jobs import Job, Scheduler
 from spanhouse.collector.pipeline import TracePipeline
 from spanhouse.collector.prices.refresher import PriceRefresher
+from spanhouse.collector.processors.experiment_attributes import ExperimentAttributes
 from spanhouse.collector.processors.genai import GenAIProcessor
 from spanhouse.collector.processors.limits import SpanLimits
 from spanhouse.collector.processors.pricing import ModelPricer
@@ -62,6 +63,7 @@ class CollectorSettings:
     processors: tuple[ProcessorConfig, ...] = ()  # attribute filters, redaction, sampling, in order
     forwarders: tuple[ForwardExporterConfig, ...] = ()  # otlp / otlphttp exporters
     experiments_interval_s: float = EVALUATION_INTERVAL_S  # scheduled evaluation of running experiments
+    experiment_attributes: ExperimentAttributes = field(default_factory=ExperimentAttributes)
 
 
 class Collector:
@@ -105,7 +107,7 @@ class Collector:
         pipeline = TracePipeline(
             queue,
             self.metrics,
-            GenAIProcessor(pricer),
+            GenAIProcessor(pricer, s.experiment_attributes),
             limits=s.limits,
             request_processors=build_request_processors(s.processors),
             forwarders=self.forwarders,

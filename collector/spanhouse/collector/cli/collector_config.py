@@ -15,6 +15,7 @@ from spanhouse.collector.config import (
     GenAIProcessorConfig,
     max_request_bytes,
 )
+from spanhouse.collector.processors.experiment_attributes import ExperimentAttributes
 from spanhouse.collector.processors.limits import SpanLimits
 from spanhouse.collector.service import CollectorSettings
 
@@ -65,6 +66,7 @@ def settings_from_config(
         max_concurrent_requests=r.http.max_concurrent_requests if r.http else flags.max_concurrent_requests,
         processors=tuple(p for _, p in config.processors if not isinstance(p, GenAIProcessorConfig)),
         forwarders=config.forwarders,
+        experiment_attributes=ExperimentAttributes(genai.experiment_id_attributes, genai.variant_attributes),
     )
     overrides = {
         _FLAG_FIELDS[name]: getattr(flags, _FLAG_FIELDS[name]) for name in explicit if name in _FLAG_FIELDS

@@ -441,3 +441,54 @@ def test_a_tenant_evaluates_its_own_units_only(store: ClickHouseStore, tmp_path:
     count = {e.tenant: sum(r["units"] for r in e.results("shared-name", as_of=LATER).rows if r["metric"] == "quality")
              for e in (a, b)}  # fmt: skip
     assert count == {"tenant-a": 100, "tenant-b": 40}
+
+
+class RecordingSink:
+    def __init__(self) -> None:
+        self.alerts: list = []
+
+    def send(self, alerts) -> None:
+        self.alerts.extend(alerts)
+
+
+def test_the_scheduled_evaluation_stores_every_running_experiment_and_alerts_on_changes(
+    store: ClickHouseStore,
+) -> None:
+    from spanhouse.collector.experiments.alerts import SRM_FLAGGED, WINNER_FOUND
+    from spanhouse.collector.experiments.schedule import evaluate_running
+
+    rng = np.random.default_rng(77)
+    write_units(store, "sched-win", assigned_units("sched-win", 300, rng, candidate=0.1), tenant="sched")
+    skewed = [Unit(i, "control" if rng.random() < 0.75 else "candidate", quality=0.5) for i in range(400)]
+    write_units(store, "sched-srm", skewed, tenant="sched")
+    for name in ("sched-win", "sched-srm", "sched-draft"):
+        create(store, define(name, "control=50,candidate=50", primary="quality"), tenant="sched")
+    experiments = Experiments(ReadOnlyReader(store), store, "sched")
+    experiments.start("sched-win", START)
+    experiments.start("sched-srm", START)
+    sink = RecordingSink()
+    evaluated = evaluate_running(store, as_of=LATER, sink=sink)
+    assert {(e.definition.name) for e in evaluated} >= {"sched-win", "sched-srm"}
+    assert "sched-draft" not in {e.definition.name for e in evaluated}
+    kinds = {(a.experiment, a.kind) for a in sink.alerts if a.tenant == "sched"}
+    assert kinds == {("sched-win", WINNER_FOUND), ("sched-srm", SRM_FLAGGED)}
+    winner = next(a for a in sink.alerts if a.kind == WINNER_FOUND and a.tenant == "sched")
+    assert "candidate wins on quality" in winner.message and winner.dedup_key.endswith(":candidate")
+    # the same verdicts again: stored once more, no new alert
+    again = RecordingSink()
+    evaluate_running(store, as_of=LATER + dt.timedelta(minutes=5), sink=again)
+    assert [a for a in again.alerts if a.tenant == "sched"] == []
+    assert [h["verdict"] for h in experiments.history("sched-win").dicts()] == ["winner", "winner"]
+    assert experiments.history("sched-draft").rows == []
+
+
+def test_alerts_are_dropped_until_an_alerts_table_exists(store: ClickHouseStore) -> None:
+    from spanhouse.collector.experiments.alerts import DroppingSink, alert_sink
+
+    reader = ReadOnlyReader(store)
+    assert isinstance(alert_sink(reader), DroppingSink)
+    store.command("CREATE TABLE alerts (Tenant String) ENGINE = Memory")
+    try:
+        assert isinstance(alert_sink(reader), DroppingSink)  # present, but not connected yet
+    finally:
+        store.command("DROP TABLE alerts")

@@ -8,13 +8,11 @@ from pathlib import Path
 import pytest
 from opentelemetry.proto.trace.v1.trace_pb2 import Span
 
-from spanhouse.collector.cli.collector_config import settings_from_config
 from spanhouse.collector.config import load_config
 from spanhouse.collector.errors import ConfigError
 from spanhouse.collector.processors.experiment_attributes import ExperimentAttributes
 from spanhouse.collector.processors.genai import AGENT_STEPS_COLUMNS, GenAIProcessor
 from spanhouse.collector.processors.spans import SpanContext, flatten_span
-from spanhouse.collector.service import CollectorSettings
 
 CTX = SpanContext("", "svc", {}, {}, "ai", "5.0")
 AI_SDK = {
@@ -77,8 +75,8 @@ def test_the_collector_yaml_sets_the_mapping(tmp_path: Path) -> None:
         "    variant_attributes: ai.telemetry.metadata.variant\n"
         "service:\n  pipelines:\n    traces:\n      processors: [genai]\n"
     )
-    settings = settings_from_config(load_config(path), CollectorSettings(), set(), None)
-    assert settings.experiment_attributes == MAPPING
+    genai = load_config(path).genai
+    assert ExperimentAttributes(genai.experiment_id_attributes, genai.variant_attributes) == MAPPING
 
 
 def test_bad_mappings_name_the_key(tmp_path: Path) -> None:
@@ -86,7 +84,8 @@ def test_bad_mappings_name_the_key(tmp_path: Path) -> None:
     path.write_text("processors:\n  genai:\n    variant_attributes: [1, 2]\n")
     with pytest.raises(ConfigError, match=r"processors\.genai\.variant_attributes"):
         load_config(path)
+    path.write_text("processors:\n  genai:\n    variant_attributes: [' ']\n")
     with pytest.raises(
-        ConfigError, match=r"processors.genai.variant_attributes: ' ' is not an attribute key"
+        ConfigError, match=r"processors\.genai: ' ' in experiment_id_attributes/variant_attributes"
     ):
-        ExperimentAttributes((), (" ",))
+        load_config(path)

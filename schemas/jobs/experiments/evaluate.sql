@@ -213,209 +213,294 @@ arms AS
 ),
 comparisons AS
 (
-    SELECT
-        experiment,
-        metric,
-        arm,
-        countIf(is_control = 0 AND arm != '') AS units_t,
-        countIf(is_control = 1) AS units_c,
-        countIf(is_control = 0 AND arm != '' AND value IS NOT NULL) AS n_t,
-        countIf(is_control = 1 AND value IS NOT NULL) AS n_c,
-        avgIf(value, is_control = 0) AS mean_t,
-        avgIf(value, is_control = 1) AS mean_c,
-        varSampIf(value, is_control = 0) AS var_t,
-        varSampIf(value, is_control = 1) AS var_c,
-        welchTTest({confidence:Float64})(value, is_control) AS welch,
-        -- mannWhitneyUTest refuses an empty sample: it runs on the arrays, on a stand-in pair
-        -- when an arm is empty, and that result is dropped
-        groupArrayIf(assumeNotNull(value), is_control = 0 AND arm != '' AND value IS NOT NULL) AS values_t,
-        groupArrayIf(assumeNotNull(value), is_control = 1 AND value IS NOT NULL) AS values_c,
-        NOT empty(values_t) AND NOT empty(values_c) AS both_arms,
-        arrayReduce('mannWhitneyUTest(\'two-sided\', 1)',
-                    if(both_arms, arrayConcat(values_t, values_c), [0., 1.]),
-                    if(both_arms, arrayConcat(arrayMap(v -> toUInt8(0), values_t), arrayMap(v -> toUInt8(1), values_c)),
-                       [toUInt8(0), toUInt8(1)])) AS mwu_any,
-        if(both_arms, mwu_any.p_value, nan) AS mwu_p,
-        if(both_arms, mwu_any.u_statistic, nan) AS mwu_u,
-        proportionsZTest(
-            toUInt64(round(ifNull(sumIf(value, is_control = 0), 0))),
-            toUInt64(round(ifNull(sumIf(value, is_control = 1), 0))),
-            toUInt64(n_t), toUInt64(n_c), {confidence:Float64}, 'pooled') AS ztest,
-        countIf(arm = '' AND mixed) AS mixed_units,
-        countIf(arm = '' AND NOT mixed) AS unknown_variant_units,
-        -- the primary metric's units in arrival order, for the always-valid p-value
-        arraySort(x -> (x.1, x.2),
-                  groupArrayIf((first_seen, unit_id, is_control, assumeNotNull(value)),
-                               is_primary AND arm != '' AND value IS NOT NULL)) AS ordered,
-        arrayAvg(arrayMap(x -> x.4, ordered)) AS centre,
-        arrayMap(x -> x.4 - centre, ordered) AS xs,
-        arrayCumSum(arrayMap(x -> toUInt64(x.3 = 0), ordered)) AS n1s,
-        arrayCumSum(arrayMap(x -> toUInt64(x.3 = 1), ordered)) AS n2s,
-        arrayCumSum(arrayMap((x, o) -> if(o.3 = 0, x, 0), xs, ordered)) AS s1s,
-        arrayCumSum(arrayMap((x, o) -> if(o.3 = 1, x, 0), xs, ordered)) AS s2s,
-        arrayCumSum(arrayMap((x, o) -> if(o.3 = 0, x * x, 0), xs, ordered)) AS q1s,
-        arrayCumSum(arrayMap((x, o) -> if(o.3 = 1, x * x, 0), xs, ordered)) AS q2s,
-        arrayMap((n1, n2, s1, s2, q1, q2) ->
-            if(n1 >= greatest({burn_in:UInt32}, 2) AND n2 >= greatest({burn_in:UInt32}, 2),
-               least(1.0, exp(
-                   -- -log(Lambda) with V = v1/n1 + v2/n2, tau^2 = tau^2 (v1 + v2) / 2, d = s1/n1 - s2/n2
-                   -0.5 * log(((q1 - s1 * s1 / n1) / (n1 - 1) / n1 + (q2 - s2 * s2 / n2) / (n2 - 1) / n2)
-                              / ((q1 - s1 * s1 / n1) / (n1 - 1) / n1 + (q2 - s2 * s2 / n2) / (n2 - 1) / n2
-                                 + pow({tau:Float64}, 2) * ((q1 - s1 * s1 / n1) / (n1 - 1) + (q2 - s2 * s2 / n2) / (n2 - 1)) / 2))
-                   - pow({tau:Float64}, 2) * ((q1 - s1 * s1 / n1) / (n1 - 1) + (q2 - s2 * s2 / n2) / (n2 - 1)) / 2
-                     * pow(s1 / n1 - s2 / n2, 2)
-                     / (2 * ((q1 - s1 * s1 / n1) / (n1 - 1) / n1 + (q2 - s2 * s2 / n2) / (n2 - 1) / n2)
-                        * ((q1 - s1 * s1 / n1) / (n1 - 1) / n1 + (q2 - s2 * s2 / n2) / (n2 - 1) / n2
-                           + pow({tau:Float64}, 2) * ((q1 - s1 * s1 / n1) / (n1 - 1) + (q2 - s2 * s2 / n2) / (n2 - 1)) / 2)))),
-               nan),
-            n1s, n2s, s1s, s2s, q1s, q2s) AS p_path,
-        arrayFilter(p -> isFinite(p), p_path) AS p_valid,
-        if(empty(p_valid), NULL, arrayMin(p_valid)) AS p_sequential
-    FROM arms
-    GROUP BY experiment, metric, arm
+    -- the always-valid p-value of the primary metric, from its units in arrival order; each
+    -- step is its own SELECT so that ClickHouse analyses every array expression once
+    SELECT * EXCEPT (p_valid), if(empty(p_valid), NULL, arrayMin(p_valid)) AS p_sequential
+    FROM
+    (
+        SELECT
+            * EXCEPT (n1s, n2s, var_ds, tau2s, log_lambdas),
+            arrayFilter(p -> isFinite(p),
+                arrayMap((n1, n2, v, t, l) ->
+                             if(n1 >= greatest({burn_in:UInt32}, 2) AND n2 >= greatest({burn_in:UInt32}, 2)
+                                AND v > 0 AND t > 0, least(1.0, exp(-l)), nan),
+                         n1s, n2s, var_ds, tau2s, log_lambdas)) AS p_valid
+        FROM
+        (
+            -- -log(Lambda) = 1/2 log(V / (V + tau^2)) + tau^2 d^2 / (2 V (V + tau^2))
+            SELECT
+                * EXCEPT (ds),
+                arrayMap((v, t, d) -> 0.5 * log(v / (v + t)) + t * d * d / (2 * v * (v + t)),
+                         var_ds, tau2s, ds) AS log_lambdas
+            FROM
+            (
+                SELECT
+                    * EXCEPT (v1s, v2s),
+                    arrayMap((v1, n1, v2, n2) -> v1 / n1 + v2 / n2, v1s, n1s, v2s, n2s) AS var_ds,
+                    arrayMap((v1, v2) -> pow({tau:Float64}, 2) * (v1 + v2) / 2, v1s, v2s) AS tau2s
+                FROM
+                (
+                    SELECT
+                        * EXCEPT (s1s, s2s, q1s, q2s),
+                        arrayMap((n, s, q) -> (q - s * s / n) / (n - 1), n1s, s1s, q1s) AS v1s,
+                        arrayMap((n, s, q) -> (q - s * s / n) / (n - 1), n2s, s2s, q2s) AS v2s,
+                        arrayMap((s1, n1, s2, n2) -> s1 / n1 - s2 / n2, s1s, n1s, s2s, n2s) AS ds
+                    FROM
+                    (
+                        -- running counts, sums and sums of squares per arm (values centred on
+                        -- their mean, so the sums of squares keep their precision)
+                        SELECT
+                            * EXCEPT (ordered, xs),
+                            arrayCumSum(arrayMap(x -> toUInt64(x.3 = 0), ordered)) AS n1s,
+                            arrayCumSum(arrayMap(x -> toUInt64(x.3 = 1), ordered)) AS n2s,
+                            arrayCumSum(arrayMap((x, o) -> if(o.3 = 0, x, 0), xs, ordered)) AS s1s,
+                            arrayCumSum(arrayMap((x, o) -> if(o.3 = 1, x, 0), xs, ordered)) AS s2s,
+                            arrayCumSum(arrayMap((x, o) -> if(o.3 = 0, x * x, 0), xs, ordered)) AS q1s,
+                            arrayCumSum(arrayMap((x, o) -> if(o.3 = 1, x * x, 0), xs, ordered)) AS q2s
+                        FROM
+                        (
+                            SELECT * EXCEPT (centre), arrayMap(x -> x.4 - centre, ordered) AS xs
+                            FROM
+                            (
+                            SELECT *, arrayAvg(arrayMap(y -> y.4, ordered)) AS centre
+                            FROM
+                            (
+                                SELECT
+                                    experiment,
+                                    metric,
+                                    arm,
+                                    countIf(is_control = 0 AND arm != '') AS units_t,
+                                    countIf(is_control = 1) AS units_c,
+                                    countIf(is_control = 0 AND arm != '' AND value IS NOT NULL) AS n_t,
+                                    countIf(is_control = 1 AND value IS NOT NULL) AS n_c,
+                                    avgIf(value, is_control = 0) AS mean_t,
+                                    avgIf(value, is_control = 1) AS mean_c,
+                                    varSampIf(value, is_control = 0) AS var_t,
+                                    varSampIf(value, is_control = 1) AS var_c,
+                                    welchTTest({confidence:Float64})(value, is_control) AS welch,
+                                    -- mannWhitneyUTest refuses an empty sample: it runs on the arrays, on a stand-in pair
+                                    -- when an arm is empty, and that result is dropped
+                                    groupArrayIf(assumeNotNull(value), is_control = 0 AND arm != '' AND value IS NOT NULL) AS values_t,
+                                    groupArrayIf(assumeNotNull(value), is_control = 1 AND value IS NOT NULL) AS values_c,
+                                    NOT empty(values_t) AND NOT empty(values_c) AS both_arms,
+                                    arrayReduce('mannWhitneyUTest(\'two-sided\', 1)',
+                                                if(both_arms, arrayConcat(values_t, values_c), [0., 1.]),
+                                                if(both_arms, arrayConcat(arrayMap(v -> toUInt8(0), values_t), arrayMap(v -> toUInt8(1), values_c)),
+                                                   [toUInt8(0), toUInt8(1)])) AS mwu_any,
+                                    if(both_arms, mwu_any.p_value, nan) AS mwu_p,
+                                    if(both_arms, mwu_any.u_statistic, nan) AS mwu_u,
+                                    proportionsZTest(
+                                        toUInt64(round(ifNull(sumIf(value, is_control = 0), 0))),
+                                        toUInt64(round(ifNull(sumIf(value, is_control = 1), 0))),
+                                        toUInt64(n_t), toUInt64(n_c), {confidence:Float64}, 'pooled') AS ztest,
+                                    countIf(arm = '' AND mixed) AS mixed_units,
+                                    countIf(arm = '' AND NOT mixed) AS unknown_variant_units,
+                                    -- the primary metric's units in arrival order, for the always-valid p-value
+                                    arraySort(x -> (x.1, x.2),
+                                              groupArrayIf((first_seen, unit_id, is_control, assumeNotNull(value)),
+                                                           is_primary AND arm != '' AND value IS NOT NULL)) AS ordered
+                                FROM arms
+                                GROUP BY experiment, metric, arm
+                            )
+                            )
+                        )
+                    )
+                )
+            )
+        )
+    )
 ),
 variant_rows AS
 (
-    -- a row per treatment, and the control's row from the first treatment's comparison
+    -- a row per treatment, and the control's row from the first treatment's comparison; the
+    -- metric's kind and test, and the critical t of the mean's interval, as plain columns
     SELECT
-        c.experiment AS experiment,
-        c.metric AS metric,
-        side.1 AS variant,
-        side.2 AS is_control,
-        if(is_control, c.units_c, c.units_t) AS units,
-        if(is_control, c.n_c, c.n_t) AS n,
-        if(is_control, c.mean_c, c.mean_t) AS mean,
-        if(n > 1, sqrt(if(is_control, c.var_c, c.var_t)), NULL) AS sd,
-        c.*
-    FROM comparisons AS c
-    INNER JOIN defs AS d ON d.experiment = c.experiment
-    ARRAY JOIN if(c.arm = d.treatments[1], [(c.arm, false), (d.control, true)], [(c.arm, false)]) AS side
-),
-rows AS
-(
-    SELECT
-        d.experiment AS experiment,
-        vr.metric AS metric,
-        vr.variant AS variant,
-        multiIf(vr.metric = d.primary_metric, 'primary', has(d.guard_metrics, vr.metric), 'guard', 'secondary') AS role,
-        vr.is_control AS is_control,
-        indexOf({metric_names:Array(String)}, vr.metric) AS registry_index,
-        if(registry_index > 0, {metric_kinds:Array(String)}[registry_index], 'mean') AS kind,
-        if(registry_index > 0, {metric_better:Array(Int8)}[registry_index], 1) AS better_sign,
-        multiIf(kind = 'rate' AND d.unit = 'run', 'z_test', kind = 'skewed', 'mann_whitney_u', 'welch_t') AS test,
-        vr.units AS units,
-        vr.n AS n,
-        vr.mean AS mean,
-        vr.sd AS sd,
-        {z_ci:Float64} AS z,
-        vr.n - 1 AS df,
+        *,
         if(df >= 1, if(df <= length({t_ci:Array(Float64)}), {t_ci:Array(Float64)}[df],
            z + (pow(z, 3) + z) / 4 / df
              + (5 * pow(z, 5) + 16 * pow(z, 3) + 3 * z) / 96 / pow(df, 2)
              + (3 * pow(z, 7) + 19 * pow(z, 5) + 17 * pow(z, 3) - 15 * z) / 384 / pow(df, 3)
              + (79 * pow(z, 9) + 776 * pow(z, 7) + 1482 * pow(z, 5) - 1920 * pow(z, 3) - 945 * z) / 92160 / pow(df, 4)),
-           NULL) AS t_crit,
-        (vr.mean + z * z / (2 * vr.n)) / (1 + z * z / vr.n) AS wilson_centre,
-        z / (1 + z * z / vr.n) * sqrt(vr.mean * (1 - vr.mean) / vr.n + z * z / (4 * vr.n * vr.n)) AS wilson_half,
-        if(test = 'z_test', wilson_centre - wilson_half, vr.mean - t_crit * vr.sd / sqrt(vr.n)) AS ci_low,
-        if(test = 'z_test', wilson_centre + wilson_half, vr.mean + t_crit * vr.sd / sqrt(vr.n)) AS ci_high,
-        if(is_control, NULL, vr.mean_t - vr.mean_c) AS diff,
-        if(is_control, NULL, if(test = 'z_test', vr.ztest.confidence_interval_low, vr.welch.confidence_interval_low)) AS diff_ci_low,
-        if(is_control, NULL, if(test = 'z_test', vr.ztest.confidence_interval_high, vr.welch.confidence_interval_high)) AS diff_ci_high,
-        if(is_control OR vr.mean_c = 0, NULL, vr.mean_t / vr.mean_c - 1) AS rel_diff,
-        sqrt(vr.var_t / (vr.n_t * pow(vr.mean_c, 2)) + pow(vr.mean_t, 2) * vr.var_c / (vr.n_c * pow(vr.mean_c, 4))) AS rel_se,
-        rel_diff - z * rel_se AS rel_diff_ci_low,
-        rel_diff + z * rel_se AS rel_diff_ci_high,
-        if(is_control, NULL, multiIf(test = 'z_test', vr.ztest.p_value, test = 'mann_whitney_u', vr.mwu_p, vr.welch.p_value)) AS p_fixed_horizon,
-        if(is_control OR role != 'primary' OR NOT d.sequential, NULL, vr.p_sequential) AS p_sequential,
-        if(role = 'primary' AND d.sequential, 'always_valid', 'fixed_horizon') AS p_value_kind,
-        if(is_control, NULL, if(test = 'mann_whitney_u', vr.mwu_u - vr.n_t * vr.n_c / 2, vr.mean_t - vr.mean_c)) AS shift,
+           NULL) AS t_crit
+    FROM
+    (
+        SELECT
+            c.*,
+            side.1 AS variant,
+            side.2 AS is_control,
+            if(is_control, c.units_c, c.units_t) AS units,
+            if(is_control, c.n_c, c.n_t) AS n,
+            if(is_control, c.mean_c, c.mean_t) AS mean,
+            if(n > 1, sqrt(if(is_control, c.var_c, c.var_t)), NULL) AS sd,
+            toInt64(n) - 1 AS df,
+            {z_ci:Float64} AS z,
+            multiIf(c.metric = d.primary_metric, 'primary', has(d.guard_metrics, c.metric), 'guard', 'secondary') AS role,
+            indexOf({metric_names:Array(String)}, c.metric) AS registry_index,
+            if(registry_index > 0, {metric_kinds:Array(String)}[registry_index], 'mean') AS kind,
+            if(registry_index > 0, {metric_better:Array(Int8)}[registry_index], 1) AS better_sign,
+            multiIf(kind = 'rate' AND d.unit = 'run', 'z_test', kind = 'skewed', 'mann_whitney_u', 'welch_t') AS test,
+            d.sequential AS sequential,
+            d.z_alpha + {z_power:Float64} AS z_sum,
+            d.target_effect AS configured_target
+        FROM comparisons AS c
+        INNER JOIN defs AS d ON d.experiment = c.experiment
+        ARRAY JOIN if(c.arm = d.treatments[1], [(c.arm, false), (d.control, true)], [(c.arm, false)]) AS side
+    )
+),
+rows AS
+(
+    SELECT
+        experiment,
+        metric,
+        variant,
+        role,
+        is_control,
+        test,
+        units,
+        n,
+        mean,
+        sd,
+        if(test = 'z_test',
+           (mean + z * z / (2 * n)) / (1 + z * z / n) - z / (1 + z * z / n) * sqrt(mean * (1 - mean) / n + z * z / (4 * n * n)),
+           mean - t_crit * sd / sqrt(n)) AS ci_low,
+        if(test = 'z_test',
+           (mean + z * z / (2 * n)) / (1 + z * z / n) + z / (1 + z * z / n) * sqrt(mean * (1 - mean) / n + z * z / (4 * n * n)),
+           mean + t_crit * sd / sqrt(n)) AS ci_high,
+        if(is_control, NULL, mean_t - mean_c) AS diff,
+        if(is_control, NULL, if(test = 'z_test', ztest.confidence_interval_low, welch.confidence_interval_low)) AS diff_ci_low,
+        if(is_control, NULL, if(test = 'z_test', ztest.confidence_interval_high, welch.confidence_interval_high)) AS diff_ci_high,
+        if(is_control OR mean_c = 0, NULL, mean_t / mean_c - 1) AS rel_diff,
+        sqrt(var_t / (n_t * pow(mean_c, 2)) + pow(mean_t, 2) * var_c / (n_c * pow(mean_c, 4))) AS rel_se,
+        if(is_control, NULL, multiIf(test = 'z_test', ztest.p_value, test = 'mann_whitney_u', mwu_p, welch.p_value)) AS p_fixed_raw,
+        if(is_control OR role != 'primary' OR NOT sequential, NULL, p_sequential) AS p_always_valid,
+        if(role = 'primary' AND sequential, 'always_valid', 'fixed_horizon') AS p_value_kind,
+        if(is_control, NULL, if(test = 'mann_whitney_u', mwu_u - n_t * n_c / 2, mean_t - mean_c)) AS shift,
+        better_sign,
+        if(is_control, NULL, z_sum * sqrt(var_t / n_t + var_c / n_c)) AS mde_raw,
+        coalesce(configured_target,
+                 if(kind = 'rate', {default_target_rate:Float64}, {default_target_relative:Float64} * abs(mean_c))) AS target,
+        z_sum,
+        var_t,
+        var_c,
+        z,
+        arm,
+        mixed_units AS arm_mixed_units,
+        unknown_variant_units AS arm_unknown_units
+    FROM variant_rows
+),
+checked AS
+(
+    -- every statistic finite or NULL; Holm and the sample-ratio check read these
+    SELECT
+        experiment,
+        metric,
+        variant,
+        role,
+        is_control,
+        test,
+        units,
+        n,
+        mean,
+        sd,
+        if(isFinite(ci_low), ci_low, NULL) AS ci_low,
+        if(isFinite(ci_high), ci_high, NULL) AS ci_high,
+        diff,
+        if(isFinite(diff_ci_low), diff_ci_low, NULL) AS diff_ci_low,
+        if(isFinite(diff_ci_high), diff_ci_high, NULL) AS diff_ci_high,
+        if(isFinite(rel_diff), rel_diff, NULL) AS rel_diff,
+        if(isFinite(rel_diff - z * rel_se), rel_diff - z * rel_se, NULL) AS rel_diff_ci_low,
+        if(isFinite(rel_diff + z * rel_se), rel_diff + z * rel_se, NULL) AS rel_diff_ci_high,
+        if(isFinite(p_fixed_raw), p_fixed_raw, NULL) AS p_fixed_horizon,
+        p_always_valid AS p_sequential,
+        if(p_value_kind = 'always_valid', p_always_valid, if(isFinite(p_fixed_raw), p_fixed_raw, NULL)) AS p_value,
+        p_value_kind,
         if(is_control OR shift IS NULL OR NOT isFinite(shift) OR shift = 0, NULL,
            CAST(shift * better_sign > 0, 'Nullable(Bool)')) AS better,
-        d.z_alpha + {z_power:Float64} AS z_sum,
-        if(is_control, NULL, z_sum * sqrt(vr.var_t / vr.n_t + vr.var_c / vr.n_c)) AS mde,
-        coalesce(d.target_effect,
-                 if(kind = 'rate', {default_target_rate:Float64}, {default_target_relative:Float64} * abs(vr.mean_c))) AS target_effect,
-        if(is_control OR NOT target_effect > 0, NULL, ceil(pow(z_sum, 2) * (vr.var_t + vr.var_c) / pow(target_effect, 2))) AS units_needed,
-        d.alpha AS alpha,
-        d.min_sample AS min_sample,
-        d.control AS control,
-        d.variants AS variants,
-        d.weights AS weights,
-        vr.metric = d.primary_metric AS on_primary,
-        -- the arm '' row of the primary metric counts the units left out
-        if(vr.arm = '' AND on_primary, vr.mixed_units, 0) AS mixed_here,
-        if(vr.arm = '' AND on_primary, vr.unknown_variant_units, 0) AS unknown_here,
-        d.window_start AS window_start,
-        d.window_end AS window_end
-    FROM variant_rows AS vr
-    INNER JOIN defs AS d ON d.experiment = vr.experiment
+        if(isFinite(mde_raw), mde_raw, NULL) AS mde,
+        pow(z_sum, 2) * (var_t + var_c) / pow(target, 2) AS needed,
+        -- toUInt64 runs on every row whatever if() picks, so it gets a finite stand-in
+        if(is_control OR NOT target > 0 OR NOT isFinite(needed), NULL,
+           toUInt64(ceil(if(isFinite(needed) AND needed >= 0, needed, 0)))) AS units_needed,
+        if(isFinite(target), target, NULL) AS target_effect,
+        arm,
+        arm_mixed_units,
+        arm_unknown_units
+    FROM rows
 )
-SELECT
-    * EXCEPT (tests_m, p_rank, holm_term),
+-- Per experiment, over its rows: the sample-ratio mismatch from the units of each variant (the
+-- primary metric's rows; closed forms of the chi-square tail in the header), then Holm's
+-- adjusted p-values. Each step is its own SELECT, so every expression is analysed once.
+SELECT * EXCEPT (tests_m, p_rank, holm_term, arm, weights, srm_chi2_raw, needed),
     if(p_value IS NULL, NULL,
        least(1.0, max(holm_term) OVER (PARTITION BY experiment ORDER BY p_rank
                                       ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW))) AS p_adjusted
 FROM
 (
-    SELECT
-        *,
-        countIf(p_value IS NOT NULL) OVER (PARTITION BY experiment) AS tests_m,
-        row_number() OVER (PARTITION BY experiment ORDER BY isNull(p_value), p_value, metric, variant) AS p_rank,
-        if(p_value IS NULL, 0, (tests_m - p_rank + 1) * p_value) AS holm_term
+    SELECT *, if(p_value IS NULL, 0, (tests_m - p_rank + 1) * p_value) AS holm_term
     FROM
     (
         SELECT
-            experiment,
-            metric,
-            variant,
-            role,
-            is_control,
-            test,
-            units,
-            n,
-            mean,
-            sd,
-            if(isFinite(ci_low), ci_low, NULL) AS ci_low,
-            if(isFinite(ci_high), ci_high, NULL) AS ci_high,
-            diff,
-            if(isFinite(diff_ci_low), diff_ci_low, NULL) AS diff_ci_low,
-            if(isFinite(diff_ci_high), diff_ci_high, NULL) AS diff_ci_high,
-            if(isFinite(rel_diff), rel_diff, NULL) AS rel_diff,
-            if(isFinite(rel_diff_ci_low), rel_diff_ci_low, NULL) AS rel_diff_ci_low,
-            if(isFinite(rel_diff_ci_high), rel_diff_ci_high, NULL) AS rel_diff_ci_high,
-            if(isFinite(p_fixed_horizon), p_fixed_horizon, NULL) AS p_fixed_horizon,
-            p_sequential,
-            if(p_value_kind = 'always_valid', p_sequential, if(isFinite(p_fixed_horizon), p_fixed_horizon, NULL)) AS p_value,
-            p_value_kind,
-            better,
-            if(isFinite(mde), mde, NULL) AS mde,
-            if(isFinite(units_needed), toUInt64(units_needed), NULL) AS units_needed,
-            if(isFinite(target_effect), target_effect, NULL) AS target_effect,
-            -- sample-ratio mismatch, from the units of every variant on the primary metric's rows
-            groupArrayIf((variant, units), on_primary AND variant != '') OVER (PARTITION BY experiment) AS counts,
-            arrayMap(v -> toFloat64(arraySum(arrayMap(c -> if(c.1 = v, c.2, 0), counts))), variants) AS srm_observed,
-            arraySum(srm_observed) AS srm_total,
-            arrayMap(w -> srm_total * w / 100, weights) AS srm_expected,
-            arraySum(arrayMap((o, e) -> (o - e) * (o - e) / e, srm_observed, srm_expected)) AS chi2,
-            length(variants) - 1 AS srm_df,
-            chi2 / 2 AS half_chi2,
-            if(srm_df % 2 = 0,
-               arraySum(arrayMap(i -> exp(i * log(half_chi2) - half_chi2 - lgamma(i + 1)), range(intDiv(srm_df, 2)))),
-               erfc(sqrt(half_chi2))
-               + arraySum(arrayMap(i -> exp((i + 0.5) * log(half_chi2) - half_chi2 - lgamma(i + 1.5)),
-                                   range(intDiv(srm_df, 2))))) AS srm_p_raw,
-            if(srm_total > 0, chi2, NULL) AS srm_chi2,
-            if(srm_total > 0, if(half_chi2 = 0, 1.0, least(1.0, greatest(0.0, srm_p_raw))), NULL) AS srm_p,
-            max(mixed_here) OVER (PARTITION BY experiment) AS mixed_units,
-            max(unknown_here) OVER (PARTITION BY experiment) AS unknown_variant_units,
-            alpha,
-            min_sample,
-            control,
-            window_start,
-            window_end
-        FROM rows
+            * EXCEPT (srm_df, srm_total),
+            if(srm_total > 0, srm_chi2_raw, NULL) AS srm_chi2,
+            if(srm_total > 0,
+               if(srm_chi2_raw = 0, 1.0, least(1.0, greatest(0.0,
+                   if(srm_df % 2 = 0,
+                      arraySum(arrayMap(i -> exp(i * log(srm_chi2_raw / 2) - srm_chi2_raw / 2 - lgamma(i + 1)),
+                                        range(intDiv(srm_df, 2)))),
+                      erfc(sqrt(srm_chi2_raw / 2))
+                      + arraySum(arrayMap(i -> exp((i + 0.5) * log(srm_chi2_raw / 2) - srm_chi2_raw / 2 - lgamma(i + 1.5)),
+                                          range(intDiv(srm_df, 2)))))))),
+               NULL) AS srm_p
+        FROM
+        (
+            SELECT
+                *,
+                arraySum(arrayMap((o, e) -> (o - e) * (o - e) / e, srm_observed, srm_expected)) AS srm_chi2_raw
+            FROM
+            (
+                SELECT *, arrayMap(w -> srm_total * w / 100, weights) AS srm_expected
+                FROM
+                (
+                    SELECT * EXCEPT (counts), arraySum(srm_observed) AS srm_total
+                    FROM
+                    (
+                        SELECT
+                            * EXCEPT (counts, variants),
+                            counts,
+                            arrayMap(v -> toFloat64(arraySum(arrayMap(x -> if(x.1 = v, x.2, 0), counts))), variants)
+                                AS srm_observed,
+                            countIf(p_value IS NOT NULL) OVER (PARTITION BY experiment) AS tests_m,
+                            row_number() OVER (PARTITION BY experiment ORDER BY isNull(p_value), p_value, metric, variant)
+                                AS p_rank
+                        FROM
+                        (
+                            SELECT
+                                -- named explicitly where defs has a column of the same name
+                                k.experiment AS experiment,
+                                k.* EXCEPT (experiment, target_effect, arm_mixed_units, arm_unknown_units),
+                                k.target_effect AS target_effect,
+                                groupArrayIf((k.variant, k.units), k.arm != '' AND k.role = 'primary')
+                                    OVER (PARTITION BY k.experiment) AS counts,
+                                sumIf(k.arm_mixed_units, k.arm = '' AND k.role = 'primary')
+                                    OVER (PARTITION BY k.experiment) AS mixed_units,
+                                sumIf(k.arm_unknown_units, k.arm = '' AND k.role = 'primary')
+                                    OVER (PARTITION BY k.experiment) AS unknown_variant_units,
+                                d.variants AS variants,
+                                d.weights AS weights,
+                                length(d.variants) - 1 AS srm_df,
+                                d.alpha AS alpha,
+                                d.min_sample AS min_sample,
+                                d.control AS control,
+                                d.window_start AS window_start,
+                                d.window_end AS window_end
+                            FROM checked AS k
+                            INNER JOIN defs AS d ON d.experiment = k.experiment
+                        )
+                        WHERE arm != ''
+                    )
+                )
+            )
+        )
     )
-    WHERE variant != ''
 )
 ORDER BY experiment, role = 'secondary', role = 'guard', metric, is_control DESC, variant

@@ -482,13 +482,22 @@ def test_the_scheduled_evaluation_stores_every_running_experiment_and_alerts_on_
     assert experiments.history("sched-draft").rows == []
 
 
-def test_alerts_are_dropped_until_an_alerts_table_exists(store: ClickHouseStore) -> None:
-    from spanhouse.collector.experiments.alerts import DroppingSink, alert_sink
+def test_experiment_alerts_are_dropped_until_the_hook_is_connected(
+    store: ClickHouseStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The alerts table (budgets work) is migrated; until alert_sink writes to it, alerts are
+    dropped, and an operator is told once that the table is there but not used yet."""
+    from spanhouse.collector.experiments import alerts
 
     reader = ReadOnlyReader(store)
-    assert isinstance(alert_sink(reader), DroppingSink)
-    store.command("CREATE TABLE alerts (Tenant String) ENGINE = Memory")
+    store.command("RENAME TABLE alerts TO alerts_aside")
     try:
-        assert isinstance(alert_sink(reader), DroppingSink)  # present, but not connected yet
+        with caplog.at_level("WARNING", logger=alerts.__name__):
+            assert isinstance(alerts.alert_sink(reader), alerts.DroppingSink)
+        assert "not written" not in caplog.text
     finally:
-        store.command("DROP TABLE alerts")
+        store.command("RENAME TABLE alerts_aside TO alerts")
+    alerts._warned_unconnected = False
+    with caplog.at_level("WARNING", logger=alerts.__name__):
+        assert isinstance(alerts.alert_sink(reader), alerts.DroppingSink)
+    assert "an alerts table exists, but experiment alerts are not written to it yet" in caplog.text

@@ -14,6 +14,9 @@ from spanhouse.collector.api.access import ReadAccess
 from spanhouse.collector.api.experiments import experiment_routes
 from spanhouse.collector.api.reports import report_routes
 from spanhouse.collector.api.retention import retention_routes
+from spanhouse.collector.api.rundetail import detail_routes
+from spanhouse.collector.api.runs import run_routes
+from spanhouse.collector.api.session import session_routes
 from spanhouse.collector.api.tenancy import TenantScope
 from spanhouse.collector.api.traces import trace_routes
 from spanhouse.collector.auth import ALL_TENANTS, ApiKeys
@@ -22,6 +25,7 @@ from spanhouse.collector.httpserver import Handler, Request, Response
 from spanhouse.collector.store import Store
 from spanhouse.collector.store.client import READONLY_SETTINGS
 from spanhouse.collector.telemetry import Metrics
+from spanhouse.collector.ui import ui_routes
 
 logger = logging.getLogger(__name__)
 
@@ -79,6 +83,10 @@ def api_routes(store: Store, metrics: Metrics, auth: ApiKeys | None = None) -> d
         **retention_routes(store, auth),
         **trace_routes(access),
         **experiment_routes(store, access),
+        **run_routes(access),
+        **detail_routes(access),
+        **session_routes(auth),
+        **ui_routes(),
     }
 
 

@@ -473,7 +473,10 @@ def test_the_scheduled_evaluation_stores_every_running_experiment_and_alerts_on_
     kinds = {(a.experiment, a.kind) for a in sink.alerts if a.tenant == "sched"}
     assert kinds == {("sched-win", WINNER_FOUND), ("sched-srm", SRM_FLAGGED)}
     winner = next(a for a in sink.alerts if a.kind == WINNER_FOUND and a.tenant == "sched")
-    assert "candidate wins on quality" in winner.message and winner.dedup_key.endswith(":candidate")
+    assert (
+        "candidate wins on quality" in winner.message
+        and winner.dedup_key == "experiment_winner_found/sched/sched-win/candidate"
+    )
     # the same verdicts again: stored once more, no new alert
     again = RecordingSink()
     evaluate_running(store, as_of=LATER + dt.timedelta(minutes=5), sink=again)
@@ -482,22 +485,42 @@ def test_the_scheduled_evaluation_stores_every_running_experiment_and_alerts_on_
     assert experiments.history("sched-draft").rows == []
 
 
-def test_experiment_alerts_are_dropped_until_the_hook_is_connected(
+class RecordingService:
+    """Stands in for the collector's alert service at its one-method seam (fire_external)."""
+
+    def __init__(self) -> None:
+        self.conditions: list = []
+
+    def fire_external(self, conditions) -> None:
+        self.conditions.extend(conditions)
+
+
+def test_experiment_alerts_go_to_the_alert_service_when_there_is_one(
     store: ClickHouseStore, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """The alerts table (budgets work) is migrated; until alert_sink writes to it, alerts are
-    dropped, and an operator is told once that the table is there but not used yet."""
     from spanhouse.collector.experiments import alerts
 
     reader = ReadOnlyReader(store)
+    service = RecordingService()
+    assert isinstance(alerts.alert_sink(reader), alerts.DroppingSink)
+    sink = alerts.alert_sink(reader, service)
+    assert isinstance(sink, alerts.ServiceSink)
+    alert = alerts.ExperimentAlert(
+        "t", "exp", alerts.WINNER_FOUND, "experiment 'exp': b wins", LATER,
+        f"{alerts.WINNER_FOUND}/t/exp/b", f"{alerts.WINNER_FOUND}/t/exp",
+    )  # fmt: skip
+    sink.send([alert])
+    [condition] = service.conditions
+    assert (condition.tenant, condition.kind, condition.dedup_key) == (
+        "t",
+        alerts.WINNER_FOUND,
+        alert.dedup_key,
+    )
+    assert condition.subject == "exp" and condition.labels == {"experiment": "exp"}
     store.command("RENAME TABLE alerts TO alerts_aside")
     try:
         with caplog.at_level("WARNING", logger=alerts.__name__):
-            assert isinstance(alerts.alert_sink(reader), alerts.DroppingSink)
-        assert "not written" not in caplog.text
+            assert isinstance(alerts.alert_sink(reader, service), alerts.DroppingSink)
+        assert "the store has no alerts table" in caplog.text
     finally:
         store.command("RENAME TABLE alerts_aside TO alerts")
-    alerts._warned_unconnected = False
-    with caplog.at_level("WARNING", logger=alerts.__name__):
-        assert isinstance(alerts.alert_sink(reader), alerts.DroppingSink)
-    assert "an alerts table exists, but experiment alerts are not written to it yet" in caplog.text

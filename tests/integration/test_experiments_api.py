@@ -292,7 +292,8 @@ def test_ai_sdk_spans_carry_their_variant_through_the_attribute_mapping(setup: d
 
 def test_the_scheduled_evaluation_stores_a_verdict_history(setup: dict[str, Any]) -> None:
     collector = setup["collector"]
-    call(collector, "POST", "/v1/experiments", KEY_A, DEFINITION)
+    call(collector, "POST", "/v1/experiments", KEY_A, DEFINITION)  # 409 when an earlier test made them
+    call(collector, "POST", "/v1/experiments", KEY_B, {**DEFINITION, "min_sample": 5})
     call(collector, "POST", "/v1/experiments/start", KEY_A, {"name": "prompt-v2", "at": "2000-01-01"})
     deadline = time.monotonic() + WAIT_S
     history: list = []
@@ -304,6 +305,13 @@ def test_the_scheduled_evaluation_stores_a_verdict_history(setup: dict[str, Any]
     assert len(history) >= 2, collector.log()
     assert history[0]["evaluated_at"] > history[1]["evaluated_at"]
     assert {h["verdict"] for h in history} == {"winner"} and {h["winner"] for h in history} == {"candidate"}
+    # the winner was alerted once, through the collector's alert service, in tenant-a only
+    status, alerts = call(collector, "GET", "/v1/alerts", KEY_A, kind="experiment_winner_found")
+    assert status == 200, alerts
+    assert [(a["tenant"], a["subject"]) for a in alerts["alerts"]] == [("tenant-a", "prompt-v2")], alerts
+    assert "candidate wins on quality" in alerts["alerts"][0]["message"]
+    status, others = call(collector, "GET", "/v1/alerts", KEY_B, kind="experiment_winner_found")
+    assert status == 200 and others["alerts"] == []
     # tenant-b's history of its own prompt-v2 holds none of tenant-a's evaluations
     status, other = call(collector, "GET", "/v1/experiments/history", KEY_B, name="prompt-v2")
     assert status == 200 and other["rows"] == []  # a draft there: never evaluated on schedule

@@ -366,6 +366,8 @@ ALERT_KINDS = (
     "latency_degradation",
     "quality_decline",
     "health_change",
+    "experiment_winner_found",  # raised by the experiments job (experiments/alerts.py)
+    "experiment_srm_flagged",
 )
 SEVERITIES = ("warning", "critical")
 _CHANNEL_ID = re.compile(r"^(log|webhook|slack|otlp)(/[A-Za-z0-9_.-]{1,64})?$")

@@ -12,7 +12,13 @@ import datetime as dt
 import logging
 from typing import Any
 
-from spanhouse.collector.experiments.alerts import AlertSink, alert_sink, alerts_for
+from spanhouse.collector.experiments.alerts import (
+    AlertSink,
+    DroppingSink,
+    FiresExternal,
+    alert_sink,
+    alerts_for,
+)
 from spanhouse.collector.experiments.evaluation import Evaluation
 from spanhouse.collector.experiments.registry import Experiments
 from spanhouse.collector.jobs import Job
@@ -36,9 +42,14 @@ class _ReadOnly:
         return self.store.query(sql, parameters, settings=READONLY_SETTINGS)
 
 
-def evaluation_job(interval_s: float = EVALUATION_INTERVAL_S) -> Job:
-    """The job that evaluates running experiments every `interval_s` seconds."""
-    return Job(JOB_NAME, interval_s, evaluate_running, initial_delay_s=min(interval_s, 30.0))
+def evaluation_job(interval_s: float = EVALUATION_INTERVAL_S, alerts: FiresExternal | None = None) -> Job:
+    """The job that evaluates running experiments every `interval_s` seconds; winners and SRM go
+    to `alerts` (the collector's alert service) when given."""
+
+    def run(store: Store) -> None:
+        evaluate_running(store, sink=alert_sink(_ReadOnly(store), alerts))
+
+    return Job(JOB_NAME, interval_s, run, initial_delay_s=min(interval_s, 30.0))
 
 
 def evaluate_running(
@@ -46,7 +57,7 @@ def evaluate_running(
 ) -> list[Evaluation]:
     """Evaluate and store every running experiment; returns the evaluations."""
     reader = _ReadOnly(store)
-    sink = sink if sink is not None else alert_sink(reader)
+    sink = sink if sink is not None else DroppingSink()
     done: list[Evaluation] = []
     for tenant, names in reader.query(load_job("experiments/running")).rows:
         experiments = Experiments(reader, store, tenant)

@@ -14,11 +14,11 @@ import pytest
 from scipy import stats
 
 from experiment_units import START, Unit, write_units
-from spanhouse.collector.api.access import ReadOnlyReader
 from spanhouse.collector.experiments import define, evaluate
 from spanhouse.collector.experiments.definition import EXPERIMENTS_COLUMNS, Definition
 from spanhouse.collector.experiments.evaluation import CONFIDENCE, SEQUENTIAL_BURN_IN, SEQUENTIAL_TAU
 from spanhouse.collector.experiments.registry import Experiments
+from spanhouse.collector.readpath import ReadPath
 from spanhouse.collector.store import ClickHouseStore, open_store
 from spanhouse.instrumentation import experiment
 
@@ -30,12 +30,20 @@ TOLERANCE = 1e-6
 def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClickHouseStore]:
     handle = open_store(data_dir=tmp_path_factory.mktemp("experiments") / "data")
     handle.migrate()
+    handle.read_path = ReadPath.for_store(handle)  # type: ignore[attr-defined]
     yield handle
+    handle.read_path.close()  # type: ignore[attr-defined]
     handle.close()
 
 
+def reader_of(store: ClickHouseStore, tenant: str | None = None):
+    """The API's read path: every tenant (operator), or one tenant's views only."""
+    read_path = store.read_path  # type: ignore[attr-defined]
+    return read_path.operator() if tenant is None else read_path.tenant(tenant)
+
+
 def create(store: ClickHouseStore, definition: Definition, tenant: str = "") -> Experiments:
-    experiments = Experiments(ReadOnlyReader(store), store, tenant)
+    experiments = Experiments(reader_of(store, tenant or None), store, tenant)
     experiments.create(definition)
     return experiments
 
@@ -324,7 +332,7 @@ def test_peeking_every_50_units_keeps_the_sequential_false_winner_rate_within_al
     )
     sequential_winners: set[str] = set()
     fixed_winners: set[str] = set()
-    reader = ReadOnlyReader(store)
+    reader = reader_of(store, "peeking")
     for seen in range(50, units_each + 1, 50):
         as_of = START + dt.timedelta(seconds=seen)  # units 0 .. seen-1 have started
         for evaluation in evaluate(reader, "peeking", definitions, as_of):
@@ -463,7 +471,7 @@ def test_the_scheduled_evaluation_stores_every_running_experiment_and_alerts_on_
     write_units(store, "sched-srm", skewed, tenant="sched")
     for name in ("sched-win", "sched-srm", "sched-draft"):
         create(store, define(name, "control=50,candidate=50", primary="quality"), tenant="sched")
-    experiments = Experiments(ReadOnlyReader(store), store, "sched")
+    experiments = Experiments(reader_of(store, "sched"), store, "sched")
     experiments.start("sched-win", START)
     experiments.start("sched-srm", START)
     sink = RecordingSink()
@@ -500,7 +508,7 @@ def test_experiment_alerts_go_to_the_alert_service_when_there_is_one(
 ) -> None:
     from spanhouse.collector.experiments import alerts
 
-    reader = ReadOnlyReader(store)
+    reader = reader_of(store)
     service = RecordingService()
     assert isinstance(alerts.alert_sink(reader), alerts.DroppingSink)
     sink = alerts.alert_sink(reader, service)

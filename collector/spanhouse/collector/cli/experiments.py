@@ -39,7 +39,8 @@ from spanhouse.collector.cli.output import OutputFormat, render
 from spanhouse.collector.errors import SpanhouseError
 from spanhouse.collector.experiments.definition import DEFAULT_ALPHA, DEFAULT_MIN_SAMPLE
 from spanhouse.collector.httpserver import Request
-from spanhouse.collector.store import Store
+from spanhouse.collector.readpath import ReadPath
+from spanhouse.collector.store import ClickHouseStore
 from spanhouse.collector.store.base import QueryResult
 
 experiments_app = typer.Typer(
@@ -91,10 +92,11 @@ class _ApiClient:
 
 
 class _InProcessClient:
-    """The same handlers, run in this process on a store it opened (no collector owns it)."""
+    """The same handlers, run in this process on a store it opened (no collector owns it), reading
+    through the same checked read path as the API."""
 
-    def __init__(self, store: Store) -> None:
-        self.routes = experiment_routes(store, ReadAccess(store, ApiKeys()))
+    def __init__(self, store: ClickHouseStore, read_path: ReadPath) -> None:
+        self.routes = experiment_routes(store, ReadAccess(read_path, ApiKeys()))
 
     def call(self, method: str, path: str, document: dict[str, Any] | None = None) -> dict[str, Any]:
         route, _, query = path.partition("?")
@@ -118,7 +120,11 @@ def _client(
         return
     with open_target_store(target) as store:
         store.migrate()
-        yield _InProcessClient(store)
+        read_path = ReadPath.for_store(store)
+        try:
+            yield _InProcessClient(store, read_path)
+        finally:
+            read_path.close()
 
 
 def _request(

@@ -23,7 +23,6 @@ from spanhouse.collector.experiments.evaluation import Evaluation
 from spanhouse.collector.experiments.registry import Experiments
 from spanhouse.collector.jobs import Job
 from spanhouse.collector.store.base import QueryResult, Store
-from spanhouse.collector.store.client import READONLY_SETTINGS
 from spanhouse.collector.store.sql import load_job
 
 logger = logging.getLogger(__name__)
@@ -33,13 +32,17 @@ EVALUATION_INTERVAL_S = 300.0
 
 
 class _ReadOnly:
-    """Reads of the job, under the same limits as any API read."""
+    """The job's own reads: the collector's SQL files only, read with FINAL (a row stored twice
+    counts once), each parameterized with the tenant it reads for."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
 
     def query(self, sql: str, parameters: dict[str, Any] | None = None) -> QueryResult:
-        return self.store.query(sql, parameters, settings=READONLY_SETTINGS)
+        return self.store.query(sql, parameters, settings=_SETTINGS)
+
+
+_SETTINGS = {"final": 1, "readonly": 2, "max_execution_time": 300}
 
 
 def evaluation_job(interval_s: float = EVALUATION_INTERVAL_S, alerts: FiresExternal | None = None) -> Job:

@@ -274,3 +274,13 @@ def test_retention_on_a_cluster_install_sets_the_ttl_of_the_local_tables(cluster
     set_retention(node, "otel_traces", "forever")  # type: ignore[arg-type]
     kept = {row["table"]: row["ttl"] for row in retention_view(cluster).dicts()}
     assert kept["otel_traces_local"] == ""
+
+
+def test_reprice_refuses_a_cluster_install_and_changes_nothing(cluster: Store) -> None:
+    from spanhouse.collector.errors import StoreError
+    from spanhouse.collector.prices.store import reprice
+
+    before = cluster.query("SELECT count(), sum(CostUSD) FROM agent_steps").rows
+    with pytest.raises(StoreError, match="not available on a cluster install"):
+        reprice(OneNode(cluster), report_parameters(tenant="t-cluster"))  # type: ignore[arg-type]
+    assert cluster.query("SELECT count(), sum(CostUSD) FROM agent_steps").rows == before

@@ -144,6 +144,7 @@ EXTRA_PARAMETERS = {
             "min_rate": 0.05,
             "min_steps": 20,
             "open_only": 0,
+            "include_open": 1,
             "kind": "",
             **{k: ["x"] for k in ("tenants", "services", "agents", "models", "units")},
             **{k: [1.0] for k in ("limits", "warn_at")},

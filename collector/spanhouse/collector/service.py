@@ -250,25 +250,8 @@ class Collector:
 
     def shutdown(self) -> None:
         """Stop receiving, store what was accepted, close the store. Idempotent."""
-        if self.grpc is not None:
-            self.grpc.shutdown()
-            self.grpc = None
-        if self.http is not None:
-            self.http.shutdown()
-            self.http = None
-        flush_until = time.monotonic() + 5.0  # one flush budget shared by every forwarder
-        for forwarder in self.forwarders:
-            forwarder.shutdown(flush_timeout_s=max(0.0, flush_until - time.monotonic()))
-        self.forwarders = []
-        if self.scheduler is not None:
-            self.scheduler.shutdown()
-            self.scheduler = None
-        if self.prices is not None:
-            self.prices.shutdown()
-            self.prices = None
-        if self.alerts is not None:
-            self.alerts.shutdown()
-            self.alerts = None
+        self._stop_receiving()
+        self._stop_background()
         if self.exporter is not None:
             self.exporter.shutdown(drain_timeout_s=self.config.clickhouse.wal.drain_timeout)
             self.exporter = None
@@ -284,6 +267,30 @@ class Collector:
         if self.store is not None:
             self.store.close()
             self.store = None
+
+    def _stop_receiving(self) -> None:
+        if self.grpc is not None:
+            self.grpc.shutdown()
+            self.grpc = None
+        if self.http is not None:
+            self.http.shutdown()
+            self.http = None
+
+    def _stop_background(self) -> None:
+        """Forwarders (one flush budget shared by all), scheduled jobs, prices and alerts."""
+        flush_until = time.monotonic() + 5.0
+        for forwarder in self.forwarders:
+            forwarder.shutdown(flush_timeout_s=max(0.0, flush_until - time.monotonic()))
+        self.forwarders = []
+        if self.scheduler is not None:
+            self.scheduler.shutdown()
+            self.scheduler = None
+        if self.prices is not None:
+            self.prices.shutdown()
+            self.prices = None
+        if self.alerts is not None:
+            self.alerts.shutdown()
+            self.alerts = None
 
 
 def running_collector(data_dir: Path) -> dict | None:

@@ -23,12 +23,14 @@ from spanhouse.collector.auth import ApiKeys
 from spanhouse.collector.budgets import sync_config_budgets
 from spanhouse.collector.config import CollectorConfig, TlsServerConfig
 from spanhouse.collector.errors import ConfigError, StoreError, StoreUnavailable
+from spanhouse.collector.experiments.schedule import evaluation_job
 from spanhouse.collector.exporters.clickhouse import ClickHouseExporter
 from spanhouse.collector.exporters.otlp_forward import OtlpForwarder
 from spanhouse.collector.httpserver import Handler, HttpServer
 from spanhouse.collector.jobs import Job, Scheduler
 from spanhouse.collector.pipeline import TracePipeline
 from spanhouse.collector.prices.refresher import PriceRefresher
+from spanhouse.collector.processors.experiment_attributes import ExperimentAttributes
 from spanhouse.collector.processors.genai import GenAIProcessor
 from spanhouse.collector.processors.limits import SpanLimits
 from spanhouse.collector.processors.pricing import ModelPricer
@@ -125,7 +127,10 @@ class Collector:
         pipeline = TracePipeline(
             queue,
             self.metrics,
-            GenAIProcessor(pricer),
+            GenAIProcessor(
+                pricer,
+                ExperimentAttributes(config.genai.experiment_id_attributes, config.genai.variant_attributes),
+            ),
             limits=SpanLimits.from_config(config.genai),
             request_processors=build_request_processors(config.request_processors),
             forwarders=self.forwarders,
@@ -204,7 +209,7 @@ class Collector:
 
     def jobs(self) -> list[Job]:
         """The scheduled jobs this collector runs (schemas/jobs/ SQL through the store)."""
-        jobs = []
+        jobs = [evaluation_job(self.config.experiments_interval, self.alerts)]
         if self.alerts is not None and self.config.alerts.interval > 0:
             jobs.append(alert_job(self.alerts))
         return jobs

@@ -23,6 +23,7 @@ from spanhouse.collector.exporters.clickhouse import ClickHouseExporter
 from spanhouse.collector.exporters.otlp_forward import OtlpForwarder
 from spanhouse.collector.httpserver import HttpServer
 from spanhouse.collector.jobs import Job, Scheduler
+from spanhouse.collector.jobs.attribution import AttributionSettings, attribution_job
 from spanhouse.collector.pipeline import TracePipeline
 from spanhouse.collector.prices.refresher import PriceRefresher
 from spanhouse.collector.processors.genai import GenAIProcessor
@@ -61,6 +62,7 @@ class CollectorSettings:
     max_concurrent_requests: int = 64  # HTTP requests read, or gRPC calls in flight, at once
     processors: tuple[ProcessorConfig, ...] = ()  # attribute filters, redaction, sampling, in order
     forwarders: tuple[ForwardExporterConfig, ...] = ()  # otlp / otlphttp exporters
+    attribution: AttributionSettings = field(default_factory=AttributionSettings)
 
 
 class Collector:
@@ -161,7 +163,7 @@ class Collector:
 
     def jobs(self) -> list[Job]:
         """The scheduled jobs this collector runs (schemas/jobs/ SQL through the store)."""
-        return []
+        return [attribution_job(self.settings.attribution)]
 
     def _queue_gauges(self, queue: PersistentQueue, exporter: ClickHouseExporter) -> None:
         wal = queue.wal

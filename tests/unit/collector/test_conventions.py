@@ -538,7 +538,7 @@ def test_ai_sdk_fixtures_count_each_model_call_once(version: str, expected: list
     assert [buckets(r) for r in calls] == expected
     outer = [r for r in rows if r["SpanName"] in ("ai.generateText", "ai.streamText", "ai.generateObject")]
     assert len(outer) == 4
-    assert all(buckets(r) == (0, 0, 0, 0, 0) and r["StepKind"] == "other" for r in outer)
+    assert all(buckets(r) == (0, 0, 0, 0, 0) and r["StepKind"] == "agent" for r in outer)
     tools = [r for r in rows if r["StepKind"] == "tool"]
     assert [(t["StepName"], t["Operation"]) for t in tools] == [("weather", "execute_tool")]
     assert {r["SourceConvention"] for r in rows} == {"vercel_ai"}

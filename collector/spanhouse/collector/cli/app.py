@@ -105,9 +105,22 @@ def collector(
     max_attribute_chars: Annotated[
         int, typer.Option(min=16, help="Longer attribute values are truncated to this many characters.")
     ] = 32 * 1024,
+    attribution_interval: Annotated[
+        float,
+        typer.Option(
+            min=0.05, help="Seconds between runs of the job that attributes steps to runs and agents."
+        ),
+    ] = 2.0,
+    attribution_lateness: Annotated[
+        float,
+        typer.Option(
+            min=1.0, help="Seconds a trace stays open to late parents before its attribution is final."
+        ),
+    ] = 900.0,
 ) -> None:
     """Run the collector until SIGTERM or Ctrl-C."""
     from spanhouse.collector.auth import ENV_API_KEYS, ApiKeys
+    from spanhouse.collector.jobs.attribution import AttributionSettings
     from spanhouse.collector.processors.limits import SpanLimits
     from spanhouse.collector.service import Collector, CollectorSettings
 
@@ -133,6 +146,7 @@ def collector(
         drain_timeout_s=drain_timeout,
         max_concurrent_requests=max_concurrent_requests,
         limits=SpanLimits(max_spans_per_request=max_spans_per_request, max_value_chars=max_attribute_chars),
+        attribution=AttributionSettings(interval_s=attribution_interval, lateness_s=attribution_lateness),
     )
     if config is not None:
         from spanhouse.collector.cli.collector_config import settings_from_config

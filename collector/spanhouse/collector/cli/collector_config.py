@@ -64,6 +64,7 @@ def settings_from_config(
         max_concurrent_requests=r.http.max_concurrent_requests if r.http else flags.max_concurrent_requests,
         processors=tuple(p for _, p in config.processors if not isinstance(p, GenAIProcessorConfig)),
         forwarders=config.forwarders,
+        attribution=flags.attribution,
     )
     overrides = {
         _FLAG_FIELDS[name]: getattr(flags, _FLAG_FIELDS[name]) for name in explicit if name in _FLAG_FIELDS

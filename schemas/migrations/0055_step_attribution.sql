@@ -12,9 +12,9 @@
 --   above the step if any, else the outermost agent span's id, or the trace id when that agent
 --   is the trace's root or the chain holds no agent. IsRunSpan marks that outermost agent span.
 -- - Complete: the walk reached the trace's root or a stamped span within the depth bound.
--- - Final rows never change: a step is written Final when its chain is complete, or once its
---   trace has been quiet for the lateness bound (the job's lateness_s; then missing parents are
---   taken as absent for good). The job never writes a step that already has a Final row, and a
+-- - Final rows never change: a step is written Final once its trace has received no spans for
+--   the lateness bound (the job's lateness_s, default 15 minutes; parents still missing then are
+--   taken as absent for good, and later arrivals in that trace change no Final row). The job never writes a step that already has a Final row, and a
 --   Final row's Version (bit 62 set) outranks every provisional one. So a rollup fed from Final
 --   rows (a materialized view on `Final = 1`) counts each step once and is never contradicted;
 --   provisional rows (Final = 0) serve live reports and may be replaced as parents arrive.

@@ -54,11 +54,18 @@ def test_insert_columns_match_the_ddl(store: Store, table: str, columns: tuple[s
 
 # Jobs that write run elsewhere: ALTERs (retention/set_ttl, remove_ttl) in
 # tests/e2e/test_debugging_cli.py against a collector's store; the re-price steps in test_reprice_* below.
-WRITE_JOBS = ("retention/set_ttl", "retention/remove_ttl")
+WRITE_JOBS = (
+    "retention/set_ttl",
+    "retention/remove_ttl",
+    "attribution/resolve",
+    "attribution/save_watermark",
+)
 READ_JOBS = [n for n in job_names() if n not in WRITE_JOBS and not n.startswith("prices/reprice_")]
 EXTRA_PARAMETERS = {
     "traces/spans": {"id": "0123456789abcdef", "max_spans": 10},
     "retention/view": {"tables": ["agent_steps"]},
+    "attribution/watermark": {"job": "attribution/resolve"},
+    "attribution/batch_end": {"from_ms": 0, "from_tenant": "", "from_trace": "", "until_ms": 0, "batch": 10},
 }
 
 

@@ -4,8 +4,10 @@
 -- stamped run id); each step not stamped by our instrumentation walks up its parents, at most
 -- {max_depth} links, keeping the nearest and the outermost agent span it passes, and stops at the
 -- root, at a stamped span (whose run it joins) or at a parent not stored (yet).
---   {finalize} = 0, the resolve pass over what just arrived: a step is Final when its walk is
---     complete, else provisional (a later arrival in its trace resolves it again).
+--   {finalize} = 0, the resolve pass over what just arrived: every row is provisional, even when
+--     its walk is complete (the exporter writes otel_traces and agent_steps in two inserts, so a
+--     run between them may see an agent span as a plain root); the insert that completes a
+--     trace also queues it again.
 --   {finalize} = 1, the finalize pass over what arrived before the lateness bound: steps of
 --     traces with no spans since {quiet_before_ms} become Final as they are; traces still busy
 --     are left to a later finalize pass.
@@ -100,7 +102,7 @@ SELECT
     w.2 AS AgentSpanId,
     w.6 = '' AND w.4 = SpanId AS IsRunSpan,
     w.8 = 1 AS Complete,
-    Complete OR {finalize:UInt8} = 1 AS Final,
+    {finalize:UInt8} = 1 AS Final,
     bitShiftLeft(toUInt64(Final), 62) + toUnixTimestamp64Nano(now64(9)) AS Version
 FROM walked
 WHERE (Tenant, TraceId, SpanId) NOT IN (SELECT Tenant, TraceId, SpanId FROM settled)

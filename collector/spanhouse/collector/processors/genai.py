@@ -16,47 +16,8 @@ from spanhouse.collector.processors.attributes import text_map
 from spanhouse.collector.processors.conventions.base import MODEL_CALL_OPERATIONS, agent_name_from_span_name
 from spanhouse.collector.processors.pricing import ModelPricer, TokenCounts
 from spanhouse.collector.processors.spans import FlatSpan, SpanContext
+from spanhouse.collector.rows import AGENT_STEPS_COLUMNS, StepRow
 from spanhouse.contract import KIND_AGENT, KIND_OTHER, KIND_TOOL, STEP_KINDS
-
-AGENT_STEPS_COLUMNS = (
-    "Tenant",
-    "Timestamp",
-    "TraceId",
-    "SpanId",
-    "ParentSpanId",
-    "RunId",
-    "ServiceName",
-    "AgentName",
-    "SpanName",
-    "StepName",
-    "Operation",
-    "StepKind",
-    "IsModelCall",
-    "Provider",
-    "RequestModel",
-    "ResponseModel",
-    "InputTokens",
-    "CachedInputTokens",
-    "CacheWriteTokens",
-    "OutputTokens",
-    "ReasoningTokens",
-    "CostUSD",
-    "PriceId",
-    "ReportedCostUSD",
-    "DurationMs",
-    "StatusCode",
-    "ErrorType",
-    "ErrorMessage",
-    "QualityScore",
-    "Confidence",
-    "ExperimentId",
-    "Variant",
-    "SessionId",
-    "UserId",
-    "FinishReason",
-    "SourceConvention",
-    "Attributes",
-)
 
 __all__ = [
     "AGENT_STEPS_COLUMNS",
@@ -84,7 +45,7 @@ class GenAIProcessor:
         self.pricer = pricer or ModelPricer()
         self._consumed: dict[tuple[str, ...], frozenset[str]] = {}
 
-    def step_row(self, span: FlatSpan, ctx: SpanContext) -> tuple | None:
+    def step_row(self, span: FlatSpan, ctx: SpanContext) -> StepRow | None:
         """The agent_steps row of `span` (columns as AGENT_STEPS_COLUMNS), or None when it is
         not a GenAI step. AgentName and RunId are what the span itself says; the attribution
         job resolves them from the trace for spans that say less (jobs/attribution.py)."""
@@ -100,7 +61,7 @@ class GenAIProcessor:
         call = self._model_call(reading, span.start_ns)
         error_type, error_message = _error(span, kind, attrs)
         extra = {key: value for key, value in attrs.items() if key not in self._consumed_keys(detected)}
-        return (
+        return StepRow(
             ctx.tenant,
             span.start_ns,
             span.trace_id,

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from spanhouse.collector.prices.providers import canonical_provider
 from spanhouse.collector.processors.conventions.base import (
     KIND_BY_OPERATION,
     MODEL_CALL_OPERATIONS,
@@ -35,7 +36,6 @@ from spanhouse.collector.processors.conventions.base import (
     inclusive_usage,
     text,
 )
-from spanhouse.collector.processors.conventions.providers import canonical_provider
 from spanhouse.collector.processors.pricing import TokenCounts
 
 NAME = "otel_genai"

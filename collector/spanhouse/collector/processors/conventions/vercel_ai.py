@@ -42,6 +42,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from spanhouse.collector.prices.providers import canonical_provider
 from spanhouse.collector.processors.conventions import otel_genai
 from spanhouse.collector.processors.conventions.base import (
     Reading,
@@ -53,7 +54,6 @@ from spanhouse.collector.processors.conventions.base import (
     json_object,
     text,
 )
-from spanhouse.collector.processors.conventions.providers import canonical_provider
 from spanhouse.collector.processors.pricing import TokenCounts
 from spanhouse.contract import KIND_AGENT, KIND_EMBEDDING, KIND_LLM, KIND_OTHER, KIND_TOOL
 
@@ -212,15 +212,19 @@ def _v6_details(
     return exclusive_usage(no_cache, text_tokens, read, write, reasoning)
 
 
+def _object(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 class _ProviderMetadata:
     """The counts `ai.response.providerMetadata` adds: OpenAI's cached and reasoning tokens,
     Anthropic's cache reads and writes, or Anthropic's whole native usage object (v2+)."""
 
     def __init__(self, attrs: dict[str, Any]) -> None:
         metadata = json_object(attrs.get("ai.response.providerMetadata")) or {}
-        openai = metadata.get("openai") if isinstance(metadata.get("openai"), dict) else {}
-        anthropic = metadata.get("anthropic") if isinstance(metadata.get("anthropic"), dict) else {}
-        raw = anthropic.get("usage")
+        openai = _object(metadata.get("openai"))
+        anthropic = _object(metadata.get("anthropic"))
+        raw = _object(anthropic.get("usage"))
         self.anthropic_usage = (
             exclusive_usage(
                 count(raw, "input_tokens"),
@@ -229,7 +233,7 @@ class _ProviderMetadata:
                 count(raw, "cache_creation_input_tokens"),
                 0,
             )
-            if isinstance(raw, dict) and "input_tokens" in raw
+            if "input_tokens" in raw
             else None
         )
         self.cache_read = count(openai, "cachedPromptTokens") or count(anthropic, "cacheReadInputTokens")

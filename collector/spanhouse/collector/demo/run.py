@@ -10,9 +10,10 @@ from pathlib import Path
 from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor
 
 from spanhouse import instrumentation
+from spanhouse.collector.config import CollectorConfig, Overrides
 from spanhouse.collector.demo.workload import WorkloadSettings, run_workload
 from spanhouse.collector.reports import report_parameters, run_report
-from spanhouse.collector.service import Collector, CollectorSettings
+from spanhouse.collector.service import Collector
 from spanhouse.collector.store.client import QueryResult
 from spanhouse.collector.store.sql import load_job
 
@@ -44,9 +45,8 @@ def run_demo(
     data_dir: Path, workload: WorkloadSettings, *, protocol: str = "grpc", wait_timeout_s: float = 60.0
 ) -> DemoResult:
     started = time.monotonic()
-    collector = Collector(
-        CollectorSettings(data_dir=data_dir, grpc_endpoint="127.0.0.1:0", http_endpoint="127.0.0.1:0")
-    )
+    local = Overrides(data_dir=str(data_dir), grpc_endpoint="127.0.0.1:0", http_endpoint="127.0.0.1:0")
+    collector = Collector(local.apply(CollectorConfig()))
     collector.start()
     try:
         endpoint = f"http://{collector.grpc_endpoint}" if protocol == "grpc" else collector.http_url

@@ -30,6 +30,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from spanhouse.collector.config import AttributionConfig
 from spanhouse.collector.jobs.scheduler import Job
 from spanhouse.collector.store.sql import load_job
 
@@ -42,11 +43,12 @@ FINALIZE_PASS = "attribution/finalize"
 
 @dataclass(frozen=True)
 class AttributionSettings:
-    """How often and how far the attribution job reads; every field has a working default."""
+    """How often and how far the attribution job reads; every field has a working default (the
+    two a user sets, interval and lateness, are `exporters.clickhouse.attribution` in the config)."""
 
-    interval_s: float = 2.0  # a new span's step is attributed within about interval + settle
+    interval_s: float = AttributionConfig.interval  # a step is attributed within about interval + settle
     settle_s: float = 1.0  # read activity this old at least, so inserts in flight have landed
-    lateness_s: float = 900.0  # a trace quiet this long is final; later parents change nothing
+    lateness_s: float = AttributionConfig.lateness  # a trace quiet this long is final
     batch_rows: int = 20_000  # trace_activity rows per statement
     max_batches: int = 20  # statements per pass per run; a backlog is worked off over runs
     max_depth: int = 64  # parent links followed per step

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from spanhouse.collector.api.tenancy import TenantScope
 from spanhouse.collector.jobs.attribution import Attribution, AttributionSettings
 from spanhouse.collector.processors.genai import AGENT_STEPS_COLUMNS
 from spanhouse.collector.store import Store, open_store
@@ -193,3 +194,22 @@ def test_the_resolved_view_prefers_attribution_and_collapses_copies(store: Store
         settings={"final": 1},
     ).rows
     assert rows == [("v1", "viewer", "viewer", "V", 1), ("v2", "viewer", "", "V", 1)]
+
+
+def test_a_tenant_key_reads_the_resolved_view_of_its_own_tenant_only(store: Store) -> None:
+    insert(store, step("S", "own", "", "agent", "ours", tenant="alpha"))
+    insert(
+        store,
+        step("S", "theirs", "", "agent", "secret", tenant="beta"),
+        step("S", "x", "theirs", "llm", tenant="beta"),
+    )
+    Attribution(LIVE)(store)
+    scope = TenantScope(store)
+    view = (
+        "SELECT SpanId, AgentName FROM agent_steps_resolved(tenant = {asked:String},"
+        " since = '2000-01-01 00:00:00', until = '2200-01-01 00:00:00') ORDER BY SpanId"
+    )
+    assert scope.query("alpha", view, {"asked": "alpha"}).rows == [("own", "ours")]
+    assert scope.query("alpha", view, {"asked": "beta"}).rows == []  # another tenant's name gets nothing
+    seen = scope.query("alpha", "SELECT SpanId FROM step_attribution WHERE TraceId = 'S' ORDER BY SpanId", {})
+    assert seen.rows == [("own",)]

@@ -27,6 +27,10 @@ SHARED_TABLES = frozenset({"model_prices"})
 _ALLOWED_TABLE_FUNCTIONS = frozenset(
     {"numbers", "numbers_mt", "zeros", "zeros_mt", "generateRandom", "values", "view", "null"}
 )
+# Parameterized views over tenant tables: called like table functions, and their reads of those
+# tables are filtered by additional_table_filters like any other (whatever tenant argument is
+# passed: tests/integration/test_attribution_store.py).
+_TENANT_VIEWS = frozenset({"agent_steps_resolved"})
 _DENIED_FUNCTIONS = frozenset({"file", "joinGet", "joinGetOrNull", "getClientHTTPHeader"})
 _NODE = re.compile(
     r"\b(TABLE|TABLE_FUNCTION|FUNCTION) id: \d+.*?\b(?:table_name|table_function_name|function_name): ([^\s,]+)"
@@ -80,7 +84,7 @@ class TenantScope:
                     or name.rpartition(".")[2] in SHARED_TABLES
                 ):
                     raise QueryError(f"table {name} is not readable with a tenant API key")
-                if kind == "TABLE_FUNCTION" and name not in _ALLOWED_TABLE_FUNCTIONS:
+                if kind == "TABLE_FUNCTION" and name not in _ALLOWED_TABLE_FUNCTIONS | _TENANT_VIEWS:
                     raise QueryError(f"table function {name}() is not allowed with a tenant API key")
                 if kind == "FUNCTION" and (name in _DENIED_FUNCTIONS or name.startswith("dict")):
                     raise QueryError(f"function {name}() is not allowed with a tenant API key")

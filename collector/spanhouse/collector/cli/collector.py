@@ -112,6 +112,10 @@ def collector(
             help="Seconds a trace stays open to late parents before its attribution is final (default 900)."
         ),
     ] = None,
+    alert_interval: Annotated[
+        OptionalFloat,
+        typer.Option(min=0.0, help="Seconds between alert evaluations (default 60; 0 = only on demand)."),
+    ] = None,
 ) -> None:
     """Run the collector until SIGTERM or Ctrl-C."""
     level = log_level.lower() if log_level else None
@@ -135,6 +139,7 @@ def collector(
         log_level=level,
         attribution_interval=attribution_interval,
         attribution_lateness=attribution_lateness,
+        alert_interval=alert_interval,
     )
     try:
         merged = overrides.apply(load_config(config) if config is not None else CollectorConfig())

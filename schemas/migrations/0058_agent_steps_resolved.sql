@@ -1,11 +1,12 @@
 -- agent_steps with each step's resolved run and agent (step_attribution) over the row's own:
 -- every report, trace view and anything scoped by agent reads steps through this view.
--- Parameters: tenant, and the [since, until) range of the steps' start. StatedAgentName is the
+-- Parameters: tenant ('*' = every tenant; a tenant API key still reads only its own rows, as
+-- additional_table_filters apply to the tables inside), and the [since, until) range of the steps' start. StatedAgentName is the
 -- name the span itself carried; Resolved says a step_attribution row was found.
 -- Two parts, so a lookup is paid only where one is needed:
 -- - steps our instrumentation stamped (IsStamped) carry their run and agent already and are read
 --   as they are;
--- - every other step is looked up in step_attribution, on a 64-bit hash of (TraceId, SpanId)
+-- - every other step is looked up in step_attribution, on a 64-bit hash of (Tenant, TraceId, SpanId)
 --   (about twice as fast as joining on the two strings); a hash collision is caught by comparing
 --   SpanId and then keeps the row's own values, as does a step not resolved yet (the job runs
 --   every few seconds).
@@ -18,7 +19,7 @@ SELECT
     AgentName AS StatedAgentName,
     false AS Resolved
 FROM agent_steps
-WHERE Tenant = {tenant:String}
+WHERE ({tenant:String} = '*' OR Tenant = {tenant:String})
   AND Timestamp >= {since:DateTime64(9)}
   AND Timestamp < {until:DateTime64(9)}
   AND IsStamped
@@ -33,13 +34,13 @@ SELECT
 FROM agent_steps AS s
 LEFT ANY JOIN
 (
-    SELECT cityHash64(TraceId, SpanId) AS StepKey, SpanId, RunKey, AgentName, IsRunSpan
+    SELECT cityHash64(Tenant, TraceId, SpanId) AS StepKey, SpanId, RunKey, AgentName, IsRunSpan
     FROM step_attribution
-    WHERE Tenant = {tenant:String}
+    WHERE ({tenant:String} = '*' OR Tenant = {tenant:String})
       AND Timestamp >= {since:DateTime64(9)}
       AND Timestamp < {until:DateTime64(9)}
-) AS a ON cityHash64(s.TraceId, s.SpanId) = a.StepKey
-WHERE s.Tenant = {tenant:String}
+) AS a ON cityHash64(s.Tenant, s.TraceId, s.SpanId) = a.StepKey
+WHERE ({tenant:String} = '*' OR s.Tenant = {tenant:String})
   AND s.Timestamp >= {since:DateTime64(9)}
   AND s.Timestamp < {until:DateTime64(9)}
   AND NOT s.IsStamped

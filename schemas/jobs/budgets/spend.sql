@@ -3,7 +3,8 @@
 -- calendar period in its own time zone, which the caller computes (ClickHouse takes a zone only
 -- as a constant): period_starts / period_ends, window_starts = as_of minus the run-rate window W
 -- (the period's nominal length, at most 7 days), and seen_starts = window_starts minus W.
--- Counted: model calls (IsModelCall) of the budget's tenant ('*' = all) whose service, agent and
+-- Counted: model calls (IsModelCall) of the budget's tenant ('*' = all) whose service, agent (as
+-- resolved: agent_steps_resolved) and
 -- model (ResponseModel, else RequestModel) match its scope ('' = any), from the period start to
 -- {as_of}. USD budgets sum CostUSD (unpriced calls count 0 and are reported as unpriced_calls);
 -- token budgets sum all five token buckets.
@@ -69,7 +70,7 @@ LEFT JOIN
             (services[idx] = '' OR services[idx] = ServiceName)
                 AND (agents[idx] = '' OR agents[idx] = AgentName)
                 AND (models[idx] = '' OR models[idx] = if(ResponseModel != '', ResponseModel, RequestModel)) AS in_scope
-        FROM agent_steps
+        FROM agent_steps_resolved(tenant = '*', since = {since:DateTime64(3)}, until = {as_of:DateTime64(3)})
         ARRAY JOIN arrayFilter(
             i -> (tenants[i] = '*' OR tenants[i] = Tenant) AND Timestamp >= least(period_starts[i], seen_starts[i]),
             arrayEnumerate(tenants)) AS idx

@@ -106,6 +106,8 @@ WRITE_JOBS = (
     "retention/remove_ttl",
     "attribution/resolve",
     "attribution/save_watermark",
+    "retention/set_ttl_cluster",  # ON CLUSTER: tests/integration/test_cluster_schema.py
+    "retention/remove_ttl_cluster",
 )
 READ_JOBS = [n for n in job_names() if n not in WRITE_JOBS and not n.startswith("prices/reprice_")]
 EXTRA_PARAMETERS = {

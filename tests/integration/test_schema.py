@@ -108,8 +108,12 @@ WRITE_JOBS = (
     "attribution/save_watermark",
     "retention/set_ttl_cluster",  # ON CLUSTER: tests/integration/test_cluster_schema.py
     "retention/remove_ttl_cluster",
+    "readpath/create_database",
 )
-READ_JOBS = [n for n in job_names() if n not in WRITE_JOBS and not n.startswith("prices/reprice_")]
+# access/ holds ClickHouse-server statements (users, row policies), parsed in tests/security/.
+READ_JOBS = [
+    n for n in job_names() if n not in WRITE_JOBS and not n.startswith(("prices/reprice_", "access/"))
+]
 EXTRA_PARAMETERS = {
     "transfer/days": {"table": "agent_steps"},
     "transfer/day_rows": {"table": "agent_steps", "day": dt.date(2025, 11, 24)},
@@ -118,6 +122,9 @@ EXTRA_PARAMETERS = {
     "retention/view": {"tables": ["agent_steps"]},
     "attribution/watermark": {"job": "attribution/resolve"},
     "attribution/batch_end": {"from_ms": 0, "from_tenant": "", "from_trace": "", "until_ms": 0, "batch": 10},
+    "readpath/parse": {"query": "SELECT 1"},
+    "readpath/tenant_view": {"database": "d", "table": "t", "source_database": "s", "tenant": "a"},
+    "readpath/shared_view": {"database": "d", "table": "t", "source_database": "s"},
     "runs/list": {
         **dict.fromkeys(("agent", "status", "model", "experiment", "variant"), ""),
         **{"min_cost_usd": 0.0, "min_duration_ms": 0.0, "offset": 0},
@@ -299,7 +306,7 @@ def test_catalogue_regexes_compile_in_clickhouse(store: Store) -> None:
 
 
 def test_a_retried_block_is_stored_once_and_a_redelivered_row_counts_once(store: Store) -> None:
-    from spanhouse.collector.store.client import READONLY_SETTINGS
+    from spanhouse.collector.readpath import ReadLimits
 
     store.migrate()
     engines = dict(
@@ -314,4 +321,4 @@ def test_a_retried_block_is_stored_once_and_a_redelivered_row_counts_once(store:
     assert store.query(count).rows == [(1,)]
     store.insert("otel_traces", row, names, dedup_token="wal-1-2")  # a client retry: a new request
     assert store.query(count + " SETTINGS final = 0").rows == [(2,)]
-    assert store.query(count, settings=READONLY_SETTINGS).rows == [(1,)]
+    assert store.query(count, settings=ReadLimits().settings()).rows == [(1,)]

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from spanhouse.collector.api.tenancy import TenantScope
 from spanhouse.collector.jobs.attribution import Attribution, AttributionSettings
 from spanhouse.collector.processors.genai import AGENT_STEPS_COLUMNS
+from spanhouse.collector.readpath.reader import ReadPath
 from spanhouse.collector.store import Store, open_store
 
 T0 = 1_764_000_000_000_000_000
@@ -204,12 +204,14 @@ def test_a_tenant_key_reads_the_resolved_view_of_its_own_tenant_only(store: Stor
         step("S", "x", "theirs", "llm", tenant="beta"),
     )
     Attribution(LIVE)(store)
-    scope = TenantScope(store)
+    reader = ReadPath.for_store(store).tenant("alpha")
     view = (
-        "SELECT SpanId, AgentName FROM agent_steps_resolved(tenant = {asked:String},"
+        "SELECT SpanId, AgentName FROM agent_steps_resolved(tenant = {tenant:String},"
         " since = '2000-01-01 00:00:00', until = '2200-01-01 00:00:00') ORDER BY SpanId"
     )
-    assert scope.query("alpha", view, {"asked": "alpha"}).rows == [("own", "ours")]
-    assert scope.query("alpha", view, {"asked": "beta"}).rows == []  # another tenant's name gets nothing
-    seen = scope.query("alpha", "SELECT SpanId FROM step_attribution WHERE TraceId = 'S' ORDER BY SpanId", {})
+    assert reader.query(view, {"tenant": "alpha"}).rows == [("own", "ours")]
+    assert reader.query(view, {"tenant": "beta"}).rows == [("own", "ours")]  # the key's tenant is forced
+    asked = view.replace("{tenant:String}", "'beta'")  # another tenant's name written in the query
+    assert reader.query(asked, {}).rows == []
+    seen = reader.query("SELECT SpanId FROM step_attribution WHERE TraceId = 'S' ORDER BY SpanId", {})
     assert seen.rows == [("own",)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-import spanhouse.contract as contract
+from spanhouse import contract
 from spanhouse.collector.processors import genai, scores
 from spanhouse.collector.processors.conventions import spanhouse as spanhouse_convention
 from spanhouse.instrumentation import _attributes, _scores

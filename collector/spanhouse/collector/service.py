@@ -1,7 +1,11 @@
 """Assembles and runs a collector: store, exporter, pipeline, OTLP receivers and the HTTP API.
 
 In embedded mode the collector owns its chDB data directory and writes `collector.json`
-there, so the CLI can find it and go through its API instead of opening the store.
+there, so the CLI can find it and go through its API instead of opening the store. A collector
+on a ClickHouse server writes `collector-<server>.json` instead, and its write-ahead log
+defaults to `<data-dir>/wal-<server>`: collectors on different stores can share a data
+directory without sharing (and corrupting) a WAL or a state file. Each process removes only a
+state file that names its own pid, and a WAL directory refuses a second owner (queue/wal.py).
 """
 
 from __future__ import annotations
@@ -9,8 +13,10 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import ssl
 import time
+import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,7 +24,7 @@ from spanhouse.collector.api.prices import price_routes
 from spanhouse.collector.api.routes import api_routes
 from spanhouse.collector.auth import ApiKeys
 from spanhouse.collector.config import ForwardExporterConfig, ProcessorConfig
-from spanhouse.collector.errors import ConfigError, StoreUnavailable
+from spanhouse.collector.errors import ConfigError, SpanhouseError, StoreUnavailable
 from spanhouse.collector.exporters.clickhouse import ClickHouseExporter
 from spanhouse.collector.exporters.otlp_forward import OtlpForwarder
 from spanhouse.collector.httpserver import HttpServer
@@ -30,6 +36,7 @@ from spanhouse.collector.processors.pricing import ModelPricer
 from spanhouse.collector.processors.request_filters import build_request_processors
 from spanhouse.collector.queue import PersistentQueue, WriteAheadLog
 from spanhouse.collector.queue.wal import DEFAULT_MAX_BYTES as DEFAULT_WAL_MAX_BYTES
+from spanhouse.collector.queue.wal import wal_in_use
 from spanhouse.collector.receivers.otlp_decode import DEFAULT_MAX_REQUEST_BYTES
 from spanhouse.collector.receivers.otlp_grpc import OtlpGrpcReceiver
 from spanhouse.collector.receivers.otlp_http import OtlpHttpTracesHandler
@@ -42,6 +49,29 @@ logger = logging.getLogger(__name__)
 STATE_FILE = "collector.json"
 
 
+def store_target(clickhouse_url: str | None) -> str:
+    """A short, file-name-safe name of a ClickHouse server (host, port, database; no credentials),
+    or "" for the embedded store."""
+    if not clickhouse_url:
+        return ""
+    parts = urllib.parse.urlsplit(clickhouse_url if "://" in clickhouse_url else f"http://{clickhouse_url}")
+    database = parts.path.strip("/") or "default"
+    name = f"{parts.hostname or 'localhost'}-{parts.port or 8123}-{database}"
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", name)
+
+
+def default_wal_dir(data_dir: Path | None, clickhouse_url: str | None) -> Path:
+    """`<data-dir>/wal` for the embedded store, `<data-dir>/wal-<server>` for a ClickHouse server."""
+    target = store_target(clickhouse_url)
+    return Path(data_dir or ".") / (f"wal-{target}" if target else "wal")
+
+
+def state_file(data_dir: Path, clickhouse_url: str | None) -> Path:
+    """Where a collector on this store announces itself (pid, endpoints) in `data_dir`."""
+    target = store_target(clickhouse_url)
+    return Path(data_dir) / (f"collector-{target}.json" if target else STATE_FILE)
+
+
 @dataclass(frozen=True)
 class CollectorSettings:
     data_dir: Path | None = None
@@ -49,7 +79,7 @@ class CollectorSettings:
     grpc_endpoint: str = "127.0.0.1:4317"
     http_endpoint: str = "127.0.0.1:4318"
     max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES
-    wal_dir: Path | None = None  # default: <data_dir>/wal
+    wal_dir: Path | None = None  # default: default_wal_dir(data_dir, clickhouse_url)
     wal_max_bytes: int = DEFAULT_WAL_MAX_BYTES
     retry_after_s: float = 1.0
     drain_timeout_s: float = 30.0
@@ -77,6 +107,17 @@ class Collector:
 
     def start(self) -> None:
         s = self.settings
+        if not s.clickhouse_url and s.data_dir is not None:
+            owner = running_collector(Path(s.data_dir))
+            if owner is not None:
+                raise StoreOwned(Path(s.data_dir), owner)
+        # The WAL first: its lock decides whether this process may run here at all, before a
+        # store is created or migrated.
+        self.wal = WriteAheadLog(
+            s.wal_dir or default_wal_dir(s.data_dir, s.clickhouse_url),
+            max_bytes=s.wal_max_bytes,
+            segment_bytes=min(s.wal_max_bytes // 4, 16 << 20),
+        )
         if s.clickhouse_url:
             self.store = ReconnectingStore(s.clickhouse_url)
             try:
@@ -88,10 +129,6 @@ class Collector:
             applied = self.store.migrate()
             if applied:
                 logger.info("applied %d migration(s) to %s", len(applied), self.store.description)
-        wal_dir = s.wal_dir or Path(s.data_dir or ".") / "wal"
-        self.wal = WriteAheadLog(
-            wal_dir, max_bytes=s.wal_max_bytes, segment_bytes=min(s.wal_max_bytes // 4, 16 << 20)
-        )
         queue = PersistentQueue(self.wal)
         pricer = ModelPricer()
         self.prices = PriceRefresher(self.store, pricer)
@@ -143,8 +180,8 @@ class Collector:
         self.http.start()
         if s.data_dir is not None:
             Path(s.data_dir).mkdir(parents=True, exist_ok=True)
-            self._state_path = Path(s.data_dir) / STATE_FILE
-            self._state_path.write_text(json.dumps(self.state()))
+            self._state_path = state_file(Path(s.data_dir), s.clickhouse_url)
+            _write_state(self._state_path, self.state())
         logger.info(
             "OTLP/gRPC on %s, OTLP/HTTP and API on %s (%s, %s)",
             self.grpc_endpoint,
@@ -190,7 +227,14 @@ class Collector:
         return f"{self.http.scheme}://{host}:{port}"
 
     def state(self) -> dict:
-        return {"pid": os.getpid(), "grpc_endpoint": self.grpc_endpoint, "http_url": self.http_url}
+        assert self.store is not None and self.wal is not None
+        return {
+            "pid": os.getpid(),
+            "grpc_endpoint": self.grpc_endpoint,
+            "http_url": self.http_url,
+            "store": self.store.description,
+            "wal_dir": str(self.wal.directory.resolve()),
+        }
 
     def shutdown(self) -> None:
         """Stop receiving, store what was accepted, close the store. Idempotent."""
@@ -214,22 +258,51 @@ class Collector:
             self.wal.close()
             self.wal = None
         if self._state_path is not None:
-            self._state_path.unlink(missing_ok=True)
+            _remove_own_state(self._state_path)
             self._state_path = None
         if self.store is not None:
             self.store.close()
             self.store = None
 
 
+class StoreOwned(SpanhouseError):
+    """The embedded store is owned by a running collector; the message names it."""
+
+    def __init__(self, data_dir: Path, owner: dict) -> None:
+        self.owner = owner
+        super().__init__(
+            f"the embedded store at {data_dir} is owned by a running collector (pid {owner['pid']}, "
+            f"{owner['http_url']}); stop it first, or give this collector another --data-dir"
+        )
+
+
 def running_collector(data_dir: Path) -> dict | None:
-    """The state of the live collector that owns `data_dir`, or None."""
+    """The state of the live collector that owns the embedded store in `data_dir`, or None."""
     path = Path(data_dir) / STATE_FILE
     try:
         state = json.loads(path.read_text())
         os.kill(int(state["pid"]), 0)
+        if "wal_dir" in state and not wal_in_use(Path(state["wal_dir"])):
+            return None  # left by a collector that was killed; its pid may be another process's now
     except (OSError, ValueError, KeyError, TypeError):
         return None
     return state
+
+
+def _write_state(path: Path, state: dict) -> None:
+    """Write the state file whole (readers never see half of it)."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(state))
+    os.replace(tmp, path)
+
+
+def _remove_own_state(path: Path) -> None:
+    """Remove the state file only if it is still this process's (never another collector's)."""
+    try:
+        if int(json.loads(path.read_text())["pid"]) == os.getpid():
+            path.unlink()
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
 
 
 def _tls(cert: Path | None, key: Path | None) -> tuple[tuple[bytes, bytes] | None, ssl.SSLContext | None]:

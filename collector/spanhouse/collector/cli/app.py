@@ -64,7 +64,11 @@ def collector(
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
     wal_dir: Annotated[
         Optional[Path],  # noqa: UP045
-        typer.Option(help="Write-ahead log directory (default: <data-dir>/wal).", file_okay=False),
+        typer.Option(
+            help="Write-ahead log directory, owned by one collector at a time "
+            "(default: <data-dir>/wal; <data-dir>/wal-<host>-<port>-<database> with --clickhouse-url).",
+            file_okay=False,
+        ),
     ] = None,
     wal_max_bytes: Annotated[
         int,

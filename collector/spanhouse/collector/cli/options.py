@@ -9,6 +9,7 @@ from typing import Annotated, NoReturn, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from spanhouse.collector.cli.access import open_reader
 from spanhouse.collector.cli.output import OutputFormat
@@ -45,7 +46,9 @@ Format = Annotated[OutputFormat, typer.Option("--format", "-f", help="Output for
 
 def fail(message: str) -> NoReturn:
     """Print `message` as the command's error and exit 2 (bad argument or refused request)."""
-    console.print(f"[red]error:[/red] {message}")
+    # One line whatever the terminal width (logs and scripts grep it), and the message's own
+    # brackets (`pip install 'spanhouse[collector]'`) printed as they are, not read as styles.
+    console.print(f"[red]error:[/red] {escape(message)}", soft_wrap=True)
     raise typer.Exit(2)
 
 

@@ -250,29 +250,33 @@ def demo(
     ] = None,
     runs: Annotated[int, typer.Option(min=1, max=100_000, help="Agent runs to simulate.")] = 40,
     seed: Annotated[int, typer.Option(help="Seed of the simulated workload.")] = 7,
-    protocol: Annotated[str, typer.Option(help="OTLP protocol: grpc or http/protobuf.")] = "grpc",
+    protocol: Annotated[
+        str, typer.Option(help="OTLP protocol: grpc, or http/protobuf (http for short).")
+    ] = "grpc",
     time_scale: Annotated[
         float, typer.Option(min=0.0, help="Scale of simulated latencies (0 = none).")
     ] = 1.0,
     fmt: Format = OutputFormat.table,
 ) -> None:
     """Start a collector on a fresh embedded store, run a simulated agent workload, print a report."""
-    from spanhouse.collector.demo.report import print_demo
+    from spanhouse.collector.demo.report import DemoProgress, print_demo
     from spanhouse.collector.demo.run import run_demo
     from spanhouse.collector.demo.workload import WorkloadSettings
 
+    protocol = {"http": "http/protobuf"}.get(protocol, protocol)
     if protocol not in ("grpc", "http/protobuf"):
-        _fail(f"--protocol {protocol!r} must be grpc or http/protobuf")
+        _fail(f"--protocol {protocol!r} must be grpc or http/protobuf (or http)")
     if data_dir is None:
         data_dir = Path(tempfile.mkdtemp(prefix="spanhouse-demo-"))
     elif data_dir.exists() and any(data_dir.iterdir()):
         _fail(f"--data-dir {data_dir} is not empty; the demo needs a fresh store")
-    with console.status("running the demo workload through a local collector..."):
+    with DemoProgress(console) as progress:
         try:
             result = run_demo(
                 data_dir.resolve(),
                 WorkloadSettings(runs=runs, seed=seed, time_scale=time_scale),
                 protocol=protocol,
+                progress=progress,
             )
         except SpanhouseError as exc:
             _fail(str(exc))

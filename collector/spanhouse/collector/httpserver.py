@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import ssl
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -63,7 +64,7 @@ class HttpServer:
         # before its body is read, so memory stays bounded under any number of connections.
         self.body_slots = threading.BoundedSemaphore(max_concurrent_bodies)
         self.scheme = "https" if tls is not None else "http"
-        self._server = ThreadingHTTPServer((host, port), _make_handler(self))
+        self._server = _Server((host, port), _make_handler(self))
         self._server.daemon_threads = True
         if tls is not None:  # the handshake runs in the connection's own thread, not in accept()
             self._server.socket = tls.wrap_socket(
@@ -87,6 +88,17 @@ class HttpServer:
             self._thread.join()
             self._thread = None
         self._server.server_close()
+
+
+class _Server(ThreadingHTTPServer):
+    def handle_error(self, request: object, client_address: tuple[str, int]) -> None:
+        """A client that hangs up mid-reply is routine (a probe, a timeout): one debug line, not a
+        traceback on stderr; anything else is logged with its traceback."""
+        error = sys.exc_info()[1]
+        if isinstance(error, ConnectionError):
+            logger.debug("client %s went away: %s", client_address, error)
+        else:
+            logger.exception("error serving %s", client_address)
 
 
 def _make_handler(server: HttpServer) -> type[BaseHTTPRequestHandler]:

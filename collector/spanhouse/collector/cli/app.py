@@ -162,8 +162,9 @@ def collector(
     except (SpanhouseError, OSError, ValueError) as exc:
         service.shutdown()
         _fail(str(exc))
-    console.print(
-        f"spanhouse collector: OTLP/gRPC {service.grpc_endpoint}, OTLP/HTTP + API {service.http_url}"
+    console.print(  # one line, whatever the width: logs and scripts read the URL from it
+        f"spanhouse collector: OTLP/gRPC {service.grpc_endpoint}, OTLP/HTTP + API {service.http_url}",
+        soft_wrap=True,
     )
     stop.wait()
     console.print("shutting down: storing what was accepted")

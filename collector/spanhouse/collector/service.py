@@ -28,6 +28,7 @@ from spanhouse.collector.errors import ConfigError, SpanhouseError, StoreUnavail
 from spanhouse.collector.exporters.clickhouse import ClickHouseExporter
 from spanhouse.collector.exporters.otlp_forward import OtlpForwarder
 from spanhouse.collector.httpserver import HttpServer
+from spanhouse.collector.jobs import Job, Scheduler
 from spanhouse.collector.pipeline import TracePipeline
 from spanhouse.collector.prices.refresher import PriceRefresher
 from spanhouse.collector.processors.genai import GenAIProcessor
@@ -103,6 +104,7 @@ class Collector:
         self.http: HttpServer | None = None
         self.prices: PriceRefresher | None = None
         self.forwarders: list[OtlpForwarder] = []
+        self.scheduler: Scheduler | None = None
         self._state_path: Path | None = None
 
     def start(self) -> None:
@@ -147,6 +149,10 @@ class Collector:
         self.exporter = ClickHouseExporter(self.store, self.metrics, queue, pipeline.rebuild)
         self._queue_gauges(queue, self.exporter)
         self.exporter.start()
+        self.scheduler = Scheduler(self.store, self.metrics)
+        for job in self.jobs():
+            self.scheduler.add(job)
+        self.scheduler.start()
         tls_pair, tls_context = _tls(s.tls_cert, s.tls_key)
         self.grpc = OtlpGrpcReceiver(
             pipeline,
@@ -189,6 +195,10 @@ class Collector:
             "TLS" if tls_pair else "no TLS",
             f"API keys for {len(s.api_keys.tenants)} tenant(s)" if s.api_keys.enabled else "no API keys",
         )
+
+    def jobs(self) -> list[Job]:
+        """The scheduled jobs this collector runs (schemas/jobs/ SQL through the store)."""
+        return []
 
     def _queue_gauges(self, queue: PersistentQueue, exporter: ClickHouseExporter) -> None:
         wal = queue.wal
@@ -248,6 +258,9 @@ class Collector:
         for forwarder in self.forwarders:
             forwarder.shutdown(flush_timeout_s=max(0.0, flush_until - time.monotonic()))
         self.forwarders = []
+        if self.scheduler is not None:
+            self.scheduler.shutdown()
+            self.scheduler = None
         if self.prices is not None:
             self.prices.shutdown()
             self.prices = None

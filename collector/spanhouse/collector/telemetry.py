@@ -21,6 +21,28 @@ class Counter:
         return self._value
 
 
+class CounterFamily:
+    """Counters sharing a name, one per value of a label (e.g. one per scheduled job)."""
+
+    def __init__(self, name: str, help_text: str, label: str) -> None:
+        self.name = name
+        self.help_text = help_text
+        self.label = label
+        self._children: dict[str, Counter] = {}
+        self._lock = threading.Lock()
+
+    def labels(self, value: str) -> Counter:
+        with self._lock:
+            child = self._children.get(value)
+            if child is None:
+                child = self._children[value] = Counter(self.name, self.help_text)
+            return child
+
+    def samples(self) -> list[tuple[str, int]]:
+        with self._lock:
+            return [(value, child.value) for value, child in sorted(self._children.items())]
+
+
 class Gauge:
     """A value read when scraped."""
 
@@ -69,9 +91,17 @@ class Metrics:
             "Spans dropped by the probabilistic_sampler processor (neither stored nor forwarded).",
         )
         self.gauges: list[Gauge] = []
+        self.families: dict[str, CounterFamily] = {}
 
     def gauge(self, name: str, help_text: str, read) -> None:
         self.gauges.append(Gauge(name, help_text, read))
+
+    def counter_family(self, name: str, help_text: str, label: str) -> CounterFamily:
+        """The labelled counter `name`, created on first use (components register their own)."""
+        family = self.families.get(name)
+        if family is None:
+            family = self.families.setdefault(name, CounterFamily(name, help_text, label))
+        return family
 
     def prometheus_text(self) -> str:
         lines = []
@@ -82,6 +112,12 @@ class Metrics:
                     f"# TYPE {counter.name} counter",
                     f"{counter.name} {counter.value}",
                 ]
+        for family in list(self.families.values()):
+            lines += [f"# HELP {family.name} {family.help_text}", f"# TYPE {family.name} counter"]
+            lines += [
+                f'{family.name}{{{family.label}="{_label_value(value)}"}} {count}'
+                for value, count in family.samples()
+            ]
         for gauge in self.gauges:
             lines += [
                 f"# HELP {gauge.name} {gauge.help_text}",
@@ -89,3 +125,8 @@ class Metrics:
                 f"{gauge.name} {gauge.value}",
             ]
         return "\n".join(lines) + "\n"
+
+
+def _label_value(value: str) -> str:
+    """A Prometheus label value: backslash, quote and newline escaped."""
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")

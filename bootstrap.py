@@ -2,7 +2,7 @@
 """Sets up a virtual environment in .venv and runs the demo or the test suite.
 
     python3 bootstrap.py demo [demo options]     install spanhouse[collector], run `spanhouse demo`
-    python3 bootstrap.py test [pytest options]   install spanhouse[dev], run the whole test suite
+    python3 bootstrap.py test [pytest options]   install spanhouse[dev], run ruff, mypy and the whole test suite
 
 Needs only Python 3.10+. Where Debian leaves out ensurepip (no python3-venv package), the
 environment is made without pip and pip is installed from its wheel on PyPI.
@@ -95,6 +95,12 @@ def _run_tests(pytest_args: list[str]) -> int:
     if lint != 0:
         print("ruff found problems (above); fix them before the tests count", file=sys.stderr)
         return lint
+    types = subprocess.call(
+        [str(PYTHON), "-m", "mypy", "--config-file", str(ROOT / "pyproject.toml")], cwd=ROOT
+    )
+    if types != 0:
+        print("mypy found type errors (above); fix them before the tests count", file=sys.stderr)
+        return types
     code = subprocess.call([str(PYTHON), "-m", "pytest", *pytest_args], cwd=ROOT)
     if code == 5:
         print("pytest collected no tests: that is a failure here", file=sys.stderr)

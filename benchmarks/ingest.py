@@ -33,10 +33,11 @@ from opentelemetry.proto.common.v1.common_pb2 import KeyValue
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from helpers import CollectorProcess
-from spanhouse.collector.exporters.clickhouse import RowBatch, _columns
+from spanhouse.collector.exporters.clickhouse import _columns
 from spanhouse.collector.processors.attributes import text_map, typed_attributes
-from spanhouse.collector.processors.genai import AGENT_STEPS_COLUMNS, GenAIProcessor
-from spanhouse.collector.processors.spans import OTEL_TRACES_COLUMNS, SpanContext, flatten_span
+from spanhouse.collector.processors.genai import GenAIProcessor
+from spanhouse.collector.processors.spans import SpanContext, flatten_span
+from spanhouse.collector.rows import AGENT_STEPS_COLUMNS, OTEL_TRACES_COLUMNS, RowBatch
 from spanhouse.collector.store import open_store
 
 EXPORT = "/opentelemetry.proto.collector.trace.v1.TraceService/Export"

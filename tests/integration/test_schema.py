@@ -4,16 +4,24 @@ from __future__ import annotations
 
 import json
 import re
+import typing
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from spanhouse.collector.prices.book import MODEL_PRICES_COLUMNS
-from spanhouse.collector.processors.genai import AGENT_STEPS_COLUMNS
-from spanhouse.collector.processors.scores import SCORES_COLUMNS
-from spanhouse.collector.processors.spans import OTEL_TRACES_COLUMNS
 from spanhouse.collector.reports import report_parameters
+from spanhouse.collector.rows import (
+    AGENT_STEPS_COLUMNS,
+    OTEL_TRACES_COLUMNS,
+    SCORES_COLUMNS,
+    ScoreRow,
+    StepRow,
+    TraceRow,
+    column_names,
+)
 from spanhouse.collector.store import Store, job_names, load_job, migrations, open_store
 
 
@@ -50,6 +58,41 @@ def test_insert_columns_match_the_ddl(store: Store, table: str, columns: tuple[s
         {"table": table},
     ).rows
     assert sorted(columns) == sorted(row[0] for row in described)
+
+
+def _python_type(clickhouse_type: str) -> Any:
+    """The Python type a row record holds for a column of `clickhouse_type`."""
+    inner = re.fullmatch(r"(LowCardinality|Nullable|Array)\((.*)\)", clickhouse_type)
+    if inner and inner[1] == "LowCardinality":
+        return _python_type(inner[2])
+    if inner and inner[1] == "Nullable":
+        return _python_type(inner[2]) | None
+    if inner and inner[1] == "Array":
+        return list[_python_type(inner[2])]  # type: ignore[misc]
+    if clickhouse_type.startswith("Map("):
+        return dict[str, str]
+    plain = {"String": str, "Bool": bool, "Float64": float, "UInt64": int, "DateTime64(9)": int}
+    return plain[clickhouse_type]
+
+
+@pytest.mark.parametrize(
+    ("table", "record"), [("otel_traces", TraceRow), ("agent_steps", StepRow), ("scores", ScoreRow)]
+)
+def test_row_records_have_the_ddl_column_types(store: Store, table: str, record: type) -> None:
+    """Each field of a row record holds what ClickHouse stores in its column (names and types)."""
+    store.migrate()
+    described = dict(
+        store.query(
+            "SELECT name, type FROM system.columns WHERE database = currentDatabase() AND table = {table:String}"
+            " AND default_kind NOT IN ('ALIAS', 'MATERIALIZED')",
+            {"table": table},
+        ).rows
+    )
+    hints = typing.get_type_hints(record)
+    names = column_names(record._fields)
+    assert sorted(names) == sorted(described)
+    for field, column in zip(record._fields, names, strict=True):
+        assert hints[field] == _python_type(described[column]), (field, described[column])
 
 
 # Jobs that write run elsewhere: ALTERs (retention/set_ttl, remove_ttl) in

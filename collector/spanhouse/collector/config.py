@@ -24,7 +24,9 @@ from typing import Any
 import yaml
 
 from spanhouse.collector.errors import ConfigError
-from spanhouse.collector.receivers.otlp_decode import DEFAULT_MAX_REQUEST_BYTES
+
+# Recommended OTLP default cap for a request, also applied after decompression.
+DEFAULT_MAX_REQUEST_BYTES = 64 * 1024 * 1024
 
 _ENV_PATTERN = re.compile(r"\$\$|\$\{(?:env:)?([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 _DURATION = re.compile(r"^\s*([0-9]*\.?[0-9]+)\s*(ns|us|µs|ms|s|m|h)?\s*$")

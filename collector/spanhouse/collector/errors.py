@@ -27,6 +27,10 @@ class InvalidRequest(SpanhouseError):
     """An OTLP request could not be decoded at all (not a partial rejection)."""
 
 
+class RequestTooLarge(InvalidRequest):
+    """A request is over a size limit (bytes, compressed or not, or spans); not worth retrying."""
+
+
 class QueueFull(SpanhouseError):
     """The durable queue is at its size limit; the client should retry later (throttling)."""
 

@@ -178,7 +178,8 @@ def _make_handler(server: HttpServer) -> type[BaseHTTPRequestHandler]:
             return self.rfile.read(length)
 
         def _read_chunked(self) -> bytes:
-            parts, total = [], 0
+            parts: list[bytes] = []
+            total = 0
             while True:
                 line = self.rfile.readline(1024)
                 try:

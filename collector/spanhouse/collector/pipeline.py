@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
-from spanhouse.collector.exporters.clickhouse import RowBatch
+from spanhouse.collector.errors import RequestTooLarge
 from spanhouse.collector.exporters.otlp_forward import OtlpForwarder
 from spanhouse.collector.processors.attributes import text_map, typed_attributes
 from spanhouse.collector.processors.genai import GenAIProcessor
@@ -22,7 +22,7 @@ from spanhouse.collector.processors.request_filters import RequestProcessor
 from spanhouse.collector.processors.scores import is_score_span, score_row
 from spanhouse.collector.processors.spans import SpanContext, SpanRejected, flatten_span
 from spanhouse.collector.queue import PersistentQueue
-from spanhouse.collector.receivers.otlp_decode import RequestTooLarge
+from spanhouse.collector.rows import RowBatch
 from spanhouse.collector.telemetry import Metrics
 
 logger = logging.getLogger(__name__)

@@ -160,7 +160,7 @@ def run_report(reader: Reader, name: str, parameters: dict[str, Any]) -> QueryRe
     """Run report `name`; options missing from `parameters` take their defaults."""
     missing = {o.name: o.default for o in report_options(name) if o.name not in parameters}
     if missing or (name == "quality_trends" and "t_critical" not in parameters):
-        base = {k: parameters[k] for k in ("tenant", "since", "until") if k in parameters}
+        base: dict[str, Any] = {k: parameters[k] for k in ("tenant", "since", "until") if k in parameters}
         defaults = report_parameters(name=name)
         parameters = {**defaults, **base, **{k: v for k, v in parameters.items() if k not in base}}
         if name == "quality_trends":

@@ -23,11 +23,11 @@ from pathlib import Path
 from spanhouse.collector.api.prices import price_routes
 from spanhouse.collector.api.routes import api_routes
 from spanhouse.collector.auth import ApiKeys
-from spanhouse.collector.config import ForwardExporterConfig, ProcessorConfig
+from spanhouse.collector.config import DEFAULT_MAX_REQUEST_BYTES, ForwardExporterConfig, ProcessorConfig
 from spanhouse.collector.errors import ConfigError, SpanhouseError, StoreUnavailable
 from spanhouse.collector.exporters.clickhouse import ClickHouseExporter
 from spanhouse.collector.exporters.otlp_forward import OtlpForwarder
-from spanhouse.collector.httpserver import HttpServer
+from spanhouse.collector.httpserver import Handler, HttpServer
 from spanhouse.collector.jobs import Job, Scheduler
 from spanhouse.collector.pipeline import TracePipeline
 from spanhouse.collector.prices.refresher import PriceRefresher
@@ -38,7 +38,6 @@ from spanhouse.collector.processors.request_filters import build_request_process
 from spanhouse.collector.queue import PersistentQueue, WriteAheadLog
 from spanhouse.collector.queue.wal import DEFAULT_MAX_BYTES as DEFAULT_WAL_MAX_BYTES
 from spanhouse.collector.queue.wal import wal_in_use
-from spanhouse.collector.receivers.otlp_decode import DEFAULT_MAX_REQUEST_BYTES
 from spanhouse.collector.receivers.otlp_grpc import OtlpGrpcReceiver
 from spanhouse.collector.receivers.otlp_http import OtlpHttpTracesHandler
 from spanhouse.collector.store import Store, open_store
@@ -97,7 +96,7 @@ class Collector:
     def __init__(self, settings: CollectorSettings) -> None:
         self.settings = settings
         self.metrics = Metrics()
-        self.store: Store | ReconnectingStore | None = None
+        self.store: Store | None = None
         self.exporter: ClickHouseExporter | None = None
         self.wal: WriteAheadLog | None = None
         self.grpc: OtlpGrpcReceiver | None = None
@@ -164,7 +163,7 @@ class Collector:
             tls=tls_pair,
         )
         host, port = _split_endpoint(s.http_endpoint)
-        routes = {
+        routes: dict[tuple[str, str], Handler] = {
             ("POST", "/v1/traces"): OtlpHttpTracesHandler(
                 pipeline,
                 max_request_bytes=s.max_request_bytes,

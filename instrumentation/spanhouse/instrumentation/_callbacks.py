@@ -198,7 +198,7 @@ def record_step(
             span_attributes[attr.GEN_AI_OUTPUT_MESSAGES] = _content.encode(list(output_messages))
 
     parent = otel_context.get_current()
-    run = otel_context.get_value(_steps._RUN_KEY, parent)
+    run = _steps.run_of(parent)
     if run is not None:
         span_attributes[attr.RUN_ID] = run[0]
         span_attributes[attr.GEN_AI_AGENT_NAME] = run[1]

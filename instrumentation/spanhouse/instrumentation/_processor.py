@@ -14,7 +14,7 @@ from opentelemetry import context as otel_context
 from opentelemetry.sdk.trace import SpanProcessor
 
 from . import _attributes as attr
-from ._steps import _EXPERIMENT_KEY, _RUN_KEY
+from ._steps import experiment_of, run_of
 
 if TYPE_CHECKING:
     from opentelemetry.context import Context
@@ -31,8 +31,8 @@ class RunContextSpanProcessor(SpanProcessor):
 
     def on_start(self, span: Span, parent_context: Context | None = None) -> None:
         ctx = parent_context if parent_context is not None else otel_context.get_current()
-        run = otel_context.get_value(_RUN_KEY, ctx)
-        experiment = otel_context.get_value(_EXPERIMENT_KEY, ctx)
+        run = run_of(ctx)
+        experiment = experiment_of(ctx)
         if run is None and experiment is None:
             return
         present = span.attributes or {}

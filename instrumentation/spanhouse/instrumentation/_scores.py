@@ -36,7 +36,7 @@ class RunRef:
 def current_run() -> RunRef | None:
     """The run the caller is in (keep it to score the run once feedback arrives), or None."""
     ctx = otel_context.get_current()
-    run = otel_context.get_value(_steps._RUN_KEY, ctx)
+    run = _steps.run_of(ctx)
     span_context = trace.get_current_span(ctx).get_span_context()
     if run is None or not span_context.is_valid:
         return None

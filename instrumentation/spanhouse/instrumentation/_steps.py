@@ -17,7 +17,7 @@ import functools
 import inspect
 import logging
 from collections.abc import AsyncGenerator, Callable, Generator, Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, overload
+from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace
@@ -41,6 +41,17 @@ F = TypeVar("F", bound=Callable[..., Any])
 _RUN_KEY = otel_context.create_key("spanhouse.run")
 # Context value: (experiment id, variant), set by experiment(...).use(unit_id).
 _EXPERIMENT_KEY = otel_context.create_key("spanhouse.experiment")
+
+
+def run_of(ctx: Context | None = None) -> tuple[str, str] | None:
+    """(run id, nearest agent name) in `ctx` (default: the current context), or None outside a run."""
+    return cast("tuple[str, str] | None", otel_context.get_value(_RUN_KEY, ctx))
+
+
+def experiment_of(ctx: Context | None = None) -> tuple[str, str] | None:
+    """(experiment id, variant) in `ctx` (default: the current context), or None."""
+    return cast("tuple[str, str] | None", otel_context.get_value(_EXPERIMENT_KEY, ctx))
+
 
 # Provider set by configure() or a test fixture; None means "use the global one".
 _provider_override: trace.TracerProvider | None = None
@@ -102,7 +113,7 @@ def _start(spec: _Spec) -> tuple[trace.Span, Context | None]:
     attribute copy in the SDK instead of a second locked update afterwards).
     """
     parent = otel_context.get_current()
-    run = otel_context.get_value(_RUN_KEY, parent)
+    run = run_of(parent)
     attributes = spec.attributes
     if run is not None:
         if spec.is_agent:

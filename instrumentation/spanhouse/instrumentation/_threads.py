@@ -45,7 +45,7 @@ def instrument_threads() -> bool:
         run_name = _run_method()
         start = threading.Thread.start
         run = getattr(threading.Thread, run_name)
-        submit = ThreadPoolExecutor.submit
+        submit: Callable[..., Future[Any]] = ThreadPoolExecutor.submit
 
         @functools.wraps(start)
         def start_with_context(self: threading.Thread) -> None:
@@ -66,14 +66,15 @@ def instrument_threads() -> bool:
         ) -> Future[Any]:
             return submit(self, contextvars.copy_context().run, fn, *args, **kwargs)
 
-        for wrapper in (start_with_context, run_in_context, submit_in_context):
+        wrappers: tuple[Callable[..., Any], ...] = (start_with_context, run_in_context, submit_in_context)
+        for wrapper in wrappers:
             setattr(wrapper, _WRAPPED, True)
         _originals[(threading.Thread, "start")] = start
         _originals[(threading.Thread, run_name)] = run
         _originals[(ThreadPoolExecutor, "submit")] = submit
         threading.Thread.start = start_with_context  # type: ignore[method-assign]
         setattr(threading.Thread, run_name, run_in_context)
-        ThreadPoolExecutor.submit = submit_in_context  # type: ignore[method-assign]
+        setattr(ThreadPoolExecutor, "submit", submit_in_context)  # noqa: B010 - a method, patched
     logger.debug("threads and thread pools now inherit the caller's context")
     return True
 

@@ -20,7 +20,7 @@ from collections.abc import Collection
 from typing import Any
 
 from opentelemetry import trace
-from opentelemetry.instrumentation.distro import BaseDistro
+from opentelemetry.instrumentation.distro import BaseDistro  # type: ignore[attr-defined]  # untyped module
 from opentelemetry.instrumentation.instrumentor import BaseInstrumentor  # type: ignore[attr-defined]
 from opentelemetry.sdk.trace import TracerProvider
 
@@ -48,7 +48,7 @@ class SpanhouseConfigurator:
         logger.debug("spanhouse configured by opentelemetry-instrument")
 
 
-class SpanhouseInstrumentor(BaseInstrumentor):  # type: ignore[misc]
+class SpanhouseInstrumentor(BaseInstrumentor):
     """Adds the run-context processor to an SDK tracer provider that spanhouse didn't build, and
     makes threads and thread pools inherit the caller's context (see _threads)."""
 

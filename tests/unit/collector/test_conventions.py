@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from opentelemetry.proto.trace.v1.trace_pb2 import Span
 
+from spanhouse.collector.prices.providers import canonical_provider
 from spanhouse.collector.processors.attributes import text_map, typed_attributes
-from spanhouse.collector.processors.conventions.providers import canonical_provider
 from spanhouse.collector.processors.genai import AGENT_STEPS_COLUMNS, GenAIProcessor
 from spanhouse.collector.processors.spans import SpanContext, flatten_span
 from spanhouse.collector.receivers.otlp_decode import decode_json

@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from spanhouse.collector.errors import InvalidRequest
-from spanhouse.collector.receivers.otlp_decode import RequestTooLarge, decode_json, decompress
+from spanhouse.collector.errors import InvalidRequest, RequestTooLarge
+from spanhouse.collector.receivers.otlp_decode import decode_json, decompress
 
 
 def test_otlp_json_hex_ids_integer_enums_and_string_int64s() -> None:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from opentelemetry.proto.trace.v1.trace_pb2 import Span
 
-from spanhouse.collector.processors.scores import SCORES_COLUMNS, is_score_span, score_row
+from spanhouse.collector.processors.scores import is_score_span, score_row
 from spanhouse.collector.processors.spans import SpanContext, SpanRejected, flatten_span
+from spanhouse.collector.rows import SCORES_COLUMNS
 
 CTX = SpanContext("t1", "svc", {}, {}, "spanhouse.instrumentation", "0.1")
 TRACE = "0af7651916cd43dd8448eb211c80319c"

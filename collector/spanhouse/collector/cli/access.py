@@ -1,7 +1,8 @@
 """How the CLI reaches the data: a running collector's API, a ClickHouse server, or the store itself.
 
 A chDB data directory can be open in one process only, so when a collector owns it the CLI
-goes through that collector's HTTP API.
+goes through that collector's HTTP API. `resolve_target` makes that choice for every command
+(reads, price writes, retention); `open_target_store` opens the store when the choice is a store.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
@@ -19,7 +21,7 @@ import typer
 from spanhouse.collector.errors import Forbidden, QueryError, StoreUnavailable, Unauthenticated
 from spanhouse.collector.reports import Reader
 from spanhouse.collector.service import running_collector
-from spanhouse.collector.store import Store, open_store
+from spanhouse.collector.store import ClickHouseStore, Store, open_store
 from spanhouse.collector.store.client import READONLY_SETTINGS, QueryResult
 
 ApiKey = Annotated[
@@ -96,6 +98,52 @@ class StoreReader:
         return self.store.query(sql, parameters, settings=READONLY_SETTINGS)
 
 
+@dataclass(frozen=True)
+class Target:
+    """Where a command's data is: exactly one of a collector's API, a ClickHouse server or an
+    embedded store directory this process may open."""
+
+    api_url: str | None = None
+    clickhouse_url: str | None = None
+    data_dir: Path | None = None
+
+
+def resolve_target(
+    *,
+    data_dir: Path,
+    clickhouse_url: str | None = None,
+    collector_url: str | None = None,
+    create: bool = False,
+) -> Target:
+    """--collector-url wins, then --clickhouse-url, then the collector that owns `data_dir`, then
+    the store in `data_dir` itself (which must exist unless `create`: only writes may make one)."""
+    if collector_url:
+        return Target(api_url=collector_url.rstrip("/"))
+    if clickhouse_url:
+        return Target(clickhouse_url=clickhouse_url)
+    state = running_collector(data_dir)
+    if state is not None:
+        return Target(api_url=str(state["http_url"]).rstrip("/"))
+    if not create and not (Path(data_dir) / "chdb").exists():
+        raise StoreUnavailable(
+            f"no spanhouse store at {data_dir}; start `spanhouse collector --data-dir {data_dir}` "
+            "or run `spanhouse demo` first"
+        )
+    return Target(data_dir=Path(data_dir))
+
+
+@contextmanager
+def open_target_store(target: Target) -> Iterator[ClickHouseStore]:
+    """The store of a server or embedded target, closed afterwards."""
+    if target.api_url is not None:
+        raise ValueError("the target is a collector's API; it has no store this process may open")
+    store = open_store(url=target.clickhouse_url, data_dir=None if target.clickhouse_url else target.data_dir)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
 @contextmanager
 def open_reader(
     *,
@@ -104,26 +152,12 @@ def open_reader(
     collector_url: str | None = None,
     api_key: str | None = None,
 ) -> Iterator[Reader]:
-    if collector_url:
-        yield ApiReader(collector_url, api_key=api_key)
+    target = resolve_target(data_dir=data_dir, clickhouse_url=clickhouse_url, collector_url=collector_url)
+    if target.api_url is not None:
+        yield ApiReader(target.api_url, api_key=api_key)
         return
-    if clickhouse_url:
-        store = open_store(url=clickhouse_url)
-    else:
-        state = running_collector(data_dir)
-        if state is not None:
-            yield ApiReader(state["http_url"], api_key=api_key)
-            return
-        if not (Path(data_dir) / "chdb").exists():
-            raise StoreUnavailable(
-                f"no spanhouse store at {data_dir}; start `spanhouse collector --data-dir {data_dir}` "
-                "or run `spanhouse demo` first"
-            )
-        store = open_store(data_dir=data_dir)
-    try:
+    with open_target_store(target) as store:
         yield StoreReader(store)
-    finally:
-        store.close()
 
 
 def _error_text(exc: urllib.error.HTTPError) -> str:

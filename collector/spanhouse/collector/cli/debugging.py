@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from spanhouse.collector.cli.access import ApiKey, call_api, open_reader
+from spanhouse.collector.cli.access import ApiKey, StoreReader, call_api, open_target_store, resolve_target
 from spanhouse.collector.cli.options import (
     DEFAULT_DATA_DIR,
     ClickHouseUrl,
@@ -25,12 +25,10 @@ from spanhouse.collector.cli.options import (
 from spanhouse.collector.cli.options import fail as _fail
 from spanhouse.collector.cli.output import OutputFormat, render
 from spanhouse.collector.debug.trace import WarningThresholds
-from spanhouse.collector.errors import SpanhouseError, StoreUnavailable
+from spanhouse.collector.errors import SpanhouseError
 from spanhouse.collector.jsonrows import json_value
 from spanhouse.collector.reports import OPTIONS
 from spanhouse.collector.retention import RETENTION_TABLES, retention_view, set_retention
-from spanhouse.collector.service import running_collector
-from spanhouse.collector.store import open_store
 from spanhouse.collector.store.client import QueryResult
 
 # typer reads annotations at runtime
@@ -226,13 +224,13 @@ def retention(
     if ctx.invoked_subcommand is not None:
         return
     try:
-        api = _api_url(data_dir, clickhouse_url, collector_url)
-        if api:
-            document = call_api(api, "GET", "/v1/retention", api_key=api_key)
+        target = resolve_target(data_dir=data_dir, clickhouse_url=clickhouse_url, collector_url=collector_url)
+        if target.api_url is not None:
+            document = call_api(target.api_url, "GET", "/v1/retention", api_key=api_key)
             result = QueryResult(tuple(document["columns"]), [tuple(r) for r in document["rows"]])
         else:
-            with open_reader(data_dir=data_dir, clickhouse_url=clickhouse_url) as reader:
-                result = retention_view(reader)
+            with open_target_store(target) as store:
+                result = retention_view(StoreReader(store))
     except SpanhouseError as exc:
         _fail(str(exc))
     render(result, fmt, title="retention")
@@ -249,27 +247,14 @@ def retention_set(
 ) -> None:
     """Set a table's TTL (ALTER TABLE ... MODIFY TTL); 'forever' removes it."""
     try:
-        api = _api_url(data_dir, clickhouse_url, collector_url)
-        if api:
-            document = call_api(api, "POST", "/v1/retention", {"table": table, "keep": keep}, api_key=api_key)
+        target = resolve_target(data_dir=data_dir, clickhouse_url=clickhouse_url, collector_url=collector_url)
+        if target.api_url is not None:
+            body = {"table": table, "keep": keep}
+            document = call_api(target.api_url, "POST", "/v1/retention", body, api_key=api_key)
             seconds = document["keep_seconds"] or 0
         else:
-            if not clickhouse_url and not (Path(data_dir) / "chdb").exists():
-                raise StoreUnavailable(f"no spanhouse store at {data_dir}")
-            store = open_store(data_dir=None if clickhouse_url else data_dir, url=clickhouse_url)
-            try:
+            with open_target_store(target) as store:
                 seconds = set_retention(store, table, keep)
-            finally:
-                store.close()
     except SpanhouseError as exc:
         _fail(str(exc))
     console.print(f"{table}: keep {'forever' if not seconds else f'{seconds} s ({seconds / 86400:g} days)'}")
-
-
-def _api_url(data_dir: Path, clickhouse_url: str | None, collector_url: str | None) -> str | None:
-    if collector_url:
-        return collector_url.rstrip("/")
-    if clickhouse_url:
-        return None
-    state = running_collector(data_dir)
-    return state["http_url"] if state else None

@@ -14,7 +14,7 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from spanhouse.collector.cli.access import ApiKey, call_api
+from spanhouse.collector.cli.access import ApiKey, call_api, open_target_store, resolve_target
 from spanhouse.collector.cli.options import (
     DEFAULT_DATA_DIR,
     ClickHouseUrl,
@@ -29,8 +29,7 @@ from spanhouse.collector.errors import ConfigError, SpanhouseError
 from spanhouse.collector.prices.overrides import MATCH_KINDS, load_overrides, override_row
 from spanhouse.collector.prices.store import reprice, sync_catalogue, write_rows
 from spanhouse.collector.reports import report_parameters
-from spanhouse.collector.service import running_collector
-from spanhouse.collector.store import load_job, open_store
+from spanhouse.collector.store import Store, load_job
 
 prices_app = typer.Typer(help="Model prices: catalogue sync, user prices, re-pricing.", no_args_is_help=True)
 
@@ -47,7 +46,7 @@ class _ApiWriter:
 
 
 class _StoreWriter:
-    def __init__(self, store: Any) -> None:
+    def __init__(self, store: Store) -> None:
         self.store = store
 
     def post(self, path: str, document: dict[str, Any]) -> dict[str, Any]:
@@ -63,21 +62,16 @@ class _StoreWriter:
 @contextmanager
 def _writer(
     data_dir: Path, clickhouse_url: str | None, collector_url: str | None, api_key: str | None
-) -> Iterator[Any]:
-    if collector_url:
-        yield _ApiWriter(collector_url, api_key)
+) -> Iterator[_ApiWriter | _StoreWriter]:
+    target = resolve_target(
+        data_dir=data_dir, clickhouse_url=clickhouse_url, collector_url=collector_url, create=True
+    )
+    if target.api_url is not None:
+        yield _ApiWriter(target.api_url, api_key)
         return
-    if not clickhouse_url:
-        state = running_collector(data_dir)
-        if state is not None:
-            yield _ApiWriter(state["http_url"], api_key)
-            return
-    store = open_store(data_dir=None if clickhouse_url else data_dir, url=clickhouse_url)
-    try:
+    with open_target_store(target) as store:
         store.migrate()
         yield _StoreWriter(store)
-    finally:
-        store.close()
 
 
 def _post(

@@ -219,10 +219,11 @@ def agent_report_document(
         return run_report(reader, name, params).dicts()
 
     doc = Document(f"Debugging report: agent {agent}")
-    [perf] = rows("agents") or [None]
-    if perf is None:
+    agents = rows("agents")
+    if not agents:
         doc.paragraph("No executions of this agent in the range.")
         return doc
+    perf = agents[0]
     doc.paragraph(
         f"{perf['executions']} executions, success rate {perf['success_rate']:.1%}, p50 {perf['p50_ms']:,.1f} ms, "
         f"p95 {perf['p95_ms']:,.1f} ms, {perf['steps_per_run']} steps and {perf['tokens_per_run']} tokens per run."

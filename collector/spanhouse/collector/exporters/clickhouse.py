@@ -12,25 +12,25 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from spanhouse.collector.errors import StoreError
-from spanhouse.collector.processors.genai import AGENT_STEPS_COLUMNS
-from spanhouse.collector.processors.scores import SCORES_COLUMNS
-from spanhouse.collector.processors.spans import OTEL_TRACES_COLUMNS
 from spanhouse.collector.queue.persistent import PersistentQueue, QueueGroup
+from spanhouse.collector.rows import (
+    AGENT_STEPS_COLUMNS,
+    OTEL_TRACES_COLUMNS,
+    SCORES_COLUMNS,
+    RowBatch,
+    ScoreRow,
+    StepRow,
+    TraceRow,
+)
 from spanhouse.collector.store import Store, load_job
 from spanhouse.collector.telemetry import Metrics
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass
-class RowBatch:
-    traces: list[tuple] = field(default_factory=list)
-    steps: list[tuple] = field(default_factory=list)
-    scores: list[tuple] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -106,7 +106,7 @@ class ClickHouseExporter:
         inserted again under a new token; ReplacingMergeTree collapses any copy this makes.
         """
         traces, steps, scores = self._rows(group)
-        tables = [
+        tables: list[tuple[str, Sequence[TraceRow | StepRow | ScoreRow], tuple[str, ...]]] = [
             ("otel_traces", traces, OTEL_TRACES_COLUMNS),
             ("agent_steps", steps, AGENT_STEPS_COLUMNS),
             ("scores", scores, SCORES_COLUMNS),
@@ -122,10 +122,7 @@ class ClickHouseExporter:
                 missing = [
                     table
                     for table, rows, names in tables
-                    if suspect
-                    and rows
-                    and table in _PRESENCE_CHECKED
-                    and not self._present(table, rows, names)
+                    if suspect and rows and table in _PRESENCE_CHECKED and not self._present(table, rows)
                 ]
                 if not missing:
                     break
@@ -165,20 +162,19 @@ class ClickHouseExporter:
         self.queue.done(group)  # replies waiting on this group go out now, metrics already counted
         return True
 
-    def _present(self, table: str, rows: list[tuple], names: tuple[str, ...]) -> bool:
+    def _present(self, table: str, rows: Sequence[TraceRow | StepRow | ScoreRow]) -> bool:
         """Whether every span of `rows` is in `table` (any copy)."""
-        trace_at, span_at = names.index("TraceId"), names.index("SpanId")
-        pairs = {(row[trace_at], row[span_at]) for row in rows}
+        pairs = {(row.TraceId, row.SpanId) for row in rows}
         result = self.store.query(
             load_job(f"store/{table}_present"),
             {"trace_ids": sorted({t for t, _ in pairs}), "span_ids": sorted({s for _, s in pairs})},
         )
         return result.rows[0][0] >= len(pairs)
 
-    def _rows(self, group: QueueGroup) -> tuple[list[tuple], list[tuple], list[tuple]]:
-        traces: list[tuple] = []
-        steps: list[tuple] = []
-        scores: list[tuple] = []
+    def _rows(self, group: QueueGroup) -> tuple[list[TraceRow], list[StepRow], list[ScoreRow]]:
+        traces: list[TraceRow] = []
+        steps: list[StepRow] = []
+        scores: list[ScoreRow] = []
         for entry in group.entries:
             batch = entry.batch
             if batch is None:
@@ -195,7 +191,7 @@ class ClickHouseExporter:
 _PRESENCE_CHECKED = frozenset({"otel_traces", "agent_steps"})
 
 
-def _columns(rows: list[tuple], names: tuple[str, ...]) -> list[list]:
+def _columns(rows: Sequence[tuple[Any, ...]], names: tuple[str, ...]) -> list[list[Any]]:
     columns = [list(column) for column in zip(*rows, strict=True)]
     if len(columns) != len(names):
         raise ValueError(f"rows have {len(columns)} values, table expects {len(names)}")

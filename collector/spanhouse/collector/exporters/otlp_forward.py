@@ -57,7 +57,7 @@ class OtlpForwarder:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._channel: grpc.Channel | None = None
-        self._call = None
+        self._call: grpc.UnaryUnaryMultiCallable[bytes, bytes] | None = None
         label = config.name.replace("/", "_")
         self.sent = _counter(metrics, f"forwarder_{label}_sent", f"Requests forwarded to {config.name}.")
         self.dropped = _counter(
@@ -181,7 +181,7 @@ class OtlpForwarder:
             self._call = self._channel.unary_unary(
                 _EXPORT_METHOD, request_serializer=None, response_deserializer=None
             )
-        metadata = [(k.lower(), v) for k, v in cfg.headers.items()]
+        metadata = tuple((k.lower(), v) for k, v in cfg.headers.items())
         try:
             self._call(
                 payload,
@@ -225,7 +225,8 @@ class OtlpForwarder:
 
 def _grpc_retry_delay(exc: grpc.RpcError) -> float | None:
     """The RetryInfo delay a server attached to its error, if any."""
-    for key, value in exc.trailing_metadata() or ():
+    for item in exc.trailing_metadata() or ():
+        key, value = item.key, item.value
         try:
             if key == "google.rpc.retryinfo-bin":
                 return error_details_pb2.RetryInfo.FromString(value).retry_delay.ToNanoseconds() / 1e9

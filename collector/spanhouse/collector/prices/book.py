@@ -12,7 +12,7 @@ import datetime as dt
 import re
 import threading
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 MODEL_PRICES_COLUMNS = (
     "PriceId",
@@ -38,6 +38,7 @@ MODEL_PRICES_COLUMNS = (
 
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 MAX_CACHED_MODELS = 50_000
+_Rate = TypeVar("_Rate", float, "float | None")
 _PER_TOKEN = 1e-6  # prices are per million tokens
 
 
@@ -198,7 +199,7 @@ class PriceBook:
         return tuple(sorted(found, key=order))
 
 
-def _pick(tiered: bool, tier_rate: float | None, base_rate: float | None) -> float | None:
+def _pick(tiered: bool, tier_rate: float | None, base_rate: _Rate) -> float | _Rate:
     return tier_rate if tiered and tier_rate is not None else base_rate
 
 

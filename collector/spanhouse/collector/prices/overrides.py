@@ -23,7 +23,7 @@ from typing import Any
 
 from spanhouse.collector.errors import ConfigError
 from spanhouse.collector.prices.book import EPOCH, PriceRow
-from spanhouse.collector.processors.conventions.providers import canonical_provider
+from spanhouse.collector.prices.providers import canonical_provider
 
 SOURCE = "user"
 PRIORITY = 100

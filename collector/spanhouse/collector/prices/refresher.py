@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import logging
 import threading
+from typing import Protocol
 
 from spanhouse.collector.errors import StoreError
+from spanhouse.collector.prices.book import PriceBook
 from spanhouse.collector.prices.store import ensure_catalogue, load_book, price_version
-from spanhouse.collector.processors.pricing import ModelPricer
 from spanhouse.collector.store import Store
 
 logger = logging.getLogger(__name__)
@@ -21,8 +22,16 @@ logger = logging.getLogger(__name__)
 DEFAULT_INTERVAL_S = 30.0
 
 
+class BookUser(Protocol):
+    """What prices spans with a book (processors.pricing.ModelPricer): told when the book changes."""
+
+    def replace_book(self, book: PriceBook) -> None: ...
+
+
 class PriceRefresher:
-    def __init__(self, store: Store, pricer: ModelPricer, *, interval_s: float = DEFAULT_INTERVAL_S) -> None:
+    """Loads the price book at start and swaps in a new one whenever model_prices changes."""
+
+    def __init__(self, store: Store, pricer: BookUser, *, interval_s: float = DEFAULT_INTERVAL_S) -> None:
         self.store = store
         self.pricer = pricer
         self.interval_s = interval_s

@@ -16,46 +16,7 @@ from spanhouse.collector.processors.attributes import text_map
 from spanhouse.collector.processors.conventions.base import MODEL_CALL_OPERATIONS
 from spanhouse.collector.processors.pricing import ModelPricer, TokenCounts
 from spanhouse.collector.processors.spans import FlatSpan, SpanContext
-
-AGENT_STEPS_COLUMNS = (
-    "Tenant",
-    "Timestamp",
-    "TraceId",
-    "SpanId",
-    "ParentSpanId",
-    "RunId",
-    "ServiceName",
-    "AgentName",
-    "SpanName",
-    "StepName",
-    "Operation",
-    "StepKind",
-    "IsModelCall",
-    "Provider",
-    "RequestModel",
-    "ResponseModel",
-    "InputTokens",
-    "CachedInputTokens",
-    "CacheWriteTokens",
-    "OutputTokens",
-    "ReasoningTokens",
-    "CostUSD",
-    "PriceId",
-    "ReportedCostUSD",
-    "DurationMs",
-    "StatusCode",
-    "ErrorType",
-    "ErrorMessage",
-    "QualityScore",
-    "Confidence",
-    "ExperimentId",
-    "Variant",
-    "SessionId",
-    "UserId",
-    "FinishReason",
-    "SourceConvention",
-    "Attributes",
-)
+from spanhouse.collector.rows import AGENT_STEPS_COLUMNS, StepRow
 
 STEP_KINDS = frozenset({"llm", "tool", "agent", "retrieval", "embedding", "other"})
 __all__ = [
@@ -84,7 +45,7 @@ class GenAIProcessor:
         self.pricer = pricer or ModelPricer()
         self._consumed: dict[tuple[str, ...], frozenset[str]] = {}
 
-    def step_row(self, span: FlatSpan, ctx: SpanContext) -> tuple | None:
+    def step_row(self, span: FlatSpan, ctx: SpanContext) -> StepRow | None:
         attrs = span.attributes
         detected = conventions.detect(attrs, span.name, ctx.scope_name)
         if not detected:
@@ -107,7 +68,7 @@ class GenAIProcessor:
             run_id = span.span_id if kind == "agent" and not span.parent_span_id else span.trace_id
         consumed = self._consumed_keys(detected)
         extra = {key: value for key, value in attrs.items() if key not in consumed}
-        return (
+        return StepRow(
             ctx.tenant,
             span.start_ns,
             span.trace_id,

@@ -13,6 +13,7 @@ from typing import Any
 
 from spanhouse.collector.processors.attributes import text_map
 from spanhouse.collector.processors.spans import FlatSpan, SpanContext, SpanRejected
+from spanhouse.collector.rows import ScoreRow
 
 SCORE_SPAN_NAME = "spanhouse.score"
 PREFIX = "spanhouse.scoring."
@@ -25,22 +26,6 @@ CONFIDENCE = PREFIX + "confidence"
 SOURCE = PREFIX + "source"
 COMMENT = PREFIX + "comment"
 
-SCORES_COLUMNS = (
-    "Tenant",
-    "Timestamp",
-    "ScoreId",
-    "TraceId",
-    "SpanId",
-    "RunId",
-    "ServiceName",
-    "Name",
-    "Value",
-    "Confidence",
-    "Source",
-    "Comment",
-    "Attributes",
-)
-
 _TRACE_ID = re.compile(r"^[0-9a-f]{32}$")
 _SPAN_ID = re.compile(r"^[0-9a-f]{16}$")
 _MAX_NAME = 200
@@ -50,7 +35,7 @@ def is_score_span(span: FlatSpan) -> bool:
     return span.name == SCORE_SPAN_NAME and VALUE in span.attributes
 
 
-def score_row(span: FlatSpan, ctx: SpanContext) -> tuple:
+def score_row(span: FlatSpan, ctx: SpanContext) -> ScoreRow:
     """The scores row of a `spanhouse.score` span; SpanRejected names what is wrong."""
     attrs = span.attributes
     trace_id = _text(attrs.get(TRACE_ID)).lower()
@@ -74,7 +59,7 @@ def score_row(span: FlatSpan, ctx: SpanContext) -> tuple:
     if CONFIDENCE in attrs and (confidence is None or not 0.0 <= confidence <= 1.0):
         raise SpanRejected(f"score {CONFIDENCE} must be within [0, 1], got {attrs.get(CONFIDENCE)!r}")
     extra = {key: value for key, value in attrs.items() if not key.startswith(PREFIX)}
-    return (
+    return ScoreRow(
         ctx.tenant,
         span.start_ns,
         span.span_id,

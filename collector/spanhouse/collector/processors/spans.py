@@ -8,33 +8,7 @@ from typing import Any
 from opentelemetry.proto.trace.v1.trace_pb2 import Span
 
 from spanhouse.collector.processors.attributes import text_map, typed_attributes
-
-# Insert column order of otel_traces; a test checks it against the DDL.
-OTEL_TRACES_COLUMNS = (
-    "Timestamp",
-    "TraceId",
-    "SpanId",
-    "ParentSpanId",
-    "TraceState",
-    "SpanName",
-    "SpanKind",
-    "ServiceName",
-    "ResourceAttributes",
-    "ScopeName",
-    "ScopeVersion",
-    "SpanAttributes",
-    "Duration",
-    "StatusCode",
-    "StatusMessage",
-    "Events.Timestamp",
-    "Events.Name",
-    "Events.Attributes",
-    "Links.TraceId",
-    "Links.SpanId",
-    "Links.TraceState",
-    "Links.Attributes",
-    "Tenant",
-)
+from spanhouse.collector.rows import TraceRow
 
 SPAN_KINDS = ("Unspecified", "Internal", "Server", "Client", "Producer", "Consumer")
 STATUS_CODES = ("Unset", "Ok", "Error")
@@ -64,7 +38,7 @@ class SpanContext:
 class FlatSpan:
     """One validated span: its otel_traces row plus the typed values the GenAI processor reads."""
 
-    row: tuple
+    row: TraceRow
     trace_id: str
     span_id: str
     parent_span_id: str
@@ -96,7 +70,7 @@ def flatten_span(span: Span, ctx: SpanContext) -> FlatSpan:
     status_code = STATUS_CODES[span.status.code] if 0 <= span.status.code < 3 else "Unset"
     events = [(event.name, typed_attributes(event.attributes)) for event in span.events]
     duration = end - start
-    row = (
+    row = TraceRow(
         start,
         trace_id,
         span_id,

@@ -12,12 +12,11 @@ import logging
 import struct
 import threading
 from collections import deque
-from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import Any
 
 from spanhouse.collector.queue.wal import RecordRef, WriteAheadLog
+from spanhouse.collector.rows import RowBatch
 
 logger = logging.getLogger(__name__)
 
@@ -43,8 +42,8 @@ def decode_payload(payload: bytes) -> tuple[str, bytes]:
 class _Entry:
     ref: RecordRef
     spans: int
-    batch: Any | None  # the RowBatch, or None when it must be rebuilt from the WAL
-    future: Future | None
+    batch: RowBatch | None  # None when it must be rebuilt from the WAL
+    future: Future[bool] | None
 
 
 @dataclass
@@ -85,10 +84,10 @@ class PersistentQueue:
 
     # ---- receiver side ---------------------------------------------------------------------
 
-    def put(self, tenant: str, request: bytes, batch: Any, spans: int) -> Future:
+    def put(self, tenant: str, request: bytes, batch: RowBatch, spans: int) -> Future[bool]:
         """Make the request durable; raises QueueFull. The future resolves once it is stored,
         or at once (with False) while the store is failing and data is being spooled."""
-        future: Future = Future()
+        future: Future[bool] = Future()
 
         def enqueue(ref: RecordRef) -> None:
             with self._cond:
@@ -171,11 +170,3 @@ class PersistentQueue:
     @property
     def depth(self) -> int:
         return len(self._entries)
-
-    @property
-    def pending_spans(self) -> int:
-        with self._cond:
-            return sum(entry.spans for entry in self._entries)
-
-
-RebuildRows = Callable[[str, bytes], Any]

@@ -30,7 +30,6 @@ import secrets
 import struct
 import threading
 import zlib
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -330,9 +329,6 @@ class WriteAheadLog:
 
     def _segment_path(self, first: int) -> Path:
         return self.directory / f"{first:020d}{_SEGMENT_SUFFIX}"
-
-    def segment_files(self) -> Iterator[Path]:
-        return iter(sorted(self.directory.glob("*" + _SEGMENT_SUFFIX)))
 
 
 def _lock_directory(directory: Path) -> int:

@@ -13,17 +13,11 @@ from google.protobuf import json_format
 from google.protobuf.message import DecodeError
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
-from spanhouse.collector.errors import InvalidRequest
-
-# Recommended OTLP default cap for a request, also applied after decompression.
-DEFAULT_MAX_REQUEST_BYTES = 64 * 1024 * 1024
+from spanhouse.collector.config import DEFAULT_MAX_REQUEST_BYTES
+from spanhouse.collector.errors import InvalidRequest, RequestTooLarge
 
 # OTLP/JSON carries these ids as hex, where the proto3 JSON mapping expects base64.
 _SPAN_ID_FIELDS = ("traceId", "spanId", "parentSpanId")
-
-
-class RequestTooLarge(InvalidRequest):
-    """The body, compressed or not, is over the configured size limit."""
 
 
 def decompress(body: bytes, encoding: str, *, limit: int = DEFAULT_MAX_REQUEST_BYTES) -> bytes:

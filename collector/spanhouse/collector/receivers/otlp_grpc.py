@@ -15,11 +15,16 @@ from google.rpc import code_pb2, error_details_pb2, status_pb2
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
 
 from spanhouse.collector.auth import ApiKeys
-from spanhouse.collector.errors import InvalidRequest, QueueFull, StoreUnavailable, Unauthenticated
+from spanhouse.collector.config import DEFAULT_MAX_REQUEST_BYTES
+from spanhouse.collector.errors import (
+    InvalidRequest,
+    QueueFull,
+    RequestTooLarge,
+    StoreUnavailable,
+    Unauthenticated,
+)
 from spanhouse.collector.pipeline import TracePipeline
 from spanhouse.collector.receivers.otlp_decode import (
-    DEFAULT_MAX_REQUEST_BYTES,
-    RequestTooLarge,
     decode_protobuf_salvaging,
 )
 

@@ -10,12 +10,17 @@ from google.rpc import status_pb2
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
 
 from spanhouse.collector.auth import ApiKeys
-from spanhouse.collector.errors import InvalidRequest, QueueFull, StoreUnavailable, Unauthenticated
+from spanhouse.collector.config import DEFAULT_MAX_REQUEST_BYTES
+from spanhouse.collector.errors import (
+    InvalidRequest,
+    QueueFull,
+    RequestTooLarge,
+    StoreUnavailable,
+    Unauthenticated,
+)
 from spanhouse.collector.httpserver import Request, Response
 from spanhouse.collector.pipeline import TracePipeline
 from spanhouse.collector.receivers.otlp_decode import (
-    DEFAULT_MAX_REQUEST_BYTES,
-    RequestTooLarge,
     decode_json,
     decode_protobuf_salvaging,
     decompress,

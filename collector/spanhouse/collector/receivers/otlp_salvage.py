@@ -14,7 +14,7 @@ from google.protobuf.message import DecodeError
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import InstrumentationScope
 from opentelemetry.proto.resource.v1.resource_pb2 import Resource
-from opentelemetry.proto.trace.v1.trace_pb2 import Span
+from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, Span
 
 from spanhouse.collector.errors import InvalidRequest
 
@@ -28,29 +28,29 @@ def salvage(body: bytes) -> tuple[ExportTraceServiceRequest, list[str]]:
     try:
         for number, value in _fields(body):
             if number == 1:
-                _resource_spans(value, request.resource_spans.add(), reasons)
+                _resource_spans(_bytes(value), request.resource_spans.add(), reasons)
     except (IndexError, ValueError, TypeError) as exc:  # TypeError: a field of the wrong wire type
         raise InvalidRequest(f"body is not a valid ExportTraceServiceRequest protobuf: {exc}") from None
     return request, reasons
 
 
-def _resource_spans(data: bytes, out, reasons: list[str]) -> None:
+def _resource_spans(data: bytes, out: ResourceSpans, reasons: list[str]) -> None:
     resource_ok = True
     resource_error: Exception | None = None
-    scopes = []
+    scopes: list[bytes] = []
     for number, value in _fields(data):
         if number == 1:
             try:
-                out.resource.CopyFrom(Resource.FromString(value))
+                out.resource.CopyFrom(Resource.FromString(_bytes(value)))
             except DecodeError as exc:
                 resource_ok = False
                 resource_error = exc
         elif number == 2:
-            scopes.append(value)
+            scopes.append(_bytes(value))
         elif number == 3 and isinstance(value, bytes):
             out.schema_url = value.decode("utf-8", "replace")
     for scope_data in scopes:
-        spans = [value for number, value in _fields(scope_data) if number == 2]
+        spans = [_bytes(value) for number, value in _fields(scope_data) if number == 2]
         if not resource_ok:
             reasons += [f"resource of {len(spans)} span(s) is not valid: {resource_error}"] * len(spans)
             continue
@@ -58,7 +58,7 @@ def _resource_spans(data: bytes, out, reasons: list[str]) -> None:
         for number, value in _fields(scope_data):
             if number == 1:
                 try:
-                    scope_spans.scope.CopyFrom(InstrumentationScope.FromString(value))
+                    scope_spans.scope.CopyFrom(InstrumentationScope.FromString(_bytes(value)))
                 except DecodeError as exc:
                     reasons += [f"instrumentation scope of {len(spans)} span(s) is not valid: {exc}"] * len(
                         spans
@@ -86,6 +86,7 @@ def _span_id(data: bytes) -> str:
 def _fields(data: bytes) -> Iterator[tuple[int, bytes | int]]:
     """(field number, value) pairs of one message; LEN values as bytes, others as ints."""
     position, end = 0, len(data)
+    value: bytes | int
     while position < end:
         key, position = _varint(data, position)
         number, wire_type = key >> 3, key & 7
@@ -105,6 +106,13 @@ def _fields(data: bytes) -> Iterator[tuple[int, bytes | int]]:
         if position > end:
             raise ValueError("truncated message")
         yield number, value
+
+
+def _bytes(value: bytes | int) -> bytes:
+    """A length-delimited field's bytes; TypeError for a field of another wire type."""
+    if not isinstance(value, bytes):
+        raise TypeError(f"expected a length-delimited field, got a number ({value})")
+    return value
 
 
 def _varint(data: bytes, position: int) -> tuple[int, int]:

@@ -8,7 +8,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import clickhouse_connect
 from clickhouse_connect.driver.exceptions import (
@@ -20,7 +20,10 @@ from clickhouse_connect.driver.exceptions import (
 )
 
 from spanhouse.collector.errors import QueryError, StoreError, StoreUnavailable
+from spanhouse.collector.store.base import QueryResult, Store
 from spanhouse.collector.store.sql import migrations
+
+__all__ = ["READONLY_SETTINGS", "ClickHouseStore", "QueryResult", "Store", "open_store"]
 
 logger = logging.getLogger(__name__)
 
@@ -37,16 +40,8 @@ READONLY_SETTINGS: dict[str, Any] = {
 }
 
 
-class QueryResult(NamedTuple):
-    columns: tuple[str, ...]
-    rows: list[tuple]
-
-    def dicts(self) -> list[dict[str, Any]]:
-        return [dict(zip(self.columns, row, strict=True)) for row in self.rows]
-
-
-class Store:
-    """Thread-safe access to one ClickHouse database.
+class ClickHouseStore:
+    """The Store of one ClickHouse database through clickhouse-connect: embedded chDB or a server.
 
     chDB runs inside this process and is not safe for concurrent calls, so every call
     holds a lock; a server connection is serialized the same way, which keeps one code path.
@@ -55,6 +50,7 @@ class Store:
     def __init__(self, client: Any, *, description: str, embedded: bool) -> None:
         self._client = client
         self._lock = threading.Lock()
+        self._closed = False
         self.description = description
         self.embedded = embedded
 
@@ -121,7 +117,9 @@ class Store:
 
     def close(self) -> None:
         with self._lock:
-            self._client.close()
+            if not self._closed:
+                self._closed = True
+                self._client.close()
 
     @contextmanager
     def _errors(self) -> Iterator[None]:
@@ -135,7 +133,7 @@ class Store:
             raise StoreError(str(exc)) from None
 
 
-def open_store(*, data_dir: str | Path | None = None, url: str | None = None) -> Store:
+def open_store(*, data_dir: str | Path | None = None, url: str | None = None) -> ClickHouseStore:
     """Open the embedded store at `data_dir`, or the server at `url` (http[s]://user:pw@host:port/db)."""
     if (data_dir is None) == (url is None):
         raise ValueError("give exactly one of data_dir (embedded chDB) or url (ClickHouse server)")
@@ -144,14 +142,15 @@ def open_store(*, data_dir: str | Path | None = None, url: str | None = None) ->
             client = clickhouse_connect.get_client(dsn=url)
         except ClickHouseDriverError as exc:
             raise StoreUnavailable(f"cannot reach ClickHouse at {_redact(url)}: {exc}") from None
-        return Store(client, description=f"ClickHouse at {_redact(url)}", embedded=False)
+        return ClickHouseStore(client, description=f"ClickHouse at {_redact(url)}", embedded=False)
+    assert data_dir is not None
     path = Path(data_dir).resolve()
     path.mkdir(parents=True, exist_ok=True)
     try:
         client = clickhouse_connect.get_client(dsn=f"chdb://{path / 'chdb'}")
     except Exception as exc:  # chDB raises plain RuntimeError when the path is held elsewhere
         raise StoreError(f"cannot open the embedded store at {path}: {exc}") from None
-    return Store(client, description=f"embedded store at {path}", embedded=True)
+    return ClickHouseStore(client, description=f"embedded store at {path}", embedded=True)
 
 
 def _redact(url: str) -> str:

@@ -13,20 +13,24 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
-from spanhouse.collector.store.client import QueryResult, Store, _redact, open_store
+from spanhouse.collector.store.base import QueryResult
+from spanhouse.collector.store.client import ClickHouseStore, _redact, open_store
 
 logger = logging.getLogger(__name__)
 
 
 class ReconnectingStore:
+    """A Store on a ClickHouse server that connects (and migrates) on first use, and again after
+    a failed connection attempt; calls while the server is away raise StoreUnavailable."""
+
     def __init__(self, url: str) -> None:
         self.url = url
         self.description = f"ClickHouse at {_redact(url)}"
         self.embedded = False
-        self._store: Store | None = None
+        self._store: ClickHouseStore | None = None
         self._lock = threading.Lock()
 
-    def _connected(self) -> Store:
+    def _connected(self) -> ClickHouseStore:
         with self._lock:
             if self._store is None:
                 store = open_store(url=self.url)
@@ -46,8 +50,10 @@ class ReconnectingStore:
     ) -> QueryResult:
         return self._connected().query(sql, parameters, settings=settings)
 
-    def command(self, sql: str, parameters: dict[str, Any] | None = None) -> None:
-        self._connected().command(sql, parameters)
+    def command(
+        self, sql: str, parameters: dict[str, Any] | None = None, *, settings: dict[str, Any] | None = None
+    ) -> None:
+        self._connected().command(sql, parameters, settings=settings)
 
     def insert(
         self,

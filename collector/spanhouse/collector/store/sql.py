@@ -32,7 +32,7 @@ def load_job(name: str) -> str:
     """The query of job `name` (a path under schemas/jobs without `.sql`, e.g. `reports/agents`)."""
     if name not in job_names():
         raise KeyError(f"no SQL job named {name!r}; known: {', '.join(job_names())}")
-    return files("spanhouse.schemas").joinpath("jobs", f"{name}.sql").read_text("utf-8").strip()
+    return files("spanhouse.schemas").joinpath("jobs").joinpath(f"{name}.sql").read_text("utf-8").strip()
 
 
 @cache

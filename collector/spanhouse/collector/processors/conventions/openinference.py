@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from spanhouse.collector.prices.providers import canonical_provider
 from spanhouse.collector.processors.conventions.base import (
     Reading,
     count,
@@ -23,7 +24,6 @@ from spanhouse.collector.processors.conventions.base import (
     number,
     text,
 )
-from spanhouse.collector.processors.conventions.providers import canonical_provider
 
 NAME = "openinference"
 

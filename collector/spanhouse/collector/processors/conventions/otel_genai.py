@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from spanhouse.collector.prices.providers import canonical_provider
 from spanhouse.collector.processors.conventions.base import (
     KIND_BY_OPERATION,
     MODEL_CALL_OPERATIONS,
@@ -26,7 +27,6 @@ from spanhouse.collector.processors.conventions.base import (
     inclusive_usage,
     text,
 )
-from spanhouse.collector.processors.conventions.providers import canonical_provider
 
 NAME = "otel_genai"
 

@@ -37,6 +37,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from spanhouse.collector.prices.providers import canonical_provider
 from spanhouse.collector.processors.conventions import otel_genai
 from spanhouse.collector.processors.conventions.base import (
     Reading,
@@ -48,7 +49,6 @@ from spanhouse.collector.processors.conventions.base import (
     json_object,
     text,
 )
-from spanhouse.collector.processors.conventions.providers import canonical_provider
 from spanhouse.collector.processors.pricing import TokenCounts
 
 NAME = "vercel_ai"

@@ -19,6 +19,7 @@ from opentelemetry import trace
 from opentelemetry.trace import Link, SpanContext, SpanKind, TraceFlags
 
 from . import _steps
+from ._usage import check_score
 
 SCORE_SPAN_NAME = "spanhouse.score"
 _PREFIX = "spanhouse.scoring."
@@ -58,6 +59,7 @@ def _hex_id(value: str | int, digits: int, name: str) -> str:
 def _check(value: float, confidence: float | None, name: str) -> tuple[float, float | None]:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         raise ValueError(f"score value must be a finite number, got {value!r}")
+    checked = check_score(value, name)
     if confidence is not None and (
         isinstance(confidence, bool)
         or not isinstance(confidence, (int, float))
@@ -66,7 +68,7 @@ def _check(value: float, confidence: float | None, name: str) -> tuple[float, fl
         raise ValueError(f"confidence must be within [0, 1], got {confidence!r}")
     if not isinstance(name, str) or not name or name != name.strip():
         raise ValueError(f"score name must be a non-empty string without padding, got {name!r}")
-    return float(value), None if confidence is None else float(confidence)
+    return checked, None if confidence is None else float(confidence)
 
 
 def _emit(

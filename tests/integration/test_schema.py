@@ -101,6 +101,7 @@ WRITE_JOBS = ("retention/set_ttl", "retention/remove_ttl")
 READ_JOBS = [n for n in job_names() if n not in WRITE_JOBS and not n.startswith("prices/reprice_")]
 EXTRA_PARAMETERS = {
     "traces/spans": {"id": "0123456789abcdef", "max_spans": 10},
+    "traces/scores": {"trace_id": "0" * 32, "run_ids": ["0123456789abcdef"], "max_scores": 10},
     "retention/view": {"tables": ["agent_steps"]},
 }
 

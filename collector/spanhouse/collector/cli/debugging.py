@@ -11,6 +11,7 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from spanhouse.collector.cli.access import ApiKey, StoreReader, call_api, open_target_store, resolve_target
@@ -91,7 +92,7 @@ def show(
 ) -> None:
     """Show a run as a tree: per-step timing, tokens, cost, errors, warnings and bottlenecks."""
     from spanhouse.collector.debug.trace import fetch_trace
-    from spanhouse.collector.debug.views import rich_tree, trace_document
+    from spanhouse.collector.debug.views import rich_tree, score_text, trace_document
 
     thresholds = _thresholds(low_confidence, high_tokens, slow_ms, low_quality)
     with read_or_fail(
@@ -113,6 +114,8 @@ def show(
         )
     for span in trace.errors:
         out.print(f"[red]error[/red] {span.label}: {span.error_type}: {span.error_message}")
+    for span, score in trace.scores:
+        out.print(f"score {span.label} ({score.target}): {escape(score_text(score))}", soft_wrap=True)
 
 
 @traces_app.command("compare")

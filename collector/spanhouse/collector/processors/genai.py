@@ -61,7 +61,7 @@ class GenAIProcessor:
         if not provider and model_call and response_model:
             provider = self.pricer.guess_provider(response_model)
         price = self.pricer.price(provider, response_model, tokens, span.start_ns) if model_call else None
-        error_type, error_message = _error(span, kind, attrs)
+        error_type, error_message = _error(span, kind, model_call, attrs)
         agent_name = reading.agent_name or ""
         run_id = reading.run_id or ""
         if not run_id:
@@ -132,8 +132,16 @@ def _first(attrs: dict[str, Any], keys: tuple[str, ...]) -> str:
     return ""
 
 
-def _error(span: FlatSpan, kind: str, attrs: dict[str, Any]) -> tuple[str, str]:
-    """Error class (tool/generation/validation/timeout) and message, from status and events."""
+# Step kinds whose failure is the model's (a call that failed before its usage was recorded
+# still has the kind its step was given).
+_MODEL_KINDS = frozenset({"llm", "embedding"})
+
+
+def _error(span: FlatSpan, kind: str, model_call: bool, attrs: dict[str, Any]) -> tuple[str, str]:
+    """Error class and message, from status and events: timeout_error and validation_error by
+    the exception's type or message; otherwise tool_error on a tool, generation_error only on a
+    model call (the provider's answer or limits), agent_error on anything else (the agent's own
+    code: an agent, chain or plain step that raised)."""
     if span.status_code != "Error":
         return "", ""
     exception_type, message = "", span.status_message
@@ -150,7 +158,9 @@ def _error(span: FlatSpan, kind: str, attrs: dict[str, Any]) -> tuple[str, str]:
         return "validation_error", message
     if kind == "tool":
         return "tool_error", message
-    return "generation_error", message
+    if model_call or kind in _MODEL_KINDS:
+        return "generation_error", message
+    return "agent_error", message
 
 
 def _text(value: Any) -> str:

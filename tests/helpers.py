@@ -23,7 +23,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Span, Status
 
-from spanhouse.collector.service import state_file
+from spanhouse.collector.config import ClickHouseExporterConfig
 
 STARTUP_TIMEOUT_S = 60
 
@@ -37,7 +37,8 @@ class CollectorProcess:
         url = (
             extra_args[extra_args.index("--clickhouse-url") + 1] if "--clickhouse-url" in extra_args else None
         )
-        self.state_path = state_file(data_dir, url)  # collector.json, or collector-<server>.json
+        # collector.json, or collector-<server>.json
+        self.state_path = ClickHouseExporterConfig(data_dir=str(data_dir), url=url).state_file
         self.state_path.unlink(missing_ok=True)  # left behind by a killed collector
         self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
@@ -234,3 +235,31 @@ def run_cli(
     if check and result.returncode != 0:
         raise AssertionError(f"spanhouse {' '.join(args)} exited {result.returncode}: {result.stderr}")
     return result
+
+
+def make_certificate(directory: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 and localhost (openssl), as (cert.pem, key.pem)."""
+    cert, key = directory / "cert.pem", directory / "key.pem"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=localhost",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1,DNS:localhost",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return cert, key

@@ -1,36 +1,46 @@
-"""Collector configuration file in the OpenTelemetry Collector's shape.
+"""Collector configuration in the OpenTelemetry Collector's shape, with every default written once.
 
     receivers:  {otlp: {protocols: {grpc: {...}, http: {...}}}}
     processors: {genai: {}, attributes: {...}, redaction: {...}, probabilistic_sampler: {...}}
     exporters:  {clickhouse: {...}, otlp/<name>: {...}, otlphttp/<name>: {...}}
-    service:    {pipelines: {traces: {receivers: [...], processors: [...], exporters: [...]}}}
+    service:    {pipelines: {traces: {receivers: [...], processors: [...], exporters: [...]}},
+                 telemetry: {logs: {level: info}}}
 
-Component ids are ``type`` or ``type/name`` as in the OTel Collector. String values expand
-``${env:NAME}``, ``${NAME}`` and ``${NAME:-default}`` from the environment (``$$`` is a
-literal ``$``). Every dataclass field is the YAML key of the same name; `validate()` errors
-name the key path, the bad value and the fix.
+Each component has a frozen dataclass whose fields are its YAML keys and whose defaults are the
+collector's defaults (nowhere else: the CLI's flags default to None and override a key only when
+given, see `Overrides`), and a `validate(path)` that checks its own section and names the key
+path, the bad value and the fix. `CollectorConfig()` is the configuration of a collector run
+without a file or flags. Component ids are ``type`` or ``type/name`` as in the OTel Collector.
+String values expand ``${env:NAME}``, ``${NAME}`` and ``${NAME:-default}`` from the environment
+(``$$`` is a literal ``$``). A key that is documented is either honoured or refused with an
+error that says why; none is silently ignored.
 """
 
 from __future__ import annotations
 
-import fnmatch
+import dataclasses
 import os
 import re
+import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
 
+from spanhouse.collector.durations import parse_duration
 from spanhouse.collector.errors import ConfigError
 
+DEFAULT_DATA_DIR = "spanhouse-data"
+STATE_FILE = "collector.json"
 # Recommended OTLP default cap for a request, also applied after decompression.
 DEFAULT_MAX_REQUEST_BYTES = 64 * 1024 * 1024
+LOG_LEVELS = ("debug", "info", "warning", "error")
 
 _ENV_PATTERN = re.compile(r"\$\$|\$\{(?:env:)?([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
-_DURATION = re.compile(r"^\s*([0-9]*\.?[0-9]+)\s*(ns|us|µs|ms|s|m|h)?\s*$")
-_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
+_DURATION = {"duration": True}  # field metadata: the value is a duration (durations.py's grammar)
 
 
 def expand_env(value: Any, environ: Mapping[str, str] | None = None) -> Any:
@@ -55,26 +65,19 @@ def expand_env(value: Any, environ: Mapping[str, str] | None = None) -> Any:
     return value
 
 
-def parse_duration(value: Any, path: str) -> float:
-    """Seconds from 5, 0.5, "5s", "200ms", "1m" (the OTel Collector's duration strings)."""
-    if isinstance(value, bool):
-        raise ConfigError(f"{path}: {value!r} is not a duration; write e.g. 5s or 200ms")
-    if isinstance(value, int | float):
-        seconds = float(value)
-    else:
-        match = _DURATION.match(str(value))
-        if not match:
-            raise ConfigError(f"{path}: {value!r} is not a duration; write e.g. 5s, 200ms or 1m")
-        seconds = float(match.group(1)) * _UNITS[match.group(2)]
-    if seconds < 0:
-        raise ConfigError(f"{path}: {value!r} is negative; durations must be >= 0")
-    return seconds
+# --- receivers ----------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class TlsServerConfig:
+    """Certificate and key the OTLP receivers and the API serve (both or neither)."""
+
     cert_file: str | None = None
     key_file: str | None = None
+
+    def validate(self, path: str) -> None:
+        if (self.cert_file is None) != (self.key_file is None):
+            raise ConfigError(f"{path}: give both cert_file and key_file")
 
 
 @dataclass(frozen=True)
@@ -83,55 +86,238 @@ class GrpcProtocolConfig:
     max_recv_msg_size_mib: float | None = None
     tls: TlsServerConfig | None = None
 
+    def validate(self, path: str) -> None:
+        _endpoint(self.endpoint, f"{path}.endpoint")
+        if self.max_recv_msg_size_mib is not None and self.max_recv_msg_size_mib <= 0:
+            raise ConfigError(f"{path}.max_recv_msg_size_mib: {self.max_recv_msg_size_mib!r} must be > 0")
+        if self.tls is not None:
+            self.tls.validate(f"{path}.tls")
+
 
 @dataclass(frozen=True)
 class HttpProtocolConfig:
+    """OTLP/HTTP, which also serves the API; `max_concurrent_requests` caps gRPC calls too."""
+
     endpoint: str = "127.0.0.1:4318"
     max_request_body_size: int | None = None
     max_concurrent_requests: int = 64
     tls: TlsServerConfig | None = None
 
+    def validate(self, path: str) -> None:
+        _endpoint(self.endpoint, f"{path}.endpoint")
+        if self.max_request_body_size is not None and self.max_request_body_size < 1024:
+            raise ConfigError(
+                f"{path}.max_request_body_size: {self.max_request_body_size!r} must be at least 1024 bytes"
+            )
+        if self.max_concurrent_requests < 1:
+            raise ConfigError(
+                f"{path}.max_concurrent_requests: {self.max_concurrent_requests!r} must be >= 1"
+            )
+        if self.tls is not None:
+            self.tls.validate(f"{path}.tls")
+
 
 @dataclass(frozen=True)
 class OtlpReceiverConfig:
-    grpc: GrpcProtocolConfig | None = field(default_factory=GrpcProtocolConfig)
-    http: HttpProtocolConfig | None = field(default_factory=HttpProtocolConfig)
+    """Both protocols always listen (the HTTP one also serves the API)."""
+
+    grpc: GrpcProtocolConfig = field(default_factory=GrpcProtocolConfig)
+    http: HttpProtocolConfig = field(default_factory=HttpProtocolConfig)
     api_keys_file: str | None = None
+
+    def validate(self, path: str) -> None:
+        self.grpc.validate(f"{path}.protocols.grpc")
+        self.http.validate(f"{path}.protocols.http")
+        if self.grpc.tls != self.http.tls and None not in (self.grpc.tls, self.http.tls):
+            raise ConfigError(
+                f"{path}.protocols: grpc.tls and http.tls differ; spanhouse serves both with one "
+                "certificate, give the same cert_file and key_file"
+            )
+
+    @property
+    def tls(self) -> TlsServerConfig | None:
+        """The one certificate both protocols serve, if any."""
+        found = self.grpc.tls or self.http.tls
+        return found if found is not None and found.cert_file is not None else None
+
+    @property
+    def max_request_bytes(self) -> int:
+        sizes = []
+        if self.grpc.max_recv_msg_size_mib:
+            sizes.append(int(self.grpc.max_recv_msg_size_mib * (1 << 20)))
+        if self.http.max_request_body_size:
+            sizes.append(self.http.max_request_body_size)
+        return max(sizes) if sizes else DEFAULT_MAX_REQUEST_BYTES
+
+
+# --- processors ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GenAIProcessorConfig:
+    """agent_steps from GenAI spans (always in the pipeline), and the per-span limits before it."""
+
+    max_spans_per_request: int = 100_000
+    max_attribute_chars: int = 32 * 1024
+
+    def validate(self, path: str) -> None:
+        if self.max_spans_per_request < 1:
+            raise ConfigError(f"{path}.max_spans_per_request: {self.max_spans_per_request!r} must be >= 1")
+        if self.max_attribute_chars < 16:
+            raise ConfigError(f"{path}.max_attribute_chars: {self.max_attribute_chars!r} must be >= 16")
+
+
+@dataclass(frozen=True)
+class AttributesProcessorConfig:
+    """Drop span/event attributes whose key matches a glob in `exclude`; with `include`, keep only matches."""
+
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+
+    def validate(self, path: str) -> None:
+        """Any string is a valid glob."""
+
+
+@dataclass(frozen=True)
+class RedactionProcessorConfig:
+    """Replace matches of `blocked_values` (regexes) in string values, and whole values of keys
+    matching `blocked_key_patterns`, with `replacement`."""
+
+    blocked_values: tuple[str, ...] = ()
+    blocked_key_patterns: tuple[str, ...] = ()
+    replacement: str = "[REDACTED]"
+
+    def validate(self, path: str) -> None:
+        for i, pattern in enumerate((*self.blocked_values, *self.blocked_key_patterns)):
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ConfigError(f"{path}: pattern #{i} {pattern!r} is not a valid regex: {exc}") from None
+
+
+@dataclass(frozen=True)
+class SamplerProcessorConfig:
+    """Keep `sampling_percentage` % of traces, chosen by trace id (all spans of a trace together)."""
+
+    sampling_percentage: float = 100.0
+    keep_errors: bool = True  # error spans are stored even when their trace is sampled out
+
+    def validate(self, path: str) -> None:
+        if not 0 <= self.sampling_percentage <= 100:
+            raise ConfigError(
+                f"{path}.sampling_percentage: {self.sampling_percentage!r} must be between 0 and 100"
+            )
+
+
+ProcessorConfig = (
+    GenAIProcessorConfig | AttributesProcessorConfig | RedactionProcessorConfig | SamplerProcessorConfig
+)
+_PROCESSOR_TYPES: dict[str, type[ProcessorConfig]] = {
+    "genai": GenAIProcessorConfig,
+    "attributes": AttributesProcessorConfig,
+    "redaction": RedactionProcessorConfig,
+    "probabilistic_sampler": SamplerProcessorConfig,
+}
+
+
+# --- exporters ----------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class WalConfig:
-    dir: str | None = None
-    max_bytes: int = 1 << 30
-    retry_after: float = 1.0
-    drain_timeout: float = 30.0
+    """The write-ahead log every accepted request goes to before it is acknowledged."""
+
+    dir: str | None = None  # default: ClickHouseExporterConfig.wal_dir
+    max_bytes: int = 1 << 30  # at this size clients are throttled (429 / RESOURCE_EXHAUSTED)
+    retry_after: float = field(default=1.0, metadata=_DURATION)  # what throttled clients are told
+    drain_timeout: float = field(default=30.0, metadata=_DURATION)  # at shutdown, while the store fails
+
+    def validate(self, path: str) -> None:
+        if self.max_bytes < 1 << 16:
+            raise ConfigError(f"{path}.max_bytes: {self.max_bytes!r} must be >= 65536")
 
 
 @dataclass(frozen=True)
 class ClickHouseExporterConfig:
-    data_dir: str | None = None
+    """The store: embedded chDB in `data_dir`, or a server at `url` (then `data_dir` holds only
+    the WAL and collector.json)."""
+
+    data_dir: str | None = None  # default: DEFAULT_DATA_DIR
     url: str | None = None
     wal: WalConfig = field(default_factory=WalConfig)
+
+    def validate(self, path: str) -> None:
+        if self.url and not re.match(r"^https?://", self.url):
+            raise ConfigError(f"{path}.url: {self.url!r} must start with http:// or https://")
+        self.wal.validate(f"{path}.wal")
+
+    @property
+    def local_dir(self) -> Path:
+        """Where the collector keeps its own files: the embedded store, the WAL, collector.json."""
+        return Path(self.data_dir or DEFAULT_DATA_DIR)
+
+    @property
+    def target(self) -> str:
+        """A file-name-safe name of the server (host, port, database; no credentials), "" embedded."""
+        if not self.url:
+            return ""
+        parts = urlsplit(self.url)
+        name = f"{parts.hostname or 'localhost'}-{parts.port or 8123}-{parts.path.strip('/') or 'default'}"
+        return re.sub(r"[^A-Za-z0-9._-]+", "_", name)
+
+    @property
+    def wal_dir(self) -> Path:
+        """`<data_dir>/wal`, or `<data_dir>/wal-<target>` on a server: collectors on different
+        stores never share a WAL, even in one directory (a WAL has one owner, see queue/wal.py)."""
+        if self.wal.dir:
+            return Path(self.wal.dir)
+        return self.local_dir / (f"wal-{self.target}" if self.target else "wal")
+
+    @property
+    def state_file(self) -> Path:
+        """Where a running collector announces itself (pid, endpoints): `collector.json` for the
+        embedded store (the CLI looks for it there), `collector-<target>.json` on a server."""
+        return self.local_dir / (f"collector-{self.target}.json" if self.target else STATE_FILE)
 
 
 @dataclass(frozen=True)
 class QueueConfig:
+    """A forwarder's in-memory queue; forwarding never blocks the pipeline, so it cannot be off."""
+
     enabled: bool = True
     queue_size: int = 1000  # requests held in memory; the oldest is dropped when full
+
+    def validate(self, path: str) -> None:
+        if not self.enabled:
+            raise ConfigError(
+                f"{path}.enabled: false is not supported; a forwarder always queues so a slow backend "
+                "never delays the ClickHouse path (remove the key, or bound the queue with queue_size)"
+            )
+        if self.queue_size < 1:
+            raise ConfigError(f"{path}.queue_size: {self.queue_size!r} must be >= 1")
 
 
 @dataclass(frozen=True)
 class RetryConfig:
+    """Retries of a failed send (exporters/retry.py): exponential backoff with jitter."""
+
     enabled: bool = True
-    initial_interval: float = 5.0
-    max_interval: float = 30.0
-    max_elapsed_time: float = 300.0
+    initial_interval: float = field(default=5.0, metadata=_DURATION)
+    max_interval: float = field(default=30.0, metadata=_DURATION)
+    max_elapsed_time: float = field(default=300.0, metadata=_DURATION)
+
+    def validate(self, path: str) -> None:
+        if self.initial_interval > self.max_interval:
+            raise ConfigError(
+                f"{path}.initial_interval: {self.initial_interval!r}s exceeds "
+                f"max_interval {self.max_interval!r}s; lower it"
+            )
 
 
 @dataclass(frozen=True)
 class TlsClientConfig:
     insecure: bool = False  # plain-text gRPC (the OTel Collector's default is TLS)
-    insecure_skip_verify: bool = False
+    insecure_skip_verify: bool = False  # otlphttp only: grpcio cannot skip verification
     ca_file: str | None = None
 
 
@@ -144,7 +330,7 @@ class ForwardExporterConfig:
     endpoint: str
     headers: dict[str, str] = field(default_factory=dict)
     compression: str = "gzip"
-    timeout: float = 5.0
+    timeout: float = field(default=5.0, metadata=_DURATION)
     tls: TlsClientConfig = field(default_factory=TlsClientConfig)
     sending_queue: QueueConfig = field(default_factory=QueueConfig)
     retry_on_failure: RetryConfig = field(default_factory=RetryConfig)
@@ -154,58 +340,162 @@ class ForwardExporterConfig:
         """For otlphttp: the endpoint with /v1/traces appended, as the OTel Collector does."""
         return self.endpoint.rstrip("/") + "/v1/traces"
 
+    def validate(self, path: str) -> None:
+        if self.protocol == "grpc":
+            self._validate_grpc(path)
+        elif not re.match(r"^https?://[^/]+", self.endpoint):
+            raise ConfigError(
+                f"{path}.endpoint: {self.endpoint!r} must be an http(s) URL, e.g. http://tempo:4318 "
+                "(/v1/traces is appended)"
+            )
+        if self.compression not in ("gzip", "none", ""):
+            raise ConfigError(f"{path}.compression: {self.compression!r}; use gzip or none")
+        if self.timeout <= 0:
+            raise ConfigError(f"{path}.timeout: {self.timeout!r} must be > 0, e.g. 5s")
+        self.sending_queue.validate(f"{path}.sending_queue")
+        self.retry_on_failure.validate(f"{path}.retry_on_failure")
 
-@dataclass(frozen=True)
-class GenAIProcessorConfig:
-    max_spans_per_request: int = 100_000
-    max_attribute_chars: int = 32 * 1024
-
-
-@dataclass(frozen=True)
-class AttributesProcessorConfig:
-    """Drop span/event attributes whose key matches a glob in `exclude`; with `include`, keep only matches."""
-
-    include: tuple[str, ...] = ()
-    exclude: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class RedactionProcessorConfig:
-    """Replace matches of `blocked_values` (regexes) in string values, and whole values of keys
-    matching `blocked_key_patterns`, with `replacement`."""
-
-    blocked_values: tuple[str, ...] = ()
-    blocked_key_patterns: tuple[str, ...] = ()
-    replacement: str = "[REDACTED]"
-
-
-@dataclass(frozen=True)
-class SamplerProcessorConfig:
-    """Keep `sampling_percentage` % of traces, chosen by trace id (all spans of a trace together)."""
-
-    sampling_percentage: float = 100.0
-    keep_errors: bool = True  # error spans are stored even when their trace is sampled out
+    def _validate_grpc(self, path: str) -> None:
+        if "://" in self.endpoint:
+            if self.endpoint.split("://", 1)[0] not in ("http", "https"):
+                raise ConfigError(f"{path}.endpoint: {self.endpoint!r}; write host:port, e.g. jaeger:4317")
+        else:
+            _endpoint(self.endpoint, f"{path}.endpoint")
+        if self.tls.insecure_skip_verify:
+            raise ConfigError(
+                f"{path}.tls.insecure_skip_verify: not supported over gRPC (grpcio always verifies the "
+                "server); give the server's CA in tls.ca_file, or tls.insecure: true for plain text"
+            )
 
 
-ProcessorConfig = (
-    GenAIProcessorConfig | AttributesProcessorConfig | RedactionProcessorConfig | SamplerProcessorConfig
-)
-_PROCESSOR_TYPES: dict[str, type] = {
-    "genai": GenAIProcessorConfig,
-    "attributes": AttributesProcessorConfig,
-    "redaction": RedactionProcessorConfig,
-    "probabilistic_sampler": SamplerProcessorConfig,
-}
+# --- the whole file -----------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class CollectorConfig:
-    """A whole config file, after validation: the traces pipeline's components in order."""
+    """A whole configuration: the traces pipeline's components in order, and the log level."""
 
     receiver: OtlpReceiverConfig = field(default_factory=OtlpReceiverConfig)
     processors: tuple[tuple[str, ProcessorConfig], ...] = (("genai", GenAIProcessorConfig()),)
     clickhouse: ClickHouseExporterConfig = field(default_factory=ClickHouseExporterConfig)
     forwarders: tuple[ForwardExporterConfig, ...] = ()
+    log_level: str = "info"  # service.telemetry.logs.level
+
+    def validate(self) -> None:
+        """Raise ConfigError naming the key path, the bad value and the fix."""
+        self.receiver.validate("receivers.otlp")
+        for pid, processor in self.processors:
+            processor.validate(f"processors.{pid}")
+        self.clickhouse.validate("exporters.clickhouse")
+        names = set()
+        for forwarder in self.forwarders:
+            if forwarder.name in names:
+                raise ConfigError(
+                    f"exporters.{forwarder.name}: listed twice in service.pipelines.traces.exporters"
+                )
+            names.add(forwarder.name)
+            forwarder.validate(f"exporters.{forwarder.name}")
+        if self.log_level not in LOG_LEVELS:
+            raise ConfigError(
+                f"service.telemetry.logs.level: {self.log_level!r} is not one of {', '.join(LOG_LEVELS)}"
+            )
+
+    @property
+    def genai(self) -> GenAIProcessorConfig:
+        return next(p for _, p in self.processors if isinstance(p, GenAIProcessorConfig))
+
+    @property
+    def request_processors(self) -> tuple[ProcessorConfig, ...]:
+        """Attribute filters, redaction and sampling, in pipeline order (everything but genai)."""
+        return tuple(p for _, p in self.processors if not isinstance(p, GenAIProcessorConfig))
+
+
+@dataclass(frozen=True)
+class Overrides:
+    """Values given on the command line (or through a flag's environment variable): each one that
+    is not None replaces its key; everything else keeps the file's value or the default."""
+
+    data_dir: str | None = None
+    clickhouse_url: str | None = None  # a server given here replaces the file's store
+    grpc_endpoint: str | None = None
+    http_endpoint: str | None = None
+    wal_dir: str | None = None
+    wal_max_bytes: int | None = None
+    retry_after: float | None = None
+    drain_timeout: float | None = None
+    api_keys_file: str | None = None
+    tls_cert: str | None = None
+    tls_key: str | None = None
+    max_concurrent_requests: int | None = None
+    max_spans_per_request: int | None = None
+    max_attribute_chars: int | None = None
+    log_level: str | None = None
+
+    def apply(self, config: CollectorConfig) -> CollectorConfig:
+        """`config` with these values in place, validated."""
+        updated = dataclasses.replace(
+            config,
+            receiver=self._receiver(config.receiver),
+            processors=tuple(
+                (pid, self._genai(p) if isinstance(p, GenAIProcessorConfig) else p)
+                for pid, p in config.processors
+            ),
+            clickhouse=self._clickhouse(config.clickhouse),
+            log_level=_given(self.log_level, config.log_level),
+        )
+        updated.validate()
+        return updated
+
+    def _receiver(self, receiver: OtlpReceiverConfig) -> OtlpReceiverConfig:
+        tls = receiver.tls
+        if self.tls_cert is not None or self.tls_key is not None:
+            tls = TlsServerConfig(
+                cert_file=_given(self.tls_cert, tls.cert_file if tls else None),
+                key_file=_given(self.tls_key, tls.key_file if tls else None),
+            )
+        grpc = dataclasses.replace(
+            receiver.grpc, endpoint=_given(self.grpc_endpoint, receiver.grpc.endpoint), tls=tls
+        )
+        http = dataclasses.replace(
+            receiver.http,
+            endpoint=_given(self.http_endpoint, receiver.http.endpoint),
+            max_concurrent_requests=_given(
+                self.max_concurrent_requests, receiver.http.max_concurrent_requests
+            ),
+            tls=tls,
+        )
+        return dataclasses.replace(
+            receiver, grpc=grpc, http=http, api_keys_file=_given(self.api_keys_file, receiver.api_keys_file)
+        )
+
+    def _genai(self, genai: GenAIProcessorConfig) -> GenAIProcessorConfig:
+        return dataclasses.replace(
+            genai,
+            max_spans_per_request=_given(self.max_spans_per_request, genai.max_spans_per_request),
+            max_attribute_chars=_given(self.max_attribute_chars, genai.max_attribute_chars),
+        )
+
+    def _clickhouse(self, clickhouse: ClickHouseExporterConfig) -> ClickHouseExporterConfig:
+        wal = dataclasses.replace(
+            clickhouse.wal,
+            dir=_given(self.wal_dir, clickhouse.wal.dir),
+            max_bytes=_given(self.wal_max_bytes, clickhouse.wal.max_bytes),
+            retry_after=_given(self.retry_after, clickhouse.wal.retry_after),
+            drain_timeout=_given(self.drain_timeout, clickhouse.wal.drain_timeout),
+        )
+        if self.clickhouse_url is not None:  # the command line's server replaces the file's store
+            return ClickHouseExporterConfig(data_dir=self.data_dir, url=self.clickhouse_url, wal=wal)
+        return dataclasses.replace(clickhouse, data_dir=_given(self.data_dir, clickhouse.data_dir), wal=wal)
+
+
+_T = typing.TypeVar("_T")
+
+
+def _given(override: _T | None, current: _T) -> _T:
+    return current if override is None else override
+
+
+# --- reading a file -----------------------------------------------------------------------------
 
 
 def load_config(path: Path, environ: Mapping[str, str] | None = None) -> CollectorConfig:
@@ -229,6 +519,35 @@ def parse_config(document: Any, source: str = "config") -> CollectorConfig:
     exporters = _mapping(top.get("exporters") or {}, "exporters")
     service = _mapping(top.get("service") or {}, "service")
     _no_unknown(service, {"pipelines", "telemetry"}, "service")
+    traces = _traces_pipeline(service)
+    receiver_ids = _ids(
+        traces.get("receivers", list(receivers) or ["otlp"]), "service.pipelines.traces.receivers"
+    )
+    if receiver_ids != ["otlp"]:
+        raise ConfigError(
+            f"service.pipelines.traces.receivers: {receiver_ids!r}; the only receiver is otlp, write [otlp]"
+        )
+    clickhouse, forwarders = _exporters(
+        _ids(
+            traces.get("exporters", list(exporters) or ["clickhouse"]), "service.pipelines.traces.exporters"
+        ),
+        exporters,
+    )
+    config = CollectorConfig(
+        receiver=_receiver(receivers.get("otlp") or {}),
+        processors=_processors(
+            _ids(traces.get("processors", list(processors)), "service.pipelines.traces.processors"),
+            processors,
+        ),
+        clickhouse=clickhouse,
+        forwarders=forwarders,
+        log_level=_log_level(service.get("telemetry") or {}),
+    )
+    config.validate()
+    return config
+
+
+def _traces_pipeline(service: dict[str, Any]) -> dict[str, Any]:
     pipelines = _mapping(service.get("pipelines") or {}, "service.pipelines")
     for name in pipelines:
         if name != "traces":
@@ -237,24 +556,39 @@ def parse_config(document: Any, source: str = "config") -> CollectorConfig:
             )
     traces = _mapping(pipelines.get("traces") or {}, "service.pipelines.traces")
     _no_unknown(traces, {"receivers", "processors", "exporters"}, "service.pipelines.traces")
-    receiver_ids = _ids(
-        traces.get("receivers", list(receivers) or ["otlp"]), "service.pipelines.traces.receivers"
-    )
-    processor_ids = _ids(traces.get("processors", list(processors)), "service.pipelines.traces.processors")
-    exporter_ids = _ids(
-        traces.get("exporters", list(exporters) or ["clickhouse"]), "service.pipelines.traces.exporters"
-    )
+    return traces
 
-    if receiver_ids != ["otlp"]:
+
+def _log_level(telemetry: Any) -> str:
+    """service.telemetry: only logs.level is honoured; metrics are on the API's /metrics."""
+    section = _mapping(telemetry, "service.telemetry")
+    if "metrics" in section:
         raise ConfigError(
-            f"service.pipelines.traces.receivers: {receiver_ids!r}; the only receiver is otlp, write [otlp]"
+            "service.telemetry.metrics: spanhouse serves its metrics at /metrics on the HTTP endpoint; "
+            "remove the key"
         )
-    receiver = _build(OtlpReceiverConfig, receivers.get("otlp") or {}, "receivers.otlp", protocols=True)
+    _no_unknown(section, {"logs"}, "service.telemetry")
+    logs = _mapping(section.get("logs") or {}, "service.telemetry.logs")
+    _no_unknown(logs, {"level"}, "service.telemetry.logs")
+    level = str(logs.get("level", CollectorConfig.log_level)).lower()
+    return "warning" if level == "warn" else level  # the OTel Collector says warn
 
+
+def _receiver(body: Any) -> OtlpReceiverConfig:
+    data = dict(_mapping(body, "receivers.otlp"))
+    protocols = _mapping(data.pop("protocols", None) or {}, "receivers.otlp.protocols")
+    _no_unknown(protocols, {"grpc", "http"}, "receivers.otlp.protocols")
+    for key in ("grpc", "http"):  # both always listen: http also serves the API
+        if key in protocols:
+            data[key] = protocols[key] or {}
+    return _build(OtlpReceiverConfig, data, "receivers.otlp")
+
+
+def _processors(ids: list[str], defined: dict[str, Any]) -> tuple[tuple[str, ProcessorConfig], ...]:
     chosen: list[tuple[str, ProcessorConfig]] = []
-    for pid in processor_ids:
+    for pid in ids:
         kind = pid.split("/", 1)[0]
-        if pid not in processors and kind != "genai":
+        if pid not in defined and kind != "genai":
             raise ConfigError(
                 f"service.pipelines.traces.processors: {pid!r} is not defined under processors; "
                 f"add processors.{pid} or remove it from the pipeline"
@@ -263,28 +597,31 @@ def parse_config(document: Any, source: str = "config") -> CollectorConfig:
             raise ConfigError(
                 f"processors.{pid}: unknown processor type {kind!r}; use one of {', '.join(_PROCESSOR_TYPES)}"
             )
-        chosen.append((pid, _build(_PROCESSOR_TYPES[kind], processors.get(pid) or {}, f"processors.{pid}")))
-    if not any(pid.split("/", 1)[0] == "genai" for pid, _ in chosen):
+        chosen.append((pid, _build(_PROCESSOR_TYPES[kind], defined.get(pid) or {}, f"processors.{pid}")))
+    if not any(isinstance(p, GenAIProcessorConfig) for _, p in chosen):
         chosen.append(("genai", GenAIProcessorConfig()))  # agent_steps are always built
+    return tuple(chosen)
 
+
+def _exporters(
+    ids: list[str], defined: dict[str, Any]
+) -> tuple[ClickHouseExporterConfig, tuple[ForwardExporterConfig, ...]]:
     clickhouse: ClickHouseExporterConfig | None = None
     forwarders: list[ForwardExporterConfig] = []
-    for eid in exporter_ids:
+    for eid in ids:
         kind = eid.split("/", 1)[0]
-        if eid not in exporters and kind != "clickhouse":
+        if eid not in defined and kind != "clickhouse":
             raise ConfigError(
                 f"service.pipelines.traces.exporters: {eid!r} is not defined under exporters; "
                 f"add exporters.{eid} or remove it from the pipeline"
             )
-        body = exporters.get(eid) or {}
         if kind == "clickhouse":
             if clickhouse is not None:
                 raise ConfigError(f"exporters.{eid}: only one clickhouse exporter is supported")
-            clickhouse = _build(ClickHouseExporterConfig, body, f"exporters.{eid}")
+            clickhouse = _clickhouse(defined.get(eid) or {}, f"exporters.{eid}")
         elif kind in ("otlp", "otlphttp"):
-            body = dict(_mapping(body, f"exporters.{eid}"))
-            body["name"] = eid
-            body["protocol"] = "grpc" if kind == "otlp" else "http/protobuf"
+            body = dict(_mapping(defined.get(eid) or {}, f"exporters.{eid}"))
+            body.update(name=eid, protocol="grpc" if kind == "otlp" else "http/protobuf")
             forwarders.append(_build(ForwardExporterConfig, body, f"exporters.{eid}"))
         else:
             raise ConfigError(
@@ -295,224 +632,91 @@ def parse_config(document: Any, source: str = "config") -> CollectorConfig:
             "service.pipelines.traces.exporters: the clickhouse exporter is required (spans are stored "
             "before they are forwarded); add clickhouse to the list"
         )
-    config = CollectorConfig(
-        receiver=receiver, processors=tuple(chosen), clickhouse=clickhouse, forwarders=tuple(forwarders)
-    )
-    validate(config)
+    return clickhouse, tuple(forwarders)
+
+
+def _clickhouse(body: Any, path: str) -> ClickHouseExporterConfig:
+    config = _build(ClickHouseExporterConfig, body, path)
+    if config.url and config.data_dir:
+        raise ConfigError(
+            f"{path}: both url ({config.url!r}) and data_dir ({config.data_dir!r}) are set; "
+            "keep url for a ClickHouse server or data_dir for the embedded store (wal.dir places the WAL)"
+        )
     return config
 
 
-def validate(config: CollectorConfig) -> None:
-    """Raise ConfigError naming the key path, the bad value and the fix."""
-    r = config.receiver
-    for proto, cfg in (("grpc", r.grpc), ("http", r.http)):
-        if cfg is not None:
-            _endpoint(cfg.endpoint, f"receivers.otlp.protocols.{proto}.endpoint")
-    if r.grpc and r.grpc.max_recv_msg_size_mib is not None and r.grpc.max_recv_msg_size_mib <= 0:
-        raise ConfigError(
-            f"receivers.otlp.protocols.grpc.max_recv_msg_size_mib: {r.grpc.max_recv_msg_size_mib!r} must be > 0"
-        )
-    if r.http and r.http.max_request_body_size is not None and r.http.max_request_body_size < 1024:
-        raise ConfigError(
-            f"receivers.otlp.protocols.http.max_request_body_size: {r.http.max_request_body_size!r} "
-            "must be at least 1024 bytes"
-        )
-    tls = {cfg.tls for cfg in (r.grpc, r.http) if cfg is not None and cfg.tls is not None}
-    if len(tls) > 1:
-        raise ConfigError(
-            "receivers.otlp.protocols: grpc.tls and http.tls differ; spanhouse serves both with one "
-            "certificate, give the same cert_file and key_file"
-        )
-    for t in tls:
-        if (t.cert_file is None) != (t.key_file is None):
-            raise ConfigError("receivers.otlp.protocols.*.tls: give both cert_file and key_file")
-    ch = config.clickhouse
-    if ch.url and ch.data_dir:
-        raise ConfigError(
-            f"exporters.clickhouse: both url ({ch.url!r}) and data_dir ({ch.data_dir!r}) are set; "
-            "keep url for a ClickHouse server or data_dir for the embedded store"
-        )
-    if ch.url and not re.match(r"^https?://", ch.url):
-        raise ConfigError(f"exporters.clickhouse.url: {ch.url!r} must start with http:// or https://")
-    if ch.wal.max_bytes < 1 << 16:
-        raise ConfigError(f"exporters.clickhouse.wal.max_bytes: {ch.wal.max_bytes!r} must be >= 65536")
-    names = set()
-    for f in config.forwarders:
-        path = f"exporters.{f.name}"
-        if f.name in names:
-            raise ConfigError(f"{path}: listed twice in service.pipelines.traces.exporters")
-        names.add(f.name)
-        if f.protocol == "grpc":
-            if "://" in f.endpoint:
-                scheme = f.endpoint.split("://", 1)[0]
-                if scheme not in ("http", "https"):
-                    raise ConfigError(f"{path}.endpoint: {f.endpoint!r}; write host:port, e.g. jaeger:4317")
-            else:
-                _endpoint(f.endpoint, f"{path}.endpoint")
-        elif not re.match(r"^https?://[^/]+", f.endpoint):
-            raise ConfigError(
-                f"{path}.endpoint: {f.endpoint!r} must be an http(s) URL, e.g. http://tempo:4318 "
-                "(/v1/traces is appended)"
-            )
-        if f.compression not in ("gzip", "none", ""):
-            raise ConfigError(f"{path}.compression: {f.compression!r}; use gzip or none")
-        if f.sending_queue.queue_size < 1:
-            raise ConfigError(f"{path}.sending_queue.queue_size: {f.sending_queue.queue_size!r} must be >= 1")
-        if f.timeout <= 0:
-            raise ConfigError(f"{path}.timeout: {f.timeout!r} must be > 0, e.g. 5s")
-        retry = f.retry_on_failure
-        if retry.initial_interval > retry.max_interval:
-            raise ConfigError(
-                f"{path}.retry_on_failure.initial_interval: {retry.initial_interval!r}s exceeds "
-                f"max_interval {retry.max_interval!r}s; lower it"
-            )
-    for pid, proc in config.processors:
-        path = f"processors.{pid}"
-        if isinstance(proc, RedactionProcessorConfig):
-            for i, pattern in enumerate((*proc.blocked_values, *proc.blocked_key_patterns)):
-                try:
-                    re.compile(pattern)
-                except re.error as exc:
-                    raise ConfigError(
-                        f"{path}: pattern #{i} {pattern!r} is not a valid regex: {exc}"
-                    ) from None
-        elif isinstance(proc, SamplerProcessorConfig):
-            if not 0 <= proc.sampling_percentage <= 100:
-                raise ConfigError(
-                    f"{path}.sampling_percentage: {proc.sampling_percentage!r} must be between 0 and 100"
-                )
-        elif isinstance(proc, AttributesProcessorConfig):
-            for pattern in (*proc.include, *proc.exclude):
-                fnmatch.translate(pattern)  # any string is a valid glob
-        elif isinstance(proc, GenAIProcessorConfig):
-            if proc.max_spans_per_request < 1:
-                raise ConfigError(
-                    f"{path}.max_spans_per_request: {proc.max_spans_per_request!r} must be >= 1"
-                )
-            if proc.max_attribute_chars < 16:
-                raise ConfigError(f"{path}.max_attribute_chars: {proc.max_attribute_chars!r} must be >= 16")
+# --- building dataclasses from mappings ---------------------------------------------------------
 
 
-def max_request_bytes(receiver: OtlpReceiverConfig) -> int:
-    sizes = []
-    if receiver.grpc and receiver.grpc.max_recv_msg_size_mib:
-        sizes.append(int(receiver.grpc.max_recv_msg_size_mib * (1 << 20)))
-    if receiver.http and receiver.http.max_request_body_size:
-        sizes.append(receiver.http.max_request_body_size)
-    return max(sizes) if sizes else DEFAULT_MAX_REQUEST_BYTES
+_C = typing.TypeVar("_C")
 
 
-# --- building dataclasses from mappings -------------------------------------------------------
-
-
-def _build(cls: type, body: Any, path: str, *, protocols: bool = False) -> Any:
-    data = dict(_mapping(body, path))
-    if protocols:  # receivers.otlp.protocols.{grpc,http} -> fields grpc/http (absent = disabled)
-        protos = _mapping(data.pop("protocols", None) or {}, f"{path}.protocols")
-        _no_unknown(protos, {"grpc", "http"}, f"{path}.protocols")
-        for key in ("grpc", "http"):  # both always listen: http also serves the API
-            if key in protos:
-                data[key] = protos[key] or {}
-    known = {f.name: f for f in fields(cls)}
+def _build(cls: type[_C], body: Any, path: str) -> _C:
+    """An instance of the config dataclass `cls` from the mapping `body`, each value coerced to
+    its field's type; unknown keys and bad values are errors naming the key path."""
+    data = _mapping(body, path)
+    known = {f.name: f for f in fields(cls)}  # type: ignore[arg-type]
     _no_unknown(data, set(known), path)
-    values: dict[str, Any] = {}
-    hints = _hints(cls)
-    for key, value in data.items():
-        values[key] = _coerce(hints[key], value, f"{path}.{key}")
+    hints = typing.get_type_hints(cls)
+    values = {key: _coerce(hints[key], known[key], value, f"{path}.{key}") for key, value in data.items()}
     try:
         return cls(**values)
     except TypeError as exc:
         raise ConfigError(f"{path}: {exc}") from None
 
 
-_NESTED = {
-    "grpc": GrpcProtocolConfig,
-    "http": HttpProtocolConfig,
-    "tls_server": TlsServerConfig,
-    "wal": WalConfig,
-    "sending_queue": QueueConfig,
-    "retry_on_failure": RetryConfig,
-    "tls_client": TlsClientConfig,
-}
-_DURATION_KEYS = {
-    "timeout",
-    "initial_interval",
-    "max_interval",
-    "max_elapsed_time",
-    "retry_after",
-    "drain_timeout",
-}
-
-
-def _hints(cls: type) -> dict[str, str]:
-    hints = {}
-    for f in fields(cls):
-        kind = str(f.type)
-        if f.name in _DURATION_KEYS:
-            hints[f.name] = "duration"
-        elif f.name == "tls":
-            hints[f.name] = "tls_server" if cls in (GrpcProtocolConfig, HttpProtocolConfig) else "tls_client"
-        elif f.name in _NESTED:
-            hints[f.name] = f.name
-        elif kind.startswith("tuple"):
-            hints[f.name] = "strings"
-        elif kind.startswith("dict"):
-            hints[f.name] = "headers"
-        elif kind.startswith("bool"):
-            hints[f.name] = "bool"
-        elif kind.startswith("int"):
-            hints[f.name] = "int"
-        elif kind.startswith("float"):
-            hints[f.name] = "float"
-        else:
-            hints[f.name] = "str"
-    return hints
-
-
-def _coerce(hint: str, value: Any, path: str) -> Any:
-    if hint in _NESTED:
-        if value is None and hint in ("grpc", "http"):
-            return None
-        return _build(_NESTED[hint], value or {}, path)
-    if hint == "duration":
+def _coerce(hint: Any, spec: dataclasses.Field[Any], value: Any, path: str) -> Any:
+    if spec.metadata.get("duration"):
         return parse_duration(value, path)
-    if hint == "strings":
-        if isinstance(value, str):
-            value = [value]
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise ConfigError(f"{path}: {value!r} must be a list of strings")
-        return tuple(value)
-    if hint == "headers":
-        mapping = _mapping(value, path)
-        return {str(k): str(v) for k, v in mapping.items()}
-    if value is None:
-        return None
-    if hint == "bool":
+    optional = type(None) in typing.get_args(hint)
+    if optional:
+        if value is None:
+            return None
+        hint = next(arg for arg in typing.get_args(hint) if arg is not type(None))
+    if dataclasses.is_dataclass(hint):
+        return _build(typing.cast(type, hint), value or {}, path)
+    origin = typing.get_origin(hint)
+    if origin is tuple:
+        return _strings(value, path)
+    if origin is dict:
+        return {str(k): str(v) for k, v in _mapping(value, path).items()}
+    return _scalar(hint, value, path)
+
+
+def _strings(value: Any, path: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{path}: {value!r} must be a list of strings")
+    return tuple(value)
+
+
+def _scalar(hint: Any, value: Any, path: str) -> Any:
+    if hint is bool:
         if isinstance(value, str) and value.lower() in ("true", "false"):  # from ${env:...}
             return value.lower() == "true"
         if not isinstance(value, bool):
             raise ConfigError(f"{path}: {value!r} must be true or false")
         return value
-    if hint in ("int", "float"):
-        try:
-            number = int(value) if hint == "int" else float(value)
-        except (TypeError, ValueError):
-            raise ConfigError(f"{path}: {value!r} must be a number") from None
+    if hint in (int, float):
         if isinstance(value, bool):
             raise ConfigError(f"{path}: {value!r} must be a number")
-        return number
+        try:
+            return int(value) if hint is int else float(value)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{path}: {value!r} must be a number") from None
     if not isinstance(value, str | int | float):
         raise ConfigError(f"{path}: {value!r} must be a string")
     return str(value)
 
 
-def _mapping(value: Any, path: str) -> dict:
+def _mapping(value: Any, path: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise ConfigError(f"{path}: expected a mapping of keys, got {value!r}")
     return value
 
 
-def _no_unknown(mapping: dict, known: set[str], path: str) -> None:
+def _no_unknown(mapping: dict[str, Any], known: set[str], path: str) -> None:
     for key in mapping:
         if key not in known:
             raise ConfigError(f"{path}.{key}: unknown key; known keys are {', '.join(sorted(known))}")

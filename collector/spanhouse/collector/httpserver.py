@@ -56,7 +56,7 @@ class HttpServer:
         *,
         max_body_bytes: int,
         tls: ssl.SSLContext | None = None,
-        max_concurrent_bodies: int = 64,
+        max_concurrent_bodies: int,
     ) -> None:
         self.routes = routes
         self.max_body_bytes = max_body_bytes

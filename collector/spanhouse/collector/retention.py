@@ -7,11 +7,11 @@ into the ALTER as ClickHouse Identifier parameters, never spliced into SQL text.
 from __future__ import annotations
 
 import logging
-import re
-from typing import Any, Protocol
 
+from spanhouse.collector.durations import parse_duration
 from spanhouse.collector.errors import ConfigError
-from spanhouse.collector.store.client import QueryResult
+from spanhouse.collector.reports import Reader
+from spanhouse.collector.store.base import QueryResult, Store
 from spanhouse.collector.store.sql import load_job
 
 logger = logging.getLogger(__name__)
@@ -22,30 +22,24 @@ RETENTION_TABLES: dict[str, str] = {
     "otel_traces_trace_id_ts": "Start",
     "agent_steps": "Timestamp",
 }
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800}
-_DURATION = re.compile(r"^(\d+)\s*([smhdw])$")
 FOREVER = ("0", "off", "none", "forever")
 
 
-class Admin(Protocol):
-    """A store that can change schema (the collector's own Store)."""
-
-    def query(self, sql: str, parameters: dict[str, Any] | None = None) -> QueryResult: ...
-
-    def command(self, sql: str, parameters: dict[str, Any] | None = None) -> None: ...
-
-
-def parse_duration(text: str) -> int:
-    """Seconds in `30d`, `12h`, `90m`, `3600s`, `2w`; 0 for off/none/forever/0."""
+def retention_seconds(text: str) -> int:
+    """Seconds in `30d`, `12h`, `90m`, `3600s`, `2w` (the one duration grammar, unit required);
+    0 for off/none/forever/0."""
     value = text.strip().lower()
     if value in FOREVER:
         return 0
-    match = _DURATION.match(value)
-    if not match or int(match[1]) == 0:
+    try:
+        seconds = parse_duration(value, "retention", unit_required=True)
+    except ConfigError:
+        seconds = 0.0
+    if seconds < 1:
         raise ConfigError(
             f"retention {text!r} is not a duration: use a number and a unit (s, m, h, d, w), e.g. 30d, or 'forever'"
         )
-    return int(match[1]) * _UNITS[match[2]]
+    return round(seconds)
 
 
 def check_table(table: str) -> str:
@@ -56,10 +50,10 @@ def check_table(table: str) -> str:
     return table
 
 
-def set_retention(store: Admin, table: str, duration: str) -> int:
+def set_retention(store: Store, table: str, duration: str) -> int:
     """Apply a TTL of `duration` to `table` (or remove it); returns the seconds kept (0 = forever)."""
     check_table(table)
-    seconds = parse_duration(duration)
+    seconds = retention_seconds(duration)
     if seconds:
         store.command(
             load_job("retention/set_ttl"),
@@ -71,5 +65,5 @@ def set_retention(store: Admin, table: str, duration: str) -> int:
     return seconds
 
 
-def retention_view(reader: Any) -> QueryResult:
+def retention_view(reader: Reader) -> QueryResult:
     return reader.query(load_job("retention/view"), {"tables": list(RETENTION_TABLES)})

@@ -3,9 +3,9 @@
 In embedded mode the collector owns its chDB data directory and writes `collector.json`
 there, so the CLI can find it and go through its API instead of opening the store. A collector
 on a ClickHouse server writes `collector-<server>.json` instead, and its write-ahead log
-defaults to `<data-dir>/wal-<server>`: collectors on different stores can share a data
-directory without sharing (and corrupting) a WAL or a state file. Each process removes only a
-state file that names its own pid, and a WAL directory refuses a second owner (queue/wal.py).
+defaults to `<data-dir>/wal-<server>` (config.py): collectors on different stores can share a
+data directory without sharing (and corrupting) a WAL or a state file. Each process removes only
+a state file that names its own pid, and a WAL directory refuses a second owner (queue/wal.py).
 """
 
 from __future__ import annotations
@@ -13,17 +13,14 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
 import ssl
 import time
-import urllib.parse
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from spanhouse.collector.api.prices import price_routes
 from spanhouse.collector.api.routes import api_routes
 from spanhouse.collector.auth import ApiKeys
-from spanhouse.collector.config import DEFAULT_MAX_REQUEST_BYTES, ForwardExporterConfig, ProcessorConfig
+from spanhouse.collector.config import STATE_FILE, CollectorConfig, TlsServerConfig
 from spanhouse.collector.errors import ConfigError, SpanhouseError, StoreUnavailable
 from spanhouse.collector.exporters.clickhouse import ClickHouseExporter
 from spanhouse.collector.exporters.otlp_forward import OtlpForwarder
@@ -36,7 +33,6 @@ from spanhouse.collector.processors.limits import SpanLimits
 from spanhouse.collector.processors.pricing import ModelPricer
 from spanhouse.collector.processors.request_filters import build_request_processors
 from spanhouse.collector.queue import PersistentQueue, WriteAheadLog
-from spanhouse.collector.queue.wal import DEFAULT_MAX_BYTES as DEFAULT_WAL_MAX_BYTES
 from spanhouse.collector.queue.wal import wal_in_use
 from spanhouse.collector.receivers.otlp_grpc import OtlpGrpcReceiver
 from spanhouse.collector.receivers.otlp_http import OtlpHttpTracesHandler
@@ -46,55 +42,18 @@ from spanhouse.collector.telemetry import Metrics
 
 logger = logging.getLogger(__name__)
 
-STATE_FILE = "collector.json"
-
-
-def store_target(clickhouse_url: str | None) -> str:
-    """A short, file-name-safe name of a ClickHouse server (host, port, database; no credentials),
-    or "" for the embedded store."""
-    if not clickhouse_url:
-        return ""
-    parts = urllib.parse.urlsplit(clickhouse_url if "://" in clickhouse_url else f"http://{clickhouse_url}")
-    database = parts.path.strip("/") or "default"
-    name = f"{parts.hostname or 'localhost'}-{parts.port or 8123}-{database}"
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", name)
-
-
-def default_wal_dir(data_dir: Path | None, clickhouse_url: str | None) -> Path:
-    """`<data-dir>/wal` for the embedded store, `<data-dir>/wal-<server>` for a ClickHouse server."""
-    target = store_target(clickhouse_url)
-    return Path(data_dir or ".") / (f"wal-{target}" if target else "wal")
-
-
-def state_file(data_dir: Path, clickhouse_url: str | None) -> Path:
-    """Where a collector on this store announces itself (pid, endpoints) in `data_dir`."""
-    target = store_target(clickhouse_url)
-    return Path(data_dir) / (f"collector-{target}.json" if target else STATE_FILE)
-
-
-@dataclass(frozen=True)
-class CollectorSettings:
-    data_dir: Path | None = None
-    clickhouse_url: str | None = None
-    grpc_endpoint: str = "127.0.0.1:4317"
-    http_endpoint: str = "127.0.0.1:4318"
-    max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES
-    wal_dir: Path | None = None  # default: default_wal_dir(data_dir, clickhouse_url)
-    wal_max_bytes: int = DEFAULT_WAL_MAX_BYTES
-    retry_after_s: float = 1.0
-    drain_timeout_s: float = 30.0
-    api_keys: ApiKeys = field(default_factory=ApiKeys)
-    tls_cert: Path | None = None  # PEM certificate chain; with tls_key, OTLP and the API use TLS
-    tls_key: Path | None = None
-    limits: SpanLimits = field(default_factory=SpanLimits)
-    max_concurrent_requests: int = 64  # HTTP requests read, or gRPC calls in flight, at once
-    processors: tuple[ProcessorConfig, ...] = ()  # attribute filters, redaction, sampling, in order
-    forwarders: tuple[ForwardExporterConfig, ...] = ()  # otlp / otlphttp exporters
 
 
 class Collector:
-    def __init__(self, settings: CollectorSettings) -> None:
-        self.settings = settings
+    """One collector: store, WAL-backed queue, pipeline, exporters, OTLP receivers and the API,
+    started together by `start()` and stopped in the reverse order by `shutdown()`.
+
+    `config` is the whole configuration (file, flags and defaults already merged, see config.py);
+    `api_keys` maps keys to tenants (none: every request is the default tenant's)."""
+
+    def __init__(self, config: CollectorConfig, *, api_keys: ApiKeys | None = None) -> None:
+        self.config = config
+        self.api_keys = api_keys or ApiKeys()
         self.metrics = Metrics()
         self.store: Store | None = None
         self.exporter: ClickHouseExporter | None = None
@@ -107,93 +66,117 @@ class Collector:
         self._state_path: Path | None = None
 
     def start(self) -> None:
-        s = self.settings
-        if not s.clickhouse_url and s.data_dir is not None:
-            owner = running_collector(Path(s.data_dir))
-            if owner is not None:
-                raise StoreOwned(Path(s.data_dir), owner)
+        self._check_store_owner()
         # The WAL first: its lock decides whether this process may run here at all, before a
         # store is created or migrated.
+        max_bytes = self.config.clickhouse.wal.max_bytes
         self.wal = WriteAheadLog(
-            s.wal_dir or default_wal_dir(s.data_dir, s.clickhouse_url),
-            max_bytes=s.wal_max_bytes,
-            segment_bytes=min(s.wal_max_bytes // 4, 16 << 20),
+            self.config.clickhouse.wal_dir, max_bytes=max_bytes, segment_bytes=min(max_bytes // 4, 16 << 20)
         )
-        if s.clickhouse_url:
-            self.store = ReconnectingStore(s.clickhouse_url)
+        store = self.store = self._open_store()
+        pipeline = self._start_pipeline(store, self.wal)
+        self.scheduler = Scheduler(store, self.metrics)
+        for job in self.jobs():
+            self.scheduler.add(job)
+        self.scheduler.start()
+        self._start_receivers(pipeline, store)
+        self.config.clickhouse.local_dir.mkdir(parents=True, exist_ok=True)
+        self._state_path = self.config.clickhouse.state_file
+        _write_state(self._state_path, self.state())
+        logger.info(
+            "OTLP/gRPC on %s, OTLP/HTTP and API on %s (%s, %s)",
+            self.grpc_endpoint,
+            self.http_url,
+            "TLS" if self.config.receiver.tls else "no TLS",
+            f"API keys for {len(self.api_keys.tenants)} tenant(s)"
+            if self.api_keys.enabled
+            else "no API keys",
+        )
+
+    def _check_store_owner(self) -> None:
+        """The embedded store is one process's: a second collector on it is told whose it is."""
+        if self.config.clickhouse.url:
+            return
+        owner = running_collector(self.config.clickhouse.local_dir)
+        if owner is not None:
+            raise StoreOwned(self.config.clickhouse.local_dir, owner)
+
+    def _open_store(self) -> Store:
+        """A server may be down at start (spans then wait in the WAL); the embedded store may not."""
+        clickhouse = self.config.clickhouse
+        if clickhouse.url:
+            store = ReconnectingStore(clickhouse.url)
             try:
-                self.store.migrate()
+                store.migrate()
             except StoreUnavailable as exc:
                 logger.warning("%s; accepting spans into the WAL and retrying", exc)
-        else:
-            self.store = open_store(data_dir=s.data_dir)
-            applied = self.store.migrate()
-            if applied:
-                logger.info("applied %d migration(s) to %s", len(applied), self.store.description)
-        queue = PersistentQueue(self.wal)
+            return store
+        embedded = open_store(data_dir=clickhouse.local_dir)
+        applied = embedded.migrate()
+        if applied:
+            logger.info("applied %d migration(s) to %s", len(applied), embedded.description)
+        return embedded
+
+    def _start_pipeline(self, store: Store, wal: WriteAheadLog) -> TracePipeline:
+        """Queue, prices, forwarders, the ClickHouse exporter and the pipeline feeding them."""
+        config = self.config
+        queue = PersistentQueue(wal)
         pricer = ModelPricer()
-        self.prices = PriceRefresher(self.store, pricer)
+        self.prices = PriceRefresher(store, pricer)
         self.prices.start()
-        self.forwarders = [OtlpForwarder(f, self.metrics) for f in s.forwarders]
+        self.forwarders = [OtlpForwarder(f, self.metrics) for f in config.forwarders]
         for forwarder in self.forwarders:
             forwarder.start()
         pipeline = TracePipeline(
             queue,
             self.metrics,
             GenAIProcessor(pricer),
-            limits=s.limits,
-            request_processors=build_request_processors(s.processors),
+            limits=SpanLimits.from_config(config.genai),
+            request_processors=build_request_processors(config.request_processors),
             forwarders=self.forwarders,
         )
-        self.exporter = ClickHouseExporter(self.store, self.metrics, queue, pipeline.rebuild)
+        self.exporter = ClickHouseExporter(store, self.metrics, queue, pipeline.rebuild)
         self._queue_gauges(queue, self.exporter)
         self.exporter.start()
-        self.scheduler = Scheduler(self.store, self.metrics)
-        for job in self.jobs():
-            self.scheduler.add(job)
-        self.scheduler.start()
-        tls_pair, tls_context = _tls(s.tls_cert, s.tls_key)
+        return pipeline
+
+    def _start_receivers(self, pipeline: TracePipeline, store: Store) -> None:
+        """OTLP/gRPC, and OTLP/HTTP beside the API on one HTTP server; both accept from here on."""
+        receiver = self.config.receiver
+        wal = self.config.clickhouse.wal
+        tls_pair, tls_context = _tls(receiver.tls)
+        max_request_bytes = receiver.max_request_bytes
         self.grpc = OtlpGrpcReceiver(
             pipeline,
-            s.grpc_endpoint,
-            max_concurrent_rpcs=s.max_concurrent_requests,
-            max_request_bytes=s.max_request_bytes,
-            retry_after_s=s.retry_after_s,
-            auth=s.api_keys,
+            receiver.grpc.endpoint,
+            max_concurrent_rpcs=receiver.http.max_concurrent_requests,
+            max_request_bytes=max_request_bytes,
+            retry_after_s=wal.retry_after,
+            auth=self.api_keys,
             tls=tls_pair,
         )
-        host, port = _split_endpoint(s.http_endpoint)
+        assert self.prices is not None
         routes: dict[tuple[str, str], Handler] = {
             ("POST", "/v1/traces"): OtlpHttpTracesHandler(
                 pipeline,
-                max_request_bytes=s.max_request_bytes,
-                retry_after_s=s.retry_after_s,
-                auth=s.api_keys,
+                max_request_bytes=max_request_bytes,
+                retry_after_s=wal.retry_after,
+                auth=self.api_keys,
             )
         }
-        routes.update(api_routes(self.store, self.metrics, s.api_keys))
-        routes.update(price_routes(self.store, self.prices, s.api_keys))
+        routes.update(api_routes(store, self.metrics, self.api_keys))
+        routes.update(price_routes(store, self.prices, self.api_keys))
+        host, port = _split_endpoint(receiver.http.endpoint)
         self.http = HttpServer(
             host,
             port,
             routes,
-            max_body_bytes=s.max_request_bytes,
+            max_body_bytes=max_request_bytes,
             tls=tls_context,
-            max_concurrent_bodies=s.max_concurrent_requests,
+            max_concurrent_bodies=receiver.http.max_concurrent_requests,
         )
         self.grpc.start()
         self.http.start()
-        if s.data_dir is not None:
-            Path(s.data_dir).mkdir(parents=True, exist_ok=True)
-            self._state_path = state_file(Path(s.data_dir), s.clickhouse_url)
-            _write_state(self._state_path, self.state())
-        logger.info(
-            "OTLP/gRPC on %s, OTLP/HTTP and API on %s (%s, %s)",
-            self.grpc_endpoint,
-            self.http_url,
-            "TLS" if tls_pair else "no TLS",
-            f"API keys for {len(s.api_keys.tenants)} tenant(s)" if s.api_keys.enabled else "no API keys",
-        )
 
     def jobs(self) -> list[Job]:
         """The scheduled jobs this collector runs (schemas/jobs/ SQL through the store)."""
@@ -264,7 +247,7 @@ class Collector:
             self.prices.shutdown()
             self.prices = None
         if self.exporter is not None:
-            self.exporter.shutdown(drain_timeout_s=self.settings.drain_timeout_s)
+            self.exporter.shutdown(drain_timeout_s=self.config.clickhouse.wal.drain_timeout)
             self.exporter = None
         if self.wal is not None:
             self.wal.close()
@@ -317,12 +300,11 @@ def _remove_own_state(path: Path) -> None:
         pass
 
 
-def _tls(cert: Path | None, key: Path | None) -> tuple[tuple[bytes, bytes] | None, ssl.SSLContext | None]:
+def _tls(tls: TlsServerConfig | None) -> tuple[tuple[bytes, bytes] | None, ssl.SSLContext | None]:
     """The gRPC key pair and the HTTP server context, or (None, None) without TLS."""
-    if cert is None and key is None:
+    if tls is None or tls.cert_file is None or tls.key_file is None:
         return None, None
-    if cert is None or key is None:
-        raise ConfigError("TLS needs both a certificate (--tls-cert) and its private key (--tls-key)")
+    cert, key = tls.cert_file, tls.key_file
     try:
         pair = (Path(key).read_bytes(), Path(cert).read_bytes())
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)

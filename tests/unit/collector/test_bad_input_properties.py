@@ -57,7 +57,7 @@ def spans(draw: st.DrawFn, index: int = 0) -> Span:
 @pytest.fixture
 def pipeline(tmp_path: Path) -> TracePipeline:
     queue = PersistentQueue(WriteAheadLog(tmp_path / "wal", max_bytes=1 << 20, segment_bytes=1 << 18))
-    limits = SpanLimits(max_spans_per_request=50, max_attributes=8, max_value_chars=64)
+    limits = SpanLimits(max_spans_per_request=50, max_attributes=8, max_attribute_chars=64)
     return TracePipeline(queue, Metrics(), limits=limits)
 
 
@@ -87,7 +87,7 @@ def test_limits_keep_genai_keys_first_and_say_what_they_changed(pairs: list[tupl
     for key, text in pairs:
         span.attributes.append(KeyValue(key=key, value=AnyValue(string_value=text)))
     before = {kv.key for kv in span.attributes}
-    warnings = SpanLimits(max_attributes=5, max_value_chars=100).apply(span)
+    warnings = SpanLimits(max_attributes=5, max_attribute_chars=100).apply(span)
     assert len(span.attributes) <= 5
     assert all(len(kv.value.string_value) <= 100 for kv in span.attributes)
     kept = {kv.key for kv in span.attributes}
@@ -180,6 +180,6 @@ def test_values_are_cut_by_the_length_they_are_stored_at(value: AnyValue) -> Non
     from spanhouse.collector.processors.attributes import any_value, to_text
 
     span = Span(span_id=b"\x01" * 8, name="s", attributes=[KeyValue(key="k", value=value)])
-    warnings = SpanLimits(max_value_chars=64).apply(span)
+    warnings = SpanLimits(max_attribute_chars=64).apply(span)
     assert len(to_text(any_value(span.attributes[0].value))) <= 64
     assert any("truncated" in w for w in warnings)

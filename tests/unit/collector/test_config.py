@@ -5,20 +5,27 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import typer
 
-from spanhouse.collector.auth import ApiKeys
-from spanhouse.collector.cli.collector_config import settings_from_config
+from spanhouse.collector.cli.app import app
 from spanhouse.collector.config import (
     AttributesProcessorConfig,
+    CollectorConfig,
+    ForwardExporterConfig,
+    GenAIProcessorConfig,
+    Overrides,
+    QueueConfig,
     RedactionProcessorConfig,
     SamplerProcessorConfig,
+    TlsClientConfig,
     expand_env,
     load_config,
     parse_config,
-    parse_duration,
 )
+from spanhouse.collector.durations import parse_duration
 from spanhouse.collector.errors import ConfigError
-from spanhouse.collector.service import CollectorSettings
+from spanhouse.collector.processors.limits import SpanLimits
+from spanhouse.collector.retention import retention_seconds
 
 EXAMPLE = Path(__file__).parents[3] / "deploy" / "collector.yaml"
 
@@ -159,11 +166,98 @@ def test_flags_override_the_config_file(tmp_path: Path) -> None:
         exporters={"clickhouse": {"data_dir": str(tmp_path / "cfg"), "wal": {"max_bytes": 1 << 20}}}
     )
     config = parse_config(document)
-    flags = CollectorSettings(data_dir=tmp_path / "flag", grpc_endpoint="127.0.0.1:9", wal_max_bytes=1 << 30)
-    settings = settings_from_config(config, flags, set(), None)
-    assert settings.data_dir == tmp_path / "cfg" and settings.grpc_endpoint == "127.0.0.1:0"
-    assert settings.wal_max_bytes == 1 << 20
-    settings = settings_from_config(config, flags, {"data_dir", "grpc_endpoint"}, None)
-    assert settings.data_dir == tmp_path / "flag" and settings.grpc_endpoint == "127.0.0.1:9"
-    assert settings.wal_max_bytes == 1 << 20  # not given on the command line: the file's value
-    assert isinstance(settings.api_keys, ApiKeys)
+    assert Overrides().apply(config) == config  # no flag given: the file alone
+    merged = Overrides(data_dir=str(tmp_path / "flag"), grpc_endpoint="127.0.0.1:9").apply(config)
+    assert merged.clickhouse.local_dir == tmp_path / "flag" and merged.receiver.grpc.endpoint == "127.0.0.1:9"
+    assert merged.clickhouse.wal.max_bytes == 1 << 20  # not given on the command line: the file's value
+    server = Overrides(clickhouse_url="http://ch:8123").apply(config)
+    assert (server.clickhouse.url, server.clickhouse.data_dir) == (
+        "http://ch:8123",
+        None,
+    )  # replaces the store
+
+
+def test_flags_are_validated_like_the_file() -> None:
+    with pytest.raises(ConfigError, match=r"receivers\.otlp\.protocols\.grpc\.endpoint: 'nohost' must be"):
+        Overrides(grpc_endpoint="nohost").apply(CollectorConfig())
+
+
+def test_every_collector_flag_defaults_to_none() -> None:
+    """Defaults live in config.py alone: a flag left out changes nothing."""
+    command = typer.main.get_command(app).commands["collector"]  # type: ignore[attr-defined]
+    defaults = {param.name: param.default for param in command.params}
+    assert len(defaults) > 10 and all(value is None for value in defaults.values()), defaults
+
+
+def test_one_setting_has_one_name_and_one_default() -> None:
+    genai = GenAIProcessorConfig()
+    assert SpanLimits().max_attribute_chars == genai.max_attribute_chars
+    assert SpanLimits().max_spans_per_request == genai.max_spans_per_request
+    limits = SpanLimits.from_config(GenAIProcessorConfig(max_attribute_chars=99, max_spans_per_request=7))
+    assert (limits.max_attribute_chars, limits.max_spans_per_request) == (99, 7)
+    given = Overrides(max_attribute_chars=64).apply(CollectorConfig())
+    assert given.genai.max_attribute_chars == 64
+
+
+def _forwarding(exporter: dict, kind: str = "otlp/x") -> dict:
+    return {
+        **_pipeline(exporters={"clickhouse": {}, kind: exporter}),
+        "service": {"pipelines": {"traces": {"exporters": ["clickhouse", kind]}}},
+    }
+
+
+@pytest.mark.parametrize(
+    ("document", "message"),
+    [
+        (
+            _forwarding({"endpoint": "h:4317", "sending_queue": {"enabled": False}}),
+            "exporters.otlp/x.sending_queue.enabled: false is not supported",
+        ),
+        (
+            _forwarding({"endpoint": "h:4317", "tls": {"insecure_skip_verify": True}}),
+            "exporters.otlp/x.tls.insecure_skip_verify: not supported over gRPC",
+        ),
+        (
+            {**_pipeline(), "service": {"telemetry": {"metrics": {"level": "detailed"}}}},
+            "service.telemetry.metrics: spanhouse serves its metrics at /metrics",
+        ),
+        (
+            {**_pipeline(), "service": {"telemetry": {"traces": {}}}},
+            "service.telemetry.traces: unknown key",
+        ),
+        (
+            {**_pipeline(), "service": {"telemetry": {"logs": {"level": "loud"}}}},
+            "service.telemetry.logs.level: 'loud' is not one of debug, info, warning, error",
+        ),
+    ],
+)
+def test_documented_keys_that_cannot_work_are_refused(document: dict, message: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_config(document)
+    assert message in str(info.value)
+
+
+def test_documented_keys_that_work() -> None:
+    config = parse_config({**_pipeline(), "service": {"telemetry": {"logs": {"level": "warn"}}}})
+    assert config.log_level == "warning"
+    https = parse_config(
+        _forwarding({"endpoint": "https://h:4318", "tls": {"insecure_skip_verify": True}}, "otlphttp/x")
+    )
+    assert https.forwarders[0].tls == TlsClientConfig(insecure_skip_verify=True)
+
+
+def test_each_section_validates_itself() -> None:
+    with pytest.raises(ConfigError, match=r"^q\.queue_size: 0 must be >= 1$"):
+        QueueConfig(queue_size=0).validate("q")
+    with pytest.raises(ConfigError, match=r"^f\.compression: 'zstd'; use gzip or none$"):
+        ForwardExporterConfig(name="f", protocol="grpc", endpoint="h:1", compression="zstd").validate("f")
+    CollectorConfig().validate()
+
+
+@pytest.mark.parametrize(("text", "seconds"), [("30d", 2_592_000.0), ("2w", 1_209_600.0), ("250us", 0.00025)])
+def test_one_duration_grammar_for_config_and_retention(text: str, seconds: float) -> None:
+    assert parse_duration(text, "x") == pytest.approx(seconds)
+    if seconds >= 1:
+        assert retention_seconds(text) == seconds
+    with pytest.raises(ConfigError, match="x: '30' is not a duration"):
+        parse_duration("30", "x", unit_required=True)

@@ -13,7 +13,7 @@ from spanhouse.collector.debug.document import Document, Node, to_html, to_markd
 from spanhouse.collector.debug.trace import Span, WarningThresholds, build_trace
 from spanhouse.collector.errors import ConfigError
 from spanhouse.collector.reports import report_parameters
-from spanhouse.collector.retention import check_table, parse_duration
+from spanhouse.collector.retention import check_table, retention_seconds
 
 MS = 1_000_000
 
@@ -192,13 +192,13 @@ def test_report_options_are_typed_and_checked() -> None:
     ("text", "seconds"), [("30d", 2_592_000), ("12h", 43_200), ("2w", 1_209_600), ("forever", 0)]
 )
 def test_retention_durations(text: str, seconds: int) -> None:
-    assert parse_duration(text) == seconds
+    assert retention_seconds(text) == seconds
 
 
 @pytest.mark.parametrize("text", ["1y", "0d", "-3d", "30", "d"])
 def test_bad_retention_durations_are_named(text: str) -> None:
     with pytest.raises(ConfigError, match="is not a duration"):
-        parse_duration(text)
+        retention_seconds(text)
 
 
 def test_only_known_tables_get_a_ttl() -> None:

@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-import logging
-import os
-import signal
 import tempfile
-import threading
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
 from spanhouse.collector.cli.access import ApiKey
+from spanhouse.collector.cli.collector import collector
 from spanhouse.collector.cli.debugging import retention_app, traces_app
 from spanhouse.collector.cli.options import (
     DEFAULT_DATA_DIR,
@@ -38,137 +35,10 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+app.command()(collector)
 app.add_typer(traces_app, name="traces")
 app.add_typer(retention_app, name="retention")
 app.add_typer(prices_app, name="prices")
-
-
-@app.command()
-def collector(
-    ctx: typer.Context,
-    config: Annotated[
-        Optional[Path],  # noqa: UP045
-        typer.Option(
-            "--config",
-            envvar="SPANHOUSE_CONFIG",
-            help="Collector YAML (OTel Collector shape, see deploy/collector.yaml); flags given override it.",
-            dir_okay=False,
-        ),
-    ] = None,
-    data_dir: DataDir = DEFAULT_DATA_DIR,
-    clickhouse_url: ClickHouseUrl = None,
-    grpc_endpoint: Annotated[
-        str, typer.Option(help="OTLP/gRPC listen address (port 0 picks one).")
-    ] = "127.0.0.1:4317",
-    http_endpoint: Annotated[str, typer.Option(help="OTLP/HTTP and API listen address.")] = "127.0.0.1:4318",
-    log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
-    wal_dir: Annotated[
-        Optional[Path],  # noqa: UP045
-        typer.Option(
-            help="Write-ahead log directory, owned by one collector at a time "
-            "(default: <data-dir>/wal; <data-dir>/wal-<host>-<port>-<database> with --clickhouse-url).",
-            file_okay=False,
-        ),
-    ] = None,
-    wal_max_bytes: Annotated[
-        int,
-        typer.Option(min=1 << 16, help="WAL size at which clients are throttled (429 / RESOURCE_EXHAUSTED)."),
-    ] = 1 << 30,
-    retry_after: Annotated[
-        float, typer.Option(min=0.0, help="Seconds throttled clients are told to wait.")
-    ] = 1.0,
-    api_keys: Annotated[
-        Optional[Path],  # noqa: UP045
-        typer.Option(
-            help="YAML file 'api_keys: {<key>: <tenant>}' (else env SPANHOUSE_API_KEYS=<key>=<tenant>,...)."
-        ),
-    ] = None,
-    tls_cert: Annotated[
-        Optional[Path],  # noqa: UP045
-        typer.Option(help="PEM certificate: serve OTLP and the API over TLS."),
-    ] = None,
-    tls_key: Annotated[
-        Optional[Path],  # noqa: UP045
-        typer.Option(help="PEM private key of --tls-cert."),
-    ] = None,
-    max_spans_per_request: Annotated[
-        int, typer.Option(min=1, help="Requests with more spans are refused (413 / RESOURCE_EXHAUSTED).")
-    ] = 100_000,
-    drain_timeout: Annotated[
-        float,
-        typer.Option(min=0.0, help="On SIGTERM, seconds to keep trying a failing store before exiting."),
-    ] = 30.0,
-    max_concurrent_requests: Annotated[
-        int,
-        typer.Option(
-            min=1,
-            help="HTTP requests read, or gRPC calls in flight, at once; more get HTTP 503 + Retry-After "
-            "or gRPC RESOURCE_EXHAUSTED.",
-        ),
-    ] = 64,
-    max_attribute_chars: Annotated[
-        int, typer.Option(min=16, help="Longer attribute values are truncated to this many characters.")
-    ] = 32 * 1024,
-) -> None:
-    """Run the collector until SIGTERM or Ctrl-C."""
-    from spanhouse.collector.auth import ENV_API_KEYS, ApiKeys
-    from spanhouse.collector.processors.limits import SpanLimits
-    from spanhouse.collector.service import Collector, CollectorSettings
-
-    level = logging.getLevelName(log_level.upper())
-    if not isinstance(level, int):
-        _fail(f"--log-level {log_level!r} is not one of debug, info, warning, error")
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    try:
-        keys = ApiKeys.load(api_keys, os.environ.get(ENV_API_KEYS))
-    except SpanhouseError as exc:
-        _fail(str(exc))
-    settings = CollectorSettings(
-        data_dir=data_dir,
-        clickhouse_url=clickhouse_url,
-        grpc_endpoint=grpc_endpoint,
-        http_endpoint=http_endpoint,
-        wal_dir=wal_dir,
-        wal_max_bytes=wal_max_bytes,
-        retry_after_s=retry_after,
-        api_keys=keys,
-        tls_cert=tls_cert,
-        tls_key=tls_key,
-        drain_timeout_s=drain_timeout,
-        max_concurrent_requests=max_concurrent_requests,
-        limits=SpanLimits(max_spans_per_request=max_spans_per_request, max_value_chars=max_attribute_chars),
-    )
-    if config is not None:
-        from spanhouse.collector.cli.collector_config import settings_from_config
-        from spanhouse.collector.config import load_config
-
-        explicit = {
-            name
-            for name in ctx.params
-            if getattr(ctx.get_parameter_source(name), "name", "") in ("COMMANDLINE", "ENVIRONMENT")
-        }
-        try:
-            settings = settings_from_config(
-                load_config(config), settings, explicit, os.environ.get(ENV_API_KEYS)
-            )
-        except SpanhouseError as exc:
-            _fail(str(exc))
-    service = Collector(settings)
-    stop = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stop.set())
-    try:
-        service.start()
-    except (SpanhouseError, OSError, ValueError) as exc:
-        service.shutdown()
-        _fail(str(exc))
-    console.print(  # one line, whatever the width: logs and scripts read the URL from it
-        f"spanhouse collector: OTLP/gRPC {service.grpc_endpoint}, OTLP/HTTP + API {service.http_url}",
-        soft_wrap=True,
-    )
-    stop.wait()
-    console.print("shutting down: storing what was accepted")
-    service.shutdown()
 
 
 @app.command()

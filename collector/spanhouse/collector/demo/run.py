@@ -10,10 +10,11 @@ from pathlib import Path
 from opentelemetry.sdk.trace.export import SpanExporter
 
 from spanhouse import instrumentation
+from spanhouse.collector.config import CollectorConfig, Overrides
 from spanhouse.collector.demo.delivery import Delivery, bsp_queue_size
 from spanhouse.collector.demo.workload import WorkloadSettings, run_workload
 from spanhouse.collector.reports import report_parameters, run_report
-from spanhouse.collector.service import Collector, CollectorSettings
+from spanhouse.collector.service import Collector
 from spanhouse.collector.store.client import QueryResult
 from spanhouse.collector.store.sql import load_job
 
@@ -65,9 +66,8 @@ def run_demo(
 ) -> DemoResult:
     started = time.monotonic()
     report = progress or (lambda _: None)
-    collector = Collector(
-        CollectorSettings(data_dir=data_dir, grpc_endpoint="127.0.0.1:0", http_endpoint="127.0.0.1:0")
-    )
+    local = Overrides(data_dir=str(data_dir), grpc_endpoint="127.0.0.1:0", http_endpoint="127.0.0.1:0")
+    collector = Collector(local.apply(CollectorConfig()))
     collector.start()
     try:
         delivery = Delivery()

@@ -14,6 +14,7 @@ import collections
 import gzip
 import logging
 import random
+import ssl
 import threading
 import time
 import urllib.error
@@ -22,7 +23,7 @@ import urllib.request
 import grpc
 from google.rpc import error_details_pb2, status_pb2
 
-from spanhouse.collector.config import ForwardExporterConfig
+from spanhouse.collector.config import ForwardExporterConfig, TlsClientConfig
 from spanhouse.collector.telemetry import Counter, Metrics
 
 logger = logging.getLogger(__name__)
@@ -58,6 +59,7 @@ class OtlpForwarder:
         self._thread: threading.Thread | None = None
         self._channel: grpc.Channel | None = None
         self._call: grpc.UnaryUnaryMultiCallable[bytes, bytes] | None = None
+        self._https = _https_context(config.tls) if config.protocol != "grpc" else None
         label = config.name.replace("/", "_")
         self.sent = _counter(metrics, f"forwarder_{label}_sent", f"Requests forwarded to {config.name}.")
         self.dropped = _counter(
@@ -210,7 +212,7 @@ class OtlpForwarder:
             headers["Content-Encoding"] = "gzip"
         request = urllib.request.Request(cfg.traces_url, body, headers, method="POST")
         try:
-            with urllib.request.urlopen(request, timeout=cfg.timeout) as response:
+            with urllib.request.urlopen(request, timeout=cfg.timeout, context=self._https) as response:
                 response.read()
         except urllib.error.HTTPError as exc:
             retry_after = _parse_retry_after(exc.headers.get("Retry-After"))
@@ -221,6 +223,18 @@ class OtlpForwarder:
             ) from None
         except (urllib.error.URLError, OSError) as exc:
             raise SendFailed(f"cannot reach {cfg.traces_url}: {exc}", retryable=True) from None
+
+
+def _https_context(tls: TlsClientConfig) -> ssl.SSLContext | None:
+    """The client context of an otlphttp forwarder: the given CA, or no verification at all when
+    insecure_skip_verify is set; None (the system's CAs) otherwise."""
+    if tls.ca_file is None and not tls.insecure_skip_verify:
+        return None
+    context = ssl.create_default_context(cafile=tls.ca_file)
+    if tls.insecure_skip_verify:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    return context
 
 
 def _grpc_retry_delay(exc: grpc.RpcError) -> float | None:

@@ -5,7 +5,7 @@ except where the span is rejected):
 
 - attributes per span over `max_attributes`: the extra ones are dropped (GenAI and spanhouse
   keys are kept first, since they feed agent_steps);
-- an attribute value longer than `max_value_chars` (strings; bytes; arrays and maps by their
+- an attribute value longer than `max_attribute_chars` (strings; bytes; arrays and maps by their
   encoded size): truncated to that many characters (non-strings become their truncated JSON text);
 - events or links over `max_events` / `max_links`: the extra ones are dropped;
 - an event timestamp past year 2200: the span is rejected (ClickHouse DateTime64(9) cannot hold it);
@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from opentelemetry.proto.trace.v1.trace_pb2 import Span
 
+from spanhouse.collector.config import GenAIProcessorConfig
 from spanhouse.collector.processors.attributes import any_value, to_text
 from spanhouse.collector.processors.conventions.base import MAX_TOKEN_COUNT
 from spanhouse.collector.processors.spans import MAX_TIME_NS, SpanRejected
@@ -34,12 +35,20 @@ _TOKEN_PREFIX = "gen_ai.usage."
 
 @dataclass(frozen=True)
 class SpanLimits:
-    max_spans_per_request: int = 100_000
+    """What one request and one span may hold; the configurable two come from processors.genai."""
+
+    max_spans_per_request: int = GenAIProcessorConfig.max_spans_per_request
     max_attributes: int = 256
-    max_value_chars: int = 32 * 1024
+    max_attribute_chars: int = GenAIProcessorConfig.max_attribute_chars
     max_events: int = 256
     max_links: int = 256
     max_token_count: int = MAX_TOKEN_COUNT
+
+    @classmethod
+    def from_config(cls, genai: GenAIProcessorConfig) -> SpanLimits:
+        return cls(
+            max_spans_per_request=genai.max_spans_per_request, max_attribute_chars=genai.max_attribute_chars
+        )
 
     def apply(self, span: Span) -> list[str]:
         """Bring `span` within limits; returns warnings, raises SpanRejected."""
@@ -51,7 +60,7 @@ class SpanLimits:
                 )
         # Stored text can be longer than the wire bytes (base64 for bytes, JSON escapes in arrays:
         # up to 6 characters per byte), so only a span this small can skip the value checks.
-        small = span.ByteSize() * 6 <= self.max_value_chars
+        small = span.ByteSize() * 6 <= self.max_attribute_chars
         if len(span.attributes) > self.max_attributes:
             dropped = len(span.attributes) - self.max_attributes
             kept = sorted(span.attributes, key=lambda kv: not kv.key.startswith(_PRIORITY_PREFIXES))
@@ -76,7 +85,7 @@ class SpanLimits:
             truncated += sum(self._truncate(kv.value) for event in span.events for kv in event.attributes)
             if truncated:
                 warnings.append(
-                    f"span {span.span_id.hex()}: {truncated} attribute value(s) truncated to {self.max_value_chars} characters"
+                    f"span {span.span_id.hex()}: {truncated} attribute value(s) truncated to {self.max_attribute_chars} characters"
                 )
         for kv in span.attributes:
             if (
@@ -92,18 +101,18 @@ class SpanLimits:
     def _truncate(self, value: AnyValue) -> bool:
         kind = value.WhichOneof("value")
         if kind == "string_value":
-            if len(value.string_value) > self.max_value_chars:
-                value.string_value = value.string_value[: self.max_value_chars]
+            if len(value.string_value) > self.max_attribute_chars:
+                value.string_value = value.string_value[: self.max_attribute_chars]
                 return True
         elif kind == "bytes_value":
-            max_bytes = self.max_value_chars // 4 * 3  # stored as base64: 4 characters per 3 bytes
+            max_bytes = self.max_attribute_chars // 4 * 3  # stored as base64: 4 characters per 3 bytes
             if len(value.bytes_value) > max_bytes:
                 value.bytes_value = value.bytes_value[:max_bytes]
                 return True
         elif kind in ("array_value", "kvlist_value"):
             text = to_text(any_value(value))
-            if len(text) > self.max_value_chars:
-                value.string_value = text[: self.max_value_chars]
+            if len(text) > self.max_attribute_chars:
+                value.string_value = text[: self.max_attribute_chars]
                 return True
         return False
 

@@ -33,6 +33,7 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
+from spanhouse.collector.config import WalConfig
 from spanhouse.collector.errors import QueueFull, SpanhouseError
 
 logger = logging.getLogger(__name__)
@@ -43,7 +44,6 @@ _CHECKPOINT = "checkpoint.json"
 _ID_FILE = "wal.id"
 _LOCK_FILE = "lock"
 DEFAULT_SEGMENT_BYTES = 16 * 1024 * 1024
-DEFAULT_MAX_BYTES = 1024 * 1024 * 1024
 NEAR_FULL_RATIO = 0.8
 
 
@@ -87,7 +87,7 @@ class WriteAheadLog:
         self,
         directory: str | Path,
         *,
-        max_bytes: int = DEFAULT_MAX_BYTES,
+        max_bytes: int = WalConfig.max_bytes,
         segment_bytes: int = DEFAULT_SEGMENT_BYTES,
     ) -> None:
         if max_bytes < segment_bytes:

@@ -40,9 +40,9 @@ class OtlpGrpcReceiver:
         endpoint: str,
         *,
         max_workers: int = 8,
-        max_concurrent_rpcs: int = 64,
+        max_concurrent_rpcs: int,
         max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES,
-        retry_after_s: float = 1.0,
+        retry_after_s: float,
         auth: ApiKeys | None = None,
         tls: tuple[bytes, bytes] | None = None,
     ) -> None:

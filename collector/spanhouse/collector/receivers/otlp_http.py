@@ -41,7 +41,7 @@ class OtlpHttpTracesHandler:
         pipeline: TracePipeline,
         *,
         max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES,
-        retry_after_s: float = 1.0,
+        retry_after_s: float,
         auth: ApiKeys | None = None,
     ) -> None:
         self.pipeline = pipeline

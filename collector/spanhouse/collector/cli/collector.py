@@ -1,0 +1,167 @@
+"""`spanhouse collector`: run a collector from a config file, flags, or the defaults.
+
+Every flag defaults to None and overrides its config key only when given (on the command line
+or through its environment variable); the defaults themselves are written once, in config.py.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from spanhouse.collector.cli.options import console, fail
+from spanhouse.collector.config import LOG_LEVELS, CollectorConfig, Overrides, load_config
+from spanhouse.collector.errors import SpanhouseError
+
+OptionalPath = Optional[Path]  # noqa: UP045 - typer reads the annotations at runtime
+OptionalStr = Optional[str]  # noqa: UP045
+OptionalInt = Optional[int]  # noqa: UP045
+OptionalFloat = Optional[float]  # noqa: UP045
+
+
+def collector(
+    config: Annotated[
+        OptionalPath,
+        typer.Option(
+            "--config",
+            envvar="SPANHOUSE_CONFIG",
+            help="Collector YAML (OTel Collector shape, see deploy/collector.yaml); flags given override it.",
+            dir_okay=False,
+        ),
+    ] = None,
+    data_dir: Annotated[
+        OptionalPath,
+        typer.Option(
+            "--data-dir",
+            envvar="SPANHOUSE_DATA_DIR",
+            help="Embedded store, WAL and state directory (default: spanhouse-data).",
+            file_okay=False,
+        ),
+    ] = None,
+    clickhouse_url: Annotated[
+        OptionalStr,
+        typer.Option(
+            "--clickhouse-url",
+            envvar="SPANHOUSE_CLICKHOUSE_URL",
+            help="ClickHouse server, e.g. http://user:password@host:8123/database (instead of the embedded store).",
+        ),
+    ] = None,
+    grpc_endpoint: Annotated[
+        OptionalStr, typer.Option(help="OTLP/gRPC listen address (default 127.0.0.1:4317; port 0 picks one).")
+    ] = None,
+    http_endpoint: Annotated[
+        OptionalStr, typer.Option(help="OTLP/HTTP and API listen address (default 127.0.0.1:4318).")
+    ] = None,
+    log_level: Annotated[OptionalStr, typer.Option(help="debug, info (default), warning or error.")] = None,
+    wal_dir: Annotated[
+        OptionalPath,
+        typer.Option(
+            help="Write-ahead log directory, owned by one collector at a time "
+            "(default: <data-dir>/wal; <data-dir>/wal-<host>-<port>-<database> with --clickhouse-url).",
+            file_okay=False,
+        ),
+    ] = None,
+    wal_max_bytes: Annotated[
+        OptionalInt,
+        typer.Option(min=1 << 16, help="WAL size at which clients are throttled (429 / RESOURCE_EXHAUSTED)."),
+    ] = None,
+    retry_after: Annotated[
+        OptionalFloat, typer.Option(min=0.0, help="Seconds throttled clients are told to wait.")
+    ] = None,
+    api_keys: Annotated[
+        OptionalPath,
+        typer.Option(
+            help="YAML file 'api_keys: {<key>: <tenant>}' (else env SPANHOUSE_API_KEYS=<key>=<tenant>,...)."
+        ),
+    ] = None,
+    tls_cert: Annotated[
+        OptionalPath, typer.Option(help="PEM certificate: serve OTLP and the API over TLS.")
+    ] = None,
+    tls_key: Annotated[OptionalPath, typer.Option(help="PEM private key of --tls-cert.")] = None,
+    max_spans_per_request: Annotated[
+        OptionalInt,
+        typer.Option(min=1, help="Requests with more spans are refused (413 / RESOURCE_EXHAUSTED)."),
+    ] = None,
+    drain_timeout: Annotated[
+        OptionalFloat,
+        typer.Option(min=0.0, help="On SIGTERM, seconds to keep trying a failing store before exiting."),
+    ] = None,
+    max_concurrent_requests: Annotated[
+        OptionalInt,
+        typer.Option(
+            min=1,
+            help="HTTP requests read, or gRPC calls in flight, at once; more get HTTP 503 + Retry-After "
+            "or gRPC RESOURCE_EXHAUSTED.",
+        ),
+    ] = None,
+    max_attribute_chars: Annotated[
+        OptionalInt,
+        typer.Option(min=16, help="Longer attribute values are truncated to this many characters."),
+    ] = None,
+) -> None:
+    """Run the collector until SIGTERM or Ctrl-C."""
+    level = log_level.lower() if log_level else None
+    if level is not None and level not in LOG_LEVELS:
+        fail(f"--log-level {log_level!r} is not one of {', '.join(LOG_LEVELS)}")
+    overrides = Overrides(
+        data_dir=_text(data_dir),
+        clickhouse_url=clickhouse_url,
+        grpc_endpoint=grpc_endpoint,
+        http_endpoint=http_endpoint,
+        wal_dir=_text(wal_dir),
+        wal_max_bytes=wal_max_bytes,
+        retry_after=retry_after,
+        drain_timeout=drain_timeout,
+        api_keys_file=_text(api_keys),
+        tls_cert=_text(tls_cert),
+        tls_key=_text(tls_key),
+        max_concurrent_requests=max_concurrent_requests,
+        max_spans_per_request=max_spans_per_request,
+        max_attribute_chars=max_attribute_chars,
+        log_level=level,
+    )
+    try:
+        merged = overrides.apply(load_config(config) if config is not None else CollectorConfig())
+    except SpanhouseError as exc:
+        fail(str(exc))
+    run_collector(merged)
+
+
+def run_collector(config: CollectorConfig) -> None:
+    """Start a collector on `config`, serve until SIGTERM or Ctrl-C, then drain and stop."""
+    from spanhouse.collector.auth import ENV_API_KEYS, ApiKeys
+    from spanhouse.collector.service import Collector
+
+    logging.basicConfig(
+        level=config.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        keys = ApiKeys.load(config.receiver.api_keys_file, os.environ.get(ENV_API_KEYS))
+    except SpanhouseError as exc:
+        fail(str(exc))
+    service = Collector(config, api_keys=keys)
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    try:
+        service.start()
+    except (SpanhouseError, OSError, ValueError) as exc:
+        service.shutdown()
+        fail(str(exc))
+    console.print(  # one line, whatever the width: logs and scripts read the URL from it
+        f"spanhouse collector: OTLP/gRPC {service.grpc_endpoint}, OTLP/HTTP + API {service.http_url}",
+        soft_wrap=True,
+    )
+    stop.wait()
+    console.print("shutting down: storing what was accepted")
+    service.shutdown()
+
+
+def _text(path: Path | None) -> str | None:
+    return None if path is None else str(path)

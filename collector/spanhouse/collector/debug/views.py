@@ -258,12 +258,20 @@ def agent_report_document(
         doc.paragraph("No executions of this agent in the range.")
         return doc
     perf = agents[0]
+    bench = rows("benchmarks")
+    per_run = {b["dimension"]: b for b in bench}
     doc.paragraph(
-        f"{perf['executions']} executions, success rate {perf['success_rate']:.1%}, p50 {perf['p50_ms']:,.1f} ms, "
-        f"p95 {perf['p95_ms']:,.1f} ms, {perf['steps_per_run']} steps and {perf['tokens_per_run']} tokens per run."
+        f"{perf['executions']} executions (nested ones included), success rate {perf['success_rate']:.1%}, "
+        f"p50 {perf['p50_ms']:,.1f} ms, p95 {perf['p95_ms']:,.1f} ms per execution. "
+        + (
+            f"Per run it starts ({per_run['steps_per_run']['runs']} runs): "
+            f"{per_run['steps_per_run']['average']:g} steps, {per_run['tokens_per_run']['average']:g} tokens "
+            f"and {per_run['response_time_ms']['average']:,.1f} ms on average, as in the benchmarks below."
+            if per_run
+            else "It starts no run of its own (it runs inside other agents' runs)."
+        )
     )
     doc.heading("Benchmarks")
-    bench = rows("benchmarks")
     doc.table(
         ["dimension", "average", "category", "excellent", "good", "acceptable", "poor"],
         [

@@ -15,6 +15,7 @@ import logging
 import os
 import ssl
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from spanhouse.collector.api.prices import price_routes
@@ -228,6 +229,19 @@ class Collector:
             "wal_dir": str(self.wal.directory.resolve()),
         }
 
+    def abort(self) -> None:
+        """Make a shutdown in progress stop draining now; the WAL keeps what is not stored."""
+        if self.exporter is not None:
+            self.exporter.abort()
+
+    def drain_status(self) -> DrainStatus | None:
+        """What a shutdown still has to store, or None once the exporter has stopped."""
+        exporter = self.exporter
+        if exporter is None:
+            return None
+        left = exporter.drain_deadline - time.monotonic()
+        return DrainStatus(exporter.queue.depth, exporter.failing, max(0.0, left))
+
     def shutdown(self) -> None:
         """Stop receiving, store what was accepted, close the store. Idempotent."""
         if self.grpc is not None:
@@ -258,6 +272,16 @@ class Collector:
         if self.store is not None:
             self.store.close()
             self.store = None
+
+
+@dataclass(frozen=True)
+class DrainStatus:
+    """How far a shutdown's drain is: requests not yet stored, whether the store fails, and how
+    long a failing store is retried still."""
+
+    requests: int
+    failing: bool
+    seconds_left: float
 
 
 class StoreOwned(SpanhouseError):

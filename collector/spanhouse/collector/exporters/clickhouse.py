@@ -64,6 +64,7 @@ class ClickHouseExporter:
         self.max_bytes_per_insert = max_bytes_per_insert
         self.backoff = backoff or Backoff()
         self._stop = threading.Event()
+        self._abort = threading.Event()
         self._drain_deadline = float("inf")
         self._thread: threading.Thread | None = None
         self.failing = False
@@ -83,9 +84,23 @@ class ClickHouseExporter:
             self._thread.join()
             self._thread = None
 
+    def abort(self) -> None:
+        """Stop draining now (a second Ctrl-C): no new insert, no more retries. Nothing is lost:
+        what is not stored stays in the WAL and is stored at the next start."""
+        self._abort.set()
+        self._stop.set()
+        self.queue.close()
+
+    @property
+    def drain_deadline(self) -> float:
+        """time.monotonic() at which a shutdown stops retrying a failing store (inf: not stopping)."""
+        return self._drain_deadline
+
     def _run(self) -> None:
-        while True:
+        while not self._abort.is_set():
             group = self.queue.take(self.max_rows_per_insert, self.max_bytes_per_insert, wait_s=0.5)
+            if self._abort.is_set():
+                return
             if group is None:
                 if self._stop.is_set():
                     return
@@ -115,6 +130,8 @@ class ClickHouseExporter:
         tokens = dict.fromkeys(("otel_traces", "agent_steps", "scores"), group.token)
         attempt = 0
         while True:
+            if self._abort.is_set():
+                return False
             try:
                 for table, rows, names in tables:
                     if rows:
@@ -149,9 +166,11 @@ class ClickHouseExporter:
                     )
                 delay = self.backoff.delay(attempt)
                 attempt += 1
-                if self._stop.is_set() and time.monotonic() + delay > self._drain_deadline:
+                if self._abort.is_set() or (
+                    self._stop.is_set() and time.monotonic() + delay > self._drain_deadline
+                ):
                     return False
-                self._stop.wait(delay) if not self._stop.is_set() else time.sleep(delay)
+                self._stop.wait(delay) if not self._stop.is_set() else self._abort.wait(delay)
         if self.failing:
             self.failing = False
             self.queue.set_spooling(False)

@@ -10,9 +10,11 @@ a state file that names its own pid, and a WAL directory refuses a second owner 
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
+import socket
 import ssl
 import time
 from dataclasses import dataclass
@@ -67,6 +69,7 @@ class Collector:
         self._state_path: Path | None = None
 
     def start(self) -> None:
+        self._check_ports()
         self._check_store_owner()
         # The WAL first: its lock decides whether this process may run here at all, before a
         # store is created or migrated.
@@ -93,6 +96,21 @@ class Collector:
             if self.api_keys.enabled
             else "no API keys",
         )
+
+    def _check_ports(self) -> None:
+        """Both listen addresses are free, checked before anything is created or migrated."""
+        receiver = self.config.receiver
+        for protocol, flag, endpoint in (
+            ("grpc", "--grpc-endpoint", receiver.grpc.endpoint),
+            ("http", "--http-endpoint", receiver.http.endpoint),
+        ):
+            problem = _listen_problem(endpoint)
+            if problem:
+                raise ConfigError(
+                    f"cannot listen for OTLP/{protocol.upper()} on {endpoint}: {problem}; choose another "
+                    f"with {flag} host:port (port 0 picks a free one), or receivers.otlp.protocols."
+                    f"{protocol}.endpoint in --config"
+                )
 
     def _check_store_owner(self) -> None:
         """The embedded store is one process's: a second collector on it is told whose it is."""
@@ -337,6 +355,23 @@ def _tls(tls: TlsServerConfig | None) -> tuple[tuple[bytes, bytes] | None, ssl.S
     except (OSError, ssl.SSLError) as exc:
         raise ConfigError(f"cannot load the TLS certificate {cert} and key {key}: {exc}") from None
     return pair, context
+
+
+def _listen_problem(endpoint: str) -> str | None:
+    """Why nothing could listen on `endpoint` now ("port 4317 is in use ..."), or None."""
+    host, port = _split_endpoint(endpoint)
+    if port == 0:
+        return None
+    try:
+        family, kind, _, _, address = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM)[0]
+        with socket.socket(family, kind) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the servers bind
+            probe.bind(address)
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            return f"port {port} is in use (by another collector?)"
+        return exc.strerror or str(exc)
+    return None
 
 
 def _split_endpoint(endpoint: str) -> tuple[str, int]:

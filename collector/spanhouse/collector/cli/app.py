@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from spanhouse.collector.cli.access import ApiKey
+from spanhouse.collector.cli.access import ApiKey, open_target_store, resolve_target
 from spanhouse.collector.cli.collector import collector
 from spanhouse.collector.cli.debugging import retention_app, traces_app
 from spanhouse.collector.cli.options import (
@@ -27,7 +27,6 @@ from spanhouse.collector.cli.output import OutputFormat, render
 from spanhouse.collector.cli.prices import prices_app
 from spanhouse.collector.errors import SpanhouseError
 from spanhouse.collector.reports import report_names, report_parameters, run_report
-from spanhouse.collector.store import open_store
 
 app = typer.Typer(
     help="spanhouse: LLM-agent observability on OpenTelemetry and ClickHouse.",
@@ -101,11 +100,16 @@ def report(
 def migrate(data_dir: DataDir = DEFAULT_DATA_DIR, clickhouse_url: ClickHouseUrl = None) -> None:
     """Apply pending schema migrations (the collector also does this at start)."""
     try:
-        store = open_store(data_dir=None if clickhouse_url else data_dir, url=clickhouse_url)
-        try:
+        target = resolve_target(data_dir=data_dir, clickhouse_url=clickhouse_url, create=True)
+        if target.api_url is not None:  # a running collector owns the store: it migrated at start
+            console.print(
+                f"the store at {data_dir} is owned by the running collector at {target.api_url}, "
+                "which applied every migration when it started",
+                soft_wrap=True,
+            )
+            return
+        with open_target_store(target) as store:
             applied = store.migrate()
-        finally:
-            store.close()
     except SpanhouseError as exc:
         _fail(str(exc))
     console.print(f"applied {len(applied)} migration(s)" + (": " + ", ".join(applied) if applied else ""))

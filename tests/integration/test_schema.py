@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 
+from spanhouse.collector.alerts.store import ALERTS_COLUMNS
+from spanhouse.collector.budgets import BUDGETS_COLUMNS
 from spanhouse.collector.prices.book import MODEL_PRICES_COLUMNS
 from spanhouse.collector.reports import report_parameters
 from spanhouse.collector.rows import (
@@ -48,6 +50,8 @@ def test_migrations_apply_once_and_are_recorded(store: Store) -> None:
         ("agent_steps", AGENT_STEPS_COLUMNS),
         ("model_prices", MODEL_PRICES_COLUMNS),
         ("scores", SCORES_COLUMNS),
+        ("budgets", BUDGETS_COLUMNS),
+        ("alerts", ALERTS_COLUMNS),
     ],
 )
 def test_insert_columns_match_the_ddl(store: Store, table: str, columns: tuple[str, ...]) -> None:
@@ -103,6 +107,32 @@ EXTRA_PARAMETERS = {
     "traces/spans": {"id": "0123456789abcdef", "max_spans": 10},
     "traces/scores": {"trace_id": "0" * 32, "run_ids": ["0123456789abcdef"], "max_scores": 10},
     "retention/view": {"tables": ["agent_steps"]},
+    **{
+        name: {  # budget and alert jobs take a time, a tenant and arrays
+            "tenant": "*",
+            "name": "",
+            "keys": ["k"],
+            "as_of": "2026-11-01 00:00:00",
+            "since": "2026-10-01 00:00:00",
+            "until": "2026-11-01 00:00:00",
+            "window_s": 3600.0,
+            "baseline_s": 86400.0,
+            "factor": 3.0,
+            "min_spend_usd": 1.0,
+            "min_rate": 0.05,
+            "min_steps": 20,
+            "open_only": 0,
+            "kind": "",
+            **{k: ["x"] for k in ("tenants", "services", "agents", "models", "units")},
+            **{k: [1.0] for k in ("limits", "warn_at")},
+            **{
+                k: ["2026-10-01 00:00:00"]
+                for k in ("period_starts", "period_ends", "window_starts", "seen_starts")
+            },
+        }
+        for name in job_names()
+        if name.startswith(("budgets/", "alerts/"))
+    },
 }
 
 

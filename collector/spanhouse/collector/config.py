@@ -30,6 +30,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from spanhouse.collector.budgets.model import Budget, parse_budget
 from spanhouse.collector.durations import parse_duration
 from spanhouse.collector.errors import ConfigError
 
@@ -368,6 +369,289 @@ class ForwardExporterConfig:
             )
 
 
+# --- budgets and alerts -------------------------------------------------------------------------
+
+ALERT_KINDS = (
+    "budget_threshold",
+    "projected_overrun",
+    "cost_spike",
+    "error_rate_spike",
+    "latency_degradation",
+    "quality_decline",
+    "health_change",
+)
+SEVERITIES = ("warning", "critical")
+_CHANNEL_ID = re.compile(r"^(log|webhook|slack|otlp)(/[A-Za-z0-9_.-]{1,64})?$")
+# Keys each channel type takes beyond the filters (tenants, kinds, min_severity) every one has.
+_CHANNEL_KEYS = {
+    "log": (),
+    "webhook": ("url", "secret", "headers", "timeout"),
+    "slack": ("url", "headers", "timeout"),
+    "otlp": ("endpoint", "protocol", "headers", "timeout"),
+}
+
+
+def _positive(path: str, **values: float) -> None:
+    for key, value in values.items():
+        if not value > 0:
+            raise ConfigError(f"{path}.{key}: {value!r} must be above 0")
+
+
+def _fraction(path: str, **values: float) -> None:
+    for key, value in values.items():
+        if not 0 <= value <= 1:
+            raise ConfigError(
+                f"{path}.{key}: {value!r} is a rate; give a fraction between 0 and 1, e.g. 0.05"
+            )
+
+
+@dataclass(frozen=True)
+class CostSpikeConfig:
+    """Spend of the last `window` against `factor` x the mean per window over the `baseline` before it."""
+
+    enabled: bool = True
+    factor: float = 3.0
+    min_spend_usd: float = 1.0  # below this a window never counts as a spike
+    window: float = field(default=3600.0, metadata=_DURATION)
+    baseline: float = field(default=86_400.0, metadata=_DURATION)
+
+    def validate(self, path: str) -> None:
+        _positive(path, factor=self.factor, window=self.window, baseline=self.baseline)
+        if self.min_spend_usd < 0:
+            raise ConfigError(f"{path}.min_spend_usd: {self.min_spend_usd!r} must be >= 0")
+
+
+@dataclass(frozen=True)
+class ErrorRateSpikeConfig:
+    """Step error rate of the last `window` against `factor` x the rate over the `baseline` before it."""
+
+    enabled: bool = True
+    factor: float = 2.0
+    min_rate: float = 0.05  # an error rate below this never fires
+    min_steps: int = 20  # steps the window needs before it is judged
+    window: float = field(default=3600.0, metadata=_DURATION)
+    baseline: float = field(default=86_400.0, metadata=_DURATION)
+
+    def validate(self, path: str) -> None:
+        _positive(path, factor=self.factor, window=self.window, baseline=self.baseline)
+        _fraction(path, min_rate=self.min_rate)
+        if self.min_steps < 0:
+            raise ConfigError(f"{path}.min_steps: {self.min_steps!r} must be >= 0")
+
+
+@dataclass(frozen=True)
+class LatencyDegradationConfig:
+    """p95 step duration of the last `window` against `factor` x the p95 over the `baseline` before it."""
+
+    enabled: bool = True
+    factor: float = 1.5
+    min_steps: int = 20  # steps both the window and the baseline need
+    window: float = field(default=3600.0, metadata=_DURATION)
+    baseline: float = field(default=86_400.0, metadata=_DURATION)
+
+    def validate(self, path: str) -> None:
+        _positive(path, factor=self.factor, window=self.window, baseline=self.baseline)
+        if self.min_steps < 0:
+            raise ConfigError(f"{path}.min_steps: {self.min_steps!r} must be >= 0")
+
+
+@dataclass(frozen=True)
+class QualityDeclineConfig:
+    """The quality_trends report's significance test over the last `window`: 'declining' fires."""
+
+    enabled: bool = True
+    window: float = field(default=7 * 86_400.0, metadata=_DURATION)
+    alpha: float = 0.05
+    min_runs: int = 10
+
+    def validate(self, path: str) -> None:
+        _positive(path, window=self.window, min_runs=self.min_runs)
+        if not 0 < self.alpha < 1:
+            raise ConfigError(f"{path}.alpha: {self.alpha!r} must be between 0 and 1, e.g. 0.05")
+
+
+@dataclass(frozen=True)
+class HealthChangeConfig:
+    """The overview report's health over the last `window`: degraded and critical fire."""
+
+    enabled: bool = True
+    window: float = field(default=3600.0, metadata=_DURATION)
+    error_rate_degraded: float = 0.05
+    error_rate_critical: float = 0.15
+    p95_degraded_ms: float = 10_000.0
+    p95_critical_ms: float = 30_000.0
+
+    def validate(self, path: str) -> None:
+        _positive(
+            path,
+            window=self.window,
+            p95_degraded_ms=self.p95_degraded_ms,
+            p95_critical_ms=self.p95_critical_ms,
+        )
+        _fraction(
+            path, error_rate_degraded=self.error_rate_degraded, error_rate_critical=self.error_rate_critical
+        )
+
+
+@dataclass(frozen=True)
+class DeliveryConfig:
+    """Retries of failed deliveries: backoff doubles from `initial_interval` up to `max_interval`."""
+
+    initial_interval: float = field(default=1.0, metadata=_DURATION)
+    max_interval: float = field(default=300.0, metadata=_DURATION)
+    max_attempts: int = 8  # then the channel's state is 'failed'
+    timeout: float = field(default=5.0, metadata=_DURATION)  # per HTTP request
+    takeover_after: float = field(
+        default=600.0, metadata=_DURATION
+    )  # another collector delivers an alert whose owner went quiet this long
+    max_age: float = field(
+        default=7 * 86_400.0, metadata=_DURATION
+    )  # older alerts are not delivered any more
+
+    def validate(self, path: str) -> None:
+        _positive(
+            path, initial_interval=self.initial_interval, timeout=self.timeout, max_attempts=self.max_attempts
+        )
+        if self.initial_interval > self.max_interval:
+            raise ConfigError(
+                f"{path}.initial_interval: {self.initial_interval!r}s exceeds max_interval "
+                f"{self.max_interval!r}s; lower it"
+            )
+
+
+@dataclass(frozen=True)
+class ChannelConfig:
+    """One delivery channel; `id` is `type` or `type/name` as in the OTel Collector. Channels are set
+    in this file only, by whoever runs the collector: no API route takes a URL, so a tenant can
+    never aim deliveries at an internal service."""
+
+    id: str
+    type: str
+    url: str = ""  # webhook, slack
+    secret: str = ""  # webhook: HMAC-SHA256 key of the signature header
+    endpoint: str = ""  # otlp: http(s)://host:port (OTLP/HTTP, /v1/logs appended) or host:port (gRPC)
+    protocol: str = "http/protobuf"  # otlp: http/protobuf or grpc
+    headers: dict[str, str] = field(default_factory=dict)
+    timeout: float | None = field(default=None, metadata=_DURATION)  # default: delivery.timeout
+    tenants: tuple[str, ...] = ()  # only alerts of these tenants ('' = the no-key tenant); empty = all
+    kinds: tuple[str, ...] = ()  # only these kinds; empty = all
+    min_severity: str = "warning"
+
+    def accepts(self, tenant: str, kind: str, severity: str) -> bool:
+        if self.tenants and tenant not in self.tenants:
+            return False
+        if self.kinds and kind not in self.kinds:
+            return False
+        return SEVERITIES.index(severity) >= SEVERITIES.index(self.min_severity)
+
+    def validate(self, path: str) -> None:
+        if self.min_severity not in SEVERITIES:
+            raise ConfigError(f"{path}.min_severity: {self.min_severity!r}; use warning or critical")
+        for kind in self.kinds:
+            if kind not in ALERT_KINDS:
+                raise ConfigError(
+                    f"{path}.kinds: {kind!r} is not an alert kind; use any of {', '.join(ALERT_KINDS)}"
+                )
+        if self.timeout is not None and self.timeout <= 0:
+            raise ConfigError(f"{path}.timeout: must be above 0, e.g. 5s")
+        if self.type in ("webhook", "slack") and not re.match(r"^https?://[^/\s]+", self.url):
+            raise ConfigError(
+                f"{path}.url: {self.url!r} must be an http(s) URL, e.g. https://alerts.example.com/hook"
+            )
+        if self.type == "webhook" and not self.secret:
+            raise ConfigError(
+                f"{path}.secret: a webhook needs a secret to sign its payloads (HMAC-SHA256); "
+                "e.g. secret: ${env:SPANHOUSE_WEBHOOK_SECRET}"
+            )
+        if self.type == "otlp":
+            self._validate_otlp(path)
+
+    def _validate_otlp(self, path: str) -> None:
+        if self.protocol not in ("http/protobuf", "grpc"):
+            raise ConfigError(f"{path}.protocol: {self.protocol!r}; use http/protobuf or grpc")
+        if self.protocol == "http/protobuf" and not re.match(r"^https?://[^/\s]+", self.endpoint):
+            raise ConfigError(
+                f"{path}.endpoint: {self.endpoint!r} must be an http(s) URL, e.g. http://otel-collector:4318 "
+                "(/v1/logs is appended)"
+            )
+        if self.protocol == "grpc" and not re.match(r"^(https?://)?[^/\s:]+:\d+$", self.endpoint):
+            raise ConfigError(
+                f"{path}.endpoint: {self.endpoint!r} must be host:port, e.g. otel-collector:4317"
+            )
+
+
+def _default_channels() -> tuple[ChannelConfig, ...]:
+    return (ChannelConfig("log", "log"),)
+
+
+@dataclass(frozen=True)
+class AlertsConfig:
+    """The `alerts:` section: the evaluation schedule, each kind's thresholds, delivery and channels."""
+
+    interval: float = field(default=60.0, metadata=_DURATION)  # 0 = evaluate only on demand
+    cost_spike: CostSpikeConfig = field(default_factory=CostSpikeConfig)
+    error_rate_spike: ErrorRateSpikeConfig = field(default_factory=ErrorRateSpikeConfig)
+    latency_degradation: LatencyDegradationConfig = field(default_factory=LatencyDegradationConfig)
+    quality_decline: QualityDeclineConfig = field(default_factory=QualityDeclineConfig)
+    health_change: HealthChangeConfig = field(default_factory=HealthChangeConfig)
+    delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
+    channels: tuple[ChannelConfig, ...] = field(default_factory=_default_channels)
+
+    def validate(self, path: str) -> None:
+        for section in (
+            "cost_spike",
+            "error_rate_spike",
+            "latency_degradation",
+            "quality_decline",
+            "health_change",
+            "delivery",
+        ):
+            getattr(self, section).validate(f"{path}.{section}")
+        for channel in self.channels:
+            channel.validate(f"{path}.channels.{channel.id}")
+
+
+def _alerts(body: Any) -> AlertsConfig:
+    data = dict(_mapping(body, "alerts"))
+    channels = _mapping(data.pop("channels", None) or {}, "alerts.channels") if "channels" in data else None
+    config = _build(AlertsConfig, data, "alerts")
+    if channels is None:
+        return config
+    return dataclasses.replace(
+        config, channels=tuple(_channel(str(cid), spec) for cid, spec in channels.items())
+    )
+
+
+def _channel(cid: str, body: Any) -> ChannelConfig:
+    path = f"alerts.channels.{cid}"
+    if not _CHANNEL_ID.match(cid):
+        raise ConfigError(
+            f"{path}: {cid!r} is not a channel id; use log, webhook, slack or otlp, optionally /name (e.g. webhook/ops)"
+        )
+    kind = cid.split("/", 1)[0]
+    data = dict(_mapping(body or {}, path))
+    _no_unknown(data, {*_CHANNEL_KEYS[kind], "tenants", "kinds", "min_severity"}, path)
+    data.update(id=cid, type=kind)
+    return _build(ChannelConfig, data, path)
+
+
+def _budgets(value: Any) -> tuple[Budget, ...]:
+    """The `budgets:` list; names are unique per tenant."""
+    if not isinstance(value, list):
+        raise ConfigError(
+            "budgets: expected a list of budgets, e.g. - {name: monthly, limit_usd: 50, period: monthly}"
+        )
+    budgets = [parse_budget(item, where=f"budgets[{i}]", source="config") for i, item in enumerate(value)]
+    seen: set[tuple[str, str]] = set()
+    for i, budget in enumerate(budgets):
+        if (budget.tenant, budget.name) in seen:
+            raise ConfigError(
+                f"budgets[{i}].name: {budget.name!r} is used twice for tenant {budget.tenant!r}"
+            )
+        seen.add((budget.tenant, budget.name))
+    return tuple(budgets)
+
+
 # --- the whole file -----------------------------------------------------------------------------
 
 
@@ -380,10 +664,15 @@ class CollectorConfig:
     clickhouse: ClickHouseExporterConfig = field(default_factory=ClickHouseExporterConfig)
     forwarders: tuple[ForwardExporterConfig, ...] = ()
     log_level: str = "info"  # service.telemetry.logs.level
+    alerts: AlertsConfig = field(default_factory=AlertsConfig)
+    budgets: tuple[Budget, ...] | None = (
+        None  # the file's budgets: (None = no such section; stored ones are kept)
+    )
 
     def validate(self) -> None:
         """Raise ConfigError naming the key path, the bad value and the fix."""
         self.receiver.validate("receivers.otlp")
+        self.alerts.validate("alerts")
         for pid, processor in self.processors:
             processor.validate(f"processors.{pid}")
         self.clickhouse.validate("exporters.clickhouse")
@@ -430,6 +719,7 @@ class Overrides:
     max_spans_per_request: int | None = None
     max_attribute_chars: int | None = None
     log_level: str | None = None
+    alert_interval: float | None = None
 
     def apply(self, config: CollectorConfig) -> CollectorConfig:
         """`config` with these values in place, validated."""
@@ -442,6 +732,9 @@ class Overrides:
             ),
             clickhouse=self._clickhouse(config.clickhouse),
             log_level=_given(self.log_level, config.log_level),
+            alerts=dataclasses.replace(
+                config.alerts, interval=_given(self.alert_interval, config.alerts.interval)
+            ),
         )
         updated.validate()
         return updated
@@ -511,7 +804,9 @@ def load_config(path: Path, environ: Mapping[str, str] | None = None) -> Collect
 def parse_config(document: Any, source: str = "config") -> CollectorConfig:
     """Validate a parsed (env-expanded) document into a CollectorConfig; errors name the key path."""
     top = _mapping(document, source)
-    _no_unknown(top, {"receivers", "processors", "exporters", "service", "extensions"}, source)
+    _no_unknown(
+        top, {"receivers", "processors", "exporters", "service", "extensions", "alerts", "budgets"}, source
+    )
     if top.get("extensions"):
         raise ConfigError(f"{source}.extensions: spanhouse has no extensions; remove the key")
     receivers = _mapping(top.get("receivers") or {}, "receivers")
@@ -542,6 +837,8 @@ def parse_config(document: Any, source: str = "config") -> CollectorConfig:
         clickhouse=clickhouse,
         forwarders=forwarders,
         log_level=_log_level(service.get("telemetry") or {}),
+        alerts=_alerts(top.get("alerts") or {}),
+        budgets=_budgets(top["budgets"] or []) if "budgets" in top else None,
     )
     config.validate()
     return config

@@ -115,6 +115,9 @@ def _make_handler(server: HttpServer) -> type[BaseHTTPRequestHandler]:
         def do_POST(self) -> None:
             self._dispatch("POST")
 
+        def do_DELETE(self) -> None:
+            self._dispatch("DELETE")
+
         def _dispatch(self, method: str) -> None:
             path, _, query = self.path.partition("?")
             handler = server.routes.get((method, path))

@@ -8,9 +8,10 @@ them the same way; a value given as text (command line, URL) is converted to the
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from spanhouse.collector import stats
 from spanhouse.collector.errors import ConfigError
@@ -32,19 +33,39 @@ class Option:
     """One report parameter beyond tenant and time range."""
 
     name: str
-    type: type  # str, int or float
+    type: type  # str, int, float, or list (comma-separated text; each item one of `choices`)
     default: Any
     help: str
     choices: tuple[Any, ...] = ()
+    check: Callable[[Any], None] | None = None  # raises ConfigError naming what is wrong
 
     def convert(self, value: Any) -> Any:
+        if self.type is list:
+            return self._items(value)
         value = self._typed(value)
         if self.choices and value not in self.choices:
             shown = ", ".join(repr(c) for c in self.choices)
             raise ConfigError(f"parameter {self.name}={value!r} must be one of {shown}")
         if self.type in (int, float) and value < 0:
             raise ConfigError(f"parameter {self.name}={value!r} must not be negative")
+        if self.check is not None:
+            self.check(value)
         return value
+
+    def _items(self, value: Any) -> list[str]:
+        items = [v.strip() for v in value.split(",")] if isinstance(value, str) else value
+        if not isinstance(items, list | tuple) or not all(isinstance(v, str) for v in items):
+            raise ConfigError(f"parameter {self.name}={value!r} must be a comma-separated list")
+        items = [v for v in items if v]
+        for item in items:
+            if item not in self.choices:
+                shown = ", ".join(self.choices)
+                raise ConfigError(f"parameter {self.name}: {item!r} is not one of {shown}")
+        if len(set(items)) != len(items):
+            raise ConfigError(f"parameter {self.name}={value!r} names a value twice")
+        if self.check is not None:
+            self.check(items)
+        return list(items)
 
     def _typed(self, value: Any) -> Any:
         if isinstance(value, str) and self.type is not str:
@@ -63,6 +84,27 @@ class Option:
 
 AGENT = Option("agent", str, "", "only this agent ('' = every agent)")
 _MS = "milliseconds"
+# Dimensions of the cost reports, and the time buckets `costs` also groups by.
+DIMENSIONS = ("model", "provider", "agent", "service", "tenant", "step_kind", "variant")
+TIME_BUCKETS = ("hour", "day", "week", "month")
+
+
+def _one_time_bucket(items: list[str]) -> None:
+    buckets = [i for i in items if i in TIME_BUCKETS]
+    if len(buckets) > 1:
+        raise ConfigError(f"parameter by: give at most one time bucket, not {', '.join(buckets)}")
+
+
+def _timezone(name: str) -> None:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"parameter timezone={name!r} is not an IANA time zone, e.g. UTC or Europe/Berlin"
+        ) from None
+
+
+TIMEZONE = Option("timezone", str, "UTC", "time zone that buckets and periods align to", check=_timezone)
 
 OPTIONS: dict[str, tuple[Option, ...]] = {
     "overview": (
@@ -110,6 +152,50 @@ OPTIONS: dict[str, tuple[Option, ...]] = {
     "peers": (
         AGENT,
         Option("margin", float, 0.1, "relative difference from the peer mean that counts as a strength"),
+    ),
+    "costs": (
+        AGENT,
+        Option(
+            "by",
+            list,
+            ["model"],
+            "group by any of " + ", ".join(DIMENSIONS) + " and one of " + ", ".join(TIME_BUCKETS),
+            DIMENSIONS + TIME_BUCKETS,
+            check=_one_time_bucket,
+        ),
+        TIMEZONE,
+    ),
+    "cost_trends": (
+        AGENT,
+        Option("bucket", str, "day", "time bucket", TIME_BUCKETS),
+        Option("by", list, [], "also group by any of " + ", ".join(DIMENSIONS), DIMENSIONS),
+        TIMEZONE,
+    ),
+    "projection": (
+        AGENT,
+        Option(
+            "period",
+            str,
+            "monthly",
+            "period to project to the end of",
+            ("hourly", "daily", "weekly", "monthly"),
+        ),
+        Option("by", list, [], "group by any of " + ", ".join(DIMENSIONS), DIMENSIONS),
+        TIMEZONE,
+    ),
+    "recommendations": (
+        AGENT,
+        Option("min_samples", int, 20, "fewest calls (runs, for runaway runs) a recommendation rests on"),
+        Option("success_tolerance", float, 0.02, "success rate a cheaper model may lose"),
+        Option("quality_tolerance", float, 0.02, "mean quality a cheaper model may lose"),
+        Option("input_share", float, 0.8, "input share of the token cost that makes a step input-heavy"),
+        Option(
+            "prompt_trim", float, 0.25, "share of an input-heavy step's input cost a shorter prompt saves"
+        ),
+        Option("min_prompt_tokens", float, 1024.0, "mean input tokens per call worth caching"),
+        Option("cached_share", float, 0.1, "cached share of input below which caching is suggested"),
+        Option("cacheable_share", float, 0.5, "share of uncached input a cache would serve"),
+        Option("runaway_factor", float, 3.0, "steps per run above this times the median make a runaway run"),
     ),
     "warnings": (
         AGENT,
@@ -165,7 +251,21 @@ def run_report(reader: Reader, name: str, parameters: dict[str, Any]) -> QueryRe
         parameters = {**defaults, **base, **{k: v for k, v in parameters.items() if k not in base}}
         if name == "quality_trends":
             parameters["t_critical"] = stats.t_critical_table(parameters["alpha"])
-    return reader.query(load_job(f"reports/{name}"), parameters)
+    return _selected_columns(name, parameters, reader.query(load_job(f"reports/{name}"), parameters))
+
+
+def _selected_columns(name: str, parameters: dict[str, Any], result: QueryResult) -> QueryResult:
+    """Grouped reports return a column per dimension; keep only those the `by` option asked for."""
+    if "by" not in {o.name for o in report_options(name)}:
+        return result
+    chosen = set(parameters.get("by") or ())
+    dropped = {d for d in DIMENSIONS if d not in chosen}
+    if not chosen & set(TIME_BUCKETS) and name == "costs":
+        dropped.add("bucket")
+    keep = [i for i, column in enumerate(result.columns) if column not in dropped]
+    return QueryResult(
+        tuple(result.columns[i] for i in keep), [tuple(row[i] for i in keep) for row in result.rows]
+    )
 
 
 def parse_time(text: str) -> dt.datetime:

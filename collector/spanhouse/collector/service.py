@@ -20,11 +20,16 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from spanhouse.collector.alerts.service import AlertService, alert_job, instance_id
+from spanhouse.collector.api.access import ReadAccess
+from spanhouse.collector.api.alerts import alert_routes
+from spanhouse.collector.api.budgets import budget_routes
 from spanhouse.collector.api.prices import price_routes
 from spanhouse.collector.api.routes import api_routes
 from spanhouse.collector.auth import ApiKeys
+from spanhouse.collector.budgets import sync_config_budgets
 from spanhouse.collector.config import STATE_FILE, CollectorConfig, TlsServerConfig
-from spanhouse.collector.errors import ConfigError, SpanhouseError, StoreUnavailable
+from spanhouse.collector.errors import ConfigError, SpanhouseError, StoreError, StoreUnavailable
 from spanhouse.collector.exporters.clickhouse import ClickHouseExporter
 from spanhouse.collector.exporters.otlp_forward import OtlpForwarder
 from spanhouse.collector.httpserver import Handler, HttpServer
@@ -66,6 +71,7 @@ class Collector:
         self.prices: PriceRefresher | None = None
         self.forwarders: list[OtlpForwarder] = []
         self.scheduler: Scheduler | None = None
+        self.alerts: AlertService | None = None
         self._state_path: Path | None = None
 
     def start(self) -> None:
@@ -79,6 +85,7 @@ class Collector:
         )
         store = self.store = self._open_store()
         pipeline = self._start_pipeline(store, self.wal)
+        self.alerts = self._start_alerts(store)
         self.scheduler = Scheduler(store, self.metrics)
         for job in self.jobs():
             self.scheduler.add(job)
@@ -185,6 +192,8 @@ class Collector:
         }
         routes.update(api_routes(store, self.metrics, self.api_keys))
         routes.update(price_routes(store, self.prices, self.api_keys))
+        routes.update(budget_routes(store, ReadAccess(store, self.api_keys)))
+        routes.update(alert_routes(ReadAccess(store, self.api_keys), self.alerts))
         host, port = _split_endpoint(receiver.http.endpoint)
         self.http = HttpServer(
             host,
@@ -197,9 +206,27 @@ class Collector:
         self.grpc.start()
         self.http.start()
 
+    def _start_alerts(self, store: Store) -> AlertService:
+        """Follow the config file's budgets, then deliver alerts in the background (evaluation is a job)."""
+        if self.config.budgets is not None:
+            try:
+                sync_config_budgets(store, self.config.budgets)
+            except StoreError as exc:
+                logger.warning(
+                    "could not apply the config file's budgets (they apply at the next start): %s", exc
+                )
+        service = AlertService(
+            store, self.config.alerts, instance=instance_id(self.config.clickhouse.local_dir)
+        )
+        service.start()
+        return service
+
     def jobs(self) -> list[Job]:
         """The scheduled jobs this collector runs (schemas/jobs/ SQL through the store)."""
-        return []
+        jobs = []
+        if self.alerts is not None and self.config.alerts.interval > 0:
+            jobs.append(alert_job(self.alerts))
+        return jobs
 
     def _queue_gauges(self, queue: PersistentQueue, exporter: ClickHouseExporter) -> None:
         wal = queue.wal
@@ -278,6 +305,9 @@ class Collector:
         if self.prices is not None:
             self.prices.shutdown()
             self.prices = None
+        if self.alerts is not None:
+            self.alerts.shutdown()
+            self.alerts = None
         if self.exporter is not None:
             self.exporter.shutdown(drain_timeout_s=self.config.clickhouse.wal.drain_timeout)
             self.exporter = None

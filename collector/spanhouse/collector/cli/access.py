@@ -19,13 +19,7 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from spanhouse.collector.errors import (
-    ConfigError,
-    Forbidden,
-    QueryError,
-    StoreUnavailable,
-    Unauthenticated,
-)
+from spanhouse.collector.errors import ConfigError, Forbidden, QueryError, StoreUnavailable, Unauthenticated
 from spanhouse.collector.reports import Reader
 from spanhouse.collector.service import running_collector
 from spanhouse.collector.store import ClickHouseStore, Store, open_store
@@ -60,6 +54,8 @@ def call_api(
         message = _error_text(exc)
         if exc.code == 400:
             raise QueryError(message) from None
+        if exc.code in (404, 409, 413):
+            raise ConfigError(message) from None
         if exc.code == 401:
             raise Unauthenticated(
                 f"the collector at {base_url} refused the request: {message} "

@@ -1,4 +1,4 @@
-"""`spanhouse` commands: collector, demo, sql, report, traces, retention, prices, migrate."""
+"""`spanhouse` commands: collector, demo, sql, report, traces, retention, prices, budgets, alerts, migrate."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Annotated, Optional
 import typer
 
 from spanhouse.collector.cli.access import ApiKey, open_target_store, resolve_target
+from spanhouse.collector.cli.budgets import alerts_app, budgets_app
 from spanhouse.collector.cli.collector import collector
 from spanhouse.collector.cli.debugging import retention_app, traces_app
 from spanhouse.collector.cli.options import (
@@ -38,6 +39,8 @@ app.command()(collector)
 app.add_typer(traces_app, name="traces")
 app.add_typer(retention_app, name="retention")
 app.add_typer(prices_app, name="prices")
+app.add_typer(budgets_app, name="budgets")
+app.add_typer(alerts_app, name="alerts")
 
 
 @app.command()

@@ -107,6 +107,10 @@ def collector(
         OptionalInt,
         typer.Option(min=16, help="Longer attribute values are truncated to this many characters."),
     ] = None,
+    alert_interval: Annotated[
+        OptionalFloat,
+        typer.Option(min=0.0, help="Seconds between alert evaluations (default 60; 0 = only on demand)."),
+    ] = None,
 ) -> None:
     """Run the collector until SIGTERM or Ctrl-C."""
     level = log_level.lower() if log_level else None
@@ -128,6 +132,7 @@ def collector(
         max_spans_per_request=max_spans_per_request,
         max_attribute_chars=max_attribute_chars,
         log_level=level,
+        alert_interval=alert_interval,
     )
     try:
         merged = overrides.apply(load_config(config) if config is not None else CollectorConfig())

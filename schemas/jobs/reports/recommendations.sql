@@ -1,0 +1,236 @@
+-- Cost recommendations from the stored steps of [since, until), each with its evidence and an
+-- estimated monthly saving: the saving over the range scaled to 30 days by the range's data span
+-- (first to last model call, at least one day). Kinds:
+--   cheaper_model   on the same agent and step (StepName), a model whose mean cost per priced
+--                   call is lower, whose success rate (calls not in Error) is at most
+--                   {success_tolerance} lower and whose mean quality is at most {quality_tolerance}
+--                   lower (a call's quality: its own QualityScore, else its run's mean; compared only
+--                   when both models have scores), each model with at least {min_samples} calls.
+--                   Saving: the cost difference per call times the current model's calls (the best
+--                   alternative per agent, step and model).
+--   input_heavy     agent, step and model whose input side (uncached, cached and cache-write input
+--                   tokens at their base prices, tiers ignored) is at least {input_share} of its
+--                   token cost. Saving: that input cost times {prompt_trim}, the share a shorter
+--                   prompt or history would cut.
+--   cache_potential agent, provider and model on a provider with prompt caching (openai,
+--                   azure.ai.openai, anthropic, aws.bedrock, gcp.gemini, gcp.vertex_ai, deepseek,
+--                   x_ai) with prompts of {min_prompt_tokens} input tokens or more on average, less
+--                   than {cached_share} of them read from the cache. Saving: {cacheable_share} of the
+--                   uncached input tokens priced at the cache-read price instead of the input price.
+--   runaway_runs    per agent, runs with more than {runaway_factor} times the agent's median steps
+--                   per run (a run's own span not counted; agents with {min_samples} runs or more).
+--                   Saving: each such run's cost above what the median step count would have cost.
+--   retried_tools   per agent and tool, calls in Error followed by another call of the same tool in
+--                   the same run. Saving: one model call per retry (the call that decided to retry),
+--                   at the agent's mean cost per model call.
+-- Prices of input_heavy and cache_potential come from model_prices by the step's PriceId.
+WITH
+    (
+        SELECT greatest(dateDiff('millisecond', min(Timestamp), max(Timestamp)) / 86400000, 1)
+        FROM agent_steps
+        WHERE Tenant = {tenant:String} AND Timestamp >= {since:DateTime64(9)} AND Timestamp < {until:DateTime64(9)}
+          AND IsModelCall
+    ) AS span_days,
+    30 / span_days AS monthly,
+    steps AS
+    (
+        SELECT *, RunKey, IsRunSpan
+        FROM agent_steps
+        WHERE Tenant = {tenant:String}
+          AND Timestamp >= {since:DateTime64(9)}
+          AND Timestamp < {until:DateTime64(9)}
+          AND ({agent:String} = '' OR AgentName = {agent:String})
+    ),
+    run_quality AS
+    (
+        SELECT RunKey, avg(QualityScore) AS quality FROM steps WHERE QualityScore IS NOT NULL GROUP BY RunKey
+    ),
+    per_model AS
+    (
+        SELECT
+            s.AgentName AS agent,
+            s.StepName AS step,
+            if(s.ResponseModel != '', s.ResponseModel, s.RequestModel) AS model,
+            count() AS calls,
+            countIf(s.StatusCode != 'Error') / calls AS success_rate,
+            avgIf(ifNull(s.QualityScore, q.quality), ifNull(s.QualityScore, q.quality) IS NOT NULL) AS quality,
+            countIf(ifNull(s.QualityScore, q.quality) IS NOT NULL) AS scored,
+            avgIf(s.CostUSD, s.CostUSD IS NOT NULL) AS cost_per_call
+        FROM steps AS s
+        LEFT JOIN run_quality AS q ON q.RunKey = s.RunKey
+        WHERE s.IsModelCall
+        GROUP BY agent, step, model
+        HAVING calls >= {min_samples:UInt32} AND cost_per_call > 0
+    ),
+    priced AS
+    (
+        SELECT
+            s.AgentName AS agent,
+            s.StepName AS step,
+            s.Provider AS provider,
+            if(s.ResponseModel != '', s.ResponseModel, s.RequestModel) AS model,
+            count() AS calls,
+            sum(s.InputTokens) AS input_tokens,
+            sum(s.CachedInputTokens) AS cached_tokens,
+            sum(s.CacheWriteTokens) AS write_tokens,
+            sum(s.InputTokens * p.input + s.CachedInputTokens * p.cached + s.CacheWriteTokens * p.write) / 1e6 AS input_cost,
+            sum(s.OutputTokens * p.output + s.ReasoningTokens * p.reasoning) / 1e6 AS output_cost,
+            sum(s.InputTokens * (p.input - p.cached)) / 1e6 AS cache_gap_cost
+        FROM steps AS s
+        INNER JOIN
+        (
+            SELECT
+                PriceId,
+                InputPerMTok AS input,
+                ifNull(CachedInputPerMTok, InputPerMTok) AS cached,
+                ifNull(CacheWritePerMTok, InputPerMTok) AS write,
+                OutputPerMTok AS output,
+                ifNull(ReasoningPerMTok, OutputPerMTok) AS reasoning
+            FROM model_prices FINAL
+        ) AS p ON p.PriceId = s.PriceId
+        WHERE s.IsModelCall AND s.PriceId != ''
+        GROUP BY agent, step, provider, model
+    ),
+    runs AS
+    (
+        SELECT
+            RunKey,
+            argMaxIf(AgentName, DurationMs, StepKind = 'agent') AS agent,
+            countIf(NOT IsRunSpan) AS steps,
+            sumIf(ifNull(CostUSD, 0), IsModelCall) AS cost
+        FROM steps
+        GROUP BY RunKey
+        HAVING countIf(StepKind = 'agent') > 0
+    ),
+    run_medians AS
+    (
+        SELECT agent, quantileExact(0.5)(steps) AS median_steps, count() AS run_count
+        FROM runs
+        GROUP BY agent
+        HAVING run_count >= {min_samples:UInt32}
+    ),
+    tool_calls AS
+    (
+        SELECT
+            AgentName AS agent,
+            StepName AS tool,
+            arraySort(x -> x.1, groupArray((Timestamp, StatusCode = 'Error'))) AS calls,
+            arrayCount((c, i) -> c.2 AND i < length(calls), calls, arrayEnumerate(calls)) AS retried
+        FROM steps
+        WHERE StepKind = 'tool'
+        GROUP BY RunKey, agent, tool
+    ),
+    agent_call_cost AS
+    (
+        SELECT AgentName AS agent, avgIf(CostUSD, CostUSD IS NOT NULL) AS per_call
+        FROM steps
+        WHERE IsModelCall
+        GROUP BY agent
+    )
+SELECT * FROM
+(
+    SELECT
+        'cheaper_model' AS kind,
+        m.agent AS agent,
+        m.step AS step,
+        m.model AS model,
+        concat('use ', argMax(c.model, m.cost_per_call - c.cost_per_call), ' instead of ', m.model) AS suggestion,
+        concat(
+            argMax(c.model, m.cost_per_call - c.cost_per_call), ': $',
+            toString(round(argMax(c.cost_per_call, m.cost_per_call - c.cost_per_call), 6)), ' per call over ',
+            toString(argMax(c.calls, m.cost_per_call - c.cost_per_call)), ' calls, success ',
+            toString(round(100 * argMax(c.success_rate, m.cost_per_call - c.cost_per_call), 1)), '%',
+            if(isNull(argMax(c.quality, m.cost_per_call - c.cost_per_call)), '',
+               concat(', quality ', toString(round(argMax(c.quality, m.cost_per_call - c.cost_per_call), 3)))),
+            '; ', m.model, ': $', toString(round(any(m.cost_per_call), 6)), ' per call over ',
+            toString(any(m.calls)), ' calls, success ', toString(round(100 * any(m.success_rate), 1)), '%',
+            if(isNull(any(m.quality)), '', concat(', quality ', toString(round(any(m.quality), 3))))) AS evidence,
+        any(m.calls) AS sample,
+        round(max(m.cost_per_call - c.cost_per_call) * any(m.calls) * monthly, 4) AS estimated_monthly_saving_usd
+    FROM per_model AS m
+    INNER JOIN per_model AS c ON c.agent = m.agent AND c.step = m.step
+    WHERE c.model != m.model
+      AND c.cost_per_call < m.cost_per_call
+      AND c.success_rate >= m.success_rate - {success_tolerance:Float64}
+      AND (m.scored = 0 OR c.scored = 0 OR c.quality >= m.quality - {quality_tolerance:Float64})
+    GROUP BY m.agent, m.step, m.model
+
+    UNION ALL
+
+    SELECT
+        'input_heavy',
+        agent,
+        step,
+        model,
+        'shorten the prompt or the history sent with each call',
+        concat('input is ', toString(round(100 * input_cost / (input_cost + output_cost), 1)), '% of the token cost ($',
+               toString(round(input_cost, 4)), ' of $', toString(round(input_cost + output_cost, 4)), ') over ',
+               toString(calls), ' calls, ', toString(intDiv(input_tokens + cached_tokens + write_tokens, calls)),
+               ' input tokens per call'),
+        calls,
+        round(input_cost * {prompt_trim:Float64} * monthly, 4)
+    FROM priced
+    WHERE calls >= {min_samples:UInt32}
+      AND input_cost + output_cost > 0
+      AND input_cost / (input_cost + output_cost) >= {input_share:Float64}
+
+    UNION ALL
+
+    SELECT
+        'cache_potential',
+        agent,
+        '',
+        model,
+        concat('cache the stable prompt prefix (', provider, ' prompt caching)'),
+        concat(toString(round(100 * sum(cached_tokens) / (sum(input_tokens) + sum(cached_tokens) + sum(write_tokens)), 1)),
+               '% of ', toString(sum(input_tokens) + sum(cached_tokens) + sum(write_tokens)),
+               ' input tokens read from the cache over ', toString(sum(calls)), ' calls, ',
+               toString(intDiv(sum(input_tokens) + sum(cached_tokens) + sum(write_tokens), sum(calls))),
+               ' per call'),
+        sum(calls),
+        round(sum(cache_gap_cost) * {cacheable_share:Float64} * monthly, 4)
+    FROM priced
+    WHERE provider IN ('openai', 'azure.ai.openai', 'anthropic', 'aws.bedrock', 'gcp.gemini', 'gcp.vertex_ai', 'deepseek', 'x_ai')
+    GROUP BY agent, provider, model
+    HAVING sum(calls) >= {min_samples:UInt32}
+       AND (sum(input_tokens) + sum(cached_tokens) + sum(write_tokens)) / sum(calls) >= {min_prompt_tokens:Float64}
+       AND sum(cached_tokens) / (sum(input_tokens) + sum(cached_tokens) + sum(write_tokens)) < {cached_share:Float64}
+       AND sum(cache_gap_cost) > 0
+
+    UNION ALL
+
+    SELECT
+        'runaway_runs',
+        r.agent,
+        '',
+        '',
+        concat('cap the steps of ', r.agent, ' (e.g. a step limit or a stop condition)'),
+        concat(toString(count()), ' of ', toString(any(md.run_count)), ' runs took more than ',
+               toString({runaway_factor:Float64}), 'x the median of ', toString(any(md.median_steps)),
+               ' steps (up to ', toString(max(r.steps)), '); e.g. run ', argMax(r.RunKey, r.steps)),
+        count(),
+        round(sum(r.cost * (1 - md.median_steps / r.steps)) * monthly, 4)
+    FROM runs AS r
+    INNER JOIN run_medians AS md ON md.agent = r.agent
+    WHERE r.steps > {runaway_factor:Float64} * md.median_steps
+    GROUP BY r.agent
+
+    UNION ALL
+
+    SELECT
+        'retried_tools',
+        t.agent,
+        t.tool,
+        '',
+        concat('make ', t.tool, ' fail less or retry it inside the tool, not through the model'),
+        concat(toString(sum(t.retried)), ' calls of ', t.tool, ' failed and were called again in ',
+               toString(countIf(t.retried > 0)), ' runs; ',
+               toString(sum(arrayCount(c -> c.2, t.calls))), ' of ', toString(sum(length(t.calls))), ' calls failed'),
+        sum(t.retried),
+        round(sum(t.retried) * ifNull(any(a.per_call), 0) * monthly, 4)
+    FROM tool_calls AS t
+    LEFT JOIN agent_call_cost AS a ON a.agent = t.agent
+    GROUP BY t.agent, t.tool
+    HAVING sum(t.retried) > 0
+)
+ORDER BY estimated_monthly_saving_usd DESC, kind, agent, step, model

@@ -24,10 +24,11 @@ from spanhouse.collector.cli.options import (
     read_or_fail,
 )
 from spanhouse.collector.cli.options import fail as _fail
-from spanhouse.collector.cli.output import OutputFormat, render
+from spanhouse.collector.cli.output import OutputFormat, render, with_columns
 from spanhouse.collector.cli.prices import prices_app
 from spanhouse.collector.errors import SpanhouseError
 from spanhouse.collector.reports import report_names, report_parameters, run_report
+from spanhouse.collector.store.sql import load_job
 
 app = typer.Typer(
     help="spanhouse: LLM-agent observability on OpenTelemetry and ClickHouse.",
@@ -61,7 +62,7 @@ def sql(
     with read_or_fail(
         data_dir=data_dir, clickhouse_url=clickhouse_url, collector_url=collector_url, api_key=api_key
     ) as reader:
-        result = reader.query(query, parameters)
+        result = with_columns(reader, query, parameters, reader.query(query, parameters))
     render(result, fmt)
 
 
@@ -96,6 +97,7 @@ def report(
         data_dir=data_dir, clickhouse_url=clickhouse_url, collector_url=collector_url, api_key=api_key
     ) as reader:
         result = run_report(reader, name, parameters)
+        result = with_columns(reader, load_job(f"reports/{name}"), parameters, result)
     render(result, fmt, title=name)
 
 

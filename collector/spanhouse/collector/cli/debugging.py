@@ -24,7 +24,7 @@ from spanhouse.collector.cli.options import (
     read_or_fail,
 )
 from spanhouse.collector.cli.options import fail as _fail
-from spanhouse.collector.cli.output import OutputFormat, render
+from spanhouse.collector.cli.output import OutputFormat, render, table_cell
 from spanhouse.collector.debug.trace import WarningThresholds
 from spanhouse.collector.errors import SpanhouseError
 from spanhouse.collector.jsonrows import json_value
@@ -144,15 +144,16 @@ def compare(
     if fmt is ViewFormat.json:
         sys.stdout.write(json.dumps(json_value(document), ensure_ascii=False) + "\n")
         return
-    out = Console(width=max(Console().width, 120))
+    out = Console()
     runs = document["runs"]
-    columns = list(runs[0])
-    render(
-        QueryResult(tuple(columns), [tuple(r[c] for c in columns) for r in runs]),
-        OutputFormat.table,
-        title="runs",
-        console=out,
-    )
+    side_by_side = Table(title="runs")
+    side_by_side.add_column("field", style="bold")
+    for run in runs:
+        side_by_side.add_column(run["id"][:16], overflow="fold")
+    for field in runs[0]:
+        if field != "id":
+            side_by_side.add_row(field, *(table_cell(field, run[field]) for run in runs))
+    out.print(side_by_side)
     steps = Table(title="steps (duration ms; * differs)")
     steps.add_column("step")
     for ident in identifiers:
@@ -170,7 +171,7 @@ def compare(
         steps.add_row(name, *cells)
     out.print(steps)
     for line in document["differences"] or ["no differences in outcome, models, steps, tokens or duration"]:
-        out.print(f"- {line}")
+        out.print(f"- {line}", markup=False)
 
 
 @traces_app.command("report")

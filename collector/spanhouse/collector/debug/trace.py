@@ -178,6 +178,11 @@ class Trace:
         return sorted(found, key=lambda pair: pair[1].at_ns)
 
     @property
+    def unpriced_calls(self) -> int:
+        """Model calls whose model has no known price: cost_usd leaves them out."""
+        return sum(1 for s in self.spans if s.model_call and s.cost_usd is None)
+
+    @property
     def models(self) -> list[str]:
         return sorted({s.model for s in self.spans if s.model_call and s.model})
 
@@ -245,7 +250,6 @@ def _attach_scores(reader: Reader, trace: Trace, tenant: str) -> None:
                 target="step" if step else "run",
             )
         )
-
 
 
 def build_trace(identifier: str, spans: list[Span], thresholds: WarningThresholds) -> Trace:

@@ -165,7 +165,13 @@ def run_report_document(trace: Trace, bottleneck_share: float = 0.2) -> Document
     doc.paragraph(
         f"Agent {s['agent'] or '(none)'}, trace {s['trace_id']}, started {_iso(trace.root.start_ns)}: "
         f"{s['outcome']} after {s['duration_ms']:,.1f} ms, {s['steps']} steps, "
-        f"{s['input_tokens']:,} input and {s['output_tokens']:,} output tokens, ${s['cost_usd']:.6f}."
+        f"{s['input_tokens']:,} input and {s['output_tokens']:,} output tokens, ${s['cost_usd']:.6f}"
+        + (
+            f" (not counting {s['unpriced_calls']} model call(s) whose model has no known price: "
+            "`spanhouse prices unpriced` lists them)."
+            if s["unpriced_calls"]
+            else "."
+        )
     )
     doc.heading("Bottlenecks (critical path)")
     doc.table(

@@ -30,6 +30,7 @@ FROM agent_steps
 WHERE Tenant = {tenant:String}
   AND Timestamp >= {since:DateTime64(9)}
   AND Timestamp < {until:DateTime64(9)}
+  AND ({service:String} = '' OR ServiceName = {service:String})
   AND ({agent:String} = '' OR AgentName = {agent:String})
 GROUP BY AgentName
 ORDER BY executions DESC, agent

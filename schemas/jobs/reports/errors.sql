@@ -8,6 +8,7 @@ WITH failed AS
     WHERE Tenant = {tenant:String}
       AND Timestamp >= {since:DateTime64(9)}
       AND Timestamp < {until:DateTime64(9)}
+      AND ({service:String} = '' OR ServiceName = {service:String})
       AND StatusCode = 'Error'
 )
 SELECT

@@ -33,6 +33,7 @@ WITH per_run AS
     WHERE Tenant = {tenant:String}
       AND Timestamp >= {since:DateTime64(9)}
       AND Timestamp < {until:DateTime64(9)}
+      AND ({service:String} = '' OR ServiceName = {service:String})
     GROUP BY RunKey
     HAVING {agent:String} = '' OR agent = {agent:String}
 )

@@ -18,6 +18,7 @@ WITH per_agent AS
     WHERE Tenant = {tenant:String}
       AND Timestamp >= {since:DateTime64(9)}
       AND Timestamp < {until:DateTime64(9)}
+      AND ({service:String} = '' OR ServiceName = {service:String})
       AND AgentName != ''
     GROUP BY service, agent
     HAVING executions > 0

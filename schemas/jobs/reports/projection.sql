@@ -34,6 +34,7 @@ WITH
         FROM agent_steps
         WHERE ({tenant:String} = '*' OR Tenant = {tenant:String})
           AND Timestamp >= window_start - toIntervalSecond(window_s) AND Timestamp < as_of
+          AND ({service:String} = '' OR ServiceName = {service:String})
           AND IsModelCall
           AND ({agent:String} = '' OR AgentName = {agent:String})
     ) AS first_seen,
@@ -64,6 +65,7 @@ SELECT
 FROM agent_steps
 WHERE ({tenant:String} = '*' OR Tenant = {tenant:String})
   AND Timestamp >= least(period_start_utc, window_start) AND Timestamp < as_of
+  AND ({service:String} = '' OR ServiceName = {service:String})
   AND IsModelCall
   AND ({agent:String} = '' OR AgentName = {agent:String})
 GROUP BY tenant, service, agent, step_kind, provider, model, variant

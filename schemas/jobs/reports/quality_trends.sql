@@ -37,6 +37,7 @@ FROM
     WHERE Tenant = {tenant:String}
       AND Timestamp >= {since:DateTime64(9)}
       AND Timestamp < {until:DateTime64(9)}
+      AND ({service:String} = '' OR ServiceName = {service:String})
       AND QualityScore IS NOT NULL
       AND ({agent:String} = '' OR AgentName = {agent:String})
 )

@@ -1,6 +1,7 @@
 -- Scores per agent and score name over a time range (by when the score was given): how many,
 -- mean, min and max. A step score is matched to its step, a run score to the run's agent span;
--- a score whose target is not stored (yet) shows with an empty agent.
+-- a score whose target is not stored (yet) shows with an empty agent. With {service}, only scores
+-- of that service's steps and runs.
 SELECT
     s.AgentName AS agent,
     t.Name AS score,
@@ -20,10 +21,11 @@ FROM
 ) AS t
 LEFT JOIN
 (
-    SELECT SpanId, any(AgentName) AS AgentName
+    SELECT SpanId, any(AgentName) AS AgentName, any(ServiceName) AS ServiceName
     FROM agent_steps
     WHERE Tenant = {tenant:String}
     GROUP BY SpanId
 ) AS s ON s.SpanId = t.TargetId
+WHERE {service:String} = '' OR s.ServiceName = {service:String}
 GROUP BY agent, score, target
 ORDER BY agent, score, target

@@ -21,6 +21,7 @@ SELECT
         WHERE Tenant = {tenant:String}
           AND Timestamp >= {since:DateTime64(9)}
           AND Timestamp < {until:DateTime64(9)}
+          AND ({service:String} = '' OR ServiceName = {service:String})
           AND if({agent:String} = '', IsRunSpan, StepKind = 'agent' AND AgentName = {agent:String})
     ), 0), 4) AS share_of_run_time,
     uniqExact(RunKey) AS runs
@@ -28,6 +29,7 @@ FROM agent_steps
 WHERE Tenant = {tenant:String}
   AND Timestamp >= {since:DateTime64(9)}
   AND Timestamp < {until:DateTime64(9)}
+  AND ({service:String} = '' OR ServiceName = {service:String})
   AND if({agent:String} = '', NOT IsRunSpan, StepKind != 'agent' AND AgentName = {agent:String})
 GROUP BY StepKind, StepName, RequestModel
 ORDER BY total_ms DESC, step_kind, step, model

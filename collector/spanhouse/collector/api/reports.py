@@ -89,8 +89,8 @@ def _parameters(name: str, query: str) -> dict[str, Any]:
         if key in given:
             raise ConfigError(f"parameter {key} is given more than once")
         given[key] = value
-    since = parse_time(given.pop("since")) if given.get("since") else None
-    until = parse_time(given.pop("until")) if given.get("until") else None
+    since = parse_time(given.pop("since"), "since") if given.get("since") else None
+    until = parse_time(given.pop("until"), "until") if given.get("until") else None
     given.pop("since", None)
     given.pop("until", None)
     tenant = given.pop("tenant", "")

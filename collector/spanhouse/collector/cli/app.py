@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import tempfile
 from pathlib import Path
 from typing import Annotated, Optional
@@ -19,9 +18,13 @@ from spanhouse.collector.cli.options import (
     CollectorUrl,
     DataDir,
     Format,
+    ServiceFilter,
+    Since,
+    Until,
     console,
     parse_assignments,
     read_or_fail,
+    time_range,
 )
 from spanhouse.collector.cli.options import fail as _fail
 from spanhouse.collector.cli.output import OutputFormat, render, with_columns
@@ -69,10 +72,11 @@ def sql(
 @app.command()
 def report(
     name: Annotated[str, typer.Argument(help="Report name: " + ", ".join(report_names()))],
-    since: Annotated[Optional[dt.datetime], typer.Option(help="Start of the range (UTC).")] = None,  # noqa: UP045
-    until: Annotated[Optional[dt.datetime], typer.Option(help="End of the range (UTC).")] = None,  # noqa: UP045
+    since: Since = None,
+    until: Until = None,
     tenant: Annotated[str, typer.Option(help="Tenant id.")] = "",
     agent: Annotated[str, typer.Option(help="Only this agent (reports that take one).")] = "",
+    service: ServiceFilter = "",
     param: Annotated[
         Optional[list[str]],  # noqa: UP045
         typer.Option("--param", "-p", help="Report parameter name=value, e.g. error_rate_critical=0.2."),
@@ -89,8 +93,11 @@ def report(
     options: dict[str, str] = parse_assignments(param)
     if agent:
         options["agent"] = agent
+    if service:
+        options["service"] = service
+    start, end = time_range(since, until)
     try:
-        parameters = report_parameters(tenant=tenant, since=since, until=until, name=name, options=options)
+        parameters = report_parameters(tenant=tenant, since=start, until=end, name=name, options=options)
     except SpanhouseError as exc:
         _fail(str(exc))
     with read_or_fail(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import enum
 import json
 import sys
@@ -20,8 +19,12 @@ from spanhouse.collector.cli.options import (
     ClickHouseUrl,
     CollectorUrl,
     DataDir,
+    ServiceFilter,
+    Since,
+    Until,
     console,
     read_or_fail,
+    time_range,
 )
 from spanhouse.collector.cli.options import fail as _fail
 from spanhouse.collector.cli.output import OutputFormat, render, table_cell
@@ -33,7 +36,6 @@ from spanhouse.collector.retention import RETENTION_TABLES, retention_view, set_
 from spanhouse.collector.store.client import QueryResult
 
 # typer reads annotations at runtime
-OptionalTime = Optional[dt.datetime]  # noqa: UP045
 OptionalPath = Optional[Path]  # noqa: UP045
 
 traces_app = typer.Typer(
@@ -178,8 +180,9 @@ def compare(
 def report(
     identifier: Annotated[Optional[str], typer.Argument(help="Run or trace id (omit with --agent).")] = None,  # noqa: UP045
     agent: Annotated[str, typer.Option(help="Report on this agent instead of one run.")] = "",
-    since: Annotated[OptionalTime, typer.Option(help="Start of the range (UTC), with --agent.")] = None,
-    until: Annotated[OptionalTime, typer.Option(help="End of the range (UTC), with --agent.")] = None,
+    since: Since = None,
+    until: Until = None,
+    service: ServiceFilter = "",
     tenant: Tenant = "",
     bottleneck_share: BottleneckShare = 0.2,
     output: Annotated[
@@ -198,11 +201,14 @@ def report(
 
     if bool(identifier) == bool(agent):
         _fail("give either a run or trace id, or --agent NAME")
+    start, end = time_range(since, until)
     with read_or_fail(
         data_dir=data_dir, clickhouse_url=clickhouse_url, collector_url=collector_url, api_key=api_key
     ) as reader:
         if agent:
-            document = agent_report_document(reader, agent, tenant=tenant, since=since, until=until)
+            document = agent_report_document(
+                reader, agent, tenant=tenant, since=start, until=end, service=service
+            )
         else:
             document = run_report_document(
                 fetch_trace(reader, identifier or "", tenant=tenant), bottleneck_share

@@ -249,12 +249,17 @@ def agent_report_document(
     tenant: str = "",
     since: dt.datetime | None = None,
     until: dt.datetime | None = None,
+    service: str = "",
 ) -> Document:
-    """The agent's figures from the SQL reports, in one document."""
+    """The agent's figures from the SQL reports, in one document (of one service, if given)."""
 
     def rows(name: str, **options: Any) -> list[dict[str, Any]]:
         params = report_parameters(
-            tenant=tenant, since=since, until=until, name=name, options={"agent": agent, **options}
+            tenant=tenant,
+            since=since,
+            until=until,
+            name=name,
+            options={"agent": agent, "service": service, **options},
         )
         return run_report(reader, name, params).dicts()
 

@@ -404,7 +404,7 @@ def test_api_lists_reports_and_rejects_bad_parameters(collector: CollectorProces
     for query, message in (
         ("error_rate_critical=lots", "error_rate_critical='lots' is not a valid float"),
         ("colour=blue", "has no parameter colour"),
-        ("since=yesterday", "'yesterday' is not ISO-8601"),
+        ("since=yesterday", "since 'yesterday' is not a time: give an ISO-8601 date or time"),
         ("since=2026-01-02&until=2026-01-01", "must be before until"),
     ):
         with pytest.raises(urllib.error.HTTPError) as caught:

@@ -3,6 +3,8 @@
 
     python3 bootstrap.py demo [demo options]     install spanhouse[collector], run `spanhouse demo`
     python3 bootstrap.py test [pytest options]   install spanhouse[dev], run ruff, mypy and the whole test suite
+                                                 (and Chromium for the UI's browser tests, with
+                                                 apt-get, when run as root where it is missing)
 
 Needs only Python 3.10+. Where Debian leaves out ensurepip (no python3-venv package), the
 environment is made without pip and pip is installed from its wheel on PyPI.
@@ -13,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -26,6 +29,7 @@ VENV = Path(os.environ.get("SPANHOUSE_VENV", ROOT / ".venv"))
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / "python"
 EXTRAS = {"demo": "collector", "test": "dev"}
+CHROMIUM = os.environ.get("SPANHOUSE_CHROMIUM", "/usr/bin/chromium")
 
 
 def main(argv: list[str]) -> int:
@@ -90,7 +94,24 @@ def _ensure_installed(extra: str) -> None:
     stamp.write_text(digest)
 
 
+def _ensure_chromium() -> None:
+    """The browser tests drive Debian's Chromium; install it where this process may (root, apt-get).
+
+    Elsewhere the browser tests are skipped with the reason (and fail under CI=true).
+    """
+    if Path(CHROMIUM).exists() or shutil.which("apt-get") is None or getattr(os, "geteuid", lambda: 1)() != 0:
+        return
+    print("installing chromium for the browser tests (apt-get)", file=sys.stderr)
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    quiet = {"stdout": subprocess.DEVNULL, "env": env}
+    if subprocess.call(["apt-get", "update", "-qq"], **quiet) != 0:
+        print("apt-get update failed; the browser tests will say why they cannot run", file=sys.stderr)
+    if subprocess.call(["apt-get", "install", "-y", "-qq", "chromium"], **quiet) != 0:
+        print("apt-get install chromium failed; the browser tests will say why they cannot run", file=sys.stderr)
+
+
 def _run_tests(pytest_args: list[str]) -> int:
+    _ensure_chromium()
     lint = subprocess.call([str(BIN / "ruff"), "check", str(ROOT)])
     if lint != 0:
         print("ruff found problems (above); fix them before the tests count", file=sys.stderr)

@@ -24,5 +24,6 @@ def _packages() -> list[str]:
 setup(
     package_dir=ROOTS,
     packages=_packages(),
-    package_data={"": ["py.typed", "*.sql"]},
+    # SQL jobs, and the web UI's files (collector/ui/static), ship in the wheel.
+    package_data={"": ["py.typed", "*.sql", "*.html", "*.js", "*.css", "*.svg"]},
 )

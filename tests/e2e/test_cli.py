@@ -99,8 +99,11 @@ def test_sql_goes_through_the_collector_that_owns_the_store(tmp_path: Path) -> N
 def test_migrate_applies_once(tmp_path: Path) -> None:
     first = spanhouse("migrate", "--data-dir", str(tmp_path / "m"))
     second = spanhouse("migrate", "--data-dir", str(tmp_path / "m"))
-    assert "0004_agent_steps" in first.stderr
+    assert "baseline 0040" in first.stderr  # a fresh store gets the baseline (docs/deploy.md)
     assert "applied 0 migration(s)" in second.stderr
+    refused = spanhouse("migrate", "--data-dir", str(tmp_path / "m"), "--cluster", "prod", check=False)
+    assert refused.returncode == 2
+    assert "--cluster needs --clickhouse-url" in refused.stderr
 
 
 @pytest.mark.parametrize(

@@ -105,6 +105,9 @@ def _make_handler(server: HttpServer) -> type[BaseHTTPRequestHandler]:
     class _Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         server_version = "spanhouse"
+        # Headers and body go out in two writes; without TCP_NODELAY the body waits for the
+        # peer's delayed ACK (about 40 ms on Linux) on every response of a kept-alive connection.
+        disable_nagle_algorithm = True
 
         def log_message(self, format: str, *args: object) -> None:
             logger.debug("%s %s", self.address_string(), format % args)
@@ -133,7 +136,7 @@ def _make_handler(server: HttpServer) -> type[BaseHTTPRequestHandler]:
                 )
                 return
             if method == "GET":  # no body: health and metrics stay answerable under load
-                self._read_and_handle(handler, method, path, query)
+                self._send(self._read_and_handle(handler, method, path, query))
                 return
             if not server.body_slots.acquire(blocking=False):
                 self.close_connection = True
@@ -144,28 +147,28 @@ def _make_handler(server: HttpServer) -> type[BaseHTTPRequestHandler]:
                 )
                 return
             try:
-                self._read_and_handle(handler, method, path, query)
+                response = self._read_and_handle(handler, method, path, query)
             finally:
                 server.body_slots.release()
+            # Sent after the slot is free: a client that sends its next request as soon as it has
+            # this answer must not find the slot still taken.
+            self._send(response)
 
-        def _read_and_handle(self, handler: Handler, method: str, path: str, query: str) -> None:
+        def _read_and_handle(self, handler: Handler, method: str, path: str, query: str) -> Response:
             try:
                 body = self._read_body()
             except BodyTooLarge:
                 self.close_connection = True
-                self._send(Response(413, b'{"error":"request body is over the size limit"}'))
-                return
+                return Response(413, b'{"error":"request body is over the size limit"}')
             except MalformedBody as exc:
                 self.close_connection = True
-                self._send(Response(400, b'{"error":"%s"}' % str(exc).encode()))
-                return
+                return Response(400, b'{"error":"%s"}' % str(exc).encode())
             headers = {name.lower(): value for name, value in self.headers.items()}
             try:
-                response = handler(Request(method, path, query, headers, body))
+                return handler(Request(method, path, query, headers, body))
             except Exception:
                 logger.exception("handler for %s %s failed", method, path)
-                response = Response(500, b'{"error":"internal error; see the collector log"}')
-            self._send(response)
+                return Response(500, b'{"error":"internal error; see the collector log"}')
 
         def _read_body(self) -> bytes:
             if "chunked" in self.headers.get("Transfer-Encoding", "").lower():

@@ -13,6 +13,9 @@ from spanhouse.collector import jsonrows
 from spanhouse.collector.api.access import ReadAccess
 from spanhouse.collector.api.reports import report_routes
 from spanhouse.collector.api.retention import retention_routes
+from spanhouse.collector.api.rundetail import detail_routes
+from spanhouse.collector.api.runs import run_routes
+from spanhouse.collector.api.session import session_routes
 from spanhouse.collector.api.tenancy import TenantScope
 from spanhouse.collector.api.traces import trace_routes
 from spanhouse.collector.auth import ALL_TENANTS, ApiKeys
@@ -21,6 +24,7 @@ from spanhouse.collector.httpserver import Handler, Request, Response
 from spanhouse.collector.store import Store
 from spanhouse.collector.store.client import READONLY_SETTINGS
 from spanhouse.collector.telemetry import Metrics
+from spanhouse.collector.ui import ui_routes
 
 logger = logging.getLogger(__name__)
 
@@ -77,6 +81,10 @@ def api_routes(store: Store, metrics: Metrics, auth: ApiKeys | None = None) -> d
         **report_routes(access),
         **retention_routes(store, auth),
         **trace_routes(access),
+        **run_routes(access),
+        **detail_routes(access),
+        **session_routes(auth),
+        **ui_routes(),
     }
 
 

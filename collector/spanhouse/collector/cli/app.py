@@ -1,4 +1,5 @@
-"""`spanhouse` commands: collector, demo, sql, report, traces, retention, prices, budgets, alerts, migrate."""
+"""`spanhouse` commands: collector, demo, sql, report, traces, retention, prices, budgets, alerts, migrate,
+export, import."""
 
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ from spanhouse.collector.cli.output import OutputFormat, render, with_columns
 from spanhouse.collector.cli.prices import prices_app
 from spanhouse.collector.errors import SpanhouseError
 from spanhouse.collector.reports import report_names, report_parameters, run_report
+from spanhouse.collector.store import open_store
 from spanhouse.collector.store.sql import load_job
 
 app = typer.Typer(
@@ -109,8 +111,20 @@ def report(
 
 
 @app.command()
-def migrate(data_dir: DataDir = DEFAULT_DATA_DIR, clickhouse_url: ClickHouseUrl = None) -> None:
-    """Apply pending schema migrations (the collector also does this at start)."""
+def migrate(
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+    clickhouse_url: ClickHouseUrl = None,
+    cluster: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(
+            help="Apply the cluster form (ReplicatedMergeTree + Distributed, ON CLUSTER) to this cluster "
+            "of --clickhouse-url; see docs/deploy.md."
+        ),
+    ] = None,
+) -> None:
+    """Apply pending schema migrations (the collector also does this at start, single-node form)."""
+    if cluster is not None and not clickhouse_url:
+        _fail("--cluster needs --clickhouse-url (a node of that cluster); the embedded store is one node")
     try:
         target = resolve_target(data_dir=data_dir, clickhouse_url=clickhouse_url, create=True)
         if target.api_url is not None:  # a running collector owns the store: it migrated at start
@@ -121,10 +135,57 @@ def migrate(data_dir: DataDir = DEFAULT_DATA_DIR, clickhouse_url: ClickHouseUrl 
             )
             return
         with open_target_store(target) as store:
-            applied = store.migrate()
+            applied = store.migrate(cluster=cluster)
     except SpanhouseError as exc:
         _fail(str(exc))
     console.print(f"applied {len(applied)} migration(s)" + (": " + ", ".join(applied) if applied else ""))
+
+
+@app.command("export")
+def export_(
+    out_dir: Annotated[Path, typer.Argument(help="New or empty directory for the export.", file_okay=False)],
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+    clickhouse_url: ClickHouseUrl = None,
+) -> None:
+    """Write the store's tables to Native files (stop the collector on an embedded store first)."""
+    from spanhouse.collector.transfer import export_store, summary
+
+    try:
+        store = open_store(data_dir=None if clickhouse_url else data_dir, url=clickhouse_url)
+        try:
+            written = export_store(store, out_dir)
+        finally:
+            store.close()
+    except SpanhouseError as exc:
+        _fail(str(exc))
+    render_summary = ", ".join(
+        f"{t}: {v['files']} file(s), {v['bytes']} bytes" for t, v in summary(written).items()
+    )
+    console.print(f"exported to {out_dir}: {render_summary}")
+
+
+@app.command("import")
+def import_(
+    in_dir: Annotated[
+        Path, typer.Argument(help="A directory written by `spanhouse export`.", file_okay=False)
+    ],
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+    clickhouse_url: ClickHouseUrl = None,
+) -> None:
+    """Load an export into this store (migrated first; a re-run skips files already loaded)."""
+    from spanhouse.collector.transfer import import_store, summary
+
+    try:
+        store = open_store(data_dir=None if clickhouse_url else data_dir, url=clickhouse_url)
+        try:
+            store.migrate()
+            loaded = import_store(store, in_dir)
+        finally:
+            store.close()
+    except SpanhouseError as exc:
+        _fail(str(exc))
+    render_summary = ", ".join(f"{t}: {v['files']} file(s)" for t, v in summary(loaded).items()) or "nothing"
+    console.print(f"imported from {in_dir}: {render_summary}")
 
 
 @app.command()

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections import Counter
-from dataclasses import dataclass
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
 from typing import Any
 
 from spanhouse.collector.debug.trace import Span, Trace
@@ -41,6 +41,8 @@ class StepRow:
     tokens: list[int | None]
     models: list[str | None]
     failed: list[bool | None]
+    costs: list[float | None] = field(default_factory=list)  # USD of model calls; 0 for other steps
+    span_ids: list[str | None] = field(default_factory=list)
 
     @property
     def differs(self) -> bool:
@@ -50,13 +52,24 @@ class StepRow:
             or len({m for m in self.models if m is not None}) > 1
             or len({f for f in self.failed if f is not None}) > 1
             or len({t for t in self.tokens if t is not None}) > 1
+            or len({c for c in self.costs if c is not None}) > 1
         )
 
 
+def _step_cost(span: Span | None) -> float | None:
+    """USD of a model call, 0 for other steps, None where a run lacks the step."""
+    if span is None:
+        return None
+    return round(span.cost_usd or 0.0, 6) if span.model_call else 0.0
+
+
 def align_steps(traces: list[Trace]) -> list[StepRow]:
-    """Steps matched by kind, name and how many times that step came before, in first-seen order."""
+    """Steps matched by kind, name and how many times that step came before.
+
+    Rows follow the first run's order; a step the first run lacks is placed right after the
+    step that preceded it in the run that has it, so an inserted step shows where it happened.
+    """
     per_trace: list[dict[tuple[str, str, int], Span]] = []
-    order: list[tuple[str, str, int]] = []
     for trace in traces:
         seen: Counter[tuple[str, str]] = Counter()
         keyed = {}
@@ -65,9 +78,8 @@ def align_steps(traces: list[Trace]) -> list[StepRow]:
             key = (*base, seen[base])
             seen[base] += 1
             keyed[key] = span
-            if key not in order:
-                order.append(key)
         per_trace.append(keyed)
+    order = _merged_order([list(keyed) for keyed in per_trace])
     rows = []
     for key in order:
         spans = [keyed.get(key) for keyed in per_trace]
@@ -80,6 +92,8 @@ def align_steps(traces: list[Trace]) -> list[StepRow]:
                 tokens=[s.tokens if s else None for s in spans],
                 models=[s.model if s else None for s in spans],
                 failed=[s.failed if s else None for s in spans],
+                costs=[_step_cost(s) for s in spans],
+                span_ids=[s.span_id if s else None for s in spans],
             )
         )
     return rows
@@ -140,3 +154,23 @@ def _unpriced_note(before: dict[str, Any], after: dict[str, Any], change: str) -
     if not any(counts):
         return change
     return f" (? = {counts[0]} and {counts[1]} model call(s) with no known price, not counted)"
+
+
+def _merged_order(sequences: list[list[tuple[str, str, int]]]) -> list[tuple[str, str, int]]:
+    """Every key once: the first sequence's order, later keys after their predecessor there."""
+    after: dict[tuple[str, str, int] | None, list[tuple[str, str, int]]] = defaultdict(list)
+    known: set[tuple[str, str, int]] = set()
+    for sequence in sequences:
+        previous = None
+        for key in sequence:
+            if key not in known:
+                known.add(key)
+                # ahead of what already follows `previous`: this key came right after it
+                after[previous].insert(0, key)
+            previous = key
+    order, stack = [], list(reversed(after[None]))
+    while stack:
+        key = stack.pop()
+        order.append(key)
+        stack.extend(reversed(after.get(key, [])))
+    return order

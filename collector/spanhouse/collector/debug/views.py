@@ -152,6 +152,8 @@ def comparison_document(traces: list[Trace]) -> dict[str, Any]:
                 "tokens": r.tokens,
                 "models": r.models,
                 "failed": r.failed,
+                "cost_usd": r.costs,
+                "span_ids": r.span_ids,
                 "differs": r.differs,
             }
             for r in align_steps(traces)

@@ -23,7 +23,7 @@ from clickhouse_connect.driver.exceptions import (
 
 from spanhouse.collector.errors import QueryError, StoreError, StoreLocked, StoreUnavailable
 from spanhouse.collector.store.base import QueryResult, Store
-from spanhouse.collector.store.sql import migrations
+from spanhouse.collector.store.migrations import migrate
 
 __all__ = ["READONLY_SETTINGS", "ClickHouseStore", "QueryResult", "Store", "open_store"]
 
@@ -98,24 +98,23 @@ class ClickHouseStore:
                 settings=settings,
             )
 
-    def migrate(self) -> list[str]:
-        """Apply every migration not yet recorded in schema_migrations; returns what ran."""
-        first, *rest = migrations()
-        self.command(first.sql)
-        applied = {row[0] for row in self.query("SELECT Version FROM schema_migrations").rows}
-        ran = []
-        for migration in rest:
-            if migration.version in applied:
-                continue
-            self.command(migration.sql)
-            self.insert(
-                "schema_migrations",
-                [[migration.version], [migration.name]],
-                ["Version", "Name"],
-            )
-            ran.append(f"{migration.version:04d}_{migration.name}")
-            logger.info("applied migration %04d_%s", migration.version, migration.name)
-        return ran
+    def raw_query(self, sql: str, parameters: dict[str, Any] | None = None, *, fmt: str = "Native") -> bytes:
+        """The result of `sql` as bytes in ClickHouse format `fmt` (export: no Python rows in between)."""
+        parameters = _server_side(sql, parameters)
+        with self._errors(), self._lock:
+            return bytes(self._client.raw_query(sql, parameters=parameters, fmt=fmt))
+
+    def raw_insert(
+        self, table: str, data: bytes, *, fmt: str = "Native", dedup_token: str | None = None
+    ) -> None:
+        """Insert `data` (format `fmt`, e.g. from `raw_query`) into `table` as ClickHouse parses it."""
+        settings = {"insert_deduplication_token": dedup_token} if dedup_token else None
+        with self._errors(), self._lock:
+            self._client.raw_insert(table, insert_block=data, fmt=fmt, settings=settings)
+
+    def migrate(self, *, cluster: str | None = None) -> list[str]:
+        """Apply every pending migration (the cluster form with `cluster`); returns what ran."""
+        return migrate(self, cluster=cluster)
 
     def close(self) -> None:
         with self._lock:

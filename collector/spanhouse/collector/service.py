@@ -140,7 +140,7 @@ class Collector:
         embedded = open_store(data_dir=clickhouse.local_dir)
         applied = embedded.migrate()
         if applied:
-            logger.info("applied %d migration(s) to %s", len(applied), embedded.description)
+            logger.info("schema of %s: applied %s", embedded.description, ", ".join(applied))
         return embedded
 
     def _start_pipeline(self, store: Store, wal: WriteAheadLog) -> TracePipeline:

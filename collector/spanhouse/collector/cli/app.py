@@ -40,6 +40,9 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Plain help and usage errors (every sub-command too): no "<bool>" type shown for flags, and
+    # lines that wrap to the terminal instead of boxed panels.
+    rich_markup_mode=None,
 )
 app.command()(collector)
 app.add_typer(traces_app, name="traces")

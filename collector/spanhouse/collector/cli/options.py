@@ -26,7 +26,7 @@ DataDir = Annotated[
     typer.Option(
         "--data-dir",
         envvar="SPANHOUSE_DATA_DIR",
-        help="Embedded store directory (env SPANHOUSE_DATA_DIR).",
+        help="Embedded store directory.",
         file_okay=False,
     ),
 ]

@@ -6,6 +6,7 @@ OTLP exporters send them), caps their size, and dispatches on method and path.
 
 from __future__ import annotations
 
+import json
 import logging
 import ssl
 import sys
@@ -90,6 +91,19 @@ class HttpServer:
         self._server.server_close()
 
 
+def _not_served(routes: dict[tuple[str, str], Handler], method: str, path: str) -> Response:
+    """404, or 405 naming the methods the path is served with (`GET /v1/sql`: use POST)."""
+    allowed = sorted(m for (m, p) in routes if p == path)
+    shown = f"{method} {path[:200]}"
+    if not allowed:
+        return Response(404, json.dumps({"error": f"{shown} is not served here"}).encode())
+    return Response(
+        405,
+        json.dumps({"error": f"{shown} is not served here; use {' or '.join(allowed)} {path}"}).encode(),
+        headers={"Allow": ", ".join(allowed)},
+    )
+
+
 class _Server(ThreadingHTTPServer):
     def handle_error(self, request: object, client_address: tuple[str, int]) -> None:
         """A client that hangs up mid-reply is routine (a probe, a timeout): one debug line, not a
@@ -123,17 +137,13 @@ def _make_handler(server: HttpServer) -> type[BaseHTTPRequestHandler]:
 
         def _dispatch(self, method: str) -> None:
             path, _, query = self.path.partition("?")
-            handler = server.routes.get((method, path))
+            # an exact route, else a `<parent>/*` route that answers for its unknown children
+            handler = server.routes.get((method, path)) or server.routes.get(
+                (method, path.rsplit("/", 1)[0] + "/*")
+            )
             if handler is None:
-                allowed = [m for (m, p) in server.routes if p == path]
-                status = 405 if allowed else 404
                 self._discard_body()
-                self._send(
-                    Response(
-                        status,
-                        b'{"error":"%s %s is not served here"}' % (method.encode(), path.encode()[:200]),
-                    )
-                )
+                self._send(_not_served(server.routes, method, path))
                 return
             if method == "GET":  # no body: health and metrics stay answerable under load
                 self._send(self._read_and_handle(handler, method, path, query))

@@ -73,9 +73,14 @@ def report_routes(access: ReadAccess) -> dict[tuple[str, str], Handler]:
 
         return handle
 
+    def unknown(request: Request) -> Response:
+        name = request.path.rsplit("/", 1)[-1]
+        return _json(404, {"error": f"no report named {name[:100]!r}; choose one of: {', '.join(report_names())}"})
+
     routes: dict[tuple[str, str], Handler] = {("GET", PREFIX): authenticated(access.auth, index)}
     for name in report_names():
         routes[("GET", f"{PREFIX}/{name}")] = handler_for(name)
+    routes[("GET", f"{PREFIX}/*")] = authenticated(access.auth, unknown)  # any other name: a typo
     return routes
 
 

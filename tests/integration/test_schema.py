@@ -101,7 +101,12 @@ def test_row_records_have_the_ddl_column_types(store: Store, table: str, record:
 
 # Jobs that write run elsewhere: ALTERs (retention/set_ttl, remove_ttl) in
 # tests/e2e/test_debugging_cli.py against a collector's store; the re-price steps in test_reprice_* below.
-WRITE_JOBS = ("retention/set_ttl", "retention/remove_ttl")
+WRITE_JOBS = (
+    "retention/set_ttl",
+    "retention/remove_ttl",
+    "retention/set_ttl_cluster",  # ON CLUSTER: tests/integration/test_cluster_schema.py
+    "retention/remove_ttl_cluster",
+)
 READ_JOBS = [n for n in job_names() if n not in WRITE_JOBS and not n.startswith("prices/reprice_")]
 EXTRA_PARAMETERS = {
     "transfer/days": {"table": "agent_steps"},

@@ -4,18 +4,28 @@ Run as a script (one tracer provider per process): ``python fill.py <grpc endpoi
 Sends the demo workload, then a few runs whose content the tests know exactly: two runs of one
 agent that differ in one step (for the comparison), a run with captured content, a run in an
 experiment, and a run whose names and attributes are HTML and script (for the escaping tests).
-Prints the ids of those runs as JSON.
+Prints the ids of those runs as JSON. ``python demo_fill.py <endpoint> <key> ranker <n>`` sends
+instead n runs of the experiment ``ranker`` (two variants, quality scores), as its own traffic.
 """
 
 from __future__ import annotations
 
 import json
+import random
 import sys
 import time
 
 from spanhouse import instrumentation
 from spanhouse.collector.demo.workload import WorkloadSettings, run_workload
-from spanhouse.instrumentation import agent, current_run, experiment, record_step, score_run, score_span
+from spanhouse.instrumentation import (
+    agent,
+    current_run,
+    experiment,
+    record_step,
+    score,
+    score_run,
+    score_span,
+)
 
 HOSTILE = '<img src=x onerror="window.__xss=1">'
 HOSTILE_SCRIPT = "<script>window.__xss=2</script>"
@@ -118,6 +128,36 @@ def _experiment_run() -> str:
     return run.run_id
 
 
+def ranker_runs(endpoint: str, key: str, count: int) -> list[str]:
+    """`count` runs of experiment `ranker`, one user each; the candidate scores a little higher."""
+    instrumentation.configure(
+        service_name="spanhouse-demo",
+        endpoint=endpoint,
+        protocol="grpc",
+        headers={"authorization": f"Bearer {key}"},
+    )
+    ranker = experiment("ranker", {"control": 0.5, "candidate": 0.5})
+    rng = random.Random(11)
+    ids = []
+    for user in range(count):
+        with agent("ranker-agent"), ranker.use(f"user-{user}") as variant:
+            run = current_run()
+            record_step(
+                "rank",
+                model="gpt-4o-mini",
+                provider="openai",
+                input_tokens=rng.randint(100, 900),
+                output_tokens=40,
+                duration_s=0.005,
+            )
+            score(round(min(1.0, rng.gauss(0.70 if variant == "control" else 0.78, 0.08)), 3))
+        assert run is not None
+        ids.append(run.run_id)
+    instrumentation.force_flush()
+    instrumentation.shutdown()
+    return ids
+
+
 def _hostile_run() -> str:
     with agent(HOSTILE):
         run = current_run()
@@ -135,4 +175,7 @@ def _hostile_run() -> str:
 
 
 if __name__ == "__main__":
-    print(json.dumps(main(sys.argv[1], sys.argv[2], int(sys.argv[3]) if len(sys.argv) > 3 else 40)))
+    if sys.argv[3:4] == ["ranker"]:
+        print(json.dumps(ranker_runs(sys.argv[1], sys.argv[2], int(sys.argv[4]))))
+    else:
+        print(json.dumps(main(sys.argv[1], sys.argv[2], int(sys.argv[3]) if len(sys.argv) > 3 else 40)))

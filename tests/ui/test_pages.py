@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from uisupport import KEY_ACME, Filled, Tab
+from uisupport import KEY_ACME, Filled, Tab, fill_ranker
 
 
 def metrics(tab: Tab) -> dict[str, str]:
@@ -245,17 +245,50 @@ def test_costs_show_breakdowns_projection_budgets_and_alerts(filled: Filled, sig
         fired = filled.ok("/v1/alerts")["alerts"]
         drawn = signed_in.page.eval_on_selector_all("tr[data-alert]", "els => els.map(e => e.dataset.alert)")
         assert drawn == [a["dedup_key"] for a in fired] and len(fired) == 2  # the 80 % and 100 % thresholds
+    # recommendations fill in after the page is shown
+    signed_in.page.wait_for_selector("section[data-endpoint='/v1/reports/recommendations']")
+    advice = filled.api("/v1/reports/recommendations")
+    if advice[0] == 200 and not advice[1]["rows"]:
+        assert "No recommendations" in signed_in.page.inner_text(
+            "section[data-endpoint='/v1/reports/recommendations']"
+        )
     signed_in.shot("costs")
 
 
 def test_experiments_use_their_api_or_say_they_are_not_available(filled: Filled, signed_in: Tab) -> None:
     signed_in.allowed.append("/v1/experiments")
-    signed_in.open("experiments")
     if filled.api("/v1/experiments")[0] == 404:
+        signed_in.open("experiments")
         assert "Not available on this collector (GET /v1/experiments" in signed_in.page.inner_text("main")
-    else:
-        assert signed_in.state() == "ready"
-    signed_in.shot("experiments")
+        signed_in.shot("experiments")
+        return
+    fill_ranker(filled.collector, KEY_ACME, 24)
+    definition = {"name": "ranker", "variants": {"control": 50, "candidate": 50}, "primary": "quality"}
+    status, created = filled.api("/v1/experiments", body={**definition, "min_sample": 5})
+    assert status in (200, 201), created
+    filled.ok("/v1/experiments/start", body={"name": "ranker", "at": "2000-01-01T00:00:00"})
+    signed_in.open("experiments")
+    assert signed_in.page.locator("tr[data-experiment=ranker]").count() == 1
+    signed_in.page.click("tr[data-experiment=ranker] a")
+    signed_in.wait_hash("#/experiments/ranker$")
+    results = filled.ok("/v1/experiments/results", name="ranker")
+    verdict = signed_in.page.inner_text("section.verdict")
+    assert ("no winner yet" in verdict) == (results["verdict"]["winner"] is None)
+    for reason in results["verdict"]["reasons"]:
+        assert reason in verdict
+    flagged = signed_in.page.get_attribute("[data-srm]", "data-srm")
+    assert flagged == ("flagged" if results["verdict"]["srm_flagged"] else "ok")
+    quality = [r for r in results["results"] if r["metric"] == "quality"]
+    drawn = signed_in.page.eval_on_selector_all(
+        "section[data-metric-block=quality] tr[data-variant]",
+        "els => els.map(e => [e.dataset.variant, e.querySelector('[data-col=n]').textContent])",
+    )
+    assert drawn == [[r["variant"], f"{r['n']:,}"] for r in quality]
+    assert sum(r["n"] for r in quality) == 24
+    # the interval charts: one line per variant, one per difference against the control
+    block = signed_in.page.locator("section[data-metric-block=quality]")
+    assert block.locator("line.interval").count() == len(quality) + len(quality) - 1
+    signed_in.shot("experiment")
 
 
 def test_sql_console_runs_in_the_tenant_scope(filled: Filled, signed_in: Tab) -> None:

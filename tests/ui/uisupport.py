@@ -118,6 +118,21 @@ def fill(collector: CollectorProcess, key: str, demo_runs: int) -> dict[str, Any
     return ids
 
 
+def fill_ranker(collector: CollectorProcess, key: str, count: int) -> list[str]:
+    """`count` runs of experiment `ranker` (demo_fill.py), waited for until stored."""
+    before = _runs(collector, key)
+    done = subprocess.run(
+        [sys.executable, str(FILL), f"http://{collector.grpc_endpoint}", key, "ranker", str(count)],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        stdin=subprocess.DEVNULL,
+    )
+    assert done.returncode == 0, done.stderr
+    wait_for(lambda: _runs(collector, key) >= before + count, f"{count} ranker runs stored")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def _runs(collector: CollectorProcess, key: str) -> int:
     status, document = call(collector, "/v1/runs", key, limit=1)
     assert status == 200, document

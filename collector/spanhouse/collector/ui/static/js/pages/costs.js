@@ -13,7 +13,7 @@ const TREND_BUCKET = { "15m": "hour", "1h": "hour", "6h": "hour", "24h": "hour",
 export async function renderCosts(view) {
   const range = rangeOf(view);
   const scope = { since: since(range) };
-  const [overview, byModel, byAgent, trends, projection, budgets, alerts, advice] = await Promise.all([
+  const [overview, byModel, byAgent, trends, projection, budgets, alerts] = await Promise.all([
     api("/v1/reports/overview", scope),
     later("/v1/reports/costs", { ...scope, by: "model" }),
     later("/v1/reports/costs", { ...scope, by: "agent" }),
@@ -21,7 +21,6 @@ export async function renderCosts(view) {
     later("/v1/reports/projection", {}),
     later("/v1/budgets/status", {}),
     later("/v1/alerts", { limit: 50 }),
-    later("/v1/reports/recommendations", scope),
   ]);
   if (!view.alive) return;
   const [o] = records(overview);
@@ -59,10 +58,17 @@ export async function renderCosts(view) {
     section("Trend", "/v1/reports/cost_trends", trends, trendTable),
     section("Budgets", "/v1/budgets", budgets, budgetTable),
     section("Alerts", "/v1/alerts", alerts, alertTable),
-    section("Recommendations", "/v1/reports/recommendations", advice, (doc) =>
-      doc.rows.length ? genericTable(doc) : message("empty", "No recommendations: nothing in this range meets their evidence thresholds."),
-    ),
+    h("section", { id: "recommendations" }, h("h2", {}, "Recommendations"), h("p", { class: "muted" }, "Loading…")),
   );
+  // The heaviest report and the least urgent: it fills in after the page is shown.
+  later("/v1/reports/recommendations", scope).then((advice) => {
+    if (!view.alive) return;
+    view.main.querySelector("#recommendations").replaceWith(
+      section("Recommendations", "/v1/reports/recommendations", advice, (doc) =>
+        doc.rows.length ? genericTable(doc) : message("empty", "No recommendations: nothing in this range meets their evidence thresholds."),
+      ),
+    );
+  });
 }
 
 // {document} when served, {missing: true} on 404, {error} otherwise.

@@ -117,7 +117,10 @@ def print_demo(result: DemoResult, fmt: OutputFormat) -> None:
         f"  {command} sql --data-dir {data_dir} "
         '"SELECT AgentName, count() AS steps, sum(TotalTokens) AS tokens FROM agent_steps GROUP BY AgentName"\n'
         f"  {command} report agents --data-dir {data_dir}\n"
-        "Tables: otel_traces (raw spans, OpenTelemetry clickhouseexporter schema), agent_steps (typed steps)."
+        "Tables: otel_traces (raw spans, OpenTelemetry clickhouseexporter schema), agent_steps (typed steps).",
+        soft_wrap=True,  # the commands stay whole lines, to copy and paste
+        markup=False,
+        highlight=False,
     )
     for warning in delivery_warnings(result):
         out.print(f"[red]warning:[/red] {warning}", soft_wrap=True)

@@ -106,7 +106,7 @@ def show(
             json.dumps(json_value(trace_document(trace, bottleneck_share)), ensure_ascii=False) + "\n"
         )
         return
-    out = Console(width=max(Console().width, 120))
+    out = Console()  # the tree folds its lines to the terminal
     out.print(rich_tree(trace, bottleneck_share))
     bottlenecks = trace.bottlenecks(bottleneck_share)
     if bottlenecks:

@@ -128,7 +128,7 @@ def test_comparison_aligns_repeated_steps_and_names_differences() -> None:
     found = differences([a, b])
     assert "a → b: outcome ok → error" in found
     assert "a → b: models m1 → m2" in found
-    assert "a → b: steps added llm:call" in found
+    assert "a → b: extra steps llm:call" in found
     assert "a → b: input tokens 20 → 30 (+50%)" in found
 
 

@@ -122,9 +122,9 @@ def differences(traces: list[Trace]) -> list[str]:
         only_other = sorted((other_steps - base_steps).elements())
         only_base = sorted((base_steps - other_steps).elements())
         if only_other:
-            out.append(f"{name}: steps added " + ", ".join(f"{k}:{n}" for k, n in only_other))
+            out.append(f"{name}: extra steps " + ", ".join(f"{k}:{n}" for k, n in only_other))
         if only_base:
-            out.append(f"{name}: steps gone " + ", ".join(f"{k}:{n}" for k, n in only_base))
+            out.append(f"{name}: missing steps " + ", ".join(f"{k}:{n}" for k, n in only_base))
         for key, label, unit in (
             ("duration_ms", "duration", " ms"),
             ("input_tokens", "input tokens", ""),

@@ -106,8 +106,12 @@ WRITE_JOBS = (
     "retention/remove_ttl",
     "retention/set_ttl_cluster",  # ON CLUSTER: tests/integration/test_cluster_schema.py
     "retention/remove_ttl_cluster",
+    "readpath/create_database",
 )
-READ_JOBS = [n for n in job_names() if n not in WRITE_JOBS and not n.startswith("prices/reprice_")]
+# access/ holds ClickHouse-server statements (users, row policies), parsed in tests/security/.
+READ_JOBS = [
+    n for n in job_names() if n not in WRITE_JOBS and not n.startswith(("prices/reprice_", "access/"))
+]
 EXTRA_PARAMETERS = {
     "transfer/days": {"table": "agent_steps"},
     "transfer/day_rows": {"table": "agent_steps", "day": dt.date(2025, 11, 24)},
@@ -115,6 +119,9 @@ EXTRA_PARAMETERS = {
     "traces/spans": {"id": "0123456789abcdef", "max_spans": 10},
     "traces/scores": {"trace_id": "0" * 32, "run_ids": ["0123456789abcdef"], "max_scores": 10},
     "retention/view": {"tables": ["agent_steps"]},
+    "readpath/parse": {"query": "SELECT 1"},
+    "readpath/tenant_view": {"database": "d", "table": "t", "source_database": "s", "tenant": "a"},
+    "readpath/shared_view": {"database": "d", "table": "t", "source_database": "s"},
     "runs/list": {
         **dict.fromkeys(("agent", "status", "model", "experiment", "variant"), ""),
         **{"min_cost_usd": 0.0, "min_duration_ms": 0.0, "offset": 0},
@@ -296,7 +303,7 @@ def test_catalogue_regexes_compile_in_clickhouse(store: Store) -> None:
 
 
 def test_a_retried_block_is_stored_once_and_a_redelivered_row_counts_once(store: Store) -> None:
-    from spanhouse.collector.store.client import READONLY_SETTINGS
+    from spanhouse.collector.readpath import ReadLimits
 
     store.migrate()
     engines = dict(
@@ -311,4 +318,4 @@ def test_a_retried_block_is_stored_once_and_a_redelivered_row_counts_once(store:
     assert store.query(count).rows == [(1,)]
     store.insert("otel_traces", row, names, dedup_token="wal-1-2")  # a client retry: a new request
     assert store.query(count + " SETTINGS final = 0").rows == [(2,)]
-    assert store.query(count, settings=READONLY_SETTINGS).rows == [(1,)]
+    assert store.query(count, settings=ReadLimits().settings()).rows == [(1,)]

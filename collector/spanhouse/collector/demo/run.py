@@ -92,7 +92,8 @@ def run_demo(
             collector, delivery, stall_timeout_s, lambda n: report(figures(workload.runs, n))
         )
         instrumentation.shutdown()
-        reader = _StoreReader(collector)
+        assert collector.read_path is not None
+        reader = collector.read_path.operator()  # the API's read path: checked, read-only, final = 1
         params = report_parameters()
         overview = run_report(reader, "overview", params)
         agents = run_report(reader, "agents", params)
@@ -121,15 +122,6 @@ def _otlp_exporter(collector: Collector, protocol: str) -> SpanExporter:
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter as Http
 
     return Http(endpoint=f"{collector.http_url}/v1/traces")
-
-
-class _StoreReader:
-    def __init__(self, collector: Collector) -> None:
-        self.collector = collector
-
-    def query(self, sql: str, parameters: dict | None = None) -> QueryResult:
-        assert self.collector.store is not None
-        return self.collector.store.query(sql, parameters)
 
 
 def _wait_until_stored(

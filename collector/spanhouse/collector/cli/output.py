@@ -37,16 +37,21 @@ class OutputFormat(str, enum.Enum):
     csv = "csv"
 
 
+# One row of defaults whatever the query returns, so its column names come back (a SELECT, which the
+# read path accepts). The query is the caller's, already run once as it is; values stay parameters.
+_ONE_ROW = "SELECT q.* FROM (SELECT 1) AS one_row LEFT JOIN (\n{query}\n) AS q ON 1 = 1 LIMIT 1"
+
+
 def with_columns(reader: Reader, sql: str, parameters: dict[str, Any], result: QueryResult) -> QueryResult:
-    """`result`, with its column names even when it has no rows: embedded chDB returns none for
-    an empty result, so they are asked for with DESCRIBE (left empty if that is refused)."""
+    """`result`, with its column names even when it has no rows: embedded chDB returns none for an
+    empty result, so they are asked for once more with one row of defaults (left empty if refused)."""
     if result.rows or result.columns:
         return result
     try:
-        described = reader.query(f"DESCRIBE (\n{sql}\n)", parameters)
+        named = reader.query(_ONE_ROW.format(query=sql.strip().rstrip(";")), parameters)
     except SpanhouseError:
         return result
-    return QueryResult(tuple(str(row[0]) for row in described.rows), [])
+    return QueryResult(named.columns, [])
 
 
 def render(

@@ -161,8 +161,16 @@ class GenAIProcessorConfig:
 
     max_spans_per_request: int = 100_000
     max_attribute_chars: int = 32 * 1024
+    # keys other instrumentations carry the experiment and variant in (processors/experiment_attributes.py)
+    experiment_id_attributes: tuple[str, ...] = ()
+    variant_attributes: tuple[str, ...] = ()
 
     def validate(self, path: str) -> None:
+        for key in (*self.experiment_id_attributes, *self.variant_attributes):
+            if not key.strip():
+                raise ConfigError(
+                    f"{path}: {key!r} in experiment_id_attributes/variant_attributes is not a key"
+                )
         if self.max_spans_per_request < 1:
             raise ConfigError(f"{path}.max_spans_per_request: {self.max_spans_per_request!r} must be >= 1")
         if self.max_attribute_chars < 16:
@@ -698,6 +706,7 @@ class CollectorConfig:
     budgets: tuple[Budget, ...] | None = (
         None  # the file's budgets: (None = no such section; stored ones are kept)
     )
+    experiments_interval: float = 300.0  # seconds between scheduled evaluations of running experiments
 
     def validate(self) -> None:
         """Raise ConfigError naming the key path, the bad value and the fix."""
@@ -715,6 +724,8 @@ class CollectorConfig:
                 )
             names.add(forwarder.name)
             forwarder.validate(f"exporters.{forwarder.name}")
+        if not self.experiments_interval > 0:
+            raise ConfigError(f"experiments interval {self.experiments_interval!r} must be > 0 seconds")
         if self.log_level not in LOG_LEVELS:
             raise ConfigError(
                 f"service.telemetry.logs.level: {self.log_level!r} is not one of {', '.join(LOG_LEVELS)}"
@@ -757,6 +768,7 @@ class Overrides:
     max_queries_per_tenant: int | None = None
     reader_url: str | None = None
     unhealthy_after: float | None = None
+    experiments_interval: float | None = None
 
     def apply(self, config: CollectorConfig) -> CollectorConfig:
         """`config` with these values in place, validated."""
@@ -773,6 +785,7 @@ class Overrides:
                 config.alerts, interval=_given(self.alert_interval, config.alerts.interval)
             ),
             query=self._query(config.query),
+            experiments_interval=_given(self.experiments_interval, config.experiments_interval),
         )
         updated.validate()
         return updated

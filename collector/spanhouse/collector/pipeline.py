@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
@@ -56,6 +57,9 @@ class ExportOutcome:
 
 
 class TracePipeline:
+    """The receivers' one consumer: runs the request processors, builds the rows of every span
+    (rejecting bad ones with a reason), makes the request durable and feeds the forwarders."""
+
     def __init__(
         self,
         queue: PersistentQueue,
@@ -110,7 +114,9 @@ class TracePipeline:
             future = self.queue.put(tenant, payload, batch, len(batch.traces))
             for forwarder in self.forwarders:
                 forwarder.submit(payload)
-            with contextlib.suppress(TimeoutError):  # durable already; the store is slow
+            # Durable already; the store is slow. (Before Python 3.11 a future's timeout is not the
+            # builtin TimeoutError, so the futures one is named.)
+            with contextlib.suppress(FutureTimeout):
                 future.result(timeout=self.store_wait_s)
         if outcome.rejected:
             logger.info("rejected %d span(s): %s", outcome.rejected, outcome.reasons[0])

@@ -30,12 +30,14 @@ from spanhouse.collector.auth import ApiKeys
 from spanhouse.collector.budgets import sync_config_budgets
 from spanhouse.collector.config import STATE_FILE, CollectorConfig, TlsServerConfig
 from spanhouse.collector.errors import ConfigError, SpanhouseError, StoreError, StoreUnavailable
+from spanhouse.collector.experiments.schedule import evaluation_job
 from spanhouse.collector.exporters.clickhouse import ClickHouseExporter
 from spanhouse.collector.exporters.otlp_forward import OtlpForwarder
 from spanhouse.collector.httpserver import Handler, HttpServer
 from spanhouse.collector.jobs import Job, Scheduler
 from spanhouse.collector.pipeline import TracePipeline
 from spanhouse.collector.prices.refresher import PriceRefresher
+from spanhouse.collector.processors.experiment_attributes import ExperimentAttributes
 from spanhouse.collector.processors.genai import GenAIProcessor
 from spanhouse.collector.processors.limits import SpanLimits
 from spanhouse.collector.processors.pricing import ModelPricer
@@ -50,7 +52,6 @@ from spanhouse.collector.store.reconnecting import ReconnectingStore
 from spanhouse.collector.telemetry import Metrics
 
 logger = logging.getLogger(__name__)
-
 
 
 class Collector:
@@ -158,7 +159,10 @@ class Collector:
         pipeline = TracePipeline(
             queue,
             self.metrics,
-            GenAIProcessor(pricer),
+            GenAIProcessor(
+                pricer,
+                ExperimentAttributes(config.genai.experiment_id_attributes, config.genai.variant_attributes),
+            ),
             limits=SpanLimits.from_config(config.genai),
             request_processors=build_request_processors(config.request_processors),
             forwarders=self.forwarders,
@@ -237,7 +241,7 @@ class Collector:
 
     def jobs(self) -> list[Job]:
         """The scheduled jobs this collector runs (schemas/jobs/ SQL through the store)."""
-        jobs = []
+        jobs = [evaluation_job(self.config.experiments_interval, self.alerts)]
         if self.alerts is not None and self.config.alerts.interval > 0:
             jobs.append(alert_job(self.alerts))
         return jobs
@@ -303,25 +307,8 @@ class Collector:
 
     def shutdown(self) -> None:
         """Stop receiving, store what was accepted, close the store. Idempotent."""
-        if self.grpc is not None:
-            self.grpc.shutdown()
-            self.grpc = None
-        if self.http is not None:
-            self.http.shutdown()
-            self.http = None
-        flush_until = time.monotonic() + 5.0  # one flush budget shared by every forwarder
-        for forwarder in self.forwarders:
-            forwarder.shutdown(flush_timeout_s=max(0.0, flush_until - time.monotonic()))
-        self.forwarders = []
-        if self.scheduler is not None:
-            self.scheduler.shutdown()
-            self.scheduler = None
-        if self.prices is not None:
-            self.prices.shutdown()
-            self.prices = None
-        if self.alerts is not None:
-            self.alerts.shutdown()
-            self.alerts = None
+        self._stop_receiving()
+        self._stop_background()
         if self.exporter is not None:
             self.exporter.shutdown(drain_timeout_s=self.config.clickhouse.wal.drain_timeout)
             self.exporter = None
@@ -337,6 +324,30 @@ class Collector:
         if self.store is not None:
             self.store.close()
             self.store = None
+
+    def _stop_receiving(self) -> None:
+        if self.grpc is not None:
+            self.grpc.shutdown()
+            self.grpc = None
+        if self.http is not None:
+            self.http.shutdown()
+            self.http = None
+
+    def _stop_background(self) -> None:
+        """Forwarders (one flush budget shared by all), scheduled jobs, prices and alerts."""
+        flush_until = time.monotonic() + 5.0
+        for forwarder in self.forwarders:
+            forwarder.shutdown(flush_timeout_s=max(0.0, flush_until - time.monotonic()))
+        self.forwarders = []
+        if self.scheduler is not None:
+            self.scheduler.shutdown()
+            self.scheduler = None
+        if self.prices is not None:
+            self.prices.shutdown()
+            self.prices = None
+        if self.alerts is not None:
+            self.alerts.shutdown()
+            self.alerts = None
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,6 @@ collector never has to guess which convention a caller used.
 
 from __future__ import annotations
 
-import logging
 import math
 import warnings
 from typing import Any
@@ -18,8 +17,6 @@ from opentelemetry.sdk import trace as sdk_trace
 
 from . import _attributes as attr
 from . import _steps
-
-logger = logging.getLogger(__name__)
 
 # Model-name prefixes -> gen_ai.provider.name, for callers that don't pass provider.
 _PROVIDER_PREFIXES: tuple[tuple[str, str], ...] = (

@@ -7,7 +7,6 @@ a tenant key reads its own tenant only (another `tenant` gets 403).
 
 from __future__ import annotations
 
-import logging
 import urllib.parse
 from typing import Any
 
@@ -23,10 +22,7 @@ from spanhouse.collector.reports import (
     run_report,
 )
 
-logger = logging.getLogger(__name__)
-
 PREFIX = "/v1/reports"
-_RANGE_KEYS = ("since", "until", "tenant")
 
 
 def report_routes(access: ReadAccess) -> dict[tuple[str, str], Handler]:
@@ -75,7 +71,9 @@ def report_routes(access: ReadAccess) -> dict[tuple[str, str], Handler]:
 
     def unknown(request: Request) -> Response:
         name = request.path.rsplit("/", 1)[-1]
-        return _json(404, {"error": f"no report named {name[:100]!r}; choose one of: {', '.join(report_names())}"})
+        return _json(
+            404, {"error": f"no report named {name[:100]!r}; choose one of: {', '.join(report_names())}"}
+        )
 
     routes: dict[tuple[str, str], Handler] = {("GET", PREFIX): authenticated(access.auth, index)}
     for name in report_names():

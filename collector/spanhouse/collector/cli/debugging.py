@@ -147,20 +147,30 @@ def compare(
         sys.stdout.write(json.dumps(json_value(document), ensure_ascii=False) + "\n")
         return
     out = Console()
-    runs = document["runs"]
-    side_by_side = Table(title="runs")
-    side_by_side.add_column("field", style="bold")
+    out.print(_runs_side_by_side(document["runs"]))
+    out.print(_steps_side_by_side(document["steps"], identifiers))
+    for line in document["differences"] or ["no differences in outcome, models, steps, tokens or duration"]:
+        out.print(f"- {line}", markup=False)
+
+
+def _runs_side_by_side(runs: list[dict]) -> Table:
+    """One column per run, in the order given, one row per figure."""
+    table = Table(title="runs")
+    table.add_column("field", style="bold")
     for run in runs:
-        side_by_side.add_column(run["id"][:16], overflow="fold")
+        table.add_column(run["id"][:16], overflow="fold")
     for field in runs[0]:
         if field != "id":
-            side_by_side.add_row(field, *(table_cell(field, run[field]) for run in runs))
-    out.print(side_by_side)
-    steps = Table(title="steps (duration ms; * differs)")
-    steps.add_column("step")
+            table.add_row(field, *(table_cell(field, run[field]) for run in runs))
+    return table
+
+
+def _steps_side_by_side(rows: list[dict], identifiers: list[str]) -> Table:
+    table = Table(title="steps (duration ms; * differs)")
+    table.add_column("step")
     for ident in identifiers:
-        steps.add_column(ident[:16], justify="right")
-    for row in document["steps"]:
+        table.add_column(ident[:16], justify="right")
+    for row in rows:
         cells = []
         for duration, failed, model in zip(row["duration_ms"], row["failed"], row["models"], strict=True):
             if duration is None:
@@ -170,10 +180,8 @@ def compare(
         name = f"{'* ' if row['differs'] else ''}{row['kind']}: {row['step']}" + (
             f" #{row['occurrence'] + 1}" if row["occurrence"] else ""
         )
-        steps.add_row(name, *cells)
-    out.print(steps)
-    for line in document["differences"] or ["no differences in outcome, models, steps, tokens or duration"]:
-        out.print(f"- {line}", markup=False)
+        table.add_row(name, *cells)
+    return table
 
 
 @traces_app.command("report")

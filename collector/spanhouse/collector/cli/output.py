@@ -14,6 +14,7 @@ import datetime as dt
 import enum
 import io
 import json
+import math
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -177,7 +178,7 @@ def _number(column: str, value: float) -> str:
         return _dollars(value)
     if isinstance(value, int):
         return str(value) if column.endswith(("id", "version", "port")) else f"{value:,}"
-    if value != value or value in (float("inf"), float("-inf")):  # NaN and infinities
+    if not math.isfinite(value):
         return str(value)
     if value.is_integer() and abs(value) < 1e15:
         return f"{int(value):,}"

@@ -104,43 +104,60 @@ def differences(traces: list[Trace]) -> list[str]:
     runs were given: `A → B: duration 23.7 → 10.6 ms (-55%)`."""
     base, mine = traces[0], summary(traces[0])
     out = []
-    base_steps = Counter(step_key(s) for s in base.steps)
     for other in traces[1:]:
         theirs = summary(other)
         name = f"{base.requested} → {other.requested}"
-
-        def changed(label: str, before: str, after: str, name: str = name) -> None:
-            out.append(f"{name}: {label} {before} → {after}")
-
-        if theirs["outcome"] != mine["outcome"]:
-            changed("outcome", mine["outcome"], theirs["outcome"])
-        if theirs["agent"] != mine["agent"]:
-            changed("agent", repr(mine["agent"]), repr(theirs["agent"]))
-        if theirs["models"] != mine["models"]:
-            changed("models", ", ".join(mine["models"]) or "none", ", ".join(theirs["models"]) or "none")
-        other_steps = Counter(step_key(s) for s in other.steps)
-        only_other = sorted((other_steps - base_steps).elements())
-        only_base = sorted((base_steps - other_steps).elements())
-        if only_other:
-            out.append(f"{name}: extra steps " + ", ".join(f"{k}:{n}" for k, n in only_other))
-        if only_base:
-            out.append(f"{name}: missing steps " + ", ".join(f"{k}:{n}" for k, n in only_base))
-        for key, label, unit in (
-            ("duration_ms", "duration", " ms"),
-            ("input_tokens", "input tokens", ""),
-            ("output_tokens", "output tokens", ""),
-            ("cost_usd", "cost", ""),
-        ):
-            before, after = mine[key], theirs[key]
-            if before != after:
-                change = f" ({(after - before) / before:+.0%})" if before else ""
-                if key == "cost_usd":
-                    changed(label, _cost(mine), _cost(theirs) + _unpriced_note(mine, theirs, change))
-                else:
-                    changed(label, f"{before:g}", f"{after:g}{unit}{change}")
-        if theirs["errors"] != mine["errors"]:
-            changed("errors", ", ".join(mine["errors"]) or "none", ", ".join(theirs["errors"]) or "none")
+        found = _outcome_changes(mine, theirs) + _step_changes(base, other) + _figure_changes(mine, theirs)
+        out += [f"{name}: {change}" for change in found]
     return out
+
+
+def _outcome_changes(mine: dict[str, Any], theirs: dict[str, Any]) -> list[str]:
+    def listed(values: list[str]) -> str:
+        return ", ".join(values) or "none"
+
+    found = []
+    if theirs["outcome"] != mine["outcome"]:
+        found.append(f"outcome {mine['outcome']} → {theirs['outcome']}")
+    if theirs["agent"] != mine["agent"]:
+        found.append(f"agent {mine['agent']!r} → {theirs['agent']!r}")
+    if theirs["models"] != mine["models"]:
+        found.append(f"models {listed(mine['models'])} → {listed(theirs['models'])}")
+    if theirs["errors"] != mine["errors"]:
+        found.append(f"errors {listed(mine['errors'])} → {listed(theirs['errors'])}")
+    return found
+
+
+def _step_changes(base: Trace, other: Trace) -> list[str]:
+    base_steps = Counter(step_key(s) for s in base.steps)
+    other_steps = Counter(step_key(s) for s in other.steps)
+    only_other = sorted((other_steps - base_steps).elements())
+    only_base = sorted((base_steps - other_steps).elements())
+    found = []
+    if only_other:
+        found.append("extra steps " + ", ".join(f"{k}:{n}" for k, n in only_other))
+    if only_base:
+        found.append("missing steps " + ", ".join(f"{k}:{n}" for k, n in only_base))
+    return found
+
+
+def _figure_changes(mine: dict[str, Any], theirs: dict[str, Any]) -> list[str]:
+    found = []
+    for key, label, unit in (
+        ("duration_ms", "duration", " ms"),
+        ("input_tokens", "input tokens", ""),
+        ("output_tokens", "output tokens", ""),
+        ("cost_usd", "cost", ""),
+    ):
+        before, after = mine[key], theirs[key]
+        if before == after:
+            continue
+        change = f" ({(after - before) / before:+.0%})" if before else ""
+        if key == "cost_usd":
+            found.append(f"{label} {_cost(mine)} → {_cost(theirs)}{_unpriced_note(mine, theirs, change)}")
+        else:
+            found.append(f"{label} {before:g} → {after:g}{unit}{change}")
+    return found
 
 
 def _cost(run: dict[str, Any]) -> str:

@@ -35,6 +35,7 @@ from spanhouse.collector.exporters.clickhouse import ClickHouseExporter
 from spanhouse.collector.exporters.otlp_forward import OtlpForwarder
 from spanhouse.collector.httpserver import Handler, HttpServer
 from spanhouse.collector.jobs import Job, Scheduler
+from spanhouse.collector.jobs.attribution import AttributionSettings, attribution_job
 from spanhouse.collector.pipeline import TracePipeline
 from spanhouse.collector.prices.refresher import PriceRefresher
 from spanhouse.collector.processors.experiment_attributes import ExperimentAttributes
@@ -244,6 +245,12 @@ class Collector:
         jobs = [evaluation_job(self.config.experiments_interval, self.alerts)]
         if self.alerts is not None and self.config.alerts.interval > 0:
             jobs.append(alert_job(self.alerts))
+        attribution = self.config.clickhouse.attribution
+        jobs.append(
+            attribution_job(
+                AttributionSettings(interval_s=attribution.interval, lateness_s=attribution.lateness)
+            )
+        )
         return jobs
 
     def _queue_gauges(self, queue: PersistentQueue, exporter: ClickHouseExporter) -> None:

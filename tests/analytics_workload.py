@@ -60,7 +60,7 @@ class StepPlan:
             return ""
         if "timed out" in self.error:
             return "timeout_error"
-        return "tool_error" if self.kind == "tool" else "generation_error"
+        return {"tool": "tool_error", "llm": "generation_error"}.get(self.kind, "agent_error")
 
 
 @dataclass

@@ -25,6 +25,8 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Span, Status
 
+from spanhouse.collector.config import ClickHouseExporterConfig
+
 STARTUP_TIMEOUT_S = 60
 
 
@@ -34,7 +36,12 @@ class CollectorProcess:
     def __init__(self, data_dir: Path, *extra_args: str, cwd: Path | None = None) -> None:
         self.data_dir = data_dir
         self.log_path = data_dir.parent / f"{data_dir.name}-collector.log"
-        (data_dir / "collector.json").unlink(missing_ok=True)  # left behind by a killed collector
+        url = (
+            extra_args[extra_args.index("--clickhouse-url") + 1] if "--clickhouse-url" in extra_args else None
+        )
+        # collector.json, or collector-<server>.json
+        self.state_path = ClickHouseExporterConfig(data_dir=str(data_dir), url=url).state_file
+        self.state_path.unlink(missing_ok=True)  # left behind by a killed collector
         self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
             [
@@ -60,7 +67,7 @@ class CollectorProcess:
         self.grpc_endpoint: str = self.state["grpc_endpoint"]
 
     def _wait_ready(self) -> dict[str, Any]:
-        state_file = self.data_dir / "collector.json"
+        state_file = self.state_path
         deadline = time.monotonic() + STARTUP_TIMEOUT_S
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

@@ -110,7 +110,7 @@ def test_compare_names_what_differs(collector: CollectorProcess, plan: Plan) -> 
         spanhouse(collector, "traces", "compare", ok.run_id, failed.run_id, "--format", "json").stdout
     )
     assert [r["outcome"] for r in document["runs"]] == ["ok", "error"]
-    assert f"{failed.run_id} vs {ok.run_id}: outcome error vs ok" in document["differences"]
+    assert f"{ok.run_id} → {failed.run_id}: outcome ok → error" in document["differences"]
     by_name = {(r["step"], r["occurrence"]): r for r in document["steps"]}
     for a, b in zip(ok.steps, failed.steps, strict=True):
         assert by_name[(a.name, 0)]["duration_ms"] == [
@@ -119,7 +119,7 @@ def test_compare_names_what_differs(collector: CollectorProcess, plan: Plan) -> 
         ]
     assert by_name[("research_search", 0)]["failed"] == [False, True]
     table = spanhouse(collector, "traces", "compare", ok.run_id, failed.run_id).stdout
-    assert "outcome error vs ok" in table
+    assert "outcome ok → error" in table
 
 
 def test_run_report_in_markdown_and_agent_report_in_html(collector: CollectorProcess, plan: Plan) -> None:

@@ -42,8 +42,8 @@ def _flush() -> None:
 
 
 def test_recorded_step_lands_as_typed_rows(configured: CollectorProcess) -> None:
-    end = time.time()
     with agent("framework-agent") as root:
+        end = time.time() + 1.6  # starts (1.5 s earlier) inside the agent, as record_step requires
         ref = record_step(
             "step-1",
             model="claude-haiku-4-5",

@@ -124,6 +124,7 @@ EXTRA_PARAMETERS = {
     "transfer/day_rows": {"table": "agent_steps", "day": dt.date(2025, 11, 24)},
     "transfer/all_rows": {"table": "model_prices"},
     "traces/spans": {"id": "0123456789abcdef", "max_spans": 10},
+    "traces/scores": {"trace_id": "0" * 32, "run_ids": ["0123456789abcdef"], "max_scores": 10},
     "retention/view": {"tables": ["agent_steps"]},
     "attribution/watermark": {"job": "attribution/resolve"},
     "attribution/batch_end": {"from_ms": 0, "from_tenant": "", "from_trace": "", "until_ms": 0, "batch": 10},

@@ -26,6 +26,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
 
@@ -35,6 +36,7 @@ from spanhouse.collector.errors import ConfigError
 from spanhouse.collector.readpath.limits import ReadLimits
 
 DEFAULT_DATA_DIR = "spanhouse-data"
+STATE_FILE = "collector.json"
 # Recommended OTLP default cap for a request, also applied after decompression.
 DEFAULT_MAX_REQUEST_BYTES = 64 * 1024 * 1024
 LOG_LEVELS = ("debug", "info", "warning", "error")
@@ -235,7 +237,7 @@ _PROCESSOR_TYPES: dict[str, type[ProcessorConfig]] = {
 class WalConfig:
     """The write-ahead log every accepted request goes to before it is acknowledged."""
 
-    dir: str | None = None  # default: <data_dir>/wal
+    dir: str | None = None  # default: ClickHouseExporterConfig.wal_dir
     max_bytes: int = 1 << 30  # at this size clients are throttled (429 / RESOURCE_EXHAUSTED)
     retry_after: float = field(default=1.0, metadata=_DURATION)  # what throttled clients are told
     drain_timeout: float = field(default=30.0, metadata=_DURATION)  # at shutdown, while the store fails
@@ -286,8 +288,27 @@ class ClickHouseExporterConfig:
         return Path(self.data_dir or DEFAULT_DATA_DIR)
 
     @property
+    def target(self) -> str:
+        """A file-name-safe name of the server (host, port, database; no credentials), "" embedded."""
+        if not self.url:
+            return ""
+        parts = urlsplit(self.url)
+        name = f"{parts.hostname or 'localhost'}-{parts.port or 8123}-{parts.path.strip('/') or 'default'}"
+        return re.sub(r"[^A-Za-z0-9._-]+", "_", name)
+
+    @property
     def wal_dir(self) -> Path:
-        return Path(self.wal.dir) if self.wal.dir else self.local_dir / "wal"
+        """`<data_dir>/wal`, or `<data_dir>/wal-<target>` on a server: collectors on different
+        stores never share a WAL, even in one directory (a WAL has one owner, see queue/wal.py)."""
+        if self.wal.dir:
+            return Path(self.wal.dir)
+        return self.local_dir / (f"wal-{self.target}" if self.target else "wal")
+
+    @property
+    def state_file(self) -> Path:
+        """Where a running collector announces itself (pid, endpoints): `collector.json` for the
+        embedded store (the CLI looks for it there), `collector-<target>.json` on a server."""
+        return self.local_dir / (f"collector-{self.target}.json" if self.target else STATE_FILE)
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,25 @@ class StoreUnavailable(StoreError):
     """The store cannot take writes right now; the caller may retry later."""
 
 
+_LOCKED_ADVICE = (
+    "; if it is a collector, go through its API with --collector-url http://<its --http-endpoint>; "
+    "otherwise wait for it to finish, or stop it"
+)
+
+
+class StoreLocked(StoreError):
+    """The embedded store's directory is open in another process (one process at a time)."""
+
+    def __init__(self, path: object, pid: int | None, advice: str = "") -> None:
+        self.path = path
+        self.pid = pid
+        who = f"process {pid}" if pid else "another process"
+        super().__init__(
+            f"the embedded store at {path} is in use by {who} (a data directory is open in one "
+            f"process at a time){advice or _LOCKED_ADVICE}"
+        )
+
+
 class QueryError(StoreError):
     """A query was rejected by ClickHouse (syntax, unknown table, readonly, limits)."""
 

@@ -6,8 +6,10 @@ OTLP exporters send them), caps their size, and dispatches on method and path.
 
 from __future__ import annotations
 
+import json
 import logging
 import ssl
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -63,7 +65,7 @@ class HttpServer:
         # before its body is read, so memory stays bounded under any number of connections.
         self.body_slots = threading.BoundedSemaphore(max_concurrent_bodies)
         self.scheme = "https" if tls is not None else "http"
-        self._server = ThreadingHTTPServer((host, port), _make_handler(self))
+        self._server = _Server((host, port), _make_handler(self))
         self._server.daemon_threads = True
         if tls is not None:  # the handshake runs in the connection's own thread, not in accept()
             self._server.socket = tls.wrap_socket(
@@ -87,6 +89,30 @@ class HttpServer:
             self._thread.join()
             self._thread = None
         self._server.server_close()
+
+
+def _not_served(routes: dict[tuple[str, str], Handler], method: str, path: str) -> Response:
+    """404, or 405 naming the methods the path is served with (`GET /v1/sql`: use POST)."""
+    allowed = sorted(m for (m, p) in routes if p == path)
+    shown = f"{method} {path[:200]}"
+    if not allowed:
+        return Response(404, json.dumps({"error": f"{shown} is not served here"}).encode())
+    return Response(
+        405,
+        json.dumps({"error": f"{shown} is not served here; use {' or '.join(allowed)} {path}"}).encode(),
+        headers={"Allow": ", ".join(allowed)},
+    )
+
+
+class _Server(ThreadingHTTPServer):
+    def handle_error(self, request: object, client_address: tuple[str, int]) -> None:
+        """A client that hangs up mid-reply is routine (a probe, a timeout): one debug line, not a
+        traceback on stderr; anything else is logged with its traceback."""
+        error = sys.exc_info()[1]
+        if isinstance(error, ConnectionError):
+            logger.debug("client %s went away: %s", client_address, error)
+        else:
+            logger.exception("error serving %s", client_address)
 
 
 def _make_handler(server: HttpServer) -> type[BaseHTTPRequestHandler]:
@@ -119,12 +145,13 @@ class _Handler(BaseHTTPRequestHandler):
     def _dispatch(self, method: str) -> None:
         server = self.spanhouse
         path, _, query = self.path.partition("?")
-        handler = server.routes.get((method, path))
+        # an exact route, else a `<parent>/*` route that answers for its unknown children
+        handler = server.routes.get((method, path)) or server.routes.get(
+            (method, path.rsplit("/", 1)[0] + "/*")
+        )
         if handler is None:
-            allowed = [m for (m, p) in server.routes if p == path]
             self._discard_body()
-            body = b'{"error":"%s %s is not served here"}' % (method.encode(), path.encode()[:200])
-            self._send(Response(405 if allowed else 404, body))
+            self._send(_not_served(server.routes, method, path))
             return
         if method == "GET":  # no body: health and metrics stay answerable under load
             self._send(self._read_and_handle(handler, method, path, query))

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from spanhouse.collector import stats
+from spanhouse.collector.durations import parse_duration
 from spanhouse.collector.errors import ConfigError
 from spanhouse.collector.store.client import QueryResult
 from spanhouse.collector.store.sql import job_names, load_job
@@ -105,6 +106,8 @@ def _timezone(name: str) -> None:
 
 
 TIMEZONE = Option("timezone", str, "UTC", "time zone that buckets and periods align to", check=_timezone)
+
+SERVICE = Option("service", str, "", "only this service ('' = every service)")
 
 OPTIONS: dict[str, tuple[Option, ...]] = {
     "overview": (
@@ -213,7 +216,8 @@ def report_names() -> tuple[str, ...]:
 
 
 def report_options(name: str) -> tuple[Option, ...]:
-    return OPTIONS.get(name, ())
+    """A report's parameters beyond tenant and range: `service` (every report takes it), then its own."""
+    return (SERVICE, *OPTIONS.get(name, ()))
 
 
 def report_parameters(
@@ -228,7 +232,12 @@ def report_parameters(
     start, end = _utc(since or ALL_TIME[0]), _utc(until or ALL_TIME[1])
     if start >= end:
         raise ConfigError(f"since ({start:%Y-%m-%d %H:%M:%S}) must be before until ({end:%Y-%m-%d %H:%M:%S})")
-    parameters: dict[str, Any] = {"tenant": tenant, "since": _ch_time(start), "until": _ch_time(end)}
+    parameters: dict[str, Any] = {
+        "tenant": tenant,
+        "since": _ch_time(start),
+        "until": _ch_time(end),
+        "service": SERVICE.default,  # every report query takes it (its option, when named, below)
+    }
     declared = {option.name: option for option in report_options(name)} if name else {}
     given = dict(options or {})
     unknown = sorted(set(given) - set(declared))
@@ -268,12 +277,25 @@ def _selected_columns(name: str, parameters: dict[str, Any], result: QueryResult
     )
 
 
-def parse_time(text: str) -> dt.datetime:
-    """ISO-8601 time (naive = UTC), as given on a command line or in a URL."""
+TIME_FORMATS = (
+    "an ISO-8601 date or time (2026-11-25, 2026-11-25T10:00:00, 2026-11-25 10:00:00+02:00; UTC "
+    "without an offset), a duration back from now (30m, 1h, 7d, 2w), or now"
+)
+
+
+def parse_time(text: str, name: str = "time", *, now: dt.datetime | None = None) -> dt.datetime:
+    """A time as given on a command line or in a URL: ISO-8601 (naive = UTC), `now`, or a duration
+    back from now (`1h`, `7d`; durations.py's grammar, unit required). ConfigError names `name`."""
+    value = text.strip()
+    moment = now or dt.datetime.now(dt.timezone.utc)
+    if value.lower() == "now":
+        return moment
     try:
-        return dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    except ValueError:
-        raise ConfigError(f"time {text!r} is not ISO-8601, e.g. 2026-11-25T10:00:00") from None
+        if value and value[0].isdigit() and value[-1].isalpha() and "-" not in value:
+            return moment - dt.timedelta(seconds=parse_duration(value, name, unit_required=True))
+        return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except (ValueError, ConfigError):
+        raise ConfigError(f"{name} {text!r} is not a time: give {TIME_FORMATS}") from None
 
 
 def _utc(value: dt.datetime) -> dt.datetime:

@@ -22,6 +22,7 @@ RETENTION_TABLES: dict[str, str] = {
     "otel_traces": "Timestamp",
     "otel_traces_trace_id_ts": "Start",
     "agent_steps": "Timestamp",
+    "scores": "Timestamp",
 }
 FOREVER = ("0", "off", "none", "forever")
 

@@ -1,16 +1,23 @@
 """Assembles and runs a collector: store, exporter, pipeline, OTLP receivers and the HTTP API.
 
 In embedded mode the collector owns its chDB data directory and writes `collector.json`
-there, so the CLI can find it and go through its API instead of opening the store.
+there, so the CLI can find it and go through its API instead of opening the store. A collector
+on a ClickHouse server writes `collector-<server>.json` instead, and its write-ahead log
+defaults to `<data-dir>/wal-<server>` (config.py): collectors on different stores can share a
+data directory without sharing (and corrupting) a WAL or a state file. Each process removes only
+a state file that names its own pid, and a WAL directory refuses a second owner (queue/wal.py).
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
+import socket
 import ssl
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from spanhouse.collector.alerts.service import AlertService, alert_job, instance_id
@@ -21,8 +28,8 @@ from spanhouse.collector.api.prices import price_routes
 from spanhouse.collector.api.routes import api_routes
 from spanhouse.collector.auth import ApiKeys
 from spanhouse.collector.budgets import sync_config_budgets
-from spanhouse.collector.config import CollectorConfig, TlsServerConfig
-from spanhouse.collector.errors import ConfigError, StoreError, StoreUnavailable
+from spanhouse.collector.config import STATE_FILE, CollectorConfig, TlsServerConfig
+from spanhouse.collector.errors import ConfigError, SpanhouseError, StoreError, StoreUnavailable
 from spanhouse.collector.experiments.schedule import evaluation_job
 from spanhouse.collector.exporters.clickhouse import ClickHouseExporter
 from spanhouse.collector.exporters.otlp_forward import OtlpForwarder
@@ -37,6 +44,7 @@ from spanhouse.collector.processors.limits import SpanLimits
 from spanhouse.collector.processors.pricing import ModelPricer
 from spanhouse.collector.processors.request_filters import build_request_processors
 from spanhouse.collector.queue import PersistentQueue, WriteAheadLog
+from spanhouse.collector.queue.wal import wal_in_use
 from spanhouse.collector.readpath import ReadPath
 from spanhouse.collector.receivers.otlp_grpc import OtlpGrpcReceiver
 from spanhouse.collector.receivers.otlp_http import OtlpHttpTracesHandler
@@ -45,8 +53,6 @@ from spanhouse.collector.store.reconnecting import ReconnectingStore
 from spanhouse.collector.telemetry import Metrics
 
 logger = logging.getLogger(__name__)
-
-STATE_FILE = "collector.json"
 
 
 class Collector:
@@ -73,18 +79,25 @@ class Collector:
         self._state_path: Path | None = None
 
     def start(self) -> None:
+        self._check_ports()
+        self._check_store_owner()
+        # The WAL first: its lock decides whether this process may run here at all, before a
+        # store is created or migrated.
+        max_bytes = self.config.clickhouse.wal.max_bytes
+        self.wal = WriteAheadLog(
+            self.config.clickhouse.wal_dir, max_bytes=max_bytes, segment_bytes=min(max_bytes // 4, 16 << 20)
+        )
         store = self.store = self._open_store()
-        pipeline = self._start_pipeline(store)
+        pipeline = self._start_pipeline(store, self.wal)
         self.alerts = self._start_alerts(store)
         self.scheduler = Scheduler(store, self.metrics)
         for job in self.jobs():
             self.scheduler.add(job)
         self.scheduler.start()
         self._start_receivers(pipeline, store)
-        local_dir = self.config.clickhouse.local_dir
-        local_dir.mkdir(parents=True, exist_ok=True)
-        self._state_path = local_dir / STATE_FILE
-        self._state_path.write_text(json.dumps(self.state()))
+        self.config.clickhouse.local_dir.mkdir(parents=True, exist_ok=True)
+        self._state_path = self.config.clickhouse.state_file
+        _write_state(self._state_path, self.state())
         logger.info(
             "OTLP/gRPC on %s, OTLP/HTTP and API on %s (%s, %s)",
             self.grpc_endpoint,
@@ -94,6 +107,29 @@ class Collector:
             if self.api_keys.enabled
             else "no API keys",
         )
+
+    def _check_ports(self) -> None:
+        """Both listen addresses are free, checked before anything is created or migrated."""
+        receiver = self.config.receiver
+        for protocol, flag, endpoint in (
+            ("grpc", "--grpc-endpoint", receiver.grpc.endpoint),
+            ("http", "--http-endpoint", receiver.http.endpoint),
+        ):
+            problem = _listen_problem(endpoint)
+            if problem:
+                raise ConfigError(
+                    f"cannot listen for OTLP/{protocol.upper()} on {endpoint}: {problem}; choose another "
+                    f"with {flag} host:port (port 0 picks a free one), or receivers.otlp.protocols."
+                    f"{protocol}.endpoint in --config"
+                )
+
+    def _check_store_owner(self) -> None:
+        """The embedded store is one process's: a second collector on it is told whose it is."""
+        if self.config.clickhouse.url:
+            return
+        owner = running_collector(self.config.clickhouse.local_dir)
+        if owner is not None:
+            raise StoreOwned(self.config.clickhouse.local_dir, owner)
 
     def _open_store(self) -> Store:
         """A server may be down at start (spans then wait in the WAL); the embedded store may not."""
@@ -108,17 +144,13 @@ class Collector:
         embedded = open_store(data_dir=clickhouse.local_dir)
         applied = embedded.migrate()
         if applied:
-            logger.info("applied %d migration(s) to %s", len(applied), embedded.description)
+            logger.info("schema of %s: applied %s", embedded.description, ", ".join(applied))
         return embedded
 
-    def _start_pipeline(self, store: Store) -> TracePipeline:
-        """WAL, queue, prices, forwarders, the ClickHouse exporter and the pipeline feeding them."""
+    def _start_pipeline(self, store: Store, wal: WriteAheadLog) -> TracePipeline:
+        """Queue, prices, forwarders, the ClickHouse exporter and the pipeline feeding them."""
         config = self.config
-        max_bytes = config.clickhouse.wal.max_bytes
-        self.wal = WriteAheadLog(
-            config.clickhouse.wal_dir, max_bytes=max_bytes, segment_bytes=min(max_bytes // 4, 16 << 20)
-        )
-        queue = PersistentQueue(self.wal)
+        queue = PersistentQueue(wal)
         pricer = ModelPricer()
         self.prices = PriceRefresher(store, pricer)
         self.prices.start()
@@ -258,7 +290,27 @@ class Collector:
         return f"{self.http.scheme}://{host}:{port}"
 
     def state(self) -> dict:
-        return {"pid": os.getpid(), "grpc_endpoint": self.grpc_endpoint, "http_url": self.http_url}
+        assert self.store is not None and self.wal is not None
+        return {
+            "pid": os.getpid(),
+            "grpc_endpoint": self.grpc_endpoint,
+            "http_url": self.http_url,
+            "store": self.store.description,
+            "wal_dir": str(self.wal.directory.resolve()),
+        }
+
+    def abort(self) -> None:
+        """Make a shutdown in progress stop draining now; the WAL keeps what is not stored."""
+        if self.exporter is not None:
+            self.exporter.abort()
+
+    def drain_status(self) -> DrainStatus | None:
+        """What a shutdown still has to store, or None once the exporter has stopped."""
+        exporter = self.exporter
+        if exporter is None:
+            return None
+        left = exporter.drain_deadline - time.monotonic()
+        return DrainStatus(exporter.queue.depth, exporter.failing, max(0.0, left))
 
     def shutdown(self) -> None:
         """Stop receiving, store what was accepted, close the store. Idempotent."""
@@ -271,7 +323,7 @@ class Collector:
             self.wal.close()
             self.wal = None
         if self._state_path is not None:
-            self._state_path.unlink(missing_ok=True)
+            _remove_own_state(self._state_path)
             self._state_path = None
         if self.read_path is not None:
             self.read_path.close()
@@ -305,15 +357,54 @@ class Collector:
             self.alerts = None
 
 
+@dataclass(frozen=True)
+class DrainStatus:
+    """How far a shutdown's drain is: requests not yet stored, whether the store fails, and how
+    long a failing store is retried still."""
+
+    requests: int
+    failing: bool
+    seconds_left: float
+
+
+class StoreOwned(SpanhouseError):
+    """The embedded store is owned by a running collector; the message names it."""
+
+    def __init__(self, data_dir: Path, owner: dict) -> None:
+        self.owner = owner
+        super().__init__(
+            f"the embedded store at {data_dir} is owned by a running collector (pid {owner['pid']}, "
+            f"{owner['http_url']}); stop it first, or give this collector another --data-dir"
+        )
+
+
 def running_collector(data_dir: Path) -> dict | None:
-    """The state of the live collector that owns `data_dir`, or None."""
+    """The state of the live collector that owns the embedded store in `data_dir`, or None."""
     path = Path(data_dir) / STATE_FILE
     try:
         state = json.loads(path.read_text())
         os.kill(int(state["pid"]), 0)
+        if "wal_dir" in state and not wal_in_use(Path(state["wal_dir"])):
+            return None  # left by a collector that was killed; its pid may be another process's now
     except (OSError, ValueError, KeyError, TypeError):
         return None
     return state
+
+
+def _write_state(path: Path, state: dict) -> None:
+    """Write the state file whole (readers never see half of it)."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(state))
+    os.replace(tmp, path)
+
+
+def _remove_own_state(path: Path) -> None:
+    """Remove the state file only if it is still this process's (never another collector's)."""
+    try:
+        if int(json.loads(path.read_text())["pid"]) == os.getpid():
+            path.unlink()
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
 
 
 def _tls(tls: TlsServerConfig | None) -> tuple[tuple[bytes, bytes] | None, ssl.SSLContext | None]:
@@ -329,6 +420,23 @@ def _tls(tls: TlsServerConfig | None) -> tuple[tuple[bytes, bytes] | None, ssl.S
     except (OSError, ssl.SSLError) as exc:
         raise ConfigError(f"cannot load the TLS certificate {cert} and key {key}: {exc}") from None
     return pair, context
+
+
+def _listen_problem(endpoint: str) -> str | None:
+    """Why nothing could listen on `endpoint` now ("port 4317 is in use ..."), or None."""
+    host, port = _split_endpoint(endpoint)
+    if port == 0:
+        return None
+    try:
+        family, kind, _, _, address = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM)[0]
+        with socket.socket(family, kind) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the servers bind
+            probe.bind(address)
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            return f"port {port} is in use (by another collector?)"
+        return exc.strerror or str(exc)
+    return None
 
 
 def _split_endpoint(endpoint: str) -> tuple[str, int]:

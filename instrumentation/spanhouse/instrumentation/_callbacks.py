@@ -86,6 +86,20 @@ def _times(
     return end - (duration or 0), end
 
 
+def _within_parent(start_ns: int, end_ns: int, parent: otel_context.Context) -> tuple[int, int]:
+    """The step's times moved inside the span it is recorded under: never starting before it.
+
+    A step handed over at the top of an agent with ``duration_s=1.2`` would otherwise start 1.2 s
+    before its agent, and every figure built on the run (its duration, the step's share of it)
+    would disagree with the run's own span.
+    """
+    parent_start = getattr(trace.get_current_span(parent), "start_time", None)  # SDK spans have it
+    if isinstance(parent_start, int) and start_ns < parent_start:
+        start_ns = parent_start
+        end_ns = max(end_ns, start_ns)
+    return start_ns, end_ns
+
+
 def _tool_call(call: str | Mapping[str, Any]) -> _ToolCall:
     if isinstance(call, str):
         call = {"name": call}
@@ -150,7 +164,9 @@ def record_step(
     With ``model`` the step is a model call carrying its usage (counts follow
     :func:`record_usage`: input includes cache, output includes reasoning). Timing is any
     two of ``start_time``/``end_time`` (datetime or epoch seconds) and ``duration_s``; with
-    none the step is a zero-length span now. Each tool call (a name, or a mapping with
+    none the step is a zero-length span now. A step never starts before the span it is recorded
+    under (its agent): an earlier start is moved up to the parent's, so call it when the step has
+    ended, inside the agent, and its times agree with the run's. Each tool call (a name, or a mapping with
     ``name`` and optional ``id``, ``duration_s``, ``error``, ``arguments``, ``result``)
     becomes a child ``execute_tool`` span ending with the step. Messages (GenAI convention
     shape: ``{"role", "parts": [...]}``), tool arguments and results are kept only when
@@ -198,6 +214,7 @@ def record_step(
             span_attributes[attr.GEN_AI_OUTPUT_MESSAGES] = _content.encode(list(output_messages))
 
     parent = otel_context.get_current()
+    start_ns, end_ns = _within_parent(start_ns, end_ns, parent)
     run = _steps.run_of(parent)
     if run is not None:
         span_attributes[attr.RUN_ID] = run[0]
@@ -213,13 +230,18 @@ def record_step(
         _set_error(span, error, end_ns)
     step_context = trace.set_span_in_context(span, parent)
     for call in calls:
-        _record_tool_call(tracer, step_context, call, run, end_ns)
+        _record_tool_call(tracer, step_context, call, run, start_ns, end_ns)
     span.end(end_time=end_ns)
     return SpanRef.of(span)
 
 
 def _record_tool_call(
-    tracer: trace.Tracer, parent: otel_context.Context, call: _ToolCall, run: Any, end_ns: int
+    tracer: trace.Tracer,
+    parent: otel_context.Context,
+    call: _ToolCall,
+    run: Any,
+    step_start_ns: int,
+    end_ns: int,
 ) -> None:
     tool_attributes: dict[str, Any] = {
         attr.STEP_KIND: attr.KIND_TOOL,
@@ -241,7 +263,7 @@ def _record_tool_call(
         context=parent,
         kind=SpanKind.INTERNAL,
         attributes=tool_attributes,
-        start_time=end_ns - call.duration_ns,
+        start_time=max(end_ns - call.duration_ns, step_start_ns),  # within its step
     )
     if call.error is not None:
         _set_error(span, call.error, end_ns)

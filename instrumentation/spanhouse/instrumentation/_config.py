@@ -20,6 +20,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
 from . import _auto, _content, _steps
+from ._endpoint import CheckedExporter
 from ._processor import RunContextSpanProcessor
 
 if TYPE_CHECKING:
@@ -29,6 +30,8 @@ logger = logging.getLogger(__name__)
 
 PROTOCOLS = ("grpc", "http/protobuf")
 DEFAULT_PROTOCOL = "http/protobuf"
+# Where the SDK's exporters send when neither an argument nor OTEL_EXPORTER_OTLP_* says.
+_DEFAULT_ENDPOINTS = {"grpc": "localhost:4317", "http/protobuf": "http://localhost:4318/v1/traces"}
 _TRACES_PATH = "/v1/traces"
 _PROTOCOL_ENV_VARS = ("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL")
 
@@ -115,6 +118,15 @@ def configure(
 ) -> TracerProvider:
     """Create a TracerProvider exporting spans over OTLP with a BatchSpanProcessor.
 
+    Defaults: OTLP ``http/protobuf`` to ``http://localhost:4318/v1/traces`` (with
+    ``protocol="grpc"``: ``localhost:4317``), unless ``endpoint``/``protocol`` or
+    ``OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT`` / ``_PROTOCOL`` say otherwise; an HTTP ``endpoint``
+    is a base URL (``/v1/traces`` is added). Spans are exported in the background in batches
+    (``OTEL_BSP_*``: a 2048-span queue that drops when full, 512 per export, every 5 s) and flushed
+    at exit. When the endpoint does not answer (nothing listening, or the wrong port for the
+    protocol) one warning says so and what to do, batches fail at once instead of retrying for 10 s
+    (so exit is not held up), and the number of spans lost is logged at shutdown.
+
     The spanhouse helpers use the returned provider even when ``set_global`` is
     False. Calling configure() again replaces (and flushes) the previous provider.
     With ``OTEL_SDK_DISABLED=true`` the provider records and exports nothing.
@@ -149,12 +161,13 @@ def configure(
         provider.add_span_processor(RunContextSpanProcessor())
         mark_run_context(provider)
         if exporter is None:
-            exporter = _make_exporter(resolved_protocol, endpoint, headers)
-            logger.debug(
-                "exporting spans over OTLP %s to %s",
-                resolved_protocol,
-                endpoint or "the endpoint from OTEL_EXPORTER_OTLP_* (or the default)",
+            otlp = _make_exporter(resolved_protocol, endpoint, headers)
+            # The exporter resolved argument > OTEL_EXPORTER_OTLP_* > default; ask it where it sends.
+            target = str(
+                getattr(otlp, "_endpoint", None) or endpoint or _DEFAULT_ENDPOINTS[resolved_protocol]
             )
+            exporter = CheckedExporter(otlp, protocol=resolved_protocol, endpoint=target)
+            logger.debug("exporting spans over OTLP %s to %s", resolved_protocol, target)
         batch = BatchSpanProcessor(exporter)
         # Only a process that captures content pays for checking its size.
         provider.add_span_processor(
@@ -163,7 +176,8 @@ def configure(
 
     with _lock:
         previous = _provider
-        _provider, _exporter = provider, exporter
+        # the OTLP exporter itself (not its probing wrapper), or the one given
+        _provider, _exporter = provider, exporter.inner if isinstance(exporter, CheckedExporter) else exporter
         _steps._set_tracer_provider(provider)
         _instrumentation.disable()
         if (libraries or threads) and exporter is not None:

@@ -32,7 +32,12 @@ _SCALE = float(2**64)
 
 
 class Experiment:
-    """Variants with weights; :meth:`assign` picks one per unit, the same one every time."""
+    """Variants with weights; :meth:`assign` picks one per unit, the same one every time.
+
+    Weights are shares that add up to 1 (``{"a": 0.9, "b": 0.1}``) or whole-number relative
+    weights (``{"a": 1, "b": 3}``: a quarter and three quarters); fractions that do not add up to
+    1 (``{"a": 0.5, "b": 0.2}``) are refused, since what was meant cannot be told.
+    """
 
     __slots__ = ("_bounds", "id", "variants")
 
@@ -54,6 +59,14 @@ class Experiment:
         total = float(sum(weights.values()))
         if total <= 0:
             raise ValueError(f"experiment {id!r} needs a variant with a weight above 0")
+        fractions = any(0 < weight < 1 for weight in weights.values())
+        if fractions and not math.isclose(total, 1.0, abs_tol=1e-6):
+            shares = ", ".join(f"{name!r}: {weight / total:.3g}" for name, weight in weights.items())
+            raise ValueError(
+                f"the weights of experiment {id!r} add up to {total:g}, not 1: fractions are the share of "
+                f"units that get each variant (e.g. {{{shares}}}); whole numbers are relative weights "
+                "({'a': 1, 'b': 3}), and a list of names gives equal shares"
+            )
         self.id = id
         self.variants = {name: weights[name] / total for name in sorted(weights)}
         bounds, cumulative = [], 0.0

@@ -22,6 +22,7 @@ from spanhouse.contract import SCORE_SPAN_NAME
 from spanhouse.contract import SCORING_PREFIX as _PREFIX
 
 from . import _steps
+from ._usage import check_score
 
 _HEX = re.compile(r"^[0-9a-fA-F]+$")
 
@@ -59,6 +60,7 @@ def _hex_id(value: str | int, digits: int, name: str) -> str:
 def _check(value: float, confidence: float | None, name: str) -> tuple[float, float | None]:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         raise ValueError(f"score value must be a finite number, got {value!r}")
+    checked = check_score(value, name)
     if confidence is not None and (
         isinstance(confidence, bool)
         or not isinstance(confidence, (int, float))
@@ -67,7 +69,7 @@ def _check(value: float, confidence: float | None, name: str) -> tuple[float, fl
         raise ValueError(f"confidence must be within [0, 1], got {confidence!r}")
     if not isinstance(name, str) or not name or name != name.strip():
         raise ValueError(f"score name must be a non-empty string without padding, got {name!r}")
-    return float(value), None if confidence is None else float(confidence)
+    return checked, None if confidence is None else float(confidence)
 
 
 def _emit(

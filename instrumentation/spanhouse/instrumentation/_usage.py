@@ -9,11 +9,14 @@ collector never has to guess which convention a caller used.
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any
 
 from opentelemetry import trace
+from opentelemetry.sdk import trace as sdk_trace
 
 from . import _attributes as attr
+from . import _steps
 
 # Model-name prefixes -> gen_ai.provider.name, for callers that don't pass provider.
 _PROVIDER_PREFIXES: tuple[tuple[str, str], ...] = (
@@ -141,6 +144,7 @@ def record_usage(
     )
     span = trace.get_current_span()
     if not span.is_recording():
+        _warn_if_outside_any_span(span, "record_usage")
         return
     # SDK spans expose their attributes; other Span implementations may not.
     current = getattr(span, "attributes", None)
@@ -149,9 +153,44 @@ def record_usage(
     span.set_attributes(attributes)
 
 
-def score(value: float, *, confidence: float | None = None, name: str = "quality") -> None:
-    """Attach a score to the current span (``quality`` is what the dashboards rank by)."""
+def check_score(value: object, name: str = "quality") -> float:
+    """A finite number; a ``quality`` score is also within [0, 1] (0 worst, 1 best), as every report
+    and threshold reads it. Other names (relevance, toxicity, ...) keep the scale their source uses."""
     checked = _check_finite("value", value)
+    if name == "quality" and not 0.0 <= checked <= 1.0:
+        raise ValueError(
+            f"a quality score must be within [0, 1] (0 worst, 1 best), got {value!r}; scale a rating "
+            "onto it (4 of 5 stars -> 0.8), or give a score on another scale its own name"
+        )
+    return checked
+
+
+def _warn_if_outside_any_span(span: trace.Span, helper: str) -> None:
+    """A call that would be recorded inside a span, made outside any: say so (once per call site,
+    as Python's warnings do) instead of dropping it silently. Not traced at all (no SDK, or a
+    span sampled out) is not a mistake and stays silent."""
+    if span.get_span_context().is_valid or not _sdk_configured():
+        return
+    warnings.warn(
+        f"{helper}() was called outside any span, so it was not recorded; call it inside "
+        "`with step(...)`, `with agent(...)` or a decorated function, or use record_step()",
+        RuntimeWarning,
+        stacklevel=3,
+    )
+
+
+def _sdk_configured() -> bool:
+    return isinstance(_steps._get_tracer(), sdk_trace.Tracer) or isinstance(
+        trace.get_tracer_provider(), sdk_trace.TracerProvider
+    )
+
+
+def score(value: float, *, confidence: float | None = None, name: str = "quality") -> None:
+    """Attach a score to the current span (``quality`` is what the dashboards rank by).
+
+    A ``quality`` value is within [0, 1] (0 worst, 1 best); ``confidence`` always is.
+    """
+    checked = check_score(value, name)
     checked_confidence = None
     if confidence is not None:
         checked_confidence = _check_finite("confidence", confidence)
@@ -162,6 +201,7 @@ def score(value: float, *, confidence: float | None = None, name: str = "quality
 
     span = trace.get_current_span()
     if not span.is_recording():
+        _warn_if_outside_any_span(span, "score")
         return
     if name == "quality":
         span.set_attribute(attr.QUALITY_SCORE, checked)

@@ -27,6 +27,7 @@ SELECT
     round(avg(QualityScore), 4) AS avg_quality,
     round(avg(Confidence), 4) AS avg_confidence
 FROM agent_steps_resolved(tenant = {tenant:String}, since = {since:DateTime64(9)}, until = {until:DateTime64(9)})
-WHERE ({agent:String} = '' OR AgentName = {agent:String})
+WHERE ({service:String} = '' OR ServiceName = {service:String})
+  AND ({agent:String} = '' OR AgentName = {agent:String})
 GROUP BY AgentName
 ORDER BY executions DESC, agent

@@ -35,6 +35,7 @@ WITH
             WHERE ({tenant:String} = '*' OR Tenant = {tenant:String})
               AND Timestamp >= {since:DateTime64(9)}
               AND Timestamp < {until:DateTime64(9)}
+              AND ({service:String} = '' OR ServiceName = {service:String})
               AND IsModelCall
               AND ({agent:String} = '' OR AgentName = {agent:String})
         )

@@ -5,7 +5,8 @@ WITH failed AS
 (
     SELECT *
     FROM agent_steps_resolved(tenant = {tenant:String}, since = {since:DateTime64(9)}, until = {until:DateTime64(9)})
-    WHERE StatusCode = 'Error'
+    WHERE ({service:String} = '' OR ServiceName = {service:String})
+      AND StatusCode = 'Error'
 )
 SELECT
     if(ErrorType = '', 'unclassified', ErrorType) AS error_type,

@@ -1,7 +1,8 @@
 -- Most recent runs, newest first: agent, start, duration, status (ok, error, or active while the
 -- run's outermost agent span has not arrived), steps, tokens, cost, quality, and the class of
 -- the innermost failure (the latest-starting failed span: where a propagated failure began).
--- Runs are grouped by RunKey and judged as in overview.sql.
+-- Runs are grouped by RunKey, judged and timed as in overview.sql (a run starts and lasts as
+-- its run span does).
 WITH per_run AS
 (
     SELECT
@@ -11,9 +12,11 @@ WITH per_run AS
         countIf(StepKind = 'agent') AS agent_spans,
         argMaxIf((AgentName, StatusCode = 'Error'), DurationMs, StepKind = 'agent') AS outermost,
         if(agent_spans > 0, outermost.1, minIf(AgentName, AgentName != '')) AS agent,
-        min(Timestamp) AS started_at,
-        (max(toUnixTimestamp64Nano(Timestamp) + toInt64(round(DurationMs * 1e6)))
-            - toUnixTimestamp64Nano(min(Timestamp))) / 1e6 AS run_ms,
+        countIf(IsRunSpan) > 0 AS has_run_span,
+        if(has_run_span, anyIf(Timestamp, IsRunSpan), min(Timestamp)) AS started_at,
+        if(has_run_span, anyIf(DurationMs, IsRunSpan),
+           (max(toUnixTimestamp64Nano(Timestamp) + toInt64(round(DurationMs * 1e6)))
+            - toUnixTimestamp64Nano(min(Timestamp))) / 1e6) AS run_ms,
         if(agent_spans > 0, outermost.2, countIf(StatusCode = 'Error') > 0) AS failed,
         countIf(NOT IsRunSpan) AS run_steps,
         countIf(StatusCode = 'Error' AND NOT IsRunSpan) AS run_failed_steps,
@@ -24,6 +27,7 @@ WITH per_run AS
         avg(Confidence) AS run_confidence,
         argMaxIf(ErrorType, Timestamp, StatusCode = 'Error') AS innermost_error
     FROM agent_steps_resolved(tenant = {tenant:String}, since = {since:DateTime64(9)}, until = {until:DateTime64(9)})
+    WHERE ({service:String} = '' OR ServiceName = {service:String})
     GROUP BY RunKey
 )
 SELECT

@@ -2,6 +2,9 @@
 -- percentiles, error rate, token and cost rates, and a health status from thresholds.
 -- A run is every row sharing a RunKey (steps started in the range); it is finished once its
 -- outermost agent span is stored (spans are exported when they end), and still active before.
+-- A run lasts as long as its run span (IsRunSpan, the outermost agent span), as in `traces show`;
+-- a run with no agent span lasts from its first step's start to its last step's end. The same
+-- definition is written in executions.sql and benchmarks.sql.
 -- A finished run failed when its outermost agent span (the longest: it encloses the others) has
 -- status Error; a run with no agent span at all failed when any of its steps did.
 -- Rates divide by the part of [since, until) that holds data: from the first step's start to
@@ -18,7 +21,7 @@ WITH per_run AS
         if(agent_spans > 0, outermost.1, minIf(AgentName, AgentName != '')) AS agent,
         min(toUnixTimestamp64Nano(Timestamp)) AS start_ns,
         max(toUnixTimestamp64Nano(Timestamp) + toInt64(round(DurationMs * 1e6))) AS end_ns,
-        (end_ns - start_ns) / 1e6 AS duration_ms,
+        if(countIf(IsRunSpan) > 0, anyIf(DurationMs, IsRunSpan), (end_ns - start_ns) / 1e6) AS duration_ms,
         if(agent_spans > 0, outermost.2, countIf(StatusCode = 'Error') > 0) AS failed,
         countIf(NOT IsRunSpan) AS run_steps,
         countIf(StatusCode = 'Error' AND NOT IsRunSpan) AS run_failed_steps,
@@ -27,6 +30,7 @@ WITH per_run AS
         sumIf(CostUSD, IsModelCall) AS run_cost_usd,
         countIf(IsModelCall AND CostUSD IS NULL) AS run_unpriced_calls
     FROM agent_steps_resolved(tenant = {tenant:String}, since = {since:DateTime64(9)}, until = {until:DateTime64(9)})
+    WHERE ({service:String} = '' OR ServiceName = {service:String})
     GROUP BY RunKey
     HAVING {agent:String} = '' OR agent = {agent:String}
 )

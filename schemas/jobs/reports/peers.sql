@@ -15,7 +15,8 @@ WITH per_agent AS
         toNullable(sumIf(CostUSD, IsModelCall) / nullIf(executions, 0)) AS cost_per_run,
         toNullable(avg(QualityScore)) AS quality
     FROM agent_steps_resolved(tenant = {tenant:String}, since = {since:DateTime64(9)}, until = {until:DateTime64(9)})
-    WHERE AgentName != ''
+    WHERE ({service:String} = '' OR ServiceName = {service:String})
+      AND AgentName != ''
     GROUP BY service, agent
     HAVING executions > 0
 ),

@@ -38,6 +38,7 @@ WITH
     until = {until:DateTime64(9)})
         WHERE ({tenant:String} = '*' OR Tenant = {tenant:String})
           AND Timestamp >= window_start - toIntervalSecond(window_s) AND Timestamp < as_of
+          AND ({service:String} = '' OR ServiceName = {service:String})
           AND IsModelCall
           AND ({agent:String} = '' OR AgentName = {agent:String})
     ) AS first_seen,
@@ -71,6 +72,7 @@ FROM agent_steps_resolved(tenant = {tenant:String},
     until = {until:DateTime64(9)})
 WHERE ({tenant:String} = '*' OR Tenant = {tenant:String})
   AND Timestamp >= least(period_start_utc, window_start) AND Timestamp < as_of
+  AND ({service:String} = '' OR ServiceName = {service:String})
   AND IsModelCall
   AND ({agent:String} = '' OR AgentName = {agent:String})
 GROUP BY tenant, service, agent, step_kind, provider, model, variant

@@ -34,7 +34,8 @@ FROM
 (
     SELECT AgentName, Timestamp, toUnixTimestamp64Milli(Timestamp) / 86400000.0 AS x, assumeNotNull(QualityScore) AS y
     FROM agent_steps_resolved(tenant = {tenant:String}, since = {since:DateTime64(9)}, until = {until:DateTime64(9)})
-    WHERE QualityScore IS NOT NULL
+    WHERE ({service:String} = '' OR ServiceName = {service:String})
+      AND QualityScore IS NOT NULL
       AND ({agent:String} = '' OR AgentName = {agent:String})
 )
 GROUP BY AgentName

@@ -29,6 +29,7 @@ WITH
         SELECT greatest(dateDiff('millisecond', min(Timestamp), max(Timestamp)) / 86400000, 1)
         FROM agent_steps
         WHERE Tenant = {tenant:String} AND Timestamp >= {since:DateTime64(9)} AND Timestamp < {until:DateTime64(9)}
+          AND ({service:String} = '' OR ServiceName = {service:String})
           AND IsModelCall
     ) AS span_days,
     30 / span_days AS monthly,
@@ -39,6 +40,7 @@ WITH
         WHERE Tenant = {tenant:String}
           AND Timestamp >= {since:DateTime64(9)}
           AND Timestamp < {until:DateTime64(9)}
+          AND ({service:String} = '' OR ServiceName = {service:String})
           AND ({agent:String} = '' OR AgentName = {agent:String})
     ),
     run_quality AS

@@ -12,6 +12,7 @@ FROM agent_steps
 WHERE Tenant = {tenant:String}
   AND Timestamp >= {since:DateTime64(9)}
   AND Timestamp < {until:DateTime64(9)}
+  AND ({service:String} = '' OR ServiceName = {service:String})
   AND IsModelCall
   AND CostUSD IS NULL
 GROUP BY provider, model

@@ -21,7 +21,8 @@ SELECT
     Confidence AS confidence,
     QualityScore AS quality
 FROM agent_steps_resolved(tenant = {tenant:String}, since = {since:DateTime64(9)}, until = {until:DateTime64(9)})
-WHERE ({agent:String} = '' OR AgentName = {agent:String})
+WHERE ({service:String} = '' OR ServiceName = {service:String})
+  AND ({agent:String} = '' OR AgentName = {agent:String})
   AND notEmpty(warnings)
 ORDER BY at DESC, span_id
 LIMIT {limit:UInt32}

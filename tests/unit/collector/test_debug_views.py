@@ -126,10 +126,10 @@ def test_comparison_aligns_repeated_steps_and_names_differences() -> None:
     ]
     assert all(r.differs for r in rows)  # models differ everywhere, and the third call is missing
     found = differences([a, b])
-    assert "b vs a: outcome error vs ok" in found
-    assert "b vs a: models m2 vs m1" in found
-    assert "b vs a: extra steps llm:call" in found
-    assert "b vs a: input tokens 30 vs 20 (+50%)" in found
+    assert "a → b: outcome ok → error" in found
+    assert "a → b: models m1 → m2" in found
+    assert "a → b: extra steps llm:call" in found
+    assert "a → b: input tokens 20 → 30 (+50%)" in found
 
 
 class _Balanced(HTMLParser):

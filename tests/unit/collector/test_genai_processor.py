@@ -126,6 +126,14 @@ def test_wrapper_spans_never_count_usage() -> None:
             "validation_error",
         ),
         ({"gen_ai.operation.name": "chat"}, "rate limited", (), "generation_error"),
+        ({"spanhouse.step.kind": "llm"}, "connection reset", (), "generation_error"),  # before usage
+        (
+            {"spanhouse.step.kind": "other"},
+            "",
+            (("exception", {"exception.type": "RuntimeError", "exception.message": "no config"}),),
+            "agent_error",
+        ),
+        ({"gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": "a"}, "boom", (), "agent_error"),
         ({"spanhouse.step.kind": "llm", "error.type": "asyncio.TimeoutError"}, "", (), "timeout_error"),
     ],
 )

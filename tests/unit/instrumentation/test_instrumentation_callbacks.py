@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from datetime import datetime, timezone
 
@@ -36,6 +37,8 @@ def _hex(span: ReadableSpan) -> str:
 
 
 def test_model_step_under_an_agent(exporter: InMemorySpanExporter) -> None:
+    end = time.time() + 60  # inside the agent: a step never starts before the span it is under
+    end_ns = int(end * 1e9)
     with agent("planner") as root:
         ref = record_step(
             "plan",
@@ -47,7 +50,7 @@ def test_model_step_under_an_agent(exporter: InMemorySpanExporter) -> None:
             finish_reason="tool_calls",
             tool_calls=[{"name": "search", "id": "call_1", "duration_s": 0.25}, "calculator"],
             duration_s=1.5,
-            end_time=END,
+            end_time=end,
             attributes={"framework": "mine", "skipped": None},
         )
     spans = _spans(exporter)
@@ -55,7 +58,7 @@ def test_model_step_under_an_agent(exporter: InMemorySpanExporter) -> None:
     run_id = format(root.get_span_context().span_id, "016x")
     assert ref == SpanRef(format(step.context.trace_id, "032x"), _hex(step))
     assert step.parent is not None and format(step.parent.span_id, "016x") == run_id
-    assert (step.start_time, step.end_time) == (END_NS - 1_500_000_000, END_NS)
+    assert (step.start_time, step.end_time) == (end_ns - 1_500_000_000, end_ns)
     assert dict(step.attributes) == {
         "framework": "mine",
         "gen_ai.operation.name": "chat",
@@ -77,12 +80,31 @@ def test_model_step_under_an_agent(exporter: InMemorySpanExporter) -> None:
     search, calculator = spans["execute_tool search"], spans["execute_tool calculator"]
     for tool_span in (search, calculator):
         assert tool_span.parent is not None and tool_span.parent.span_id == step.context.span_id
-        assert tool_span.end_time == END_NS
+        assert tool_span.end_time == end_ns
         assert tool_span.attributes["spanhouse.step.kind"] == "tool"
         assert tool_span.attributes["spanhouse.run.id"] == run_id
     assert search.attributes["gen_ai.tool.call.id"] == "call_1"
-    assert search.start_time == END_NS - 250_000_000
-    assert calculator.start_time == END_NS
+    assert search.start_time == end_ns - 250_000_000
+    assert calculator.start_time == end_ns
+
+
+def test_a_step_never_starts_before_its_agent(exporter: InMemorySpanExporter) -> None:
+    # The README's example: a 1.2 s step handed over at the top of an agent that began just now.
+    with agent("support-bot") as root:
+        record_step(
+            "plan", model="gpt-4o-mini", duration_s=1.2, tool_calls=[{"name": "search", "duration_s": 5}]
+        )
+    spans = _spans(exporter)
+    agent_start = spans["invoke_agent support-bot"].start_time
+    assert root.get_span_context().span_id == spans["invoke_agent support-bot"].context.span_id
+    assert spans["plan"].start_time == agent_start  # moved up to the agent's start
+    assert spans["plan"].end_time >= spans["plan"].start_time
+    assert spans["execute_tool search"].start_time == agent_start  # inside its step too
+    record_step("outside", duration_s=1.2, end_time=END)  # no parent: the times are kept
+    assert (_spans(exporter)["outside"].start_time, _spans(exporter)["outside"].end_time) == (
+        END_NS - 1_200_000_000,
+        END_NS,
+    )
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,16 @@ from opentelemetry.exporter.otlp.proto.http.trace_exporter import (
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExportResult
 
-from spanhouse.instrumentation import _config, _content, _steps, agent, configure, force_flush, shutdown
+from spanhouse.instrumentation import (
+    _config,
+    _content,
+    _endpoint,
+    _steps,
+    agent,
+    configure,
+    force_flush,
+    shutdown,
+)
 from spanhouse.instrumentation._processor import RunContextSpanProcessor
 
 _OTEL_VARS = (
@@ -187,7 +196,9 @@ def test_service_name_precedence(monkeypatch: pytest.MonkeyPatch) -> None:
 # --- provider wiring --------------------------------------------------------------
 
 
-def test_provider_uses_batch_processor_and_is_used_by_helpers() -> None:
+def test_provider_uses_batch_processor_and_is_used_by_helpers(monkeypatch: pytest.MonkeyPatch) -> None:
+    # export is replaced below, so no endpoint needs to answer the exporter's probe
+    monkeypatch.setattr(_endpoint, "endpoint_problem", lambda *args, **kwargs: None)
     provider = configure(service_name="svc", set_global=False)
     assert isinstance(provider, TracerProvider)
     processors = provider._active_span_processor._span_processors

@@ -114,6 +114,17 @@ def test_spans_inside_use_carry_the_experiment(memory: InMemorySpanExporter) -> 
     assert "spanhouse.experiment.id" not in spans["after"]
 
 
+@pytest.mark.parametrize(
+    ("variants", "total"), [({"a": 0.5, "b": 0.2}, "0.7"), ({"a": 0.6, "b": 0.6}, "1.2")]
+)
+def test_fractions_that_do_not_add_up_to_one_are_refused(variants: dict[str, float], total: str) -> None:
+    with pytest.raises(ValueError, match=f"weights of experiment 'e' add up to {total}, not 1") as caught:
+        experiment("e", variants)
+    assert "a list of names gives equal shares" in str(caught.value)
+    assert experiment("e", {"a": 0.7, "b": 0.2, "c": 0.1}).variants["a"] == pytest.approx(0.7)
+    assert experiment("e", {"a": 1, "b": 3}).variants == {"a": 0.25, "b": 0.75}  # relative weights
+
+
 def test_run_experiment_calls_the_variants_function_with_every_span_stamped(
     memory: InMemorySpanExporter,
 ) -> None:

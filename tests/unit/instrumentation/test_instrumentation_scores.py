@@ -70,3 +70,14 @@ def test_bad_scores_are_refused(exporter: InMemorySpanExporter, call, message: s
 def test_untraced_process_sends_nothing() -> None:
     assert score_span(TRACE, SPAN, 0.5) is False
     assert score_run(int(SPAN, 16), 0.5) is False
+
+
+@pytest.mark.parametrize(
+    "call",
+    [lambda: score_span(TRACE, SPAN, 7), lambda: score_run(SPAN, 1.5), lambda: score_run(SPAN, -0.2)],
+)
+def test_late_quality_scores_are_fractions_too(exporter: InMemorySpanExporter, call) -> None:
+    with pytest.raises(ValueError, match=r"quality score must be within \[0, 1\]"):
+        call()
+    assert exporter.get_finished_spans() == ()
+    assert score_run(SPAN, 4, name="stars")  # another name keeps its own scale

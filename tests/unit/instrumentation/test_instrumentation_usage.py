@@ -164,3 +164,30 @@ def test_score_validation(
     with step("s"), pytest.raises(error):
         score(*args, **kwargs)  # type: ignore[arg-type]
     assert not any(k.startswith("spanhouse.quality") for k in _only_span_attributes(exporter))
+
+
+@pytest.mark.parametrize("value", [7, 1.01, -0.1])
+def test_a_quality_score_is_a_fraction_of_the_best(exporter: InMemorySpanExporter, value: float) -> None:
+    with step("judge"), pytest.raises(ValueError, match=r"quality score must be within \[0, 1\]"):
+        score(value)
+    assert not any(k.startswith("spanhouse.quality") for k in _only_span_attributes(exporter))
+
+
+def test_scores_of_other_names_keep_their_own_scale(exporter: InMemorySpanExporter) -> None:
+    with step("judge"):
+        score(4, name="stars")
+    assert _only_span_attributes(exporter)["spanhouse.score.stars"] == 4.0
+
+
+def test_record_usage_outside_any_span_warns_where_it_was_called(exporter: InMemorySpanExporter) -> None:
+    with pytest.warns(RuntimeWarning, match=r"record_usage\(\) was called outside any span") as caught:
+        record_usage(model="gpt-4o", input_tokens=3)
+    assert caught[0].filename == __file__  # points at the caller's line, not at spanhouse
+    with pytest.warns(RuntimeWarning, match=r"score\(\) was called outside any span"):
+        score(0.5)
+    assert exporter.get_finished_spans() == ()
+
+
+def test_record_usage_in_an_untraced_process_stays_silent(recwarn: pytest.WarningsRecorder) -> None:
+    record_usage(model="gpt-4o", input_tokens=3)  # no SDK configured: tracing is off, not misused
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]

@@ -69,9 +69,16 @@ def report_routes(access: ReadAccess) -> dict[tuple[str, str], Handler]:
 
         return handle
 
+    def unknown(request: Request) -> Response:
+        name = request.path.rsplit("/", 1)[-1]
+        return _json(
+            404, {"error": f"no report named {name[:100]!r}; choose one of: {', '.join(report_names())}"}
+        )
+
     routes: dict[tuple[str, str], Handler] = {("GET", PREFIX): authenticated(access.auth, index)}
     for name in report_names():
         routes[("GET", f"{PREFIX}/{name}")] = handler_for(name)
+    routes[("GET", f"{PREFIX}/*")] = authenticated(access.auth, unknown)  # any other name: a typo
     return routes
 
 
@@ -85,8 +92,8 @@ def _parameters(name: str, query: str) -> dict[str, Any]:
         if key in given:
             raise ConfigError(f"parameter {key} is given more than once")
         given[key] = value
-    since = parse_time(given.pop("since")) if given.get("since") else None
-    until = parse_time(given.pop("until")) if given.get("until") else None
+    since = parse_time(given.pop("since"), "since") if given.get("since") else None
+    until = parse_time(given.pop("until"), "until") if given.get("until") else None
     given.pop("since", None)
     given.pop("until", None)
     tenant = given.pop("tenant", "")

@@ -7,6 +7,7 @@ goes through that collector's HTTP API. `resolve_target` makes that choice for e
 
 from __future__ import annotations
 
+import http.client
 import json
 import urllib.error
 import urllib.request
@@ -67,8 +68,39 @@ def call_api(
                 "(use a key of that tenant, or the operator key for shared settings)"
             ) from None
         raise StoreUnavailable(f"collector at {base_url} answered {exc.code}: {message}") from None
+    except http.client.HTTPException as exc:  # not HTTP/1.1 at all, e.g. the OTLP/gRPC port
+        raise StoreUnavailable(_not_the_api(base_url, exc)) from None
     except (urllib.error.URLError, OSError) as exc:
-        raise StoreUnavailable(f"cannot reach the collector at {base_url}: {exc}") from None
+        raise StoreUnavailable(f"cannot reach the collector at {base_url}: {_reason(exc)}") from None
+
+
+def _not_the_api(base_url: str, exc: http.client.HTTPException) -> str:
+    line = str(getattr(exc, "line", "") or exc)
+    if line.startswith("\x00\x00"):  # an HTTP/2 frame header: the gRPC server's SETTINGS
+        return (
+            f"{base_url} answers in HTTP/2 (gRPC): it looks like the collector's OTLP/gRPC port; its API "
+            "is on the OTLP/HTTP port (--http-endpoint, 4318 by default), e.g. --collector-url "
+            "http://127.0.0.1:4318"
+        )
+    return f"{base_url} did not answer as a spanhouse collector API ({type(exc).__name__}: {exc})"
+
+
+def _reason(exc: Exception) -> str:
+    reason = getattr(exc, "reason", None)
+    return str(reason if reason is not None else exc)
+
+
+def collector_api_url(url: str) -> str:
+    """A --collector-url as the API's base URL: `host:port` means http://host:port."""
+    url = url.strip().rstrip("/")
+    if "://" not in url:
+        return f"http://{url}"
+    if not url.startswith(("http://", "https://")):
+        raise ConfigError(
+            f"--collector-url {url!r} must be an http:// or https:// URL of the collector's API, "
+            "e.g. http://127.0.0.1:4318"
+        )
+    return url
 
 
 class ApiReader:
@@ -111,7 +143,7 @@ def resolve_target(
     """--collector-url wins, then --clickhouse-url, then the collector that owns `data_dir`, then
     the store in `data_dir` itself (which must exist unless `create`: only writes may make one)."""
     if collector_url:
-        return Target(api_url=collector_url.rstrip("/"))
+        return Target(api_url=collector_api_url(collector_url))
     if clickhouse_url:
         return Target(clickhouse_url=clickhouse_url)
     state = running_collector(data_dir)
@@ -119,8 +151,10 @@ def resolve_target(
         return Target(api_url=str(state["http_url"]).rstrip("/"))
     if not create and not (Path(data_dir) / "chdb").exists():
         raise StoreUnavailable(
-            f"no spanhouse store at {data_dir}; start `spanhouse collector --data-dir {data_dir}` "
-            "or run `spanhouse demo` first"
+            f"no spanhouse store at {data_dir} (--data-dir, or SPANHOUSE_DATA_DIR; default ./spanhouse-data): "
+            "point --data-dir at the directory a collector or the demo wrote, reach a running collector "
+            "with --collector-url http://host:4318, or a ClickHouse server with --clickhouse-url; "
+            f"`spanhouse collector --data-dir {data_dir}` or `spanhouse demo` make a new one"
         )
     return Target(data_dir=Path(data_dir))
 

@@ -3,14 +3,13 @@ experiments, migrate, export, import."""
 
 from __future__ import annotations
 
-import datetime as dt
 import tempfile
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
-from spanhouse.collector.cli.access import ApiKey
+from spanhouse.collector.cli.access import ApiKey, open_target_store, resolve_target
 from spanhouse.collector.cli.budgets import alerts_app, budgets_app
 from spanhouse.collector.cli.collector import collector
 from spanhouse.collector.cli.debugging import retention_app, traces_app
@@ -22,22 +21,30 @@ from spanhouse.collector.cli.options import (
     CollectorUrl,
     DataDir,
     Format,
+    ServiceFilter,
+    Since,
+    Until,
     console,
     parse_assignments,
     read_or_fail,
+    time_range,
 )
 from spanhouse.collector.cli.options import fail as _fail
-from spanhouse.collector.cli.output import OutputFormat, render
+from spanhouse.collector.cli.output import OutputFormat, render, with_columns
 from spanhouse.collector.cli.prices import prices_app
 from spanhouse.collector.errors import SpanhouseError
 from spanhouse.collector.reports import report_names, report_parameters, run_report
 from spanhouse.collector.store import open_store
+from spanhouse.collector.store.sql import load_job
 
 app = typer.Typer(
     help="spanhouse: LLM-agent observability on OpenTelemetry and ClickHouse.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Plain help and usage errors (every sub-command too): no "<bool>" type shown for flags, and
+    # lines that wrap to the terminal instead of boxed panels.
+    rich_markup_mode=None,
 )
 app.command()(collector)
 app.add_typer(traces_app, name="traces")
@@ -67,17 +74,18 @@ def sql(
     with read_or_fail(
         data_dir=data_dir, clickhouse_url=clickhouse_url, collector_url=collector_url, api_key=api_key
     ) as reader:
-        result = reader.query(query, parameters)
+        result = with_columns(reader, query, parameters, reader.query(query, parameters))
     render(result, fmt)
 
 
 @app.command()
 def report(
     name: Annotated[str, typer.Argument(help="Report name: " + ", ".join(report_names()))],
-    since: Annotated[Optional[dt.datetime], typer.Option(help="Start of the range (UTC).")] = None,  # noqa: UP045
-    until: Annotated[Optional[dt.datetime], typer.Option(help="End of the range (UTC).")] = None,  # noqa: UP045
+    since: Since = None,
+    until: Until = None,
     tenant: Annotated[str, typer.Option(help="Tenant id.")] = "",
     agent: Annotated[str, typer.Option(help="Only this agent (reports that take one).")] = "",
+    service: ServiceFilter = "",
     param: Annotated[
         Optional[list[str]],  # noqa: UP045
         typer.Option("--param", "-p", help="Report parameter name=value, e.g. error_rate_critical=0.2."),
@@ -94,14 +102,18 @@ def report(
     options: dict[str, str] = parse_assignments(param)
     if agent:
         options["agent"] = agent
+    if service:
+        options["service"] = service
+    start, end = time_range(since, until)
     try:
-        parameters = report_parameters(tenant=tenant, since=since, until=until, name=name, options=options)
+        parameters = report_parameters(tenant=tenant, since=start, until=end, name=name, options=options)
     except SpanhouseError as exc:
         _fail(str(exc))
     with read_or_fail(
         data_dir=data_dir, clickhouse_url=clickhouse_url, collector_url=collector_url, api_key=api_key
     ) as reader:
         result = run_report(reader, name, parameters)
+        result = with_columns(reader, load_job(f"reports/{name}"), parameters, result)
     render(result, fmt, title=name)
 
 
@@ -131,12 +143,17 @@ def migrate(
     if cluster is not None and not clickhouse_url:
         _fail("--cluster needs --clickhouse-url (a node of that cluster); the embedded store is one node")
     try:
-        store = open_store(data_dir=None if clickhouse_url else data_dir, url=clickhouse_url)
-        try:
+        target = resolve_target(data_dir=data_dir, clickhouse_url=clickhouse_url, create=True)
+        if target.api_url is not None:  # a running collector owns the store: it migrated at start
+            console.print(
+                f"the store at {data_dir} is owned by the running collector at {target.api_url}, "
+                "which applied every migration when it started",
+                soft_wrap=True,
+            )
+            return
+        with open_target_store(target) as store:
             applied = store.migrate(cluster=cluster)
             reader = create_reader(store, reader_password) if reader_password else []
-        finally:
-            store.close()
     except SpanhouseError as exc:
         _fail(str(exc))
     console.print(f"applied {len(applied)} migration(s)" + (": " + ", ".join(applied) if applied else ""))
@@ -201,29 +218,33 @@ def demo(
     ] = None,
     runs: Annotated[int, typer.Option(min=1, max=100_000, help="Agent runs to simulate.")] = 40,
     seed: Annotated[int, typer.Option(help="Seed of the simulated workload.")] = 7,
-    protocol: Annotated[str, typer.Option(help="OTLP protocol: grpc or http/protobuf.")] = "grpc",
+    protocol: Annotated[
+        str, typer.Option(help="OTLP protocol: grpc, or http/protobuf (http for short).")
+    ] = "grpc",
     time_scale: Annotated[
         float, typer.Option(min=0.0, help="Scale of simulated latencies (0 = none).")
     ] = 1.0,
     fmt: Format = OutputFormat.table,
 ) -> None:
     """Start a collector on a fresh embedded store, run a simulated agent workload, print a report."""
-    from spanhouse.collector.demo.report import print_demo
+    from spanhouse.collector.demo.report import DemoProgress, print_demo
     from spanhouse.collector.demo.run import run_demo
     from spanhouse.collector.demo.workload import WorkloadSettings
 
+    protocol = {"http": "http/protobuf"}.get(protocol, protocol)
     if protocol not in ("grpc", "http/protobuf"):
-        _fail(f"--protocol {protocol!r} must be grpc or http/protobuf")
+        _fail(f"--protocol {protocol!r} must be grpc or http/protobuf (or http)")
     if data_dir is None:
         data_dir = Path(tempfile.mkdtemp(prefix="spanhouse-demo-"))
     elif data_dir.exists() and any(data_dir.iterdir()):
         _fail(f"--data-dir {data_dir} is not empty; the demo needs a fresh store")
-    with console.status("running the demo workload through a local collector..."):
+    with DemoProgress(console) as progress:
         try:
             result = run_demo(
                 data_dir.resolve(),
                 WorkloadSettings(runs=runs, seed=seed, time_scale=time_scale),
                 protocol=protocol,
+                progress=progress,
             )
         except SpanhouseError as exc:
             _fail(str(exc))

@@ -11,13 +11,16 @@ import os
 import signal
 import threading
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
 from spanhouse.collector.cli.options import console, fail
 from spanhouse.collector.config import LOG_LEVELS, CollectorConfig, Overrides, load_config
 from spanhouse.collector.errors import SpanhouseError
+
+if TYPE_CHECKING:
+    from spanhouse.collector.service import Collector
 
 OptionalPath = Optional[Path]  # noqa: UP045 - typer reads the annotations at runtime
 OptionalStr = Optional[str]  # noqa: UP045
@@ -61,7 +64,11 @@ def collector(
     log_level: Annotated[OptionalStr, typer.Option(help="debug, info (default), warning or error.")] = None,
     wal_dir: Annotated[
         OptionalPath,
-        typer.Option(help="Write-ahead log directory (default: <data-dir>/wal).", file_okay=False),
+        typer.Option(
+            help="Write-ahead log directory, owned by one collector at a time "
+            "(default: <data-dir>/wal; <data-dir>/wal-<host>-<port>-<database> with --clickhouse-url).",
+            file_okay=False,
+        ),
     ] = None,
     wal_max_bytes: Annotated[
         OptionalInt,
@@ -207,19 +214,88 @@ def run_collector(config: CollectorConfig) -> None:
         fail(str(exc))
     service = Collector(config, api_keys=keys)
     stop = threading.Event()
+    stopping = _Stopping(service)
     for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stop.set())
+        signal.signal(signum, lambda *_: stopping.now() if stop.is_set() else stop.set())
     try:
         service.start()
     except (SpanhouseError, OSError, ValueError) as exc:
         service.shutdown()
         fail(str(exc))
-    console.print(
-        f"spanhouse collector: OTLP/gRPC {service.grpc_endpoint}, OTLP/HTTP + API {service.http_url}"
+    console.print(  # one line, whatever the width: logs and scripts read the URL from it
+        f"spanhouse collector: OTLP/gRPC {service.grpc_endpoint}, OTLP/HTTP + API {service.http_url}",
+        soft_wrap=True,
     )
     stop.wait()
-    console.print("shutting down: storing what was accepted")
-    service.shutdown()
+    console.print(
+        "shutting down: storing what was accepted (Ctrl-C again to stop at once; the write-ahead "
+        "log keeps the rest for the next start)",
+        soft_wrap=True,
+    )
+    with _DrainProgress(service):
+        service.shutdown()
+    if stopping.forced:
+        raise typer.Exit(130)
+
+
+class _Stopping:
+    """A second Ctrl-C (or SIGTERM) during shutdown: stop draining at once. Everything accepted
+    is durable in the WAL already, so nothing is lost; if an insert in flight does not return
+    within `grace_s`, the process exits anyway."""
+
+    def __init__(self, service: Collector, grace_s: float = 5.0) -> None:
+        self.service = service
+        self.grace_s = grace_s
+        self.forced = False
+
+    def now(self) -> None:
+        if self.forced:
+            return
+        self.forced = True
+        status = self.service.drain_status()
+        left = status.requests if status is not None else 0
+        console.print(
+            f"stopping now: {left} request(s) stay in the write-ahead log and are stored at the next start",
+            soft_wrap=True,
+        )
+        self.service.abort()
+        watchdog = threading.Timer(self.grace_s, os._exit, (130,))
+        watchdog.daemon = True
+        watchdog.start()
+
+
+class _DrainProgress:
+    """While a shutdown drains the WAL, a line every few seconds: what is left, and how to stop."""
+
+    def __init__(self, service: Collector, every_s: float = 2.0) -> None:
+        self.service = service
+        self.every_s = every_s
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._report, name="drain-progress", daemon=True)
+
+    def __enter__(self) -> _DrainProgress:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._done.set()
+        self._thread.join()
+
+    def _report(self) -> None:
+        while not self._done.wait(self.every_s):
+            status = self.service.drain_status()
+            if status is None or not status.requests:
+                continue
+            store = (
+                f"; the store is failing, retried for {status.seconds_left:.0f} s more"
+                if status.failing
+                else ""
+            )
+            console.print(
+                f"draining: {status.requests} request(s) left in the write-ahead log{store}; "
+                "Ctrl-C again to stop now (they are stored at the next start)",
+                soft_wrap=True,
+            )
 
 
 def _text(path: Path | None) -> str | None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import enum
 import json
 import sys
@@ -11,6 +10,7 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from spanhouse.collector.cli.access import ApiKey, call_api, open_target_store, resolve_target, store_reader
@@ -19,11 +19,15 @@ from spanhouse.collector.cli.options import (
     ClickHouseUrl,
     CollectorUrl,
     DataDir,
+    ServiceFilter,
+    Since,
+    Until,
     console,
     read_or_fail,
+    time_range,
 )
 from spanhouse.collector.cli.options import fail as _fail
-from spanhouse.collector.cli.output import OutputFormat, render
+from spanhouse.collector.cli.output import OutputFormat, render, table_cell
 from spanhouse.collector.debug.trace import WarningThresholds
 from spanhouse.collector.errors import SpanhouseError
 from spanhouse.collector.jsonrows import json_value
@@ -32,7 +36,6 @@ from spanhouse.collector.retention import RETENTION_TABLES, retention_view, set_
 from spanhouse.collector.store.client import QueryResult
 
 # typer reads annotations at runtime
-OptionalTime = Optional[dt.datetime]  # noqa: UP045
 OptionalPath = Optional[Path]  # noqa: UP045
 
 traces_app = typer.Typer(
@@ -91,7 +94,7 @@ def show(
 ) -> None:
     """Show a run as a tree: per-step timing, tokens, cost, errors, warnings and bottlenecks."""
     from spanhouse.collector.debug.trace import fetch_trace
-    from spanhouse.collector.debug.views import rich_tree, trace_document
+    from spanhouse.collector.debug.views import rich_tree, score_text, trace_document
 
     thresholds = _thresholds(low_confidence, high_tokens, slow_ms, low_quality)
     with read_or_fail(
@@ -103,7 +106,7 @@ def show(
             json.dumps(json_value(trace_document(trace, bottleneck_share)), ensure_ascii=False) + "\n"
         )
         return
-    out = Console(width=max(Console().width, 120))
+    out = Console()  # the tree folds its lines to the terminal
     out.print(rich_tree(trace, bottleneck_share))
     bottlenecks = trace.bottlenecks(bottleneck_share)
     if bottlenecks:
@@ -113,6 +116,8 @@ def show(
         )
     for span in trace.errors:
         out.print(f"[red]error[/red] {span.label}: {span.error_type}: {span.error_message}")
+    for span, score in trace.scores:
+        out.print(f"score {span.label} ({score.target}): {escape(score_text(score))}", soft_wrap=True)
 
 
 @traces_app.command("compare")
@@ -141,20 +146,31 @@ def compare(
     if fmt is ViewFormat.json:
         sys.stdout.write(json.dumps(json_value(document), ensure_ascii=False) + "\n")
         return
-    out = Console(width=max(Console().width, 120))
-    runs = document["runs"]
-    columns = list(runs[0])
-    render(
-        QueryResult(tuple(columns), [tuple(r[c] for c in columns) for r in runs]),
-        OutputFormat.table,
-        title="runs",
-        console=out,
-    )
-    steps = Table(title="steps (duration ms; * differs)")
-    steps.add_column("step")
+    out = Console()
+    out.print(_runs_side_by_side(document["runs"]))
+    out.print(_steps_side_by_side(document["steps"], identifiers))
+    for line in document["differences"] or ["no differences in outcome, models, steps, tokens or duration"]:
+        out.print(f"- {line}", markup=False)
+
+
+def _runs_side_by_side(runs: list[dict]) -> Table:
+    """One column per run, in the order given, one row per figure."""
+    table = Table(title="runs")
+    table.add_column("field", style="bold")
+    for run in runs:
+        table.add_column(run["id"][:16], overflow="fold")
+    for field in runs[0]:
+        if field != "id":
+            table.add_row(field, *(table_cell(field, run[field]) for run in runs))
+    return table
+
+
+def _steps_side_by_side(rows: list[dict], identifiers: list[str]) -> Table:
+    table = Table(title="steps (duration ms; * differs)")
+    table.add_column("step")
     for ident in identifiers:
-        steps.add_column(ident[:16], justify="right")
-    for row in document["steps"]:
+        table.add_column(ident[:16], justify="right")
+    for row in rows:
         cells = []
         for duration, failed, model in zip(row["duration_ms"], row["failed"], row["models"], strict=True):
             if duration is None:
@@ -164,18 +180,17 @@ def compare(
         name = f"{'* ' if row['differs'] else ''}{row['kind']}: {row['step']}" + (
             f" #{row['occurrence'] + 1}" if row["occurrence"] else ""
         )
-        steps.add_row(name, *cells)
-    out.print(steps)
-    for line in document["differences"] or ["no differences in outcome, models, steps, tokens or duration"]:
-        out.print(f"- {line}")
+        table.add_row(name, *cells)
+    return table
 
 
 @traces_app.command("report")
 def report(
     identifier: Annotated[Optional[str], typer.Argument(help="Run or trace id (omit with --agent).")] = None,  # noqa: UP045
     agent: Annotated[str, typer.Option(help="Report on this agent instead of one run.")] = "",
-    since: Annotated[OptionalTime, typer.Option(help="Start of the range (UTC), with --agent.")] = None,
-    until: Annotated[OptionalTime, typer.Option(help="End of the range (UTC), with --agent.")] = None,
+    since: Since = None,
+    until: Until = None,
+    service: ServiceFilter = "",
     tenant: Tenant = "",
     bottleneck_share: BottleneckShare = 0.2,
     output: Annotated[
@@ -194,11 +209,14 @@ def report(
 
     if bool(identifier) == bool(agent):
         _fail("give either a run or trace id, or --agent NAME")
+    start, end = time_range(since, until)
     with read_or_fail(
         data_dir=data_dir, clickhouse_url=clickhouse_url, collector_url=collector_url, api_key=api_key
     ) as reader:
         if agent:
-            document = agent_report_document(reader, agent, tenant=tenant, since=since, until=until)
+            document = agent_report_document(
+                reader, agent, tenant=tenant, since=start, until=end, service=service
+            )
         else:
             document = run_report_document(
                 fetch_trace(reader, identifier or "", tenant=tenant), bottleneck_share

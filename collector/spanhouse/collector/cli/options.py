@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -9,11 +10,12 @@ from typing import Annotated, NoReturn, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from spanhouse.collector.cli.access import open_reader
 from spanhouse.collector.cli.output import OutputFormat
 from spanhouse.collector.errors import SpanhouseError
-from spanhouse.collector.reports import Reader
+from spanhouse.collector.reports import Reader, parse_time
 
 console = Console(stderr=True)
 
@@ -24,7 +26,7 @@ DataDir = Annotated[
     typer.Option(
         "--data-dir",
         envvar="SPANHOUSE_DATA_DIR",
-        help="Embedded store directory (env SPANHOUSE_DATA_DIR).",
+        help="Embedded store directory.",
         file_okay=False,
     ),
 ]
@@ -41,11 +43,39 @@ CollectorUrl = Annotated[
     typer.Option("--collector-url", help="Go through a running collector's API, e.g. http://127.0.0.1:4318."),
 ]
 Format = Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")]
+Since = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option(
+        "--since",
+        help="Start of the range: an ISO-8601 date or time (UTC unless it has an offset), or a duration "
+        "back from now, e.g. 2026-11-25, 2026-11-25T10:00:00, 1h, 7d. Default: everything stored.",
+    ),
+]
+ServiceFilter = Annotated[
+    str, typer.Option("--service", help="Only this service (service.name of the spans); default: every one.")
+]
+Until = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option("--until", help="End of the range (exclusive), written as --since. Default: no end."),
+]
+
+
+def time_range(since: str | None, until: str | None) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """--since and --until as times (None: unbounded); a bad one ends the command with the formats."""
+    now = dt.datetime.now(dt.timezone.utc)
+    try:
+        start = parse_time(since, "--since", now=now) if since else None
+        end = parse_time(until, "--until", now=now) if until else None
+    except SpanhouseError as exc:
+        fail(str(exc))
+    return start, end
 
 
 def fail(message: str) -> NoReturn:
     """Print `message` as the command's error and exit 2 (bad argument or refused request)."""
-    console.print(f"[red]error:[/red] {message}")
+    # One line whatever the terminal width (logs and scripts grep it), and the message's own
+    # brackets (`pip install 'spanhouse[collector]'`) printed as they are, not read as styles.
+    console.print(f"[red]error:[/red] {escape(message)}", soft_wrap=True)
     raise typer.Exit(2)
 
 

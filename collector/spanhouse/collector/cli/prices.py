@@ -20,8 +20,12 @@ from spanhouse.collector.cli.options import (
     ClickHouseUrl,
     CollectorUrl,
     DataDir,
+    ServiceFilter,
+    Since,
+    Until,
     console,
     read_or_fail,
+    time_range,
 )
 from spanhouse.collector.cli.options import fail as _fail
 from spanhouse.collector.cli.output import OutputFormat, render
@@ -189,8 +193,9 @@ def list_prices(
 
 @prices_app.command("unpriced")
 def unpriced(
-    since: Annotated[Optional[dt.datetime], typer.Option(help="Start (UTC).")] = None,  # noqa: UP045
-    until: Annotated[Optional[dt.datetime], typer.Option(help="End (UTC).")] = None,  # noqa: UP045
+    since: Since = None,
+    until: Until = None,
+    service: ServiceFilter = "",
     tenant: Annotated[str, typer.Option(help="Tenant id.")] = "",
     data_dir: DataDir = DEFAULT_DATA_DIR,
     clickhouse_url: ClickHouseUrl = None,
@@ -199,7 +204,13 @@ def unpriced(
     fmt: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.table,
 ) -> None:
     """Models whose calls have no known price (their cost is NULL, not 0)."""
-    parameters = report_parameters(tenant=tenant, since=since, until=until)
+    start, end = time_range(since, until)
+    try:
+        parameters = report_parameters(
+            tenant=tenant, since=start, until=end, name="unpriced_models", options={"service": service}
+        )
+    except SpanhouseError as exc:
+        _fail(str(exc))
     with read_or_fail(
         data_dir=data_dir, clickhouse_url=clickhouse_url, collector_url=collector_url, api_key=api_key
     ) as r:
@@ -209,8 +220,8 @@ def unpriced(
 
 @prices_app.command("reprice")
 def reprice_range(
-    since: Annotated[Optional[dt.datetime], typer.Option(help="Start (UTC); default: all.")] = None,  # noqa: UP045
-    until: Annotated[Optional[dt.datetime], typer.Option(help="End (UTC); default: all.")] = None,  # noqa: UP045
+    since: Since = None,
+    until: Until = None,
     tenant: Annotated[str, typer.Option(help="Tenant id; default: every tenant.")] = "",
     data_dir: DataDir = DEFAULT_DATA_DIR,
     clickhouse_url: ClickHouseUrl = None,
@@ -218,7 +229,11 @@ def reprice_range(
     api_key: ApiKey = None,
 ) -> None:
     """Re-price the stored model calls of a time range with the current prices."""
-    parameters = report_parameters(tenant=tenant, since=since, until=until)
+    start, end = time_range(since, until)
+    try:
+        parameters = report_parameters(tenant=tenant, since=start, until=end)
+    except SpanhouseError as exc:
+        _fail(str(exc))
     with console.status("re-pricing..."):
         result = _post("/v1/prices/reprice", parameters, data_dir, clickhouse_url, collector_url, api_key)
     unpriced = result["repriced"] - result["priced"]

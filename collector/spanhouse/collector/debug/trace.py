@@ -18,11 +18,25 @@ from spanhouse.collector.store.sql import load_job
 logger = logging.getLogger(__name__)
 
 MAX_SPANS = 10_000
+MAX_SCORES = 1_000
 NS_PER_MS = 1_000_000
 
 
 class TraceNotFound(SpanhouseError):
     """No stored span matches the given trace, run or span id."""
+
+
+@dataclass(frozen=True)
+class Score:
+    """A score given after the fact (score_span / score_run) to a step or to the whole run."""
+
+    name: str
+    value: float
+    confidence: float | None
+    source: str
+    comment: str
+    at_ns: int
+    target: str  # "step" or "run"
 
 
 @dataclass
@@ -52,6 +66,7 @@ class Span:
     children: list[Span] = field(default_factory=list)
     critical_ms: float = 0.0  # this span's own time on the critical path
     warnings: list[str] = field(default_factory=list)
+    scores: list[Score] = field(default_factory=list)  # late scores of this step (or run, on its root)
 
     @property
     def end_ns(self) -> int:
@@ -157,6 +172,17 @@ class Trace:
         return sum(s.cost_usd or 0.0 for s in self.spans if s.model_call)
 
     @property
+    def scores(self) -> list[tuple[Span, Score]]:
+        """Every late score of the run and its steps, oldest first, with the span it is on."""
+        found = [(span, score) for span in self.spans for score in span.scores]
+        return sorted(found, key=lambda pair: pair[1].at_ns)
+
+    @property
+    def unpriced_calls(self) -> int:
+        """Model calls whose model has no known price: cost_usd leaves them out."""
+        return sum(1 for s in self.spans if s.model_call and s.cost_usd is None)
+
+    @property
     def models(self) -> list[str]:
         return sorted({s.model for s in self.spans if s.model_call and s.model})
 
@@ -195,7 +221,35 @@ def fetch_trace(
     spans = [_span(row) for row in result.dicts()]
     if len(spans) == MAX_SPANS:
         logger.warning("trace %s has more than %d spans; showing the first", identifier, MAX_SPANS)
-    return build_trace(identifier, spans, thresholds or WarningThresholds())
+    trace = build_trace(identifier, spans, thresholds or WarningThresholds())
+    _attach_scores(reader, trace, tenant)
+    return trace
+
+
+def _attach_scores(reader: Reader, trace: Trace, tenant: str) -> None:
+    """Hang each late score on the step it scores, or a run's on the run's root span."""
+    by_id = {span.span_id: span for span in trace.spans}
+    run_ids = sorted({s.run_id for s in trace.spans if s.run_id} | {trace.trace_id})
+    rows = reader.query(
+        load_job("traces/scores"),
+        {"tenant": tenant, "trace_id": trace.trace_id, "run_ids": run_ids, "max_scores": MAX_SCORES},
+    ).dicts()
+    for row in rows:
+        step = row["span_id"]
+        owner = by_id.get(step) if step else by_id.get(row["run_id"], trace.root)
+        if owner is None:
+            continue  # a step outside the part of the trace shown
+        owner.scores.append(
+            Score(
+                name=row["name"],
+                value=float(row["value"]),
+                confidence=row["confidence"],
+                source=row["source"] or "",
+                comment=row["comment"] or "",
+                at_ns=int(row["at_ns"]),
+                target="step" if step else "run",
+            )
+        )
 
 
 def build_trace(identifier: str, spans: list[Span], thresholds: WarningThresholds) -> Trace:

@@ -10,7 +10,7 @@ from rich.tree import Tree
 
 from spanhouse.collector.debug.compare import align_steps, differences, summary
 from spanhouse.collector.debug.document import Document, Node
-from spanhouse.collector.debug.trace import Span, Trace
+from spanhouse.collector.debug.trace import Score, Span, Trace
 from spanhouse.collector.reports import Reader, report_parameters, run_report
 
 
@@ -28,11 +28,37 @@ def span_facts(span: Span, total_ms: float) -> str:
         parts.append(f"quality {span.quality:.2f}")
     if span.confidence is not None:
         parts.append(f"confidence {span.confidence:.2f}")
+    if span.scores:
+        parts.append("scored " + ", ".join(score_text(score) for score in span.scores))
     if span.failed:
         parts.append(f"ERROR {span.error_type}: {span.error_message}".rstrip(": "))
     if span.warnings:
         parts.append("warn " + ",".join(span.warnings))
     return "  ".join(parts)
+
+
+def score_text(score: Score) -> str:
+    """`helpfulness 0.8 (evaluator, confidence 0.7)`: a late score in a line of facts."""
+    about = [score.source] if score.source else []
+    if score.confidence is not None:
+        about.append(f"confidence {score.confidence:.2f}")
+    if score.comment:
+        about.append(repr(score.comment))
+    return f"{score.name} {score.value:g}" + (f" ({', '.join(about)})" if about else "")
+
+
+def _score_document(span: Span, score: Score) -> dict[str, Any]:
+    return {
+        "span_id": span.span_id,
+        "step": span.label,
+        "target": score.target,
+        "name": score.name,
+        "value": score.value,
+        "confidence": score.confidence,
+        "source": score.source,
+        "comment": score.comment,
+        "at": _iso(score.at_ns),
+    }
 
 
 def _title(span: Span) -> str:
@@ -80,6 +106,7 @@ def trace_document(trace: Trace, bottleneck_share: float = 0.2) -> dict[str, Any
             {"span_id": s.span_id, "step": s.label, "error_type": s.error_type, "message": s.error_message}
             for s in trace.errors
         ],
+        "scores": [_score_document(span, score) for span, score in trace.scores],
         "spans": [
             {
                 "span_id": s.span_id,
@@ -102,6 +129,10 @@ def trace_document(trace: Trace, bottleneck_share: float = 0.2) -> dict[str, Any
                 "critical_ms": round(s.critical_ms, 3),
                 "critical_share": round(s.critical_ms / total, 4) if total else 0.0,
                 "warnings": s.warnings,
+                "scores": [
+                    {k: v for k, v in _score_document(s, score).items() if k not in ("span_id", "step")}
+                    for score in s.scores
+                ],
             }
             for s in trace.spans
         ],
@@ -136,7 +167,13 @@ def run_report_document(trace: Trace, bottleneck_share: float = 0.2) -> Document
     doc.paragraph(
         f"Agent {s['agent'] or '(none)'}, trace {s['trace_id']}, started {_iso(trace.root.start_ns)}: "
         f"{s['outcome']} after {s['duration_ms']:,.1f} ms, {s['steps']} steps, "
-        f"{s['input_tokens']:,} input and {s['output_tokens']:,} output tokens, ${s['cost_usd']:.6f}."
+        f"{s['input_tokens']:,} input and {s['output_tokens']:,} output tokens, ${s['cost_usd']:.6f}"
+        + (
+            f" (not counting {s['unpriced_calls']} model call(s) whose model has no known price: "
+            "`spanhouse prices unpriced` lists them)."
+            if s["unpriced_calls"]
+            else "."
+        )
     )
     doc.heading("Bottlenecks (critical path)")
     doc.table(
@@ -161,6 +198,8 @@ def run_report_document(trace: Trace, bottleneck_share: float = 0.2) -> Document
     )
     doc.heading("Warnings")
     doc.bullets([f"{w.label}: {', '.join(w.warnings)}" for w in trace.spans if w.warnings])
+    doc.heading("Scores")
+    doc.bullets([f"{span.label} ({score.target}): {score_text(score)}" for span, score in trace.scores])
     doc.heading("Trace")
     doc.tree(_node(trace))
     doc.heading("Recommendations")
@@ -180,6 +219,7 @@ def _recommendations(trace: Trace, bottleneck_share: float) -> list[str]:
             "tool_error": "check the tool's inputs and its backend",
             "validation_error": "tighten the prompt or the output schema",
             "generation_error": "check the provider's response and limits",
+            "agent_error": "the agent's own code raised: the span's exception event has the stack trace",
         }.get(e.error_type, "inspect the error message")
         out.append(f"{e.label} failed with {e.error_type}: {hint}.")
     kinds = {w for s in trace.spans for w in s.warnings}
@@ -211,12 +251,17 @@ def agent_report_document(
     tenant: str = "",
     since: dt.datetime | None = None,
     until: dt.datetime | None = None,
+    service: str = "",
 ) -> Document:
-    """The agent's figures from the SQL reports, in one document."""
+    """The agent's figures from the SQL reports, in one document (of one service, if given)."""
 
     def rows(name: str, **options: Any) -> list[dict[str, Any]]:
         params = report_parameters(
-            tenant=tenant, since=since, until=until, name=name, options={"agent": agent, **options}
+            tenant=tenant,
+            since=since,
+            until=until,
+            name=name,
+            options={"agent": agent, "service": service, **options},
         )
         return run_report(reader, name, params).dicts()
 
@@ -226,12 +271,20 @@ def agent_report_document(
         doc.paragraph("No executions of this agent in the range.")
         return doc
     perf = agents[0]
+    bench = rows("benchmarks")
+    per_run = {b["dimension"]: b for b in bench}
     doc.paragraph(
-        f"{perf['executions']} executions, success rate {perf['success_rate']:.1%}, p50 {perf['p50_ms']:,.1f} ms, "
-        f"p95 {perf['p95_ms']:,.1f} ms, {perf['steps_per_run']} steps and {perf['tokens_per_run']} tokens per run."
+        f"{perf['executions']} executions (nested ones included), success rate {perf['success_rate']:.1%}, "
+        f"p50 {perf['p50_ms']:,.1f} ms, p95 {perf['p95_ms']:,.1f} ms per execution. "
+        + (
+            f"Per run it starts ({per_run['steps_per_run']['runs']} runs): "
+            f"{per_run['steps_per_run']['average']:g} steps, {per_run['tokens_per_run']['average']:g} tokens "
+            f"and {per_run['response_time_ms']['average']:,.1f} ms on average, as in the benchmarks below."
+            if per_run
+            else "It starts no run of its own (it runs inside other agents' runs)."
+        )
     )
     doc.heading("Benchmarks")
-    bench = rows("benchmarks")
     doc.table(
         ["dimension", "average", "category", "excellent", "good", "acceptable", "poor"],
         [

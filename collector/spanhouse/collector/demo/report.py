@@ -1,4 +1,4 @@
-"""Prints the demo's report: what was sent, what was stored, and per-agent figures from SQL."""
+"""Prints the demo's progress and report: what was sent, what was stored, per-agent figures from SQL."""
 
 from __future__ import annotations
 
@@ -7,12 +7,16 @@ import shlex
 import shutil
 import sys
 from pathlib import Path
+from types import TracebackType
 
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from spanhouse.collector.cli.output import OutputFormat
+from spanhouse.collector.demo.delivery import bsp_queue_size
 from spanhouse.collector.demo.run import DemoResult
+from spanhouse.collector.demo.run import Progress as DemoFigures
 from spanhouse.collector.jsonrows import json_value
 
 _AGENT_COLUMNS = (
@@ -28,6 +32,48 @@ _AGENT_COLUMNS = (
 )
 
 
+class DemoProgress:
+    """Two bars on stderr while the demo runs: agent runs done, then spans stored."""
+
+    def __init__(self, console: Console) -> None:
+        self._bars = Progress(
+            TextColumn("{task.description:<14}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[detail]}"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+        )
+        self._runs = self._bars.add_task("agent runs", total=None, detail="")
+        self._stored = self._bars.add_task("spans stored", total=None, detail="")
+
+    def __enter__(self) -> DemoProgress:
+        self._bars.start()
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._bars.stop()
+
+    def __call__(self, figures: DemoFigures) -> None:
+        self._bars.update(
+            self._runs,
+            completed=figures.runs_done,
+            total=figures.runs,
+            detail=f"{figures.spans_sent:,} spans sent",
+        )
+        if figures.spans_stored is None:
+            return
+        self._bars.update(
+            self._stored,
+            completed=figures.spans_stored,
+            total=max(figures.spans_delivered, 1),
+            detail=f"{figures.spans_delivered:,} acknowledged",
+        )
+
+
 def print_demo(result: DemoResult, fmt: OutputFormat) -> None:
     overview = result.overview.dicts()[0]
     agents = result.agents.dicts()
@@ -36,6 +82,10 @@ def print_demo(result: DemoResult, fmt: OutputFormat) -> None:
             "data_dir": str(result.data_dir),
             "spans_sent": result.spans_sent,
             "spans_stored": result.spans_stored,
+            "spans_dropped_by_sdk": result.spans_dropped,
+            "spans_not_delivered": result.spans_undelivered,
+            "spans_not_yet_stored": result.spans_pending,
+            "warnings": delivery_warnings(result),
             "overview": overview,
             "agents": agents,
         }
@@ -67,12 +117,36 @@ def print_demo(result: DemoResult, fmt: OutputFormat) -> None:
         f"  {command} sql --data-dir {data_dir} "
         '"SELECT AgentName, count() AS steps, sum(TotalTokens) AS tokens FROM agent_steps GROUP BY AgentName"\n'
         f"  {command} report agents --data-dir {data_dir}\n"
-        "Tables: otel_traces (raw spans, OpenTelemetry clickhouseexporter schema), agent_steps (typed steps)."
+        "Tables: otel_traces (raw spans, OpenTelemetry clickhouseexporter schema), agent_steps (typed steps).",
+        soft_wrap=True,  # the commands stay whole lines, to copy and paste
+        markup=False,
+        highlight=False,
     )
-    if result.spans_stored != result.spans_sent:
-        out.print(
-            f"[red]warning:[/red] {result.spans_sent - result.spans_stored} span(s) were not stored in time"
+    for warning in delivery_warnings(result):
+        out.print(f"[red]warning:[/red] {warning}", soft_wrap=True)
+
+
+def delivery_warnings(result: DemoResult) -> list[str]:
+    """Why spans are missing, each cause on its own: the SDK, the network, or the store."""
+    found = []
+    if result.spans_dropped:
+        found.append(
+            f"{result.spans_dropped} span(s) were dropped by the OpenTelemetry SDK before export: its "
+            f"queue (OTEL_BSP_MAX_QUEUE_SIZE={bsp_queue_size()}) was full. Raise it for bursty agents "
+            "(see the README on OTEL_BSP_*)."
         )
+    if result.spans_undelivered:
+        found.append(
+            f"{result.spans_undelivered} span(s) could not be delivered to the collector: the OTLP "
+            "exporter gave up (its log above says why)."
+        )
+    if result.spans_pending:
+        found.append(
+            f"{result.spans_pending} span(s) were acknowledged by the collector but not stored yet: the "
+            f"store is slow. They are in the write-ahead log and are stored when a collector next "
+            f"starts with --data-dir {shlex.quote(str(result.data_dir))}."
+        )
+    return found
 
 
 def _spanhouse_command() -> str:

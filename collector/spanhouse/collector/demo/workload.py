@@ -9,6 +9,7 @@ from __future__ import annotations
 import random
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -113,19 +114,35 @@ def _write(sim: _Sim) -> None:
 _AGENTS = (_triage, _research, _plan, _write)
 
 
-def run_workload(settings: WorkloadSettings) -> int:
-    """Run `settings.runs` agent runs; returns how many of them failed (raised)."""
-    failures = 0
+def run_workload(
+    settings: WorkloadSettings,
+    *,
+    before_run: Callable[[], None] | None = None,
+    after_run: Callable[[int], None] | None = None,
+) -> int:
+    """Run `settings.runs` agent runs; returns how many of them failed (raised).
+
+    `before_run()` may block to hold the next run back (back-pressure); `after_run(done)` gets
+    the number of runs finished so far (progress).
+    """
+    failures = done = 0
     lock = threading.Lock()
 
     def one(index: int) -> None:
-        nonlocal failures
+        nonlocal failures, done
+        if before_run is not None:
+            before_run()
         sim = _Sim(settings.seed * 100_003 + index, settings.time_scale)
         try:
             _AGENTS[index % len(_AGENTS)](sim)
         except SearchTimeout:
             with lock:
                 failures += 1
+        with lock:
+            done += 1
+            finished = done
+        if after_run is not None:
+            after_run(finished)
 
     with ThreadPoolExecutor(max_workers=settings.concurrency, thread_name_prefix="agent") as pool:
         list(pool.map(one, range(settings.runs)))

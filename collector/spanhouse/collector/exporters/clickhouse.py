@@ -77,6 +77,7 @@ class ClickHouseExporter:
         self.max_bytes_per_insert = max_bytes_per_insert
         self.retry_policy = retry_policy
         self._stop = threading.Event()
+        self._aborted = False
         self._drain_deadline = float("inf")
         self._thread: threading.Thread | None = None
         self.failing = False
@@ -98,9 +99,24 @@ class ClickHouseExporter:
             self._thread.join()
             self._thread = None
 
+    def abort(self) -> None:
+        """Stop draining now (a second Ctrl-C): no new insert, no more retries. Nothing is lost:
+        what is not stored stays in the WAL and is stored at the next start."""
+        self._aborted = True
+        self._drain_deadline = float("-inf")  # the retry loop gives up at its next wait
+        self._stop.set()
+        self.queue.close()
+
+    @property
+    def drain_deadline(self) -> float:
+        """time.monotonic() at which a shutdown stops retrying a failing store (inf: not stopping)."""
+        return self._drain_deadline
+
     def _run(self) -> None:
-        while True:
+        while not self._aborted:
             group = self.queue.take(self.max_rows_per_insert, self.max_bytes_per_insert, wait_s=0.5)
+            if self._aborted:
+                return
             if group is None:
                 if self._stop.is_set():
                     return

@@ -126,7 +126,11 @@ def _wait(delay: float, stop: threading.Event, drain_until: Callable[[], float],
         return  # stopped while waiting, with time left to drain: try again at once
     if time.monotonic() + delay > drain_until():
         raise GaveUp("stopped", exc) from exc
-    time.sleep(delay)
+    ends = time.monotonic() + delay
+    while (left := ends - time.monotonic()) > 0:  # in slices: the deadline may be pulled in (an abort)
+        time.sleep(min(left, 0.1))
+        if time.monotonic() >= drain_until():
+            raise GaveUp("stopped", exc) from exc
 
 
 # --- what servers say about when to come back ---------------------------------------------------

@@ -63,7 +63,7 @@ class GenAIProcessor:
             agent_name_from_span_name(span.name) if kind == KIND_AGENT else ""
         )
         call = self._model_call(reading, span.start_ns)
-        error_type, error_message = _error(span, kind, attrs)
+        error_type, error_message = _error(span, kind, call.counted, attrs)
         extra = {key: value for key, value in attrs.items() if key not in self._consumed_keys(detected)}
         return StepRow(
             ctx.tenant,
@@ -171,8 +171,16 @@ def _first(attrs: dict[str, Any], keys: tuple[str, ...]) -> str:
     return ""
 
 
-def _error(span: FlatSpan, kind: str, attrs: dict[str, Any]) -> tuple[str, str]:
-    """Error class (tool/generation/validation/timeout) and message, from status and events."""
+# Step kinds whose failure is the model's (a call that failed before its usage was recorded
+# still has the kind its step was given).
+_MODEL_KINDS = frozenset({"llm", "embedding"})
+
+
+def _error(span: FlatSpan, kind: str, model_call: bool, attrs: dict[str, Any]) -> tuple[str, str]:
+    """Error class and message, from status and events: timeout_error and validation_error by
+    the exception's type or message; otherwise tool_error on a tool, generation_error only on a
+    model call (the provider's answer or limits), agent_error on anything else (the agent's own
+    code: an agent, chain or plain step that raised)."""
     if span.status_code != "Error":
         return "", ""
     exception_type, message = "", span.status_message
@@ -189,7 +197,9 @@ def _error(span: FlatSpan, kind: str, attrs: dict[str, Any]) -> tuple[str, str]:
         return "validation_error", message
     if kind == KIND_TOOL:
         return "tool_error", message
-    return "generation_error", message
+    if model_call or kind in _MODEL_KINDS:
+        return "generation_error", message
+    return "agent_error", message
 
 
 def _text(value: Any) -> str:

@@ -2,6 +2,9 @@
 
 Layout of the directory:
 
+- ``lock``: held (``flock``) by the one process that owns the log, and naming its pid; a second
+  process (another collector pointed at the same directory) is refused with that pid, so two
+  owners can never acknowledge into one log and cover each other's records with a checkpoint.
 - ``wal.id``: a random id made once; it prefixes every insert deduplication token, so tokens
   of two collectors writing to one ClickHouse never collide.
 - ``NNNNNNNNNNNNNNNNNNNN.seg``: segments named after the sequence number of their first record.
@@ -18,6 +21,7 @@ everything written so far and wakes the others.
 
 from __future__ import annotations
 
+import fcntl
 import itertools
 import json
 import logging
@@ -38,12 +42,26 @@ _HEADER = struct.Struct("<IIQ")
 _SEGMENT_SUFFIX = ".seg"
 _CHECKPOINT = "checkpoint.json"
 _ID_FILE = "wal.id"
+_LOCK_FILE = "lock"
 DEFAULT_SEGMENT_BYTES = 16 * 1024 * 1024
 NEAR_FULL_RATIO = 0.8
 
 
 class WalCorrupt(SpanhouseError):
     """A WAL file cannot be read; the message names it."""
+
+
+class WalLocked(SpanhouseError):
+    """Another process owns the WAL directory; the message names its pid."""
+
+    def __init__(self, directory: Path, owner: int | None) -> None:
+        self.directory = directory
+        self.owner = owner
+        who = f"process {owner}" if owner else "another process"
+        super().__init__(
+            f"the write-ahead log {directory} is in use by {who} (another collector); stop it, "
+            "or give this collector its own --wal-dir"
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +94,14 @@ class WriteAheadLog:
             raise ValueError(f"WAL max_bytes {max_bytes} must be at least segment_bytes {segment_bytes}")
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
+        self._lock_fd = _lock_directory(self.directory)
+        try:
+            self._open(max_bytes, segment_bytes)
+        except BaseException:
+            os.close(self._lock_fd)  # a log that failed to open must not keep others out
+            raise
+
+    def _open(self, max_bytes: int, segment_bytes: int) -> None:
         self.max_bytes = max_bytes
         self.segment_bytes = segment_bytes
         self.wal_id = self._load_id()
@@ -291,14 +317,51 @@ class WriteAheadLog:
                     del self._segments[first]
 
     def close(self) -> None:
+        """Sync and close the current segment, then let another process own the directory."""
         with self._lock, self._fd_lock:
             if self._fd >= 0:
                 os.fdatasync(self._fd)
                 os.close(self._fd)
                 self._fd = -1
+            if self._lock_fd >= 0:
+                os.close(self._lock_fd)  # releases the flock
+                self._lock_fd = -1
 
     def _segment_path(self, first: int) -> Path:
         return self.directory / f"{first:020d}{_SEGMENT_SUFFIX}"
+
+
+def _lock_directory(directory: Path) -> int:
+    """Take the directory's lock (or raise WalLocked naming the owner) and write our pid in it.
+
+    ``flock`` belongs to the open file, so the kernel releases it when the owner exits, even by
+    ``kill -9``; a stale pid in the file then means nothing.
+    """
+    fd = os.open(directory / _LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        text = os.pread(fd, 32, 0).decode(errors="replace").strip()
+        os.close(fd)
+        raise WalLocked(directory, int(text) if text.isdigit() else None) from None
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+    return fd
+
+
+def wal_in_use(directory: Path) -> bool:
+    """Whether a live process owns the WAL in `directory` (without taking it from anyone)."""
+    try:
+        fd = os.open(directory / _LOCK_FILE, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)  # refused only while an owner holds it
+    except OSError:
+        return True
+    finally:
+        os.close(fd)
+    return False
 
 
 def _write_durably(path: Path, data: bytes) -> None:

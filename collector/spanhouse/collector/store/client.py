@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import fcntl
 import logging
+import os
 import re
 import threading
 from collections.abc import Iterator, Sequence
@@ -19,7 +21,7 @@ from clickhouse_connect.driver.exceptions import (
     Error as ClickHouseDriverError,
 )
 
-from spanhouse.collector.errors import QueryError, StoreError, StoreUnavailable
+from spanhouse.collector.errors import QueryError, StoreError, StoreLocked, StoreUnavailable
 from spanhouse.collector.store.base import QueryResult, Store
 from spanhouse.collector.store.migrations import migrate
 
@@ -134,12 +136,38 @@ def open_store(*, data_dir: str | Path | None = None, url: str | None = None) ->
     assert data_dir is not None
     path = Path(data_dir).resolve()
     path.mkdir(parents=True, exist_ok=True)
+    holder = engine_holder(path / "chdb")
+    if holder is not None and holder != os.getpid():
+        raise StoreLocked(path, holder)  # before chDB prints its own "Cannot lock file" to stderr
     dsn = f"chdb://{path / 'chdb'}"
     try:
         client = clickhouse_connect.get_client(dsn=dsn)
     except Exception as exc:  # chDB raises plain RuntimeError when the path is held elsewhere
         raise StoreError(f"cannot open the embedded store at {path}: {exc}") from None
     return ClickHouseStore(client, description=f"embedded store at {path}", embedded=True, dsn=dsn)
+
+
+def engine_holder(chdb_dir: Path) -> int | None:
+    """The pid of the process that has the chDB directory open, or None when none has.
+
+    The engine holds an flock on its `status` file (which names its PID) while it runs; a
+    shared-lock attempt is refused exactly then, and takes nothing from anyone.
+    """
+    try:
+        fd = os.open(chdb_dir / "status", os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except OSError:
+            text = os.pread(fd, 256, 0).decode(errors="replace")
+            found = re.search(r"PID:\s*(\d+)", text)
+            return int(found.group(1)) if found else 0
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return None
+    finally:
+        os.close(fd)
 
 
 def _redact(url: str) -> str:

@@ -162,12 +162,12 @@ class Migrator:
             self._record(covered)
             pending = [s for s in pending if s.version > baseline.version]
             ran.append(f"baseline {baseline.version:04d}")
-            logger.info("applied baseline %04d (%d migrations)", baseline.version, len(covered))
+            logger.debug("applied baseline %04d (%d migrations)", baseline.version, len(covered))
         for step in pending:
             self._run(step, database)
             self._record([step])
             ran.append(step.label)
-            logger.info("applied migration %s", step.label)
+            logger.debug("applied migration %s", step.label)  # the caller logs one line for all
         if engine == "Replicated":
             self._check_replicated()
         return ran

@@ -41,7 +41,7 @@ class ReconnectingStore:
                     store.close()
                     raise
                 if applied:
-                    logger.info("applied %d migration(s) to %s", len(applied), self.description)
+                    logger.info("schema of %s: applied %s", self.description, ", ".join(applied))
                 logger.info("connected to %s", self.description)
                 self._store = store
             return self._store

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 import yaml
+from opentelemetry import trace
 from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
@@ -286,3 +287,67 @@ def call(
             return response.status, json.loads(response.read() or b"null")
     except urllib.error.HTTPError as exc:
         return exc.code, json.loads(exc.read())
+
+
+def test_agent_budgets_and_spikes_count_steps_attributed_to_their_agent(tmp_path: Path) -> None:
+    """Plain OTel GenAI spans name the agent on the agent span only; its model calls are counted
+    against the agent's budget and spike once attribution has resolved them."""
+    collector = CollectorProcess(tmp_path / "data", "--alert-interval", "0")
+    try:
+        cli(collector, "prices", "set", UNIT_MODEL, "--input", "500000", "--output", "0")
+        cli(
+            collector,
+            "budgets",
+            "add",
+            "planner-oct",
+            "--limit-usd",
+            "10",
+            "--period",
+            "monthly",
+            "--agent",
+            "planner",
+        )
+        provider = TracerProvider(resource=Resource.create({"service.name": "plain-otel"}))
+        provider.add_span_processor(
+            SimpleSpanProcessor(OTLPSpanExporter(endpoint=collector.grpc_endpoint, insecure=True))
+        )
+        tracer = provider.get_tracer("tests.plain")
+        start = int(dt.datetime(2026, 10, 31, 22, 30, tzinfo=dt.timezone.utc).timestamp() * 1e9)
+        agent = tracer.start_span(
+            "invoke_agent planner",
+            start_time=start,
+            attributes={"gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": "planner"},
+        )
+        context = trace.set_span_in_context(agent)
+        for k in range(3):  # 3 x 4 tokens x $0.50 = $6: 60 % of the budget
+            chat = tracer.start_span(
+                f"chat {UNIT_MODEL}",
+                context=context,
+                start_time=start + (k + 1) * 10**9,
+                attributes={
+                    "gen_ai.operation.name": "chat",
+                    "gen_ai.provider.name": "acme",
+                    "gen_ai.request.model": UNIT_MODEL,
+                    "gen_ai.usage.input_tokens": 4,
+                    "gen_ai.usage.output_tokens": 0,
+                },
+            )
+            chat.end(end_time=start + (k + 1) * 10**9 + 10**8)
+        agent.end(end_time=start + 5 * 10**9)
+        provider.shutdown()
+        wait_cost(collector, 6.0)
+        at = "2026-10-31T23:00:00"
+        deadline = time.monotonic() + STORE_WAIT_S
+        spent = 0.0
+        while time.monotonic() < deadline:  # the attribution job runs every few seconds
+            status = json.loads(cli(collector, "budgets", "status", "--at", at, "-f", "json").stdout)
+            spent = status[0]["spent"]
+            if spent >= 6.0:
+                break
+            time.sleep(0.5)
+        assert spent == pytest.approx(6.0)
+        fired = evaluate(collector)
+        spikes = {a["labels"]["agent"] for a in fired if a["kind"] == "cost_spike"}
+        assert spikes == {"*", "planner"}  # $6 in the last hour, nothing before
+    finally:
+        collector.stop()

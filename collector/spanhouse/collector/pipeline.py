@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
+from spanhouse.collector.columns import ArrowBatch, to_arrow
 from spanhouse.collector.errors import RequestTooLarge
 from spanhouse.collector.exporters.otlp_forward import OtlpForwarder
 from spanhouse.collector.processors.attributes import text_map, typed_attributes
@@ -107,7 +108,7 @@ class TracePipeline:
                     f"the request is {len(payload)} bytes, over half the write-ahead log "
                     f"({self.queue.wal.max_bytes} bytes); send smaller batches"
                 )
-            future = self.queue.put(tenant, payload, batch, len(batch.traces))
+            future = self.queue.put(tenant, payload, to_arrow(batch), len(batch.traces))
             for forwarder in self.forwarders:
                 forwarder.submit(payload)
             with contextlib.suppress(TimeoutError):  # durable already; the store is slow
@@ -116,11 +117,11 @@ class TracePipeline:
             logger.info("rejected %d span(s): %s", outcome.rejected, outcome.reasons[0])
         return outcome
 
-    def rebuild(self, tenant: str, raw: bytes) -> RowBatch:
+    def rebuild(self, tenant: str, raw: bytes) -> ArrowBatch:
         """The rows of a request read back from the WAL (after a restart or past the memory budget)."""
         request = ExportTraceServiceRequest()
         request.ParseFromString(raw)
-        return self.process(request, tenant)[1]
+        return to_arrow(self.process(request, tenant)[1])
 
     def process(self, request: ExportTraceServiceRequest, tenant: str) -> tuple[ExportOutcome, RowBatch]:
         """Validate and flatten every span; deterministic, so a replay builds the same rows."""

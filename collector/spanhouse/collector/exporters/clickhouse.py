@@ -1,4 +1,4 @@
-"""Drains the durable queue into ClickHouse with few, large, column-oriented inserts.
+"""Drains the durable queue into ClickHouse with few, large Arrow inserts.
 
 Group commit: one writer thread takes every durable request queued while the previous insert
 ran and writes them as one block per table, under one insert deduplication token recorded in
@@ -12,21 +12,14 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
+import pyarrow as pa
+
+from spanhouse.collector.columns import ArrowBatch
 from spanhouse.collector.errors import StoreError
 from spanhouse.collector.queue.persistent import PersistentQueue, QueueGroup
-from spanhouse.collector.rows import (
-    AGENT_STEPS_COLUMNS,
-    OTEL_TRACES_COLUMNS,
-    SCORES_COLUMNS,
-    RowBatch,
-    ScoreRow,
-    StepRow,
-    TraceRow,
-)
 from spanhouse.collector.store import Store, load_job
 from spanhouse.collector.telemetry import Metrics
 
@@ -50,7 +43,7 @@ class ClickHouseExporter:
         store: Store,
         metrics: Metrics,
         queue: PersistentQueue,
-        rebuild: Callable[[str, bytes], RowBatch],
+        rebuild: Callable[[str, bytes], ArrowBatch],
         *,
         max_rows_per_insert: int = 100_000,
         max_bytes_per_insert: int = 64 * 1024 * 1024,
@@ -105,24 +98,20 @@ class ClickHouseExporter:
         rows (e.g. the part rename failed), silently dropping the retry. Rows found missing are
         inserted again under a new token; ReplacingMergeTree collapses any copy this makes.
         """
-        traces, steps, scores = self._rows(group)
-        tables: list[tuple[str, Sequence[TraceRow | StepRow | ScoreRow], tuple[str, ...]]] = [
-            ("otel_traces", traces, OTEL_TRACES_COLUMNS),
-            ("agent_steps", steps, AGENT_STEPS_COLUMNS),
-            ("scores", scores, SCORES_COLUMNS),
-        ]
+        batch = self._rows(group)
+        tables = batch.tables()
+        spans, steps = batch.spans, batch.steps.num_rows if batch.steps is not None else 0
         suspect = group.replayed
         tokens = dict.fromkeys(("otel_traces", "agent_steps", "scores"), group.token)
         attempt = 0
         while True:
             try:
-                for table, rows, names in tables:
-                    if rows:
-                        self.store.insert(table, _columns(rows, names), names, dedup_token=tokens[table])
+                for table, rows in tables:
+                    self.store.insert_arrow(table, rows, dedup_token=tokens[table])
                 missing = [
                     table
-                    for table, rows, names in tables
-                    if suspect and rows and table in _PRESENCE_CHECKED and not self._present(table, rows)
+                    for table, rows in tables
+                    if suspect and table in _PRESENCE_CHECKED and not self._present(table, rows)
                 ]
                 if not missing:
                     break
@@ -140,12 +129,10 @@ class ClickHouseExporter:
                     self.failing = True
                     self.queue.set_spooling(True)
                 if isinstance(exc, StoreError):
-                    logger.warning(
-                        "insert of %d span(s) failed (attempt %d): %s", len(traces), attempt + 1, exc
-                    )
+                    logger.warning("insert of %d span(s) failed (attempt %d): %s", spans, attempt + 1, exc)
                 else:
                     logger.exception(
-                        "insert of %d span(s) failed unexpectedly (attempt %d)", len(traces), attempt + 1
+                        "insert of %d span(s) failed unexpectedly (attempt %d)", spans, attempt + 1
                     )
                 delay = self.backoff.delay(attempt)
                 attempt += 1
@@ -157,42 +144,31 @@ class ClickHouseExporter:
             self.queue.set_spooling(False)
             logger.info("the store is back; draining the WAL")
         self.metrics.inserts.inc()
-        self.metrics.spans_stored.inc(len(traces))
-        self.metrics.steps_stored.inc(len(steps))
+        self.metrics.spans_stored.inc(spans)
+        self.metrics.steps_stored.inc(steps)
         self.queue.done(group)  # replies waiting on this group go out now, metrics already counted
         return True
 
-    def _present(self, table: str, rows: Sequence[TraceRow | StepRow | ScoreRow]) -> bool:
+    def _present(self, table: str, rows: pa.Table) -> bool:
         """Whether every span of `rows` is in `table` (any copy)."""
-        pairs = {(row.TraceId, row.SpanId) for row in rows}
+        pairs = set(zip(rows.column("TraceId").to_pylist(), rows.column("SpanId").to_pylist(), strict=True))
         result = self.store.query(
             load_job(f"store/{table}_present"),
             {"trace_ids": sorted({t for t, _ in pairs}), "span_ids": sorted({s for _, s in pairs})},
         )
         return result.rows[0][0] >= len(pairs)
 
-    def _rows(self, group: QueueGroup) -> tuple[list[TraceRow], list[StepRow], list[ScoreRow]]:
-        traces: list[TraceRow] = []
-        steps: list[StepRow] = []
-        scores: list[ScoreRow] = []
+    def _rows(self, group: QueueGroup) -> ArrowBatch:
+        batches = []
         for entry in group.entries:
             batch = entry.batch
             if batch is None:
                 tenant, request = self.queue.payload(entry)
                 batch = self.rebuild(tenant, request)
-            traces += batch.traces
-            steps += batch.steps
-            scores += batch.scores
-        return traces, steps, scores
+            batches.append(batch)
+        return ArrowBatch.concat(batches)
 
 
 # Tables whose rows are looked up after a suspect retry (schemas/jobs/store/<table>_present.sql);
 # a score is tiny and idempotent to re-send, so scores are not checked.
 _PRESENCE_CHECKED = frozenset({"otel_traces", "agent_steps"})
-
-
-def _columns(rows: Sequence[tuple[Any, ...]], names: tuple[str, ...]) -> list[list[Any]]:
-    columns = [list(column) for column in zip(*rows, strict=True)]
-    if len(columns) != len(names):
-        raise ValueError(f"rows have {len(columns)} values, table expects {len(names)}")
-    return columns

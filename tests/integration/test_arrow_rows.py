@@ -84,7 +84,9 @@ def _step(tenant: str, span: int) -> StepRow:
 
 
 def _score(tenant: str, n: int) -> ScoreRow:
-    return ScoreRow(tenant, T0 + n, f"score-{n}", "t" * 32, "", "run", "svc", "thumbs", 1.0, None, "user", "", {})
+    return ScoreRow(
+        tenant, T0 + n, f"score-{n}", "t" * 32, "", "run", "svc", "thumbs", 1.0, None, "user", "", {}
+    )
 
 
 def _stored(store: ClickHouseStore, table: str, tenant: str) -> list[tuple[Any, ...]]:

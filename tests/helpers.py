@@ -29,7 +29,7 @@ STARTUP_TIMEOUT_S = 60
 class CollectorProcess:
     """`spanhouse collector` as a user runs it, on port 0, owning `data_dir`."""
 
-    def __init__(self, data_dir: Path, *extra_args: str) -> None:
+    def __init__(self, data_dir: Path, *extra_args: str, cwd: Path | None = None) -> None:
         self.data_dir = data_dir
         self.log_path = data_dir.parent / f"{data_dir.name}-collector.log"
         (data_dir / "collector.json").unlink(missing_ok=True)  # left behind by a killed collector
@@ -51,6 +51,7 @@ class CollectorProcess:
             stdout=self._log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
+            cwd=cwd,
         )
         self.state = self._wait_ready()
         self.http_url: str = self.state["http_url"]
@@ -74,8 +75,10 @@ class CollectorProcess:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")[-4000:]
 
-    def sql(self, query: str, parameters: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-        body = json.dumps({"query": query, "parameters": parameters or {}}).encode()
+    def sql(
+        self, query: str, parameters: dict[str, Any] | None = None, *, final: bool = True
+    ) -> list[dict[str, Any]]:
+        body = json.dumps({"query": query, "parameters": parameters or {}, "final": final}).encode()
         request = urllib.request.Request(
             f"{self.http_url}/v1/sql", body, {"Content-Type": "application/json"}, method="POST"
         )

@@ -179,7 +179,8 @@ def stored_requests(collector, service: str, *, final: bool = True) -> dict[int,
     """Request number -> rows stored for it in otel_traces (physical rows when final is False)."""
     rows = collector.sql(
         "SELECT substring(TraceId, 1, 16) AS n, count() AS rows FROM otel_traces"
-        " WHERE ServiceName = {service:String} GROUP BY n SETTINGS final = {final:UInt8}",
-        {"service": service, "final": int(final)},
+        " WHERE ServiceName = {service:String} GROUP BY n",
+        {"service": service},
+        final=final,
     )
     return {int(row["n"], 16): row["rows"] for row in rows}

@@ -23,3 +23,22 @@ def test_overhead_benchmark_runs_and_exports_every_span() -> None:
     exported = re.search(r"spans exported \(no-op\): (\d+) of (\d+) made", result.stdout)
     assert exported is not None, result.stdout
     assert exported.group(1) == exported.group(2)
+
+
+def test_readpath_benchmark_runs_every_part() -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(BENCHMARKS / "readpath.py"),
+            *("--rows", "2000", "--repeat", "2", "--requests", "10", "--spans", "5", "--query-seconds", "3"),
+        ],
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert re.search(r"report overview\s+\d+\.\d\d", result.stdout), result.stdout
+    assert "four heavy tenant queries running" in result.stdout
+    assert "heavy queries ended with HTTP [400, 400, 400, 400]" in result.stdout
+    assert re.search(r"during a 3 s query: \d+ ms", result.stdout), result.stdout

@@ -93,6 +93,10 @@ def test_config_budgets_follow_the_yaml(store: Store) -> None:
 # --- budget status: spend, projection, crossing day and state against Python -----------------------
 
 
+def quarter(value: dt.datetime) -> dt.datetime:
+    return value.replace(minute=value.minute // 15 * 15, second=0, microsecond=0)
+
+
 def expected_status(rows: list[tuple[dt.datetime, float, int, str]], budget: Budget, at: dt.datetime) -> dict:
     """The spend job's method, independently: period in the zone, run rate over W = min(period, 7 d),
     shortened to the tenant's first call when it had none in the W before (at least an hour),
@@ -100,7 +104,7 @@ def expected_status(rows: list[tuple[dt.datetime, float, int, str]], budget: Bud
     start, end = period_bounds(budget.period, budget.timezone, at)
     length = {"hourly": 3600, "daily": 86_400, "weekly": 604_800, "monthly": 2_592_000}[budget.period]
     window = min(length, 7 * 86_400)
-    window_start = at - dt.timedelta(seconds=window)
+    window_start = quarter(at - dt.timedelta(seconds=window))
     scoped = [r for r in rows if not budget.agent or r[3] == budget.agent]
 
     def amount(r: tuple[dt.datetime, float, int, str]) -> float:
@@ -110,7 +114,8 @@ def expected_status(rows: list[tuple[dt.datetime, float, int, str]], budget: Bud
     in_window = sum(amount(r) for r in scoped if window_start <= r[0] < at)
     first = min((r[0] for r in rows if window_start - dt.timedelta(seconds=window) <= r[0] < at), default=at)
     age = (at - max(window_start, first)).total_seconds()
-    rate = in_window / min(window, max(age, min(3600, window)))
+    span = (at - window_start).total_seconds()
+    rate = in_window / min(span, max(age, min(3600, span)))
     projected = spent + rate * max((end - at).total_seconds(), 0)
     percent = 100 * spent / budget.limit
     crossing = None
@@ -427,3 +432,27 @@ def test_an_evaluation_of_one_tenant_leaves_the_others_alone(store: Store) -> No
     # Evaluating iso-b at a later time resolves nothing of iso-a's.
     assert e.evaluate(AT + dt.timedelta(hours=5), "iso-b").resolved == []
     assert len(list_alerts(store, "iso-a", open_only=True)) == 2
+
+
+def test_alerts_from_another_component_fire_once(store: Store) -> None:
+    from spanhouse.collector.alerts.model import Condition
+
+    condition = Condition(
+        tenant="ext",
+        kind="experiment_winner_found",
+        group="experiment_winner_found/ext/checkout",
+        dedup_key="experiment_winner_found/ext/checkout/B",
+        period_start=AT,
+        severity="warning",
+        subject="checkout",
+        threshold=None,
+        observed=None,
+        baseline=None,
+        message="experiment 'checkout': B wins",
+    )
+    a, b = evaluator(store, "c-a"), evaluator(store, "c-b")
+    assert [x.dedup_key for x in a.fire_external([condition]).fired] == [condition.dedup_key]
+    assert b.fire_external([condition]).fired == [] and a.fire_external([condition]).fired == []
+    # The evaluator does not judge this kind, so it never resolves it.
+    assert a.evaluate(AT + dt.timedelta(days=1), "ext").resolved == []
+    assert [x.kind for x in list_alerts(store, "ext", open_only=True)] == ["experiment_winner_found"]

@@ -244,3 +244,33 @@ def test_the_cluster_runner_checks_macros_and_refuses_a_single_node_database(clu
             migrate(OneNode(cluster), cluster="spanhouse")
     finally:
         cluster.command("USE spanhouse")
+
+
+def test_a_tenant_reads_only_its_rows_through_distributed_and_local_tables(cluster: Store) -> None:
+    """The tenant read path (additional_table_filters per table name) on the cluster schema."""
+    from spanhouse.collector.api.tenancy import TenantScope
+
+    for tenant in ("t-a", "t-b"):
+        rows, names = _span_rows(tenant, 2)
+        cluster.insert("otel_traces", rows, names, dedup_token=f"tenants-{tenant}")
+    scope = TenantScope(cluster)
+    for table in ("otel_traces", "otel_traces_local"):
+        seen = scope.query("t-a", f"SELECT DISTINCT Tenant FROM {table}", {}).rows
+        assert seen == [("t-a",)], table
+    joined = scope.query(
+        "t-a", "SELECT count() FROM otel_traces WHERE TraceId IN (SELECT TraceId FROM otel_traces_local)", {}
+    ).rows
+    assert joined == [(2,)]
+
+
+def test_retention_on_a_cluster_install_sets_the_ttl_of_the_local_tables(cluster: Store) -> None:
+    from spanhouse.collector.retention import retention_view, set_retention
+
+    node = OneNode(cluster)
+    assert set_retention(node, "otel_traces", "30d") == 30 * 86400  # type: ignore[arg-type]
+    kept = {row["table"]: row["keep_seconds"] for row in retention_view(cluster).dicts()}
+    assert kept["otel_traces_local"] == 30 * 86400
+    assert kept["otel_traces"] is None  # the Distributed table holds no rows and no TTL
+    set_retention(node, "otel_traces", "forever")  # type: ignore[arg-type]
+    kept = {row["table"]: row["ttl"] for row in retention_view(cluster).dicts()}
+    assert kept["otel_traces_local"] == ""

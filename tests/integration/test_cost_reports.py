@@ -215,7 +215,9 @@ def test_projection_equals_python(store: Store, period: str, timezone: str, by: 
 
     start, end = period_bounds(period, timezone, UNTIL)
     window = min(period_seconds(period), 7 * 86_400)
-    window_start = UNTIL - dt.timedelta(seconds=window)
+    start_at = UNTIL - dt.timedelta(seconds=window)
+    window_start = start_at.replace(minute=start_at.minute // 15 * 15, second=0, microsecond=0)
+    span = (UNTIL - window_start).total_seconds()
     first = min(
         (
             r["Timestamp"]
@@ -224,7 +226,7 @@ def test_projection_equals_python(store: Store, period: str, timezone: str, by: 
         ),
         default=UNTIL,
     )
-    rate_window = min(window, max((UNTIL - max(window_start, first)).total_seconds(), min(3600, window)))
+    rate_window = min(span, max((UNTIL - max(window_start, first)).total_seconds(), min(3600, span)))
     left = (end - UNTIL).total_seconds()
     groups: dict[tuple, list[dict[str, Any]]] = defaultdict(list)
     for row in ROWS:

@@ -101,14 +101,26 @@ def test_row_records_have_the_ddl_column_types(store: Store, table: str, record:
 
 # Jobs that write run elsewhere: ALTERs (retention/set_ttl, remove_ttl) in
 # tests/e2e/test_debugging_cli.py against a collector's store; the re-price steps in test_reprice_* below.
-WRITE_JOBS = ("retention/set_ttl", "retention/remove_ttl")
-READ_JOBS = [n for n in job_names() if n not in WRITE_JOBS and not n.startswith("prices/reprice_")]
+WRITE_JOBS = (
+    "retention/set_ttl",
+    "retention/remove_ttl",
+    "retention/set_ttl_cluster",  # ON CLUSTER: tests/integration/test_cluster_schema.py
+    "retention/remove_ttl_cluster",
+    "readpath/create_database",
+)
+# access/ holds ClickHouse-server statements (users, row policies), parsed in tests/security/.
+READ_JOBS = [
+    n for n in job_names() if n not in WRITE_JOBS and not n.startswith(("prices/reprice_", "access/"))
+]
 EXTRA_PARAMETERS = {
     "transfer/days": {"table": "agent_steps"},
     "transfer/day_rows": {"table": "agent_steps", "day": dt.date(2025, 11, 24)},
     "transfer/all_rows": {"table": "model_prices"},
     "traces/spans": {"id": "0123456789abcdef", "max_spans": 10},
     "retention/view": {"tables": ["agent_steps"]},
+    "readpath/parse": {"query": "SELECT 1"},
+    "readpath/tenant_view": {"database": "d", "table": "t", "source_database": "s", "tenant": "a"},
+    "readpath/shared_view": {"database": "d", "table": "t", "source_database": "s"},
     "runs/list": {
         **dict.fromkeys(("agent", "status", "model", "experiment", "variant"), ""),
         **{"min_cost_usd": 0.0, "min_duration_ms": 0.0, "offset": 0},
@@ -290,7 +302,7 @@ def test_catalogue_regexes_compile_in_clickhouse(store: Store) -> None:
 
 
 def test_a_retried_block_is_stored_once_and_a_redelivered_row_counts_once(store: Store) -> None:
-    from spanhouse.collector.store.client import READONLY_SETTINGS
+    from spanhouse.collector.readpath import ReadLimits
 
     store.migrate()
     engines = dict(
@@ -305,4 +317,4 @@ def test_a_retried_block_is_stored_once_and_a_redelivered_row_counts_once(store:
     assert store.query(count).rows == [(1,)]
     store.insert("otel_traces", row, names, dedup_token="wal-1-2")  # a client retry: a new request
     assert store.query(count + " SETTINGS final = 0").rows == [(2,)]
-    assert store.query(count, settings=READONLY_SETTINGS).rows == [(1,)]
+    assert store.query(count, settings=ReadLimits().settings()).rows == [(1,)]

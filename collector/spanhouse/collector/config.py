@@ -32,6 +32,7 @@ import yaml
 from spanhouse.collector.budgets.model import Budget, parse_budget
 from spanhouse.collector.durations import parse_duration
 from spanhouse.collector.errors import ConfigError
+from spanhouse.collector.readpath.limits import ReadLimits
 
 DEFAULT_DATA_DIR = "spanhouse-data"
 # Recommended OTLP default cap for a request, also applied after decompression.
@@ -244,6 +245,9 @@ class ClickHouseExporterConfig:
     data_dir: str | None = None  # default: DEFAULT_DATA_DIR
     url: str | None = None
     wal: WalConfig = field(default_factory=WalConfig)
+    unhealthy_after: float = field(
+        default=60.0, metadata=_DURATION
+    )  # /healthz 503 once inserts fail this long
 
     def validate(self, path: str) -> None:
         if self.url and not re.match(r"^https?://", self.url):
@@ -348,6 +352,29 @@ class ForwardExporterConfig:
             )
 
 
+# --- user queries ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QueryConfig:
+    """The `query:` section: the bounds of user queries (SQL API, reports, traces; their defaults
+    are ReadLimits') and, on a ClickHouse server, the restricted user they run as
+    (`spanhouse migrate --reader-password`), e.g. http://spanhouse_reader:<password>@host:8123/db."""
+
+    limits: ReadLimits = field(default_factory=ReadLimits)
+    reader_url: str | None = None
+
+    def validate(self, path: str) -> None:
+        try:
+            self.limits.validate()
+        except ConfigError as exc:
+            raise ConfigError(f"{path}.limits: {exc}") from None
+        if self.reader_url is not None and not re.match(r"^https?://[^/\s]+", self.reader_url):
+            raise ConfigError(
+                f"{path}.reader_url: must be an http(s) URL, e.g. http://spanhouse_reader:pw@host:8123/default"
+            )
+
+
 # --- budgets and alerts -------------------------------------------------------------------------
 
 ALERT_KINDS = (
@@ -358,6 +385,8 @@ ALERT_KINDS = (
     "latency_degradation",
     "quality_decline",
     "health_change",
+    "experiment_winner_found",  # raised by the experiments job (experiments/alerts.py)
+    "experiment_srm_flagged",
 )
 SEVERITIES = ("warning", "critical")
 _CHANNEL_ID = re.compile(r"^(log|webhook|slack|otlp)(/[A-Za-z0-9_.-]{1,64})?$")
@@ -644,6 +673,7 @@ class CollectorConfig:
     forwarders: tuple[ForwardExporterConfig, ...] = ()
     log_level: str = "info"  # service.telemetry.logs.level
     alerts: AlertsConfig = field(default_factory=AlertsConfig)
+    query: QueryConfig = field(default_factory=QueryConfig)
     budgets: tuple[Budget, ...] | None = (
         None  # the file's budgets: (None = no such section; stored ones are kept)
     )
@@ -652,6 +682,7 @@ class CollectorConfig:
         """Raise ConfigError naming the key path, the bad value and the fix."""
         self.receiver.validate("receivers.otlp")
         self.alerts.validate("alerts")
+        self.query.validate("query")
         for pid, processor in self.processors:
             processor.validate(f"processors.{pid}")
         self.clickhouse.validate("exporters.clickhouse")
@@ -699,6 +730,12 @@ class Overrides:
     max_attribute_chars: int | None = None
     log_level: str | None = None
     alert_interval: float | None = None
+    max_query_seconds: float | None = None
+    max_query_memory_bytes: int | None = None
+    max_concurrent_queries: int | None = None
+    max_queries_per_tenant: int | None = None
+    reader_url: str | None = None
+    unhealthy_after: float | None = None
 
     def apply(self, config: CollectorConfig) -> CollectorConfig:
         """`config` with these values in place, validated."""
@@ -714,9 +751,21 @@ class Overrides:
             alerts=dataclasses.replace(
                 config.alerts, interval=_given(self.alert_interval, config.alerts.interval)
             ),
+            query=self._query(config.query),
         )
         updated.validate()
         return updated
+
+    def _query(self, query: QueryConfig) -> QueryConfig:
+        limits = query.limits
+        limits = dataclasses.replace(
+            limits,
+            max_seconds=_given(self.max_query_seconds, limits.max_seconds),
+            max_memory_bytes=_given(self.max_query_memory_bytes, limits.max_memory_bytes),
+            connections=_given(self.max_concurrent_queries, limits.connections),
+            per_tenant=_given(self.max_queries_per_tenant, limits.per_tenant),
+        )
+        return dataclasses.replace(query, limits=limits, reader_url=_given(self.reader_url, query.reader_url))
 
     def _receiver(self, receiver: OtlpReceiverConfig) -> OtlpReceiverConfig:
         tls = receiver.tls
@@ -756,8 +805,18 @@ class Overrides:
             drain_timeout=_given(self.drain_timeout, clickhouse.wal.drain_timeout),
         )
         if self.clickhouse_url is not None:  # the command line's server replaces the file's store
-            return ClickHouseExporterConfig(data_dir=self.data_dir, url=self.clickhouse_url, wal=wal)
-        return dataclasses.replace(clickhouse, data_dir=_given(self.data_dir, clickhouse.data_dir), wal=wal)
+            return ClickHouseExporterConfig(
+                data_dir=self.data_dir,
+                url=self.clickhouse_url,
+                wal=wal,
+                unhealthy_after=_given(self.unhealthy_after, clickhouse.unhealthy_after),
+            )
+        return dataclasses.replace(
+            clickhouse,
+            data_dir=_given(self.data_dir, clickhouse.data_dir),
+            wal=wal,
+            unhealthy_after=_given(self.unhealthy_after, clickhouse.unhealthy_after),
+        )
 
 
 _T = typing.TypeVar("_T")
@@ -784,7 +843,9 @@ def parse_config(document: Any, source: str = "config") -> CollectorConfig:
     """Validate a parsed (env-expanded) document into a CollectorConfig; errors name the key path."""
     top = _mapping(document, source)
     _no_unknown(
-        top, {"receivers", "processors", "exporters", "service", "extensions", "alerts", "budgets"}, source
+        top,
+        {"receivers", "processors", "exporters", "service", "extensions", "alerts", "budgets", "query"},
+        source,
     )
     if top.get("extensions"):
         raise ConfigError(f"{source}.extensions: spanhouse has no extensions; remove the key")
@@ -817,6 +878,7 @@ def parse_config(document: Any, source: str = "config") -> CollectorConfig:
         forwarders=forwarders,
         log_level=_log_level(service.get("telemetry") or {}),
         alerts=_alerts(top.get("alerts") or {}),
+        query=_build(QueryConfig, top.get("query") or {}, "query"),
         budgets=_budgets(top["budgets"] or []) if "budgets" in top else None,
     )
     config.validate()

@@ -41,3 +41,15 @@ class Unauthenticated(SpanhouseError):
 
 class Forbidden(SpanhouseError):
     """A valid API key asks for something its tenant may not do (another tenant, shared state)."""
+
+
+class QueryRefused(QueryError):
+    """A user query failed the read path's check before anything ran (400 with the reason)."""
+
+
+class QueryLimitExceeded(QueryError):
+    """A user query hit a per-query limit (time, memory, result size); the message names it."""
+
+
+class ReadBusy(SpanhouseError):
+    """Too many queries of one tenant (or in all) are running; retry later (HTTP 429)."""

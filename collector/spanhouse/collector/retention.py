@@ -12,6 +12,7 @@ from spanhouse.collector.durations import parse_duration
 from spanhouse.collector.errors import ConfigError
 from spanhouse.collector.reports import Reader
 from spanhouse.collector.store.base import QueryResult, Store
+from spanhouse.collector.store.migrations import is_cluster_install
 from spanhouse.collector.store.sql import load_job
 
 logger = logging.getLogger(__name__)
@@ -54,16 +55,22 @@ def set_retention(store: Store, table: str, duration: str) -> int:
     """Apply a TTL of `duration` to `table` (or remove it); returns the seconds kept (0 = forever)."""
     check_table(table)
     seconds = retention_seconds(duration)
+    # On a cluster the rows are in <table>_local on every node, altered ON CLUSTER (docs/deploy.md).
+    form = "_cluster" if is_cluster_install(store) else ""
+    target = f"{table}_local" if form else table
     if seconds:
         store.command(
-            load_job("retention/set_ttl"),
-            {"table": table, "column": RETENTION_TABLES[table], "seconds": seconds},
+            load_job(f"retention/set_ttl{form}"),
+            {"table": target, "column": RETENTION_TABLES[table], "seconds": seconds},
         )
-    elif any(row["ttl"] for row in retention_view(store).dicts() if row["table"] == table):
-        store.command(load_job("retention/remove_ttl"), {"table": table})
+    elif any(row["ttl"] for row in retention_view(store).dicts() if row["table"] == target):
+        store.command(load_job(f"retention/remove_ttl{form}"), {"table": target})
     logger.info("retention of %s set to %s", table, f"{seconds}s" if seconds else "forever")
     return seconds
 
 
 def retention_view(reader: Reader) -> QueryResult:
-    return reader.query(load_job("retention/view"), {"tables": list(RETENTION_TABLES)})
+    """TTL and size per table; on a cluster install also the `<table>_local` tables that hold the
+    rows (this node's share of them)."""
+    tables = [*RETENTION_TABLES, *(f"{t}_local" for t in RETENTION_TABLES)]
+    return reader.query(load_job("retention/view"), {"tables": tables})

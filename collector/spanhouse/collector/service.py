@@ -34,6 +34,7 @@ from spanhouse.collector.processors.limits import SpanLimits
 from spanhouse.collector.processors.pricing import ModelPricer
 from spanhouse.collector.processors.request_filters import build_request_processors
 from spanhouse.collector.queue import PersistentQueue, WriteAheadLog
+from spanhouse.collector.readpath import ReadPath
 from spanhouse.collector.receivers.otlp_grpc import OtlpGrpcReceiver
 from spanhouse.collector.receivers.otlp_http import OtlpHttpTracesHandler
 from spanhouse.collector.store import Store, open_store
@@ -62,6 +63,7 @@ class Collector:
         self.grpc: OtlpGrpcReceiver | None = None
         self.http: HttpServer | None = None
         self.prices: PriceRefresher | None = None
+        self.read_path: ReadPath | None = None
         self.forwarders: list[OtlpForwarder] = []
         self.scheduler: Scheduler | None = None
         self.alerts: AlertService | None = None
@@ -157,10 +159,22 @@ class Collector:
                 auth=self.api_keys,
             )
         }
-        routes.update(api_routes(store, self.metrics, self.api_keys))
+        query = self.config.query
+        self.read_path = ReadPath.for_store(store, query.limits, reader_url=query.reader_url)
+        access = ReadAccess(self.read_path, self.api_keys)
+        routes.update(
+            api_routes(
+                store,
+                self.metrics,
+                self.api_keys,
+                read_path=self.read_path,
+                inserts=self.exporter,
+                unhealthy_after_s=self.config.clickhouse.unhealthy_after,
+            )
+        )
         routes.update(price_routes(store, self.prices, self.api_keys))
-        routes.update(budget_routes(store, ReadAccess(store, self.api_keys)))
-        routes.update(alert_routes(ReadAccess(store, self.api_keys), self.alerts))
+        routes.update(budget_routes(store, access))
+        routes.update(alert_routes(access, self.alerts))
         host, port = _split_endpoint(receiver.http.endpoint)
         self.http = HttpServer(
             host,
@@ -264,6 +278,9 @@ class Collector:
         if self._state_path is not None:
             self._state_path.unlink(missing_ok=True)
             self._state_path = None
+        if self.read_path is not None:
+            self.read_path.close()
+            self.read_path = None
         if self.store is not None:
             self.store.close()
             self.store = None

@@ -5,8 +5,9 @@
 --   period       = the {period} (hourly, daily, weekly from Monday, monthly) holding as_of,
 --                  calendar-aligned in {timezone}
 --   spent        = CostUSD (tokens: all five buckets) of model calls from the period start to as_of
---   run rate     = spend in the trailing window [as_of - W, as_of), W = the period's nominal
---                  length (month = 30 days) capped at 7 days, divided by W; when the report's
+--   run rate     = spend in the trailing window [as_of - W, as_of) (its start floored to the
+--                  quarter hour, as budget status does), W = the period's nominal length
+--                  (month = 30 days) capped at 7 days, divided by its span; when the report's
 --                  scope had no model call in the W before the window (new data), W starts at
 --                  its first model call instead, but never below an hour (or W when shorter)
 --   projected    = spent + rate * (period_end - as_of)
@@ -28,7 +29,7 @@ WITH
     toDateTime64(local_start, 3, 'UTC') AS period_start_utc,
     toDateTime64(local_end, 3, 'UTC') AS period_end_utc,
     multiIf({period:String} = 'hourly', 3600, {period:String} = 'daily', 86400, {period:String} = 'weekly', 604800, 604800) AS window_s,
-    as_of - toIntervalSecond(window_s) AS window_start,
+    toDateTime64(toStartOfFifteenMinutes(as_of - toIntervalSecond(window_s)), 3) AS window_start,
     (
         SELECT ifNull(toDateTime64(min(Timestamp), 3), as_of)
         FROM agent_steps
@@ -37,8 +38,9 @@ WITH
           AND IsModelCall
           AND ({agent:String} = '' OR AgentName = {agent:String})
     ) AS first_seen,
-    least(window_s, greatest(dateDiff('millisecond', greatest(window_start, first_seen), as_of) / 1000,
-                             least(3600, window_s))) AS rate_window_s,
+    dateDiff('millisecond', window_start, as_of) / 1000 AS span_s,
+    least(span_s, greatest(dateDiff('millisecond', greatest(window_start, first_seen), as_of) / 1000,
+                           least(3600, span_s))) AS rate_window_s,
     greatest(dateDiff('millisecond', as_of, period_end_utc) / 1000, 0) AS seconds_left
 SELECT
     if(has({by:Array(String)}, 'tenant'), Tenant, '') AS tenant,

@@ -113,6 +113,18 @@ class Evaluator:
         ]
         return Plan(at, tenant, tuple(to_fire.values()), tuple(to_resolve), len(conditions))
 
+    def fire_external(self, conditions: Sequence[Condition], at: dt.datetime | None = None) -> Outcome:
+        """Fire alerts decided elsewhere (e.g. an experiment's winner): once per dedup key like the
+        others, delivered to the same channels; they resolve only if their source resolves them."""
+        at = _naive_utc(at or dt.datetime.now(dt.timezone.utc))
+        with self._lock:
+            known = {
+                (a.tenant, a.dedup_key)
+                for a in alert_state(self.store, ALL_TENANTS, (c.dedup_key for c in conditions))
+            }
+            fresh = tuple(c for c in conditions if (c.tenant, c.dedup_key) not in known)
+            return self.apply(Plan(at, ALL_TENANTS, fresh, (), len(conditions)))
+
     def apply(self, plan: Plan) -> Outcome:
         outcome = Outcome(plan.at, holding=plan.holding)
         now = _naive_utc(dt.datetime.now(dt.timezone.utc))

@@ -10,11 +10,13 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 
 from spanhouse.collector.alerts.channels import build_channels
 from spanhouse.collector.alerts.deliverer import Deliverer
 from spanhouse.collector.alerts.evaluator import Evaluator, Outcome
+from spanhouse.collector.alerts.model import Condition
 from spanhouse.collector.alerts.store import Writer
 from spanhouse.collector.budgets.model import ALL_TENANTS
 from spanhouse.collector.config import AlertsConfig
@@ -52,6 +54,13 @@ class AlertService:
 
     def evaluate(self, at: dt.datetime | None = None, tenant: str = ALL_TENANTS) -> Outcome:
         outcome = self.evaluator.evaluate(at, tenant)
+        if outcome.fired:
+            self.deliverer.wake()
+        return outcome
+
+    def fire_external(self, conditions: Sequence[Condition]) -> Outcome:
+        """Alerts decided by another component (experiments): stored once per key, then delivered."""
+        outcome = self.evaluator.fire_external(conditions)
         if outcome.fired:
             self.deliverer.wake()
         return outcome

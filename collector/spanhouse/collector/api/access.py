@@ -1,4 +1,4 @@
-"""Who may call which API route once API keys are configured.
+"""Who may call which API route once API keys are configured, and the reader each read gets.
 
 Three kinds of route:
 
@@ -8,9 +8,9 @@ Three kinds of route:
 - tenant reads (reports, traces, SQL): any valid key; a tenant key reads its own tenant
   only. A ``tenant`` the request names that is not the key's own is refused with 403
   rather than silently replaced, so a client never mistakes its own rows for another's.
-  Omitting ``tenant`` means the key's tenant. The operator key (``'*'``) may name any tenant.
-  Tenant reads also run with ``additional_table_filters`` on the key's tenant, so a report
-  query that forgot its ``Tenant =`` filter still sees only that tenant's rows.
+  Omitting ``tenant`` (or sending "") means the key's tenant. The operator key (``'*'``) may
+  name any tenant. Every read goes through the read path (readpath/reader.py): a tenant key's
+  query runs against that tenant's views only; the operator key's against the whole database.
 - shared state (retention view and TTLs, prices): the operator key only; tenant keys get 403.
   The retention view is operator-only too: its row and byte counts cover every tenant.
 
@@ -23,62 +23,71 @@ import logging
 from typing import Any
 
 from spanhouse.collector import jsonrows
-from spanhouse.collector.api.tenancy import TenantScope
 from spanhouse.collector.auth import ALL_TENANTS, ApiKeys
-from spanhouse.collector.errors import Forbidden, Unauthenticated
+from spanhouse.collector.errors import (
+    Forbidden,
+    QueryError,
+    QueryLimitExceeded,
+    QueryRefused,
+    ReadBusy,
+    SpanhouseError,
+    StoreError,
+    Unauthenticated,
+)
 from spanhouse.collector.httpserver import Handler, Request, Response
-from spanhouse.collector.store import Store
-from spanhouse.collector.store.client import READONLY_SETTINGS, QueryResult
+from spanhouse.collector.readpath import ReadPath, TenantReader
 
 logger = logging.getLogger(__name__)
 
 
-class ReadOnlyReader:
-    """Runs queries on the store under READONLY_SETTINGS."""
-
-    def __init__(self, store: Store) -> None:
-        self.store = store
-
-    def query(self, sql: str, parameters: dict[str, Any] | None = None) -> QueryResult:
-        return self.store.query(sql, parameters, settings=READONLY_SETTINGS)
-
-
-class TenantReader:
-    """Runs the collector's own queries (report and trace jobs) filtered to one tenant's rows."""
-
-    def __init__(self, store: Store, settings: dict[str, Any]) -> None:
-        self.store = store
-        self.settings = settings
-
-    def query(self, sql: str, parameters: dict[str, Any] | None = None) -> QueryResult:
-        return self.store.query(sql, parameters, settings=self.settings)
-
-
 class ReadAccess:
-    """Resolves the tenant a read is for and the reader that enforces it."""
+    """Resolves the tenant a read is for and the reader that keeps it to that tenant."""
 
-    def __init__(self, store: Store, auth: ApiKeys, scope: TenantScope | None = None) -> None:
-        self.store = store
+    def __init__(self, read_path: ReadPath | None, auth: ApiKeys) -> None:
+        self.read_path = read_path
         self.auth = auth
-        self.scope = scope or TenantScope(store)
-        self._open = ReadOnlyReader(store)
 
-    def resolve(self, request: Request, requested: str | None) -> tuple[str, Any]:
-        """(tenant, reader) for `request`; raises Unauthenticated or Forbidden."""
+    def resolve(self, request: Request, requested: Any) -> tuple[str, TenantReader]:
+        """(tenant, reader) for `request` naming tenant `requested`; raises Unauthenticated or Forbidden."""
+        if self.read_path is None:
+            raise StoreError("the read path is not open")
+        named = requested if isinstance(requested, str) else None
         if not self.auth.enabled:
-            return requested or "", self._open
+            return named or "", self.read_path.operator("")
         tenant = self.auth.tenant_for(request.headers)
         if tenant == ALL_TENANTS:
-            return requested or "", self._open
-        if requested and requested != tenant:
+            return named or "", self.read_path.operator(ALL_TENANTS)
+        if requested not in (None, "", tenant):
             raise Forbidden(f"this API key reads tenant {tenant!r} only, not {requested!r}")
-        return tenant, TenantReader(self.store, self.scope.settings(tenant))
+        return tenant, self.read_path.tenant(tenant)
 
 
 def refusal(exc: Unauthenticated | Forbidden) -> Response:
     """The 401 or 403 answer to a refused request."""
     status = 401 if isinstance(exc, Unauthenticated) else 403
     return Response(status, jsonrows.dumps({"error": str(exc)}))
+
+
+def read_failure(exc: Exception) -> Response:
+    """The answer to a read that failed: 400 refused or over a limit, 429 busy, 503 store down."""
+    if isinstance(exc, ReadBusy):
+        return Response(
+            429, jsonrows.dumps({"error": str(exc), "kind": "busy"}), headers={"Retry-After": "1"}
+        )
+    if isinstance(exc, QueryError):
+        kind = (
+            "refused"
+            if isinstance(exc, QueryRefused)
+            else "limit"
+            if isinstance(exc, QueryLimitExceeded)
+            else "query"
+        )
+        return Response(400, jsonrows.dumps({"error": str(exc), "kind": kind}))
+    if isinstance(exc, StoreError):
+        return Response(503, jsonrows.dumps({"error": str(exc), "kind": "store"}))
+    if isinstance(exc, SpanhouseError):  # a bad parameter, named in the message
+        return Response(400, jsonrows.dumps({"error": str(exc), "kind": "request"}))
+    raise exc
 
 
 def authenticated(auth: ApiKeys, handler: Handler) -> Handler:

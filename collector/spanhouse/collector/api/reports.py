@@ -12,8 +12,8 @@ import urllib.parse
 from typing import Any
 
 from spanhouse.collector import jsonrows
-from spanhouse.collector.api.access import ReadAccess, authenticated, refusal
-from spanhouse.collector.errors import ConfigError, Forbidden, QueryError, StoreError, Unauthenticated
+from spanhouse.collector.api.access import ReadAccess, authenticated, read_failure, refusal
+from spanhouse.collector.errors import ConfigError, Forbidden, SpanhouseError, StoreError, Unauthenticated
 from spanhouse.collector.httpserver import Handler, Request, Response
 from spanhouse.collector.reports import (
     parse_time,
@@ -59,12 +59,12 @@ def report_routes(access: ReadAccess) -> dict[tuple[str, str], Handler]:
                 return refusal(exc)
             except ConfigError as exc:
                 return _json(400, {"error": str(exc)})
+            except StoreError as exc:
+                return read_failure(exc)
             try:
                 result = run_report(reader, name, parameters)
-            except QueryError as exc:
-                return _json(400, {"error": str(exc)})
-            except StoreError as exc:
-                return _json(503, {"error": str(exc)})
+            except SpanhouseError as exc:
+                return read_failure(exc)
             shown = {k: v for k, v in parameters.items() if k != "t_critical"}
             return _json(
                 200,

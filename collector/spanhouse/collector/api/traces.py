@@ -13,10 +13,10 @@ from dataclasses import fields
 from typing import Any
 
 from spanhouse.collector import jsonrows
-from spanhouse.collector.api.access import ReadAccess, refusal
+from spanhouse.collector.api.access import ReadAccess, read_failure, refusal
 from spanhouse.collector.debug.trace import TraceNotFound, WarningThresholds, fetch_trace
 from spanhouse.collector.debug.views import trace_document
-from spanhouse.collector.errors import ConfigError, Forbidden, QueryError, StoreError, Unauthenticated
+from spanhouse.collector.errors import ConfigError, Forbidden, ReadBusy, StoreError, Unauthenticated
 from spanhouse.collector.httpserver import Handler, Request, Response
 
 logger = logging.getLogger(__name__)
@@ -45,10 +45,10 @@ def trace_routes(access: ReadAccess) -> dict[tuple[str, str], Handler]:
             return refusal(exc)
         except TraceNotFound as exc:
             return _json(404, {"error": str(exc)})
-        except (ConfigError, QueryError) as exc:
+        except ConfigError as exc:
             return _json(400, {"error": str(exc)})
-        except StoreError as exc:
-            return _json(503, {"error": str(exc)})
+        except (StoreError, ReadBusy) as exc:
+            return read_failure(exc)
         return _json(200, trace_document(trace, share))
 
     return {("GET", "/v1/trace"): show}

@@ -167,7 +167,7 @@ def budget_status(reader: Reader, budgets: Sequence[Budget], at: dt.datetime) ->
     as_of = _utc_naive(at)
     bounds = [period_bounds(b.period, b.timezone, as_of) for b in budgets]
     lengths = [dt.timedelta(seconds=min(period_seconds(b.period), MAX_RATE_WINDOW_S)) for b in budgets]
-    windows = [as_of - length for length in lengths]
+    windows = [_quarter(as_of - length) for length in lengths]
     seen = [start - length for start, length in zip(windows, lengths, strict=True)]
     parameters = {
         "tenants": [b.tenant for b in budgets],
@@ -250,6 +250,11 @@ def _budget(row: dict[str, Any]) -> Budget:
         source=row["source"],
         created_at=row["created_at"],
     )
+
+
+def _quarter(value: dt.datetime) -> dt.datetime:
+    """`value` floored to the quarter hour (UTC): every bound the spend job compares is one."""
+    return value.replace(minute=value.minute // 15 * 15, second=0, microsecond=0)
 
 
 def _now() -> dt.datetime:

@@ -19,10 +19,11 @@ from typing import Annotated, Any, Optional
 import typer
 
 from spanhouse.collector.errors import ConfigError, Forbidden, QueryError, StoreUnavailable, Unauthenticated
+from spanhouse.collector.readpath import ReadPath
 from spanhouse.collector.reports import Reader
 from spanhouse.collector.service import running_collector
-from spanhouse.collector.store import ClickHouseStore, Store, open_store
-from spanhouse.collector.store.client import READONLY_SETTINGS, QueryResult
+from spanhouse.collector.store import ClickHouseStore, open_store
+from spanhouse.collector.store.client import QueryResult
 
 ApiKey = Annotated[
     Optional[str],  # noqa: UP045 - typer reads the annotation at runtime
@@ -90,16 +91,6 @@ class ApiReader:
         return QueryResult(tuple(document["columns"]), [tuple(row) for row in document["rows"]])
 
 
-class StoreReader:
-    """Runs read-only queries on a store this process opened."""
-
-    def __init__(self, store: Store) -> None:
-        self.store = store
-
-    def query(self, sql: str, parameters: dict[str, Any] | None = None) -> QueryResult:
-        return self.store.query(sql, parameters, settings=READONLY_SETTINGS)
-
-
 @dataclass(frozen=True)
 class Target:
     """Where a command's data is: exactly one of a collector's API, a ClickHouse server or an
@@ -158,8 +149,18 @@ def open_reader(
     if target.api_url is not None:
         yield ApiReader(target.api_url, api_key=api_key)
         return
-    with open_target_store(target) as store:
-        yield StoreReader(store)
+    with open_target_store(target) as store, store_reader(store) as reader:
+        yield reader
+
+
+@contextmanager
+def store_reader(store: ClickHouseStore) -> Iterator[Reader]:
+    """A reader of every tenant on a store this process opened: the API's checked, read-only path."""
+    read_path = ReadPath.for_store(store)
+    try:
+        yield read_path.operator()
+    finally:
+        read_path.close()
 
 
 def _error_text(exc: urllib.error.HTTPError) -> str:

@@ -1,5 +1,5 @@
-"""`spanhouse` commands: collector, demo, sql, report, traces, retention, prices, budgets, alerts, migrate,
-export, import."""
+"""`spanhouse` commands: collector, demo, sql, report, traces, retention, prices, budgets, alerts, keys,
+migrate, export, import."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from spanhouse.collector.cli.access import ApiKey
 from spanhouse.collector.cli.budgets import alerts_app, budgets_app
 from spanhouse.collector.cli.collector import collector
 from spanhouse.collector.cli.debugging import retention_app, traces_app
+from spanhouse.collector.cli.keys import keys_app
 from spanhouse.collector.cli.options import (
     DEFAULT_DATA_DIR,
     ClickHouseUrl,
@@ -43,6 +44,7 @@ app.add_typer(retention_app, name="retention")
 app.add_typer(prices_app, name="prices")
 app.add_typer(budgets_app, name="budgets")
 app.add_typer(alerts_app, name="alerts")
+app.add_typer(keys_app, name="keys")
 
 
 @app.command()
@@ -112,19 +114,32 @@ def migrate(
             "of --clickhouse-url; see docs/deploy.md."
         ),
     ] = None,
+    reader_password: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(
+            envvar="SPANHOUSE_READER_PASSWORD",
+            help="ClickHouse server: also make the restricted user spanhouse_reader (settings profile, "
+            "quota, row policies) with this password, for the collector's --clickhouse-reader-url.",
+        ),
+    ] = None,
 ) -> None:
     """Apply pending schema migrations (the collector also does this at start, single-node form)."""
+    from spanhouse.collector.readpath.server import create_reader
+
     if cluster is not None and not clickhouse_url:
         _fail("--cluster needs --clickhouse-url (a node of that cluster); the embedded store is one node")
     try:
         store = open_store(data_dir=None if clickhouse_url else data_dir, url=clickhouse_url)
         try:
             applied = store.migrate(cluster=cluster)
+            reader = create_reader(store, reader_password) if reader_password else []
         finally:
             store.close()
     except SpanhouseError as exc:
         _fail(str(exc))
     console.print(f"applied {len(applied)} migration(s)" + (": " + ", ".join(applied) if applied else ""))
+    if reader:
+        console.print("reader user spanhouse_reader ready: " + ", ".join(reader))
 
 
 @app.command("export")

@@ -104,6 +104,38 @@ def collector(
         OptionalFloat,
         typer.Option(min=0.0, help="Seconds between alert evaluations (default 60; 0 = only on demand)."),
     ] = None,
+    max_query_seconds: Annotated[
+        OptionalFloat,
+        typer.Option(
+            min=0.1, help="A user query (SQL API, reports) is stopped after this many seconds (default 30)."
+        ),
+    ] = None,
+    max_query_memory_mb: Annotated[
+        OptionalInt, typer.Option(min=16, help="Memory one user query may use, in MiB (default 1024).")
+    ] = None,
+    max_concurrent_queries: Annotated[
+        OptionalInt, typer.Option(min=1, help="User queries running at once in all (default 4).")
+    ] = None,
+    max_queries_per_tenant: Annotated[
+        OptionalInt,
+        typer.Option(
+            min=1, help="User queries of one tenant running at once; more get HTTP 429 (default 2)."
+        ),
+    ] = None,
+    clickhouse_reader_url: Annotated[
+        OptionalStr,
+        typer.Option(
+            envvar="SPANHOUSE_CLICKHOUSE_READER_URL",
+            help="Server mode: user queries run as this restricted user (made by `spanhouse migrate "
+            "--reader-password`), e.g. http://spanhouse_reader:pw@host:8123/default.",
+        ),
+    ] = None,
+    unhealthy_after: Annotated[
+        OptionalFloat,
+        typer.Option(
+            min=0.0, help="/healthz answers 503 once inserts have failed this many seconds (default 60)."
+        ),
+    ] = None,
 ) -> None:
     """Run the collector until SIGTERM or Ctrl-C."""
     level = log_level.lower() if log_level else None
@@ -126,6 +158,12 @@ def collector(
         max_attribute_chars=max_attribute_chars,
         log_level=level,
         alert_interval=alert_interval,
+        max_query_seconds=max_query_seconds,
+        max_query_memory_bytes=None if max_query_memory_mb is None else max_query_memory_mb << 20,
+        max_concurrent_queries=max_concurrent_queries,
+        max_queries_per_tenant=max_queries_per_tenant,
+        reader_url=clickhouse_reader_url,
+        unhealthy_after=unhealthy_after,
     )
     try:
         merged = overrides.apply(load_config(config) if config is not None else CollectorConfig())

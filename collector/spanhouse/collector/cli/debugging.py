@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from spanhouse.collector.cli.access import ApiKey, StoreReader, call_api, open_target_store, resolve_target
+from spanhouse.collector.cli.access import ApiKey, call_api, open_target_store, resolve_target, store_reader
 from spanhouse.collector.cli.options import (
     DEFAULT_DATA_DIR,
     ClickHouseUrl,
@@ -229,8 +229,8 @@ def retention(
             document = call_api(target.api_url, "GET", "/v1/retention", api_key=api_key)
             result = QueryResult(tuple(document["columns"]), [tuple(r) for r in document["rows"]])
         else:
-            with open_target_store(target) as store:
-                result = retention_view(StoreReader(store))
+            with open_target_store(target) as store, store_reader(store) as reader:
+                result = retention_view(reader)
     except SpanhouseError as exc:
         _fail(str(exc))
     render(result, fmt, title="retention")

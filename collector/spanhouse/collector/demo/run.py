@@ -59,7 +59,8 @@ def run_demo(
         instrumentation.force_flush()
         stored = _wait_for_count(collector, ended.count, wait_timeout_s)
         instrumentation.shutdown()
-        reader = _StoreReader(collector)
+        assert collector.read_path is not None
+        reader = collector.read_path.operator()  # the API's read path: checked, read-only, final = 1
         params = report_parameters()
         overview = run_report(reader, "overview", params)
         agents = run_report(reader, "agents", params)
@@ -74,15 +75,6 @@ def run_demo(
         agents=agents,
         seconds=time.monotonic() - started,
     )
-
-
-class _StoreReader:
-    def __init__(self, collector: Collector) -> None:
-        self.collector = collector
-
-    def query(self, sql: str, parameters: dict | None = None) -> QueryResult:
-        assert self.collector.store is not None
-        return self.collector.store.query(sql, parameters)
 
 
 def _wait_for_count(collector: Collector, expected: int, timeout_s: float) -> int:

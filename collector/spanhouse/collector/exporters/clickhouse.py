@@ -60,6 +60,8 @@ class ClickHouseExporter:
         self._drain_deadline = float("inf")
         self._thread: threading.Thread | None = None
         self.failing = False
+        self.failing_since: float | None = None  # monotonic time of the first failed insert of a streak
+        self.last_error: str | None = None
 
     def start(self) -> None:
         if self._thread is None:
@@ -125,8 +127,10 @@ class ClickHouseExporter:
             except Exception as exc:  # a bug must not kill the writer thread: retry, it stays visible
                 suspect = True
                 self.metrics.insert_failures.inc()
+                self.last_error = str(exc)[:500] or type(exc).__name__
                 if not self.failing:
                     self.failing = True
+                    self.failing_since = time.monotonic()
                     self.queue.set_spooling(True)
                 if isinstance(exc, StoreError):
                     logger.warning("insert of %d span(s) failed (attempt %d): %s", spans, attempt + 1, exc)
@@ -141,6 +145,7 @@ class ClickHouseExporter:
                 self._stop.wait(delay) if not self._stop.is_set() else time.sleep(delay)
         if self.failing:
             self.failing = False
+            self.failing_since = None
             self.queue.set_spooling(False)
             logger.info("the store is back; draining the WAL")
         self.metrics.inserts.inc()

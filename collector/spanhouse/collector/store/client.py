@@ -26,21 +26,9 @@ from spanhouse.collector.store.migrations import migrate
 if TYPE_CHECKING:
     import pyarrow as pa
 
-__all__ = ["READONLY_SETTINGS", "ClickHouseStore", "QueryResult", "Store", "open_store"]
+__all__ = ["ClickHouseStore", "QueryResult", "Store", "open_store"]
 
 logger = logging.getLogger(__name__)
-
-# Settings for queries that come from users: they read, within bounds, and change nothing.
-# `final` makes every ReplacingMergeTree read collapse rows stored twice (a span delivered
-# twice counts once in every figure); a span's copies share a partition, so no cross-partition merge.
-READONLY_SETTINGS: dict[str, Any] = {
-    "readonly": 2,
-    "final": 1,
-    "do_not_merge_across_partitions_select_final": 1,
-    "max_execution_time": 30,
-    "max_result_rows": 100_000,
-    "result_overflow_mode": "break",
-}
 
 
 class ClickHouseStore:
@@ -50,12 +38,13 @@ class ClickHouseStore:
     holds a lock; a server connection is serialized the same way, which keeps one code path.
     """
 
-    def __init__(self, client: Any, *, description: str, embedded: bool) -> None:
+    def __init__(self, client: Any, *, description: str, embedded: bool, dsn: str | None = None) -> None:
         self._client = client
         self._lock = threading.Lock()
         self._closed = False
         self.description = description
         self.embedded = embedded
+        self.dsn = dsn  # where more connections to the same store open (the read path's readers)
 
     def query(
         self,
@@ -151,15 +140,16 @@ def open_store(*, data_dir: str | Path | None = None, url: str | None = None) ->
             client = clickhouse_connect.get_client(dsn=url)
         except ClickHouseDriverError as exc:
             raise StoreUnavailable(f"cannot reach ClickHouse at {_redact(url)}: {exc}") from None
-        return ClickHouseStore(client, description=f"ClickHouse at {_redact(url)}", embedded=False)
+        return ClickHouseStore(client, description=f"ClickHouse at {_redact(url)}", embedded=False, dsn=url)
     assert data_dir is not None
     path = Path(data_dir).resolve()
     path.mkdir(parents=True, exist_ok=True)
+    dsn = f"chdb://{path / 'chdb'}"
     try:
-        client = clickhouse_connect.get_client(dsn=f"chdb://{path / 'chdb'}")
+        client = clickhouse_connect.get_client(dsn=dsn)
     except Exception as exc:  # chDB raises plain RuntimeError when the path is held elsewhere
         raise StoreError(f"cannot open the embedded store at {path}: {exc}") from None
-    return ClickHouseStore(client, description=f"embedded store at {path}", embedded=True)
+    return ClickHouseStore(client, description=f"embedded store at {path}", embedded=True, dsn=dsn)
 
 
 def _redact(url: str) -> str:

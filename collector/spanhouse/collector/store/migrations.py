@@ -278,6 +278,11 @@ class Migrator:
             )
 
 
+def is_cluster_install(store: Store) -> bool:
+    """Whether the database holds the cluster schema (write jobs then ALTER `<table>_local` ON CLUSTER)."""
+    return bool(store.query(load_job("migrations/installed_form")).rows[0][0] == "cluster")
+
+
 def migrate(store: Store, *, cluster: str | None = None) -> list[str]:
     """Apply every pending migration to `store`, in the cluster form when `cluster` names one."""
     return Migrator(store, cluster=cluster).migrate()

@@ -28,6 +28,7 @@ class ReconnectingStore:
 
     def __init__(self, url: str) -> None:
         self.url = url
+        self.dsn = url
         self.description = f"ClickHouse at {_redact(url)}"
         self.embedded = False
         self._store: ClickHouseStore | None = None

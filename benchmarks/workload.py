@@ -126,9 +126,13 @@ def _run(spans, rng: random.Random, start: int, tenant_run: int) -> None:
     spans.append(root)
 
 
-def requests(total_spans: int, per_request: int, *, seed: int = 1, service: str = "bench-agent") -> list[bytes]:
+def requests(
+    total_spans: int, per_request: int, *, seed: int = 1, service: str = "bench-agent"
+) -> list[bytes]:
     """`total_spans` spans (rounded up to whole runs) as serialized requests of `per_request` spans."""
-    return [r.SerializeToString() for r in iter_requests(total_spans, per_request, seed=seed, service=service)]
+    return [
+        r.SerializeToString() for r in iter_requests(total_spans, per_request, seed=seed, service=service)
+    ]
 
 
 def iter_requests(

@@ -16,6 +16,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from spanhouse.collector.columns import ArrowBatch, to_arrow
 from spanhouse.collector.errors import RequestTooLarge
 from spanhouse.collector.exporters.otlp_forward import OtlpForwarder
+from spanhouse.collector.memory import MemoryLimiter
 from spanhouse.collector.processors.attributes import text_map, typed_attributes
 from spanhouse.collector.processors.genai import GenAIProcessor
 from spanhouse.collector.processors.limits import SpanLimits
@@ -67,6 +68,7 @@ class TracePipeline:
         limits: SpanLimits | None = None,
         request_processors: list[RequestProcessor] | None = None,
         forwarders: list[OtlpForwarder] | None = None,
+        memory: MemoryLimiter | None = None,
     ) -> None:
         self.queue = queue
         self.metrics = metrics
@@ -75,6 +77,7 @@ class TracePipeline:
         self.limits = limits or SpanLimits()
         self.request_processors = request_processors or []  # filters, redaction, sampling
         self.forwarders = forwarders or []  # fed after the WAL append; never block
+        self.memory = memory  # the process's memory budget, checked before a request is taken in
 
     def export(
         self,
@@ -88,7 +91,10 @@ class TracePipeline:
 
         `raw` is the request's protobuf encoding when the receiver has it (saves re-encoding);
         `rejected` are reasons for spans the receiver already left out (unparseable ones).
+        Over the memory budget it raises MemoryLimitReached (a QueueFull: the client retries).
         """
+        if self.memory is not None:
+            self.memory.admit()
         if self.request_processors:
             before = _span_count(request)
             for apply in self.request_processors:

@@ -27,6 +27,7 @@ from spanhouse.collector.exporters.clickhouse import ClickHouseExporter
 from spanhouse.collector.exporters.otlp_forward import OtlpForwarder
 from spanhouse.collector.httpserver import Handler, HttpServer
 from spanhouse.collector.jobs import Job, Scheduler
+from spanhouse.collector.memory import MemoryLimiter
 from spanhouse.collector.pipeline import TracePipeline
 from spanhouse.collector.prices.refresher import PriceRefresher
 from spanhouse.collector.processors.genai import GenAIProcessor
@@ -65,6 +66,7 @@ class Collector:
         self.prices: PriceRefresher | None = None
         self.read_path: ReadPath | None = None
         self.forwarders: list[OtlpForwarder] = []
+        self.memory: MemoryLimiter | None = None
         self.scheduler: Scheduler | None = None
         self.alerts: AlertService | None = None
         self._state_path: Path | None = None
@@ -122,6 +124,10 @@ class Collector:
         self.forwarders = [OtlpForwarder(f, self.metrics) for f in config.forwarders]
         for forwarder in self.forwarders:
             forwarder.start()
+        budget = config.receiver.memory_limit_mib << 20
+        if budget:
+            self.memory = MemoryLimiter(budget, budget // 8)
+            self.memory.start()
         pipeline = TracePipeline(
             queue,
             self.metrics,
@@ -129,6 +135,7 @@ class Collector:
             limits=SpanLimits.from_config(config.genai),
             request_processors=build_request_processors(config.request_processors),
             forwarders=self.forwarders,
+            memory=self.memory,
         )
         self.exporter = ClickHouseExporter(store, self.metrics, queue, pipeline.rebuild)
         self._queue_gauges(queue, self.exporter)
@@ -256,6 +263,9 @@ class Collector:
         if self.http is not None:
             self.http.shutdown()
             self.http = None
+        if self.memory is not None:
+            self.memory.shutdown()
+            self.memory = None
         flush_until = time.monotonic() + 5.0  # one flush budget shared by every forwarder
         for forwarder in self.forwarders:
             forwarder.shutdown(flush_timeout_s=max(0.0, flush_until - time.monotonic()))

@@ -167,8 +167,12 @@ class GenAIProcessorConfig:
 
     max_spans_per_request: int = 100_000
     max_attribute_chars: int = 32 * 1024
+    # Processes that build the rows (workers.py); 0 = the receiving threads do (one core).
+    workers: int = 0
 
     def validate(self, path: str) -> None:
+        if not 0 <= self.workers <= 256:
+            raise ConfigError(f"{path}.workers: {self.workers!r} must be within 0 .. 256")
         if self.max_spans_per_request < 1:
             raise ConfigError(f"{path}.max_spans_per_request: {self.max_spans_per_request!r} must be >= 1")
         if self.max_attribute_chars < 16:
@@ -737,6 +741,7 @@ class Overrides:
     memory_limit_mib: int | None = None
     max_spans_per_request: int | None = None
     max_attribute_chars: int | None = None
+    workers: int | None = None
     log_level: str | None = None
     alert_interval: float | None = None
     max_query_seconds: float | None = None
@@ -807,6 +812,7 @@ class Overrides:
             genai,
             max_spans_per_request=_given(self.max_spans_per_request, genai.max_spans_per_request),
             max_attribute_chars=_given(self.max_attribute_chars, genai.max_attribute_chars),
+            workers=_given(self.workers, genai.workers),
         )
 
     def _clickhouse(self, clickhouse: ClickHouseExporterConfig) -> ClickHouseExporterConfig:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
@@ -57,7 +58,29 @@ class ExportOutcome:
         return " | ".join(parts)
 
 
+@dataclass
+class WorkerResult:
+    """What a worker process made of one request: the outcome, its rows, how many spans the
+    request processors dropped, and the request as they left it (None without request processors)."""
+
+    outcome: ExportOutcome
+    batch: ArrowBatch
+    sampled_out: int = 0
+    processed: bytes | None = None
+
+
+class Workers(Protocol):
+    """Processes that turn raw requests into rows beside the receiving process (workers.py)."""
+
+    def process(self, tenant: str, raw: bytes) -> WorkerResult:
+        """Parse, filter and normalize `raw`; raises what TracePipeline.process raises."""
+        ...
+
+
 class TracePipeline:
+    """The receivers' one consumer: builds the rows of every request (in the receiving thread,
+    or in worker processes when `workers` is given), makes it durable and feeds the forwarders."""
+
     def __init__(
         self,
         queue: PersistentQueue,
@@ -69,6 +92,7 @@ class TracePipeline:
         request_processors: list[RequestProcessor] | None = None,
         forwarders: list[OtlpForwarder] | None = None,
         memory: MemoryLimiter | None = None,
+        workers: Workers | None = None,
     ) -> None:
         self.queue = queue
         self.metrics = metrics
@@ -78,6 +102,7 @@ class TracePipeline:
         self.request_processors = request_processors or []  # filters, redaction, sampling
         self.forwarders = forwarders or []  # fed after the WAL append; never block
         self.memory = memory  # the process's memory budget, checked before a request is taken in
+        self.workers = workers  # worker processes that build the rows; None: this thread does
 
     def export(
         self,
@@ -95,26 +120,35 @@ class TracePipeline:
         """
         if self.memory is not None:
             self.memory.admit()
-        if self.request_processors:
-            before = _span_count(request)
-            for apply in self.request_processors:
-                apply(request)
-            self.metrics.spans_sampled_out.inc(before - _span_count(request))
-            raw = None  # the WAL and the forwarders get the processed request
-        outcome, batch = self.process(request, tenant)
+        if self.workers is not None:
+            self._check_size(request)
+            built = self.workers.process(tenant, raw if raw is not None else request.SerializeToString())
+            outcome, batch = built.outcome, built.batch
+            if self.request_processors:
+                self.metrics.spans_sampled_out.inc(built.sampled_out)
+                raw = built.processed  # the WAL and the forwarders get the processed request
+        else:
+            if self.request_processors:
+                before = _span_count(request)
+                for apply in self.request_processors:
+                    apply(request)
+                self.metrics.spans_sampled_out.inc(before - _span_count(request))
+                raw = None  # the WAL and the forwarders get the processed request
+            outcome, rows = self.process(request, tenant)
+            batch = to_arrow(rows)
         if rejected:
             outcome.rejected += len(rejected)
             outcome.reasons[:0] = rejected
         self.metrics.spans_received.inc(outcome.accepted + outcome.rejected)
         self.metrics.spans_rejected.inc(outcome.rejected)
-        if batch.traces:
+        if batch.spans:
             payload = raw if raw is not None else request.SerializeToString()
             if len(payload) > self.queue.wal.max_bytes // 2:  # would never fit beside other requests
                 raise RequestTooLarge(
                     f"the request is {len(payload)} bytes, over half the write-ahead log "
                     f"({self.queue.wal.max_bytes} bytes); send smaller batches"
                 )
-            future = self.queue.put(tenant, payload, to_arrow(batch), len(batch.traces))
+            future = self.queue.put(tenant, payload, batch, batch.spans)
             for forwarder in self.forwarders:
                 forwarder.submit(payload)
             with contextlib.suppress(TimeoutError):  # durable already; the store is slow
@@ -131,45 +165,60 @@ class TracePipeline:
 
     def process(self, request: ExportTraceServiceRequest, tenant: str) -> tuple[ExportOutcome, RowBatch]:
         """Validate and flatten every span; deterministic, so a replay builds the same rows."""
+        return build_rows(request, tenant, self.limits, self.processor)
+
+    def _check_size(self, request: ExportTraceServiceRequest) -> None:
         spans = _span_count(request)
         if spans > self.limits.max_spans_per_request:
             raise RequestTooLarge(
                 f"the request holds {spans} spans, over the limit of {self.limits.max_spans_per_request}; "
                 "send smaller batches"
             )
-        outcome = ExportOutcome()
-        batch = RowBatch()
-        for resource_spans in request.resource_spans:
-            resource = typed_attributes(resource_spans.resource.attributes)
-            resource_text = text_map(resource)
-            service_name = resource_text.get("service.name", "")
-            for scope_spans in resource_spans.scope_spans:
-                ctx = SpanContext(
-                    tenant=tenant,
-                    service_name=service_name,
-                    resource_text=resource_text,
-                    resource=resource,
-                    scope_name=scope_spans.scope.name,
-                    scope_version=scope_spans.scope.version,
-                )
-                for span in scope_spans.spans:
-                    try:
-                        outcome.warnings += self.limits.apply(span)
-                        flat = flatten_span(span, ctx)
-                        score = score_row(flat, ctx) if is_score_span(flat) else None
-                    except SpanRejected as exc:
-                        outcome.rejected += 1
-                        outcome.reasons.append(str(exc))
-                        continue
-                    batch.traces.append(flat.row)
-                    if score is not None:  # a score goes to scores, not agent_steps
-                        batch.scores.append(score)
-                        continue
-                    step = self.processor.step_row(flat, ctx)
-                    if step is not None:
-                        batch.steps.append(step)
-        outcome.accepted = len(batch.traces)
-        return outcome, batch
+
+
+def build_rows(
+    request: ExportTraceServiceRequest, tenant: str, limits: SpanLimits, processor: GenAIProcessor
+) -> tuple[ExportOutcome, RowBatch]:
+    """The rows of every valid span of `request` and the outcome (TracePipeline.process)."""
+    spans = _span_count(request)
+    if spans > limits.max_spans_per_request:
+        raise RequestTooLarge(
+            f"the request holds {spans} spans, over the limit of {limits.max_spans_per_request}; "
+            "send smaller batches"
+        )
+    outcome = ExportOutcome()
+    batch = RowBatch()
+    for resource_spans in request.resource_spans:
+        resource = typed_attributes(resource_spans.resource.attributes)
+        resource_text = text_map(resource)
+        service_name = resource_text.get("service.name", "")
+        for scope_spans in resource_spans.scope_spans:
+            ctx = SpanContext(
+                tenant=tenant,
+                service_name=service_name,
+                resource_text=resource_text,
+                resource=resource,
+                scope_name=scope_spans.scope.name,
+                scope_version=scope_spans.scope.version,
+            )
+            for span in scope_spans.spans:
+                try:
+                    outcome.warnings += limits.apply(span)
+                    flat = flatten_span(span, ctx)
+                    score = score_row(flat, ctx) if is_score_span(flat) else None
+                except SpanRejected as exc:
+                    outcome.rejected += 1
+                    outcome.reasons.append(str(exc))
+                    continue
+                batch.traces.append(flat.row)
+                if score is not None:  # a score goes to scores, not agent_steps
+                    batch.scores.append(score)
+                    continue
+                step = processor.step_row(flat, ctx)
+                if step is not None:
+                    batch.steps.append(step)
+    outcome.accepted = len(batch.traces)
+    return outcome, batch
 
 
 def _span_count(request: ExportTraceServiceRequest) -> int:

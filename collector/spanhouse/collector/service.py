@@ -41,6 +41,7 @@ from spanhouse.collector.receivers.otlp_http import OtlpHttpTracesHandler
 from spanhouse.collector.store import Store, open_store
 from spanhouse.collector.store.reconnecting import ReconnectingStore
 from spanhouse.collector.telemetry import Metrics
+from spanhouse.collector.workers import WorkerPool, WorkerSetup
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +68,7 @@ class Collector:
         self.read_path: ReadPath | None = None
         self.forwarders: list[OtlpForwarder] = []
         self.memory: MemoryLimiter | None = None
+        self.workers: WorkerPool | None = None
         self.scheduler: Scheduler | None = None
         self.alerts: AlertService | None = None
         self._state_path: Path | None = None
@@ -128,14 +130,19 @@ class Collector:
         if budget:
             self.memory = MemoryLimiter(budget, budget // 8)
             self.memory.start()
+        limits = SpanLimits.from_config(config.genai)
+        if config.genai.workers:
+            setup = WorkerSetup(limits, config.request_processors)
+            self.workers = WorkerPool(config.genai.workers, setup, pricer)
         pipeline = TracePipeline(
             queue,
             self.metrics,
             GenAIProcessor(pricer),
-            limits=SpanLimits.from_config(config.genai),
+            limits=limits,
             request_processors=build_request_processors(config.request_processors),
             forwarders=self.forwarders,
             memory=self.memory,
+            workers=self.workers,
         )
         self.exporter = ClickHouseExporter(store, self.metrics, queue, pipeline.rebuild)
         self._queue_gauges(queue, self.exporter)
@@ -266,6 +273,9 @@ class Collector:
         if self.memory is not None:
             self.memory.shutdown()
             self.memory = None
+        if self.workers is not None:
+            self.workers.shutdown()
+            self.workers = None
         flush_until = time.monotonic() + 5.0  # one flush budget shared by every forwarder
         for forwarder in self.forwarders:
             forwarder.shutdown(flush_timeout_s=max(0.0, flush_until - time.monotonic()))

@@ -104,6 +104,14 @@ def collector(
             "with Retry-After (default 0: none).",
         ),
     ] = None,
+    workers: Annotated[
+        OptionalInt,
+        typer.Option(
+            min=0,
+            max=256,
+            help="Processes that parse and normalize requests (default 0: the receiving threads).",
+        ),
+    ] = None,
     max_attribute_chars: Annotated[
         OptionalInt,
         typer.Option(min=16, help="Longer attribute values are truncated to this many characters."),
@@ -165,6 +173,7 @@ def collector(
         memory_limit_mib=memory_limit_mib,
         max_spans_per_request=max_spans_per_request,
         max_attribute_chars=max_attribute_chars,
+        workers=workers,
         log_level=level,
         alert_interval=alert_interval,
         max_query_seconds=max_query_seconds,

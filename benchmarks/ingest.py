@@ -55,6 +55,7 @@ from helpers import CollectorProcess
 
 EXPORT = "/opentelemetry.proto.collector.trace.v1.TraceService/Export"
 BATCH_SIZES = (2_000, 5_000, 20_000, 60_000)
+WORKERS = (1, 2)  # worker processes (--workers) of the scaling rows; 0 (in-process) is the rows above
 TABLES = (
     ("otel_traces", OTEL_TRACES_COLUMNS),
     ("agent_steps", AGENT_STEPS_COLUMNS),
@@ -203,6 +204,7 @@ def collector_rate(
     args: Sequence[str] = (),
 ) -> tuple[float, int, CollectorProcess]:
     """(spans/s from first send to all queryable, peak RSS in KiB, the stopped collector)."""
+    workdir.mkdir(parents=True, exist_ok=True)
     data_dir = workdir / f"collector-{protocol}-{'gz' if gzipped else 'plain'}-{len(bodies)}"
     collector = CollectorProcess(data_dir, *args)
     try:
@@ -252,6 +254,18 @@ def run(spans: int, clients: int, workdir: Path) -> dict[str, Any]:
                     bodies, total, workdir, protocol=protocol, gzipped=gzipped, clients=clients
                 )
                 results["collector"].append((protocol, gzipped, per_request, rate, rss))
+    results["workers"] = []
+    for workers in WORKERS:
+        rate, rss, _ = collector_rate(
+            bodies_1000,
+            total,
+            workdir / f"workers-{workers}",
+            protocol="http",
+            gzipped=False,
+            clients=clients,
+            args=("--workers", str(workers)),
+        )
+        results["workers"].append((workers, rate, rss))
     return results
 
 
@@ -277,6 +291,11 @@ def main() -> None:
         print(
             f"{label:<28} {rate:10,.0f} spans/s  {rate / column_rate:5.2f}x columns"
             f"  {rate / arrow_rate:5.2f}x Arrow  peak RSS {rss / 1024:.0f} MiB"
+        )
+    for workers, rate, rss in results["workers"]:
+        label = f"collector http plain x1000, {workers} worker(s)"
+        print(
+            f"{label:<28} {rate:10,.0f} spans/s  {rate / column_rate:5.2f}x columns  peak RSS {rss / 1024:.0f} MiB"
         )
 
 

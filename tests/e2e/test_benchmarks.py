@@ -70,6 +70,8 @@ def test_the_benchmark_table_has_every_section() -> None:
             for encoding in ("plain", "gzip")
             for size in (100, 1000)
         ),
+        r"collector OTLP/HTTP plain, 1000 spans/request, --workers 1 \| [\d,]+ spans/s",
+        r"collector OTLP/HTTP plain, 1000 spans/request, --workers 2 \| [\d,]+ spans/s",
         r"collector peak RSS during ingest \| \d+ MiB",
         r"export to queryable p50 / p99 at [\d,]+ spans/s \(half the best\) \| \d+ / \d+ ms",
         *(

@@ -2,16 +2,22 @@
 """Sets up a virtual environment in .venv and runs the demo or the test suite.
 
     python3 bootstrap.py demo [demo options]     install spanhouse[collector], run `spanhouse demo`
-    python3 bootstrap.py test [pytest options]   install spanhouse[dev], run ruff, mypy and the whole test suite
+    python3 bootstrap.py test [pytest options]   install spanhouse[dev], run ruff, mypy, vulture and the tests
                                                  (and Chromium for the UI's browser tests, with
                                                  apt-get, when run as root where it is missing)
 
 Needs only Python 3.10+. Where Debian leaves out ensurepip (no python3-venv package), the
 environment is made without pip and pip is installed from its wheel on PyPI.
+
+`test` then runs a subset (unit tests and the in-process store, exporter and forwarder tests)
+on the oldest and the newest Python that pyproject.toml declares, each in .venv-3.X, when that
+interpreter is on this machine (PATH or pyenv); SPANHOUSE_PYTHONS="3.10 3.13" names others, ""
+skips them. The whole suite runs on this interpreter.
 """
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import json
 import os
@@ -29,6 +35,15 @@ VENV = Path(os.environ.get("SPANHOUSE_VENV", ROOT / ".venv"))
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / "python"
 EXTRAS = {"demo": "collector", "test": "dev"}
+# The oldest and newest declared Python (pyproject.toml: requires-python, classifiers).
+OTHER_PYTHONS = os.environ.get("SPANHOUSE_PYTHONS", "3.10 3.13").split()
+# What they run: everything version-sensitive that needs no collector process.
+SUBSET = [
+    "tests/unit",
+    "tests/integration/test_store_protocol.py",
+    "tests/integration/test_exporter_store.py",
+    "tests/integration/test_forward_retries.py",
+]
 CHROMIUM = os.environ.get("SPANHOUSE_CHROMIUM", "/usr/bin/chromium")
 
 
@@ -71,17 +86,17 @@ def _ensure_venv() -> None:
         subprocess.check_call([str(PYTHON), f"{path}/pip", "install", "--quiet", str(path)])
 
 
-def _ensure_installed(extra: str) -> None:
+def _ensure_installed(extra: str, venv: Path = VENV) -> None:
     """pip install -e .[extra], skipped when nothing it depends on changed since the last time."""
     inputs = b"".join((ROOT / name).read_bytes() for name in ("pyproject.toml", "setup.py"))
-    stamp = VENV / f".spanhouse-{extra}"
+    stamp = venv / f".spanhouse-{extra}"
     digest = hashlib.sha256(inputs).hexdigest()
     if stamp.exists() and stamp.read_text() == digest:
         return
-    print(f"installing spanhouse[{extra}] into {VENV}", file=sys.stderr)
+    print(f"installing spanhouse[{extra}] into {venv}", file=sys.stderr)
     subprocess.check_call(
         [
-            str(PYTHON),
+            str(venv / BIN.name / "python"),
             "-m",
             "pip",
             "install",
@@ -107,7 +122,9 @@ def _ensure_chromium() -> None:
     if subprocess.call(["apt-get", "update", "-qq"], **quiet) != 0:
         print("apt-get update failed; the browser tests will say why they cannot run", file=sys.stderr)
     if subprocess.call(["apt-get", "install", "-y", "-qq", "chromium"], **quiet) != 0:
-        print("apt-get install chromium failed; the browser tests will say why they cannot run", file=sys.stderr)
+        print(
+            "apt-get install chromium failed; the browser tests will say why they cannot run", file=sys.stderr
+        )
 
 
 def _run_tests(pytest_args: list[str]) -> int:
@@ -122,11 +139,58 @@ def _run_tests(pytest_args: list[str]) -> int:
     if types != 0:
         print("mypy found type errors (above); fix them before the tests count", file=sys.stderr)
         return types
+    dead = subprocess.call([str(BIN / "vulture")], cwd=ROOT)  # configured in pyproject.toml
+    if dead != 0:
+        print("vulture found unused code (above); remove it, or name why it stays", file=sys.stderr)
+        return dead
     code = subprocess.call([str(PYTHON), "-m", "pytest", *pytest_args], cwd=ROOT)
     if code == 5:
         print("pytest collected no tests: that is a failure here", file=sys.stderr)
         return 1
-    return code
+    if code != 0:
+        return code
+    for version in OTHER_PYTHONS:
+        code = _run_subset(version)
+        if code != 0:
+            return code
+    return 0
+
+
+def _run_subset(version: str) -> int:
+    """SUBSET on Python `version` in its own .venv-<version>; skipped (and said) without it."""
+    if version == f"{sys.version_info[0]}.{sys.version_info[1]}":
+        return 0  # the whole suite just ran on it
+    python = _find_python(version)
+    if python is None:
+        print(f"Python {version} is not on this machine: the subset for it did not run", file=sys.stderr)
+        return 0
+    venv = ROOT / f".venv-{version}"
+    if not (venv / BIN.name / "python").exists():
+        print(f"creating {venv}", file=sys.stderr)
+        subprocess.check_call([python, "-m", "venv", str(venv)])
+    _ensure_installed("dev", venv)
+    print(f"running the Python {version} subset: {' '.join(SUBSET)}", file=sys.stderr)
+    code = subprocess.call([str(venv / BIN.name / "python"), "-m", "pytest", "-q", *SUBSET], cwd=ROOT)
+    return 1 if code == 5 else code
+
+
+def _find_python(version: str) -> str | None:
+    """An interpreter of `version` on PATH, else the newest pyenv build of it."""
+    root = os.environ.get("PYENV_ROOT", os.path.expanduser("~/.pyenv"))
+    candidates = [shutil.which(f"python{version}")]
+    candidates += sorted(glob.glob(f"{root}/versions/{version}.*/bin/python{version}"), reverse=True)
+    for candidate in candidates:
+        if candidate is None:
+            continue
+        probe = subprocess.run(
+            [candidate, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if probe.returncode == 0 and probe.stdout.strip() == version:
+            return candidate
+    return None
 
 
 if __name__ == "__main__":

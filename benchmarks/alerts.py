@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import logging
 import shutil
 import tempfile
 import time
@@ -80,6 +81,7 @@ def main() -> None:
     parser.add_argument("--budgets", type=int, default=12)
     parser.add_argument("--threads", type=int, default=2, help="max_threads for the queries")
     args = parser.parse_args()
+    logging.basicConfig(level=logging.ERROR)  # the alerts the cycle fires are logged, not printed
     if not 1_000 <= args.rows <= 200_000_000:
         parser.error("--rows must be within 1,000 .. 200,000,000")
     if not 1 <= args.budgets <= 1_000:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -259,3 +261,70 @@ def make_certificate(directory: Path) -> tuple[Path, Path]:
         capture_output=True,
     )
     return cert, key
+
+
+def _h2_frame(kind: int, flags: int, stream: int, payload: bytes = b"") -> bytes:
+    return len(payload).to_bytes(3, "big") + bytes([kind, flags]) + stream.to_bytes(4, "big") + payload
+
+
+def _hpack_literal(name: str, value: str) -> bytes:
+    """An HPACK literal header field without indexing, new name, no Huffman coding."""
+    return b"\x00" + bytes([len(name)]) + name.encode() + bytes([len(value)]) + value.encode()
+
+
+class HeldCall:
+    """A gRPC call opened by hand (HTTP/2 on a raw socket) with the first bytes of a message that
+    never completes: the server counts it as in flight until `close()`. `ended` is set when the
+    server answers it (for instance refuses it because the concurrency cap was reached first).
+    grpcio's client may hold a call's headers back until its first message, so a call held open
+    through grpcio does not always take a slot."""
+
+    def __init__(self, endpoint: str, path: str = EXPORT) -> None:
+        host, port = endpoint.rsplit(":", 1)
+        self.ended = threading.Event()
+        self.sock = socket.create_connection((host, int(port)), timeout=30)
+        headers = b"".join(
+            _hpack_literal(name, value)
+            for name, value in (
+                (":method", "POST"),
+                (":scheme", "http"),
+                (":path", path),
+                (":authority", endpoint),
+                ("content-type", "application/grpc"),
+                ("te", "trailers"),
+            )
+        )
+        self.sock.sendall(
+            b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+            + _h2_frame(4, 0, 0)  # our (empty) SETTINGS
+            + _h2_frame(1, 0x4, 1, headers)  # HEADERS, END_HEADERS, stream 1
+            + _h2_frame(0, 0, 1, b"\x00\x00\x00\x01\x00")  # a 256-byte message's prefix, and no more
+        )
+        self.sock.settimeout(None)
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        """Answer the server's SETTINGS and PING, as a client must; note any frame on our call."""
+        pending = b""
+        try:
+            while chunk := self.sock.recv(65536):
+                pending += chunk
+                while len(pending) >= 9 and len(pending) >= 9 + int.from_bytes(pending[:3], "big"):
+                    length, kind, flags = int.from_bytes(pending[:3], "big"), pending[3], pending[4]
+                    stream = int.from_bytes(pending[5:9], "big") & 0x7FFFFFFF
+                    if kind in (4, 6) and not flags & 1:
+                        self.sock.sendall(
+                            _h2_frame(kind, 1, 0, pending[9 : 9 + length] if kind == 6 else b"")
+                        )
+                    if stream == 1 and kind in (0, 1, 3):  # DATA, HEADERS or RST_STREAM: answered
+                        self.ended.set()
+                    pending = pending[9 + length :]
+        except OSError:
+            pass  # closed by the test
+        self.ended.set()
+
+    def close(self) -> None:
+        """Cancel the call (RST_STREAM, CANCEL), so the server frees its slot, and hang up."""
+        with contextlib.suppress(OSError):  # closed already
+            self.sock.sendall(_h2_frame(3, 0, 1, (8).to_bytes(4, "big")))
+        self.sock.close()

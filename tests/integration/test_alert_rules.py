@@ -456,3 +456,12 @@ def test_alerts_from_another_component_fire_once(store: Store) -> None:
     # The evaluator does not judge this kind, so it never resolves it.
     assert a.evaluate(AT + dt.timedelta(days=1), "ext").resolved == []
     assert [x.kind for x in list_alerts(store, "ext", open_only=True)] == ["experiment_winner_found"]
+
+
+def test_a_long_agent_name_gives_a_bounded_stable_key(store: Store) -> None:
+    name = "agent-" + "x" * 300  # names come from telemetry and may be long
+    insert_steps(store, spike_rows("long-name", [5.0], agent=name))
+    fired = evaluator(store).evaluate(AT, "long-name").fired
+    key = next(a.dedup_key for a in fired if a.labels["agent"] == name)
+    assert len(key) < 200 and key.startswith("cost_spike/long-name/agent=agent-xxx") and "~" in key
+    assert evaluator(store, "other").plan(AT, "long-name").to_fire == ()  # the same key again

@@ -73,7 +73,9 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
     client = clickhouse_connect.get_client(
         interface="chdb", path=str(root / "chdb"), chdb_options={"config-file": str(root / "config.xml")}
     )
-    opened = ClickHouseStore(client, description="one-node cluster in chDB", embedded=True)
+    opened = ClickHouseStore(
+        client, description="one-node cluster in chDB", embedded=True, dsn=f"chdb://{root / 'chdb'}"
+    )
     opened.command("CREATE DATABASE single")
     opened.command("USE single")
     migrate(opened)
@@ -247,20 +249,23 @@ def test_the_cluster_runner_checks_macros_and_refuses_a_single_node_database(clu
 
 
 def test_a_tenant_reads_only_its_rows_through_distributed_and_local_tables(cluster: Store) -> None:
-    """The tenant read path (additional_table_filters per table name) on the cluster schema."""
-    from spanhouse.collector.api.tenancy import TenantScope
+    """The read path's tenant views (readpath/tenants.py) over the cluster schema's tables."""
+    from spanhouse.collector.readpath import ReadPath
 
     for tenant in ("t-a", "t-b"):
         rows, names = _span_rows(tenant, 2)
         cluster.insert("otel_traces", rows, names, dedup_token=f"tenants-{tenant}")
-    scope = TenantScope(cluster)
-    for table in ("otel_traces", "otel_traces_local"):
-        seen = scope.query("t-a", f"SELECT DISTINCT Tenant FROM {table}", {}).rows
-        assert seen == [("t-a",)], table
-    joined = scope.query(
-        "t-a", "SELECT count() FROM otel_traces WHERE TraceId IN (SELECT TraceId FROM otel_traces_local)", {}
-    ).rows
-    assert joined == [(2,)]
+    path = ReadPath.for_store(cluster)
+    try:
+        reader = path.tenant("t-a")
+        for table in ("otel_traces", "otel_traces_local"):
+            assert reader.query(f"SELECT DISTINCT Tenant FROM {table}").rows == [("t-a",)], table
+        joined = reader.query(
+            "SELECT count() FROM otel_traces WHERE TraceId IN (SELECT TraceId FROM otel_traces_local)"
+        ).rows
+        assert joined == [(2,)]
+    finally:
+        path.close()
 
 
 def test_retention_on_a_cluster_install_sets_the_ttl_of_the_local_tables(cluster: Store) -> None:
@@ -274,3 +279,13 @@ def test_retention_on_a_cluster_install_sets_the_ttl_of_the_local_tables(cluster
     set_retention(node, "otel_traces", "forever")  # type: ignore[arg-type]
     kept = {row["table"]: row["ttl"] for row in retention_view(cluster).dicts()}
     assert kept["otel_traces_local"] == ""
+
+
+def test_reprice_refuses_a_cluster_install_and_changes_nothing(cluster: Store) -> None:
+    from spanhouse.collector.errors import StoreError
+    from spanhouse.collector.prices.store import reprice
+
+    before = cluster.query("SELECT count(), sum(CostUSD) FROM agent_steps").rows
+    with pytest.raises(StoreError, match="not available on a cluster install"):
+        reprice(OneNode(cluster), report_parameters(tenant="t-cluster"))  # type: ignore[arg-type]
+    assert cluster.query("SELECT count(), sum(CostUSD) FROM agent_steps").rows == before

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import http.client
 import os
+import select
 import shutil
 import signal
 import socket
@@ -28,7 +29,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 from opentelemetry.sdk.trace.export import SpanExportResult
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from helpers import CollectorProcess
+from helpers import CollectorProcess, HeldCall
 from loadgen import EXPORT, INPUT_TOKENS, GrpcLoad, LoadResult, make_request, otlp_json, post, stored_requests
 from workloads import emit_runs
 
@@ -278,15 +279,28 @@ def test_clickhouse_server_unreachable_spools_and_the_wal_drains_elsewhere(tmp_p
 def test_too_many_concurrent_http_bodies_get_503_before_being_read(tmp_path: Path) -> None:
     collector = CollectorProcess(tmp_path / "data", "--max-concurrent-requests", "2")
     host, port = collector.http_url.rsplit("/", 1)[1].split(":")
-    slow = [http.client.HTTPConnection(host, int(port), timeout=30) for _ in range(2)]
+
+    def slow_upload() -> http.client.HTTPConnection:
+        """An upload that holds a slot: headers sent, one byte of its 1000-byte body, no more."""
+        connection = http.client.HTTPConnection(host, int(port), timeout=30)
+        connection.putrequest("POST", "/v1/traces")
+        connection.putheader("Content-Type", "application/x-protobuf")
+        connection.putheader("Content-Length", "1000")
+        connection.endheaders(b"\x0a")
+        return connection
+
+    def answered(connection: http.client.HTTPConnection) -> bool:
+        """The server replied (it found both slots taken and refused the upload)."""
+        assert connection.sock is not None
+        return bool(select.select([connection.sock], [], [], 0)[0])
+
+    slow = [slow_upload() for _ in range(2)]
     try:
-        for connection in slow:  # two uploads that hold their slot: headers sent, body still coming
-            connection.putrequest("POST", "/v1/traces")
-            connection.putheader("Content-Type", "application/x-protobuf")
-            connection.putheader("Content-Length", "1000")
-            connection.endheaders(b"\x0a")
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60
         while True:
+            # An upload that reached the server while a probe held a slot was refused itself;
+            # another takes its place, so both slots end up held by uploads that never finish.
+            slow = [slow_upload() if answered(c) and not c.close() else c for c in slow]
             status, headers, _ = post(
                 f"{collector.http_url}/v1/traces",
                 make_request(1, 1, "svc-busy").SerializeToString(),
@@ -304,39 +318,43 @@ def test_too_many_concurrent_http_bodies_get_503_before_being_read(tmp_path: Pat
 
 
 def test_grpc_calls_past_the_concurrency_cap_are_refused_not_queued(tmp_path: Path) -> None:
+    """While one call holds the only slot (opened, its message never completed), a call is
+    refused at once with RESOURCE_EXHAUSTED rather than waiting in a queue (a queued call would
+    wait for the held one, which ends only when the test closes it); afterwards calls get through,
+    and exactly the acknowledged requests are stored."""
     collector = CollectorProcess(tmp_path / "data", "--max-concurrent-requests", "1")
     service = f"svc-{uuid.uuid4().hex[:8]}"
-    requests = {n: make_request(n, 20_000, service) for n in range(8)}  # ~a second of work each
     acked: set[int] = set()
     refused: list[grpc.StatusCode] = []
-    lock = threading.Lock()
 
-    def send(n: int) -> None:
-        with grpc.insecure_channel(collector.grpc_endpoint) as channel:
-            export = channel.unary_unary(
-                EXPORT,
-                request_serializer=ExportTraceServiceRequest.SerializeToString,
-                response_deserializer=ExportTraceServiceResponse.FromString,
-            )
-            try:
-                export(requests[n], timeout=120)
-            except grpc.RpcError as exc:
-                with lock:
-                    refused.append(exc.code())
-                return
-        with lock:
-            acked.add(n)
+    def export(n: int) -> bool:
+        try:
+            export_raw(collector.grpc_endpoint, make_request(n, 10, service))
+        except grpc.RpcError as exc:
+            refused.append(exc.code())
+            return False
+        acked.add(n)
+        return True
 
+    held = HeldCall(collector.grpc_endpoint)
     try:
-        senders = [threading.Thread(target=send, args=(n,), daemon=True) for n in requests]
-        for sender in senders:
-            sender.start()
-        for sender in senders:
-            sender.join(180)
-        # Eight calls at once against a cap of one: some are refused, none waits in a queue.
+        n, deadline = 1, time.monotonic() + 120
+        while True:
+            if held.ended.is_set():  # it came in while a call was in flight, and was refused
+                held.close()
+                held = HeldCall(collector.grpc_endpoint)
+            if not export(n) and not held.ended.is_set():
+                break  # refused while the held call is open: the cap refuses, nothing queues
+            assert time.monotonic() < deadline, "no call was refused while the slot was held"
+            n += 1
+        held.close()
+        deadline = time.monotonic() + 120
+        while not export(n := n + 1):  # the held call's slot frees once the server sees it end
+            assert time.monotonic() < deadline, "calls were still refused after the held one ended"
         assert refused and set(refused) == {grpc.StatusCode.RESOURCE_EXHAUSTED}
-        assert acked and len(acked) + len(refused) == len(requests)
         wait_drained(collector)
-        assert_exact(collector, LoadResult(sent=set(requests), acked=acked), 20_000, service)
+        # Refused calls left nothing behind: what is stored is exactly what was acknowledged.
+        assert_exact(collector, LoadResult(sent=set(acked), acked=acked), 10, service)
     finally:
+        held.close()
         collector.stop()

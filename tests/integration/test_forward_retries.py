@@ -1,5 +1,6 @@
 """The forward exporter's retries against real servers on 127.0.0.1: it honours the delay a
-backend asks for (gRPC RetryInfo, HTTP Retry-After) and gives up on non-retryable refusals."""
+backend asks for (gRPC RetryInfo, HTTP Retry-After), retries a backend that refuses for now or
+times out, and gives up on refusals no retry can fix."""
 
 from __future__ import annotations
 
@@ -151,3 +152,129 @@ def test_http_retry_after_is_honoured_and_body_is_unchanged(http_backend, metric
         assert handler.bodies == [("/v1/traces", None, payload)] and handler.attempts == 3
     finally:
         forwarder.shutdown(flush_timeout_s=0)
+
+
+# Backoff short enough that plain retries deliver at once.
+FAST_RETRY = RetryConfig(initial_interval=0.01, max_interval=0.02, max_elapsed_time=600.0)
+
+
+class ScriptedReceiver(RecordingReceiver):
+    """Answers each call by the next step of `script`: a status code to abort with, "hang" to
+    answer only once `release` is set (after the caller's deadline), or "ok"."""
+
+    def __init__(self, *script: str) -> None:
+        self.script = list(script)
+        self.attempts = 0
+        self.release = threading.Event()
+        super().__init__()
+
+    def _export(self, body: bytes, context: grpc.ServicerContext):
+        self.attempts += 1
+        step = self.script.pop(0) if self.script else "ok"
+        if step == "hang":
+            self.release.wait(WAIT_S)
+            context.abort(grpc.StatusCode.CANCELLED, "answered too late")
+        if step != "ok":
+            context.abort(getattr(grpc.StatusCode, step), f"scripted {step}")
+        return super()._export(body, context)
+
+    def stop(self) -> None:
+        self.release.set()
+        super().stop()
+
+
+def _scripted_forwarder(receiver: ScriptedReceiver, metrics: Metrics) -> OtlpForwarder:
+    config = ForwardExporterConfig(
+        name="otlp/scripted",
+        protocol="grpc",
+        endpoint=f"127.0.0.1:{receiver.port}",
+        tls=TlsClientConfig(insecure=True),
+        timeout=0.5,
+        retry_on_failure=FAST_RETRY,
+    )
+    forwarder = OtlpForwarder(config, metrics)
+    forwarder.start()
+    return forwarder
+
+
+@pytest.mark.parametrize("script", [("UNAVAILABLE", "UNAVAILABLE"), ("hang",)], ids=["refuses", "times out"])
+def test_grpc_backend_that_refuses_or_times_out_is_retried(metrics: Metrics, script: tuple[str, ...]) -> None:
+    receiver = ScriptedReceiver(*script)
+    forwarder = _scripted_forwarder(receiver, metrics)
+    try:
+        payload = make_request(4).SerializeToString()
+        forwarder.submit(payload)
+        assert _wait(lambda: forwarder.sent.value == 1)
+        assert receiver.bodies == [payload] and receiver.attempts == len(script) + 1
+        assert forwarder.failures.value == len(script) and forwarder.dropped.value == 0
+    finally:
+        forwarder.shutdown(flush_timeout_s=0)
+        receiver.stop()
+
+
+def test_grpc_refusal_no_retry_can_fix_is_dropped_at_once(metrics: Metrics) -> None:
+    receiver = ScriptedReceiver("INVALID_ARGUMENT")
+    forwarder = _scripted_forwarder(receiver, metrics)
+    try:
+        forwarder.submit(make_request(5).SerializeToString())
+        assert _wait(lambda: forwarder.dropped.value == 1)
+        assert receiver.attempts == 1 and receiver.bodies == [] and forwarder.failures.value == 1
+    finally:
+        forwarder.shutdown(flush_timeout_s=0)
+        receiver.stop()
+
+
+class _ScriptedHttp(http.server.BaseHTTPRequestHandler):
+    script: list[str] = []  # noqa: RUF012 - one list per server, see _http_server
+    bodies: list[bytes] = []  # noqa: RUF012
+    release = threading.Event()
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        step = type(self).script.pop(0) if type(self).script else "200"
+        if step == "hang":
+            type(self).release.wait(WAIT_S)
+            return
+        if step == "200":
+            type(self).bodies.append(body)
+        self.send_response(int(step))
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.mark.parametrize(
+    ("script", "sent"),
+    [(["503", "502"], 1), (["hang"], 1), (["400"], 0)],
+    ids=["refuses", "times out", "bad request"],
+)
+def test_http_backend_failures(metrics: Metrics, script: list[str], sent: int) -> None:
+    handler = type(
+        "Handler", (_ScriptedHttp,), {"script": list(script), "bodies": [], "release": threading.Event()}
+    )
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    config = ForwardExporterConfig(
+        name="otlphttp/scripted",
+        protocol="http/protobuf",
+        endpoint=f"http://127.0.0.1:{server.server_address[1]}",
+        compression="none",
+        timeout=0.5,
+        retry_on_failure=FAST_RETRY,
+    )
+    forwarder = OtlpForwarder(config, metrics)
+    forwarder.start()
+    try:
+        payload = make_request(6).SerializeToString()
+        forwarder.submit(payload)
+        assert _wait(lambda: forwarder.sent.value + forwarder.dropped.value == 1)
+        assert forwarder.sent.value == sent and handler.bodies == [payload] * sent
+        assert forwarder.failures.value == len(script)
+    finally:
+        forwarder.shutdown(flush_timeout_s=0)
+        handler.release.set()
+        server.shutdown()
+        server.server_close()

@@ -13,6 +13,9 @@ import pytest
 
 from spanhouse.collector.alerts.store import ALERTS_COLUMNS
 from spanhouse.collector.budgets import BUDGETS_COLUMNS
+from spanhouse.collector.experiments.definition import EXPERIMENTS_COLUMNS, define
+from spanhouse.collector.experiments.evaluation import parameters as experiment_parameters
+from spanhouse.collector.experiments.results import RESULTS_COLUMNS
 from spanhouse.collector.prices.book import MODEL_PRICES_COLUMNS
 from spanhouse.collector.reports import report_parameters
 from spanhouse.collector.rows import (
@@ -50,6 +53,8 @@ def test_migrations_apply_once_and_are_recorded(store: Store) -> None:
         ("agent_steps", AGENT_STEPS_COLUMNS),
         ("model_prices", MODEL_PRICES_COLUMNS),
         ("scores", SCORES_COLUMNS),
+        ("experiments", EXPERIMENTS_COLUMNS),
+        ("experiment_results", RESULTS_COLUMNS),
         ("budgets", BUDGETS_COLUMNS),
         ("alerts", ALERTS_COLUMNS),
     ],
@@ -118,6 +123,11 @@ EXTRA_PARAMETERS = {
     "transfer/all_rows": {"table": "model_prices"},
     "traces/spans": {"id": "0123456789abcdef", "max_spans": 10},
     "retention/view": {"tables": ["agent_steps"]},
+    "experiments/evaluate": experiment_parameters(
+        "", [define("x", "control=50,candidate=50", primary="quality")], dt.datetime(2026, 1, 1)
+    ),
+    "experiments/list": {"name": "", "status": ""},
+    "experiments/history": {"name": "x"},
     "readpath/parse": {"query": "SELECT 1"},
     "readpath/tenant_view": {"database": "d", "table": "t", "source_database": "s", "tenant": "a"},
     "readpath/shared_view": {"database": "d", "table": "t", "source_database": "s"},
@@ -144,6 +154,7 @@ EXTRA_PARAMETERS = {
             "min_rate": 0.05,
             "min_steps": 20,
             "open_only": 0,
+            "include_open": 1,
             "kind": "",
             **{k: ["x"] for k in ("tenants", "services", "agents", "models", "units")},
             **{k: [1.0] for k in ("limits", "warn_at")},

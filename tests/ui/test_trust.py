@@ -211,7 +211,7 @@ def test_light_and_dark_follow_the_system(filled: Filled, signed_in: Tab) -> Non
         r, g, b = (int(v) for v in re.findall(r"\d+", css)[:3])
         return 0.2126 * r + 0.7152 * g + 0.0722 * b
 
-    assert luminance(colours["light"][0]) > 200 > 60 > luminance(colours["dark"][0])
+    assert luminance(colours["light"][0]) > 200 and luminance(colours["dark"][0]) < 60
     assert luminance(colours["dark"][1]) > 180 and luminance(colours["light"][1]) < 60
 
 

@@ -48,36 +48,25 @@ def _package(module: str) -> str:
     return module.split(".", 1)[0]
 
 
+def _reachable(edges: dict[str, set[str]], start: str) -> set[str]:
+    seen: set[str] = set()
+    todo = [start]
+    while todo:
+        for nxt in edges.get(todo.pop(), ()):
+            if nxt not in seen:
+                seen.add(nxt)
+                todo.append(nxt)
+    return seen
+
+
 def _cycles(edges: dict[str, set[str]]) -> set[frozenset[str]]:
-    """Strongly connected components with more than one node (Tarjan)."""
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    stack: list[str] = []
-    found: set[frozenset[str]] = set()
-
-    def visit(node: str) -> None:
-        index[node] = low[node] = len(index)
-        stack.append(node)
-        for nxt in edges.get(node, ()):
-            if nxt not in index:
-                visit(nxt)
-                low[node] = min(low[node], low[nxt])
-            elif nxt in stack:
-                low[node] = min(low[node], index[nxt])
-        if low[node] == index[node]:
-            component = set()
-            while True:
-                top = stack.pop()
-                component.add(top)
-                if top == node:
-                    break
-            if len(component) > 1:
-                found.add(frozenset(component))
-
-    for node in list(edges):
-        if node not in index:
-            visit(node)
-    return found
+    """Groups of packages that import each other, directly or through others."""
+    reach = {node: _reachable(edges, node) for node in edges}
+    return {
+        frozenset({node} | {other for other in reach[node] if node in reach.get(other, set())})
+        for node in edges
+        if node in reach[node]
+    }
 
 
 def test_the_bottom_layer_imports_nothing_of_ours() -> None:

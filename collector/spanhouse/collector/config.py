@@ -169,10 +169,18 @@ class GenAIProcessorConfig:
     max_attribute_chars: int = 32 * 1024
     # Processes that build the rows (workers.py); 0 = the receiving threads do (one core).
     workers: int = 0
+    # keys other instrumentations carry the experiment and variant in (processors/experiment_attributes.py)
+    experiment_id_attributes: tuple[str, ...] = ()
+    variant_attributes: tuple[str, ...] = ()
 
     def validate(self, path: str) -> None:
         if not 0 <= self.workers <= 256:
             raise ConfigError(f"{path}.workers: {self.workers!r} must be within 0 .. 256")
+        for key in (*self.experiment_id_attributes, *self.variant_attributes):
+            if not key.strip():
+                raise ConfigError(
+                    f"{path}: {key!r} in experiment_id_attributes/variant_attributes is not a key"
+                )
         if self.max_spans_per_request < 1:
             raise ConfigError(f"{path}.max_spans_per_request: {self.max_spans_per_request!r} must be >= 1")
         if self.max_attribute_chars < 16:
@@ -689,6 +697,7 @@ class CollectorConfig:
     budgets: tuple[Budget, ...] | None = (
         None  # the file's budgets: (None = no such section; stored ones are kept)
     )
+    experiments_interval: float = 300.0  # seconds between scheduled evaluations of running experiments
 
     def validate(self) -> None:
         """Raise ConfigError naming the key path, the bad value and the fix."""
@@ -706,6 +715,8 @@ class CollectorConfig:
                 )
             names.add(forwarder.name)
             forwarder.validate(f"exporters.{forwarder.name}")
+        if not self.experiments_interval > 0:
+            raise ConfigError(f"experiments interval {self.experiments_interval!r} must be > 0 seconds")
         if self.log_level not in LOG_LEVELS:
             raise ConfigError(
                 f"service.telemetry.logs.level: {self.log_level!r} is not one of {', '.join(LOG_LEVELS)}"
@@ -750,6 +761,7 @@ class Overrides:
     max_queries_per_tenant: int | None = None
     reader_url: str | None = None
     unhealthy_after: float | None = None
+    experiments_interval: float | None = None
 
     def apply(self, config: CollectorConfig) -> CollectorConfig:
         """`config` with these values in place, validated."""
@@ -766,6 +778,7 @@ class Overrides:
                 config.alerts, interval=_given(self.alert_interval, config.alerts.interval)
             ),
             query=self._query(config.query),
+            experiments_interval=_given(self.experiments_interval, config.experiments_interval),
         )
         updated.validate()
         return updated

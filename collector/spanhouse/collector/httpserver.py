@@ -90,120 +90,119 @@ class HttpServer:
 
 
 def _make_handler(server: HttpServer) -> type[BaseHTTPRequestHandler]:
-    class _Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        server_version = "spanhouse"
-        # Headers and body go out in two writes; without TCP_NODELAY the body waits for the
-        # peer's delayed ACK (about 40 ms on Linux) on every response of a kept-alive connection.
-        disable_nagle_algorithm = True
+    return type("Handler", (_Handler,), {"spanhouse": server})
 
-        def log_message(self, format: str, *args: object) -> None:
-            logger.debug("%s %s", self.address_string(), format % args)
 
-        def do_GET(self) -> None:
-            self._dispatch("GET")
+class _Handler(BaseHTTPRequestHandler):
+    """One connection's requests: routes by method and path, reads the body within the server's
+    limits and sends the handler's response."""
 
-        def do_POST(self) -> None:
-            self._dispatch("POST")
+    protocol_version = "HTTP/1.1"
+    server_version = "spanhouse"
+    # Headers and body go out in two writes; without TCP_NODELAY the body waits for the
+    # peer's delayed ACK (about 40 ms on Linux) on every response of a kept-alive connection.
+    disable_nagle_algorithm = True
+    spanhouse: HttpServer  # set on the subclass made for each server
 
-        def do_DELETE(self) -> None:
-            self._dispatch("DELETE")
+    def log_message(self, format: str, *args: object) -> None:
+        logger.debug("%s %s", self.address_string(), format % args)
 
-        def _dispatch(self, method: str) -> None:
-            path, _, query = self.path.partition("?")
-            handler = server.routes.get((method, path))
-            if handler is None:
-                allowed = [m for (m, p) in server.routes if p == path]
-                status = 405 if allowed else 404
-                self._discard_body()
-                self._send(
-                    Response(
-                        status,
-                        b'{"error":"%s %s is not served here"}' % (method.encode(), path.encode()[:200]),
-                    )
-                )
-                return
-            if method == "GET":  # no body: health and metrics stay answerable under load
-                self._send(self._read_and_handle(handler, method, path, query))
-                return
-            if not server.body_slots.acquire(blocking=False):
-                self.close_connection = True
-                self._send(
-                    Response(
-                        503, b'{"error":"the collector is busy; retry later"}', headers={"Retry-After": "1"}
-                    )
-                )
-                return
+    def do_GET(self) -> None:
+        self._dispatch("GET")
+
+    def do_POST(self) -> None:
+        self._dispatch("POST")
+
+    def do_DELETE(self) -> None:
+        self._dispatch("DELETE")
+
+    def _dispatch(self, method: str) -> None:
+        server = self.spanhouse
+        path, _, query = self.path.partition("?")
+        handler = server.routes.get((method, path))
+        if handler is None:
+            allowed = [m for (m, p) in server.routes if p == path]
+            self._discard_body()
+            body = b'{"error":"%s %s is not served here"}' % (method.encode(), path.encode()[:200])
+            self._send(Response(405 if allowed else 404, body))
+            return
+        if method == "GET":  # no body: health and metrics stay answerable under load
+            self._send(self._read_and_handle(handler, method, path, query))
+            return
+        if not server.body_slots.acquire(blocking=False):
+            self.close_connection = True
+            self._send(
+                Response(503, b'{"error":"the collector is busy; retry later"}', headers={"Retry-After": "1"})
+            )
+            return
+        try:
+            response = self._read_and_handle(handler, method, path, query)
+        finally:
+            # Released before the reply goes out, so a client that waits for its reply and then
+            # sends again is never refused by its own previous request.
+            server.body_slots.release()
+        self._send(response)
+
+    def _read_and_handle(self, handler: Handler, method: str, path: str, query: str) -> Response:
+        try:
+            body = self._read_body()
+        except BodyTooLarge:
+            self.close_connection = True
+            return Response(413, b'{"error":"request body is over the size limit"}')
+        except MalformedBody as exc:
+            self.close_connection = True
+            return Response(400, b'{"error":"%s"}' % str(exc).encode())
+        headers = {name.lower(): value for name, value in self.headers.items()}
+        try:
+            return handler(Request(method, path, query, headers, body))
+        except Exception:
+            logger.exception("handler for %s %s failed", method, path)
+            return Response(500, b'{"error":"internal error; see the collector log"}')
+
+    def _read_body(self) -> bytes:
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            return self._read_chunked()
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            raise MalformedBody("Content-Length is not a number") from None
+        if length < 0:
+            raise MalformedBody("Content-Length is negative")
+        if length > self.spanhouse.max_body_bytes:
+            raise BodyTooLarge
+        return self.rfile.read(length)
+
+    def _read_chunked(self) -> bytes:
+        parts: list[bytes] = []
+        total = 0
+        while True:
+            line = self.rfile.readline(1024)
             try:
-                response = self._read_and_handle(handler, method, path, query)
-            finally:
-                server.body_slots.release()
-            # Sent after the slot is free: a client that sends its next request as soon as it has
-            # this answer must not find the slot still taken.
-            self._send(response)
-
-        def _read_and_handle(self, handler: Handler, method: str, path: str, query: str) -> Response:
-            try:
-                body = self._read_body()
-            except BodyTooLarge:
-                self.close_connection = True
-                return Response(413, b'{"error":"request body is over the size limit"}')
-            except MalformedBody as exc:
-                self.close_connection = True
-                return Response(400, b'{"error":"%s"}' % str(exc).encode())
-            headers = {name.lower(): value for name, value in self.headers.items()}
-            try:
-                return handler(Request(method, path, query, headers, body))
-            except Exception:
-                logger.exception("handler for %s %s failed", method, path)
-                return Response(500, b'{"error":"internal error; see the collector log"}')
-
-        def _read_body(self) -> bytes:
-            if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-                return self._read_chunked()
-            try:
-                length = int(self.headers.get("Content-Length") or 0)
+                size = int(line.split(b";", 1)[0].strip(), 16)
             except ValueError:
-                raise MalformedBody("Content-Length is not a number") from None
-            if length < 0:
-                raise MalformedBody("Content-Length is negative")
-            if length > server.max_body_bytes:
+                raise MalformedBody("bad chunk size line in chunked body") from None
+            if size == 0:
+                while self.rfile.readline(1024) not in (b"\r\n", b"\n", b""):
+                    pass  # trailers
+                return b"".join(parts)
+            total += size
+            if total > self.spanhouse.max_body_bytes:
                 raise BodyTooLarge
-            return self.rfile.read(length)
+            parts.append(self.rfile.read(size))
+            self.rfile.readline(8)  # CRLF after each chunk
 
-        def _read_chunked(self) -> bytes:
-            parts: list[bytes] = []
-            total = 0
-            while True:
-                line = self.rfile.readline(1024)
-                try:
-                    size = int(line.split(b";", 1)[0].strip(), 16)
-                except ValueError:
-                    raise MalformedBody("bad chunk size line in chunked body") from None
-                if size == 0:
-                    while self.rfile.readline(1024) not in (b"\r\n", b"\n", b""):
-                        pass  # trailers
-                    return b"".join(parts)
-                total += size
-                if total > server.max_body_bytes:
-                    raise BodyTooLarge
-                parts.append(self.rfile.read(size))
-                self.rfile.readline(8)  # CRLF after each chunk
+    def _discard_body(self) -> None:
+        length = self.headers.get("Content-Length")
+        if length and length.isdigit() and int(length) <= self.spanhouse.max_body_bytes:
+            self.rfile.read(int(length))
+        else:
+            self.close_connection = True
 
-        def _discard_body(self) -> None:
-            length = self.headers.get("Content-Length")
-            if length and length.isdigit() and int(length) <= server.max_body_bytes:
-                self.rfile.read(int(length))
-            else:
-                self.close_connection = True
-
-        def _send(self, response: Response) -> None:
-            self.send_response(response.status)
-            self.send_header("Content-Type", response.content_type)
-            self.send_header("Content-Length", str(len(response.body)))
-            for name, value in response.headers.items():
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(response.body)
-
-    return _Handler
+    def _send(self, response: Response) -> None:
+        self.send_response(response.status)
+        self.send_header("Content-Type", response.content_type)
+        self.send_header("Content-Length", str(len(response.body)))
+        for name, value in response.headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(response.body)

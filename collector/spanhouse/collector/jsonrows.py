@@ -12,9 +12,7 @@ from typing import Any
 
 
 def json_value(value: Any) -> Any:
-    if isinstance(value, dt.datetime):
-        return value.isoformat()
-    if isinstance(value, dt.date):
+    if isinstance(value, dt.date):  # datetimes too
         return value.isoformat()
     if isinstance(value, decimal.Decimal):
         return float(value)

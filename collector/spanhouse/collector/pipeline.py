@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -78,8 +79,9 @@ class Workers(Protocol):
 
 
 class TracePipeline:
-    """The receivers' one consumer: builds the rows of every request (in the receiving thread,
-    or in worker processes when `workers` is given), makes it durable and feeds the forwarders."""
+    """The receivers' one consumer: runs the request processors, builds the rows of every span
+    (rejecting bad ones with a reason; in the receiving thread, or in worker processes when
+    `workers` is given), makes the request durable and feeds the forwarders."""
 
     def __init__(
         self,
@@ -91,8 +93,6 @@ class TracePipeline:
         limits: SpanLimits | None = None,
         request_processors: list[RequestProcessor] | None = None,
         forwarders: list[OtlpForwarder] | None = None,
-        memory: MemoryLimiter | None = None,
-        workers: Workers | None = None,
     ) -> None:
         self.queue = queue
         self.metrics = metrics
@@ -101,8 +101,10 @@ class TracePipeline:
         self.limits = limits or SpanLimits()
         self.request_processors = request_processors or []  # filters, redaction, sampling
         self.forwarders = forwarders or []  # fed after the WAL append; never block
-        self.memory = memory  # the process's memory budget, checked before a request is taken in
-        self.workers = workers  # worker processes that build the rows; None: this thread does
+        # Set by the collector when configured: the process's memory budget, checked before a
+        # request is taken in, and the worker processes that build the rows (None: this thread does).
+        self.memory: MemoryLimiter | None = None
+        self.workers: Workers | None = None
 
     def export(
         self,
@@ -120,22 +122,7 @@ class TracePipeline:
         """
         if self.memory is not None:
             self.memory.admit()
-        if self.workers is not None:
-            self._check_size(request)
-            built = self.workers.process(tenant, raw if raw is not None else request.SerializeToString())
-            outcome, batch = built.outcome, built.batch
-            if self.request_processors:
-                self.metrics.spans_sampled_out.inc(built.sampled_out)
-                raw = built.processed  # the WAL and the forwarders get the processed request
-        else:
-            if self.request_processors:
-                before = _span_count(request)
-                for apply in self.request_processors:
-                    apply(request)
-                self.metrics.spans_sampled_out.inc(before - _span_count(request))
-                raw = None  # the WAL and the forwarders get the processed request
-            outcome, rows = self.process(request, tenant)
-            batch = to_arrow(rows)
+        outcome, batch, raw = self._build(request, tenant, raw)
         if rejected:
             outcome.rejected += len(rejected)
             outcome.reasons[:0] = rejected
@@ -151,11 +138,33 @@ class TracePipeline:
             future = self.queue.put(tenant, payload, batch, batch.spans)
             for forwarder in self.forwarders:
                 forwarder.submit(payload)
-            with contextlib.suppress(TimeoutError):  # durable already; the store is slow
+            # Durable already; the store is slow. (Before Python 3.11 a future's timeout is not the
+            # builtin TimeoutError, so the futures one is named.)
+            with contextlib.suppress(FutureTimeout):
                 future.result(timeout=self.store_wait_s)
         if outcome.rejected:
             logger.info("rejected %d span(s): %s", outcome.rejected, outcome.reasons[0])
         return outcome
+
+    def _build(
+        self, request: ExportTraceServiceRequest, tenant: str, raw: bytes | None
+    ) -> tuple[ExportOutcome, ArrowBatch, bytes | None]:
+        """The outcome and rows of `request`, and its encoding for the WAL (None: serialize it)."""
+        if self.workers is not None:
+            self._check_size(request)
+            built = self.workers.process(tenant, raw if raw is not None else request.SerializeToString())
+            if self.request_processors:
+                self.metrics.spans_sampled_out.inc(built.sampled_out)
+                raw = built.processed  # the WAL and the forwarders get the processed request
+            return built.outcome, built.batch, raw
+        if self.request_processors:
+            before = _span_count(request)
+            for apply in self.request_processors:
+                apply(request)
+            self.metrics.spans_sampled_out.inc(before - _span_count(request))
+            raw = None  # the WAL and the forwarders get the processed request
+        outcome, rows = self.process(request, tenant)
+        return outcome, to_arrow(rows), raw
 
     def rebuild(self, tenant: str, raw: bytes) -> ArrowBatch:
         """The rows of a request read back from the WAL (after a restart or past the memory budget)."""

@@ -23,6 +23,7 @@ from spanhouse.collector.auth import ApiKeys
 from spanhouse.collector.budgets import sync_config_budgets
 from spanhouse.collector.config import CollectorConfig, TlsServerConfig
 from spanhouse.collector.errors import ConfigError, StoreError, StoreUnavailable
+from spanhouse.collector.experiments.schedule import evaluation_job
 from spanhouse.collector.exporters.clickhouse import ClickHouseExporter
 from spanhouse.collector.exporters.otlp_forward import OtlpForwarder
 from spanhouse.collector.httpserver import Handler, HttpServer
@@ -30,6 +31,7 @@ from spanhouse.collector.jobs import Job, Scheduler
 from spanhouse.collector.memory import MemoryLimiter
 from spanhouse.collector.pipeline import TracePipeline
 from spanhouse.collector.prices.refresher import PriceRefresher
+from spanhouse.collector.processors.experiment_attributes import ExperimentAttributes
 from spanhouse.collector.processors.genai import GenAIProcessor
 from spanhouse.collector.processors.limits import SpanLimits
 from spanhouse.collector.processors.pricing import ModelPricer
@@ -131,19 +133,20 @@ class Collector:
             self.memory = MemoryLimiter(budget, budget // 8)
             self.memory.start()
         limits = SpanLimits.from_config(config.genai)
-        if config.genai.workers:
-            setup = WorkerSetup(limits, config.request_processors)
-            self.workers = WorkerPool(config.genai.workers, setup, pricer)
+        genai = config.genai
+        experiments = ExperimentAttributes(genai.experiment_id_attributes, genai.variant_attributes)
+        if genai.workers:
+            setup = WorkerSetup(limits, config.request_processors, experiments)
+            self.workers = WorkerPool(genai.workers, setup, pricer)
         pipeline = TracePipeline(
             queue,
             self.metrics,
-            GenAIProcessor(pricer),
+            GenAIProcessor(pricer, experiments),
             limits=limits,
             request_processors=build_request_processors(config.request_processors),
             forwarders=self.forwarders,
-            memory=self.memory,
-            workers=self.workers,
         )
+        pipeline.memory, pipeline.workers = self.memory, self.workers
         self.exporter = ClickHouseExporter(store, self.metrics, queue, pipeline.rebuild)
         self._queue_gauges(queue, self.exporter)
         self.exporter.start()
@@ -218,7 +221,7 @@ class Collector:
 
     def jobs(self) -> list[Job]:
         """The scheduled jobs this collector runs (schemas/jobs/ SQL through the store)."""
-        jobs = []
+        jobs = [evaluation_job(self.config.experiments_interval, self.alerts)]
         if self.alerts is not None and self.config.alerts.interval > 0:
             jobs.append(alert_job(self.alerts))
         return jobs
@@ -264,31 +267,8 @@ class Collector:
 
     def shutdown(self) -> None:
         """Stop receiving, store what was accepted, close the store. Idempotent."""
-        if self.grpc is not None:
-            self.grpc.shutdown()
-            self.grpc = None
-        if self.http is not None:
-            self.http.shutdown()
-            self.http = None
-        if self.memory is not None:
-            self.memory.shutdown()
-            self.memory = None
-        if self.workers is not None:
-            self.workers.shutdown()
-            self.workers = None
-        flush_until = time.monotonic() + 5.0  # one flush budget shared by every forwarder
-        for forwarder in self.forwarders:
-            forwarder.shutdown(flush_timeout_s=max(0.0, flush_until - time.monotonic()))
-        self.forwarders = []
-        if self.scheduler is not None:
-            self.scheduler.shutdown()
-            self.scheduler = None
-        if self.prices is not None:
-            self.prices.shutdown()
-            self.prices = None
-        if self.alerts is not None:
-            self.alerts.shutdown()
-            self.alerts = None
+        self._stop_receiving()
+        self._stop_background()
         if self.exporter is not None:
             self.exporter.shutdown(drain_timeout_s=self.config.clickhouse.wal.drain_timeout)
             self.exporter = None
@@ -304,6 +284,36 @@ class Collector:
         if self.store is not None:
             self.store.close()
             self.store = None
+
+    def _stop_receiving(self) -> None:
+        if self.grpc is not None:
+            self.grpc.shutdown()
+            self.grpc = None
+        if self.http is not None:
+            self.http.shutdown()
+            self.http = None
+        if self.memory is not None:
+            self.memory.shutdown()
+            self.memory = None
+        if self.workers is not None:
+            self.workers.shutdown()
+            self.workers = None
+
+    def _stop_background(self) -> None:
+        """Forwarders (one flush budget shared by all), scheduled jobs, prices and alerts."""
+        flush_until = time.monotonic() + 5.0
+        for forwarder in self.forwarders:
+            forwarder.shutdown(flush_timeout_s=max(0.0, flush_until - time.monotonic()))
+        self.forwarders = []
+        if self.scheduler is not None:
+            self.scheduler.shutdown()
+            self.scheduler = None
+        if self.prices is not None:
+            self.prices.shutdown()
+            self.prices = None
+        if self.alerts is not None:
+            self.alerts.shutdown()
+            self.alerts = None
 
 
 def running_collector(data_dir: Path) -> dict | None:

@@ -26,7 +26,7 @@ import multiprocessing
 import threading
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pyarrow as pa
@@ -36,6 +36,7 @@ from spanhouse.collector.columns import ArrowBatch, to_arrow
 from spanhouse.collector.config import ProcessorConfig
 from spanhouse.collector.pipeline import ExportOutcome, WorkerResult, build_rows
 from spanhouse.collector.prices.book import PriceBook, PriceRow
+from spanhouse.collector.processors.experiment_attributes import ExperimentAttributes
 from spanhouse.collector.processors.genai import GenAIProcessor
 from spanhouse.collector.processors.limits import SpanLimits
 from spanhouse.collector.processors.pricing import ModelPricer
@@ -54,6 +55,7 @@ class WorkerSetup:
 
     limits: SpanLimits
     request_processors: tuple[ProcessorConfig, ...] = ()
+    experiments: ExperimentAttributes = field(default_factory=ExperimentAttributes)
 
 
 # --- in the worker process -------------------------------------------------------------------
@@ -65,7 +67,7 @@ _filters: list[RequestProcessor] = []
 
 def _start(setup: WorkerSetup) -> None:
     global _processor, _limits, _filters
-    _processor = GenAIProcessor(ModelPricer())
+    _processor = GenAIProcessor(ModelPricer(), setup.experiments)
     _limits = setup.limits
     _filters = build_request_processors(setup.request_processors)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ._callbacks import SpanRef, record_step
 from ._config import configure, force_flush, instrumented_libraries, shutdown
-from ._experiments import Experiment, experiment
+from ._experiments import Experiment, experiment, run_experiment
 from ._processor import RunContextSpanProcessor
 from ._scores import RunRef, current_run, score_run, score_span
 from ._steps import agent, step, tool
@@ -30,6 +30,7 @@ __all__ = [
     "instrumented_libraries",
     "record_step",
     "record_usage",
+    "run_experiment",
     "score",
     "score_run",
     "score_span",

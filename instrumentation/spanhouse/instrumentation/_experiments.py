@@ -6,14 +6,21 @@ process, on every machine, whatever ``PYTHONHASHSEED`` says) onto the variants' 
 Variants are ordered by name, so how a dict was written doesn't change who gets what.
 Inside ``with exp.use(unit_id):`` every span carries ``spanhouse.experiment.id`` and
 ``spanhouse.experiment.variant``, which the collector stores as ExperimentId and Variant.
+``run_experiment(exp, unit_id, {"control": old_agent, "candidate": new_agent}, question)`` runs
+the unit's variant's function that way (awaitable when the function is async).
+
+The experiment's definition for evaluation (metrics, alpha, the split to check against) is made
+with ``spanhouse experiments create``; its name is this id.
 """
 
 from __future__ import annotations
 
 import hashlib
+import inspect
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from typing import Any
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace
@@ -84,6 +91,45 @@ class Experiment:
         finally:
             otel_context.detach(token)
 
+    def run(
+        self, unit_id: str | int, functions: Mapping[str, Callable[..., Any]], /, *args: Any, **kwargs: Any
+    ) -> Any:
+        """Call the function of `unit_id`'s variant with `args` inside :meth:`use`; returns its result.
+
+        `functions` names one function per variant that can be assigned, no more: a missing or
+        unknown variant is a ValueError before anything runs. An async function gives back a
+        coroutine that enters the experiment when awaited, so every span it starts is stamped.
+        """
+        self._check_functions(functions)
+        chosen = functions[self.assign(unit_id)]
+        if inspect.iscoroutinefunction(chosen):
+            return self._run_async(unit_id, chosen, args, kwargs)
+        with self.use(unit_id):
+            return chosen(*args, **kwargs)
+
+    async def _run_async(
+        self, unit_id: str | int, chosen: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> Any:
+        with self.use(unit_id):
+            return await chosen(*args, **kwargs)
+
+    def _check_functions(self, functions: Mapping[str, Callable[..., Any]]) -> None:
+        if not isinstance(functions, Mapping):
+            raise TypeError("functions must map each variant name to the function that runs it")
+        assignable = {name for _, name in self._bounds}
+        missing = sorted(assignable - set(functions))
+        unknown = sorted(set(functions) - set(self.variants))
+        if missing or unknown:
+            problems = []
+            if missing:
+                problems.append(f"no function for variant(s) {', '.join(missing)}")
+            if unknown:
+                problems.append(f"{', '.join(map(repr, unknown))} is not a variant of {self.id!r}")
+            raise ValueError(f"{'; '.join(problems)}; variants: {', '.join(self.variants)}")
+        for name, function in functions.items():
+            if not callable(function):
+                raise TypeError(f"the function of variant {name!r} is not callable: {function!r}")
+
     def __repr__(self) -> str:
         return f"experiment({self.id!r}, variants={self.variants!r})"
 
@@ -91,3 +137,19 @@ class Experiment:
 def experiment(id: str, variants: Mapping[str, float] | Sequence[str]) -> Experiment:
     """Define an experiment: ``experiment("ranker", {"a": 0.9, "b": 0.1}).assign(user_id)``."""
     return Experiment(id, variants)
+
+
+def run_experiment(
+    exp: Experiment,
+    unit_id: str | int,
+    functions: Mapping[str, Callable[..., Any]],
+    /,
+    *args: Any,
+    **kwargs: Any,
+) -> Any:
+    """Run the agent function of `unit_id`'s variant, every span it makes carrying the variant.
+
+    ``run_experiment(prompts, user.id, {"control": answer_v1, "candidate": answer_v2}, question)``
+    is ``prompts.run(user.id, {...}, question)``; see :meth:`Experiment.run`.
+    """
+    return exp.run(unit_id, functions, *args, **kwargs)

@@ -8,15 +8,12 @@ collector never has to guess which convention a caller used.
 
 from __future__ import annotations
 
-import logging
 import math
 from typing import Any
 
 from opentelemetry import trace
 
 from . import _attributes as attr
-
-logger = logging.getLogger(__name__)
 
 # Model-name prefixes -> gen_ai.provider.name, for callers that don't pass provider.
 _PROVIDER_PREFIXES: tuple[tuple[str, str], ...] = (

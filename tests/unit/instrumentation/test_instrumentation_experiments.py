@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -14,7 +15,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from spanhouse.instrumentation import RunContextSpanProcessor, _steps, agent, experiment, step
+from spanhouse.instrumentation import RunContextSpanProcessor, _steps, agent, experiment, run_experiment, step
 
 UNITS = [f"user-{i}" for i in range(20000)]
 
@@ -111,3 +112,64 @@ def test_spans_inside_use_carry_the_experiment(memory: InMemorySpanExporter) -> 
         assert spans[name]["spanhouse.experiment.id"] == "planner-prompt"
         assert spans[name]["spanhouse.experiment.variant"] == variant
     assert "spanhouse.experiment.id" not in spans["after"]
+
+
+def test_run_experiment_calls_the_variants_function_with_every_span_stamped(
+    memory: InMemorySpanExporter,
+) -> None:
+    exp = experiment("answer-style", variants={"control": 0.5, "candidate": 0.5})
+
+    @agent("support")
+    def old(question: str) -> str:
+        with step("draft"):
+            return f"old:{question}"
+
+    @agent("support")
+    def new(question: str) -> str:
+        with step("draft"):
+            return f"new:{question}"
+
+    answers = {}
+    for user in ("u1", "u2", "u3", "u4", "u5", "u6"):
+        answers[user] = run_experiment(exp, user, {"control": old, "candidate": new}, "why?")
+        expected = "old:why?" if exp.assign(user) == "control" else "new:why?"
+        assert answers[user] == expected
+    assert {a.split(":")[0] for a in answers.values()} == {"old", "new"}  # both variants ran
+    stamped = [dict(s.attributes or {}) for s in memory.get_finished_spans()]
+    assert len(stamped) == 12
+    assert all(a["spanhouse.experiment.id"] == "answer-style" for a in stamped)
+    assert {a["spanhouse.experiment.variant"] for a in stamped} == {"control", "candidate"}
+
+
+def test_run_experiment_awaits_async_functions_inside_the_experiment(memory: InMemorySpanExporter) -> None:
+    exp = experiment("async-style", variants=["a", "b"])
+
+    async def variant(name: str) -> str:
+        with step(f"step {name}"):
+            await asyncio.sleep(0)
+        return name
+
+    result = asyncio.run(exp.run("unit-1", {"a": variant, "b": variant}, "x"))
+    assert result == "x"
+    [span] = memory.get_finished_spans()
+    assert dict(span.attributes or {})["spanhouse.experiment.variant"] == exp.assign("unit-1")
+
+
+@pytest.mark.parametrize(
+    ("functions", "message"),
+    [
+        ({"a": print}, "no function for variant\\(s\\) b"),
+        ({"a": print, "b": print, "c": print}, "'c' is not a variant of 'checks'"),
+    ],
+)
+def test_run_experiment_refuses_functions_that_do_not_match_the_variants(
+    functions: dict, message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        run_experiment(experiment("checks", ["a", "b"]), "u", functions)
+
+
+def test_a_variant_with_no_weight_needs_no_function() -> None:
+    assert experiment("ramp-up", {"old": 1.0, "new": 0.0}).run("u", {"old": lambda: "old"}) == "old"
+    with pytest.raises(TypeError, match="not callable"):
+        experiment("ramp-up", {"old": 1.0, "new": 0.0}).run("u", {"old": "text"})  # type: ignore[dict-item]

@@ -120,7 +120,9 @@ class Evaluator:
         with self._lock:
             known = {
                 (a.tenant, a.dedup_key)
-                for a in alert_state(self.store, ALL_TENANTS, (c.dedup_key for c in conditions))
+                for a in alert_state(
+                    self.store, ALL_TENANTS, (c.dedup_key for c in conditions), include_open=False
+                )
             }
             fresh = tuple(c for c in conditions if (c.tenant, c.dedup_key) not in known)
             return self.apply(Plan(at, ALL_TENANTS, fresh, (), len(conditions)))
@@ -144,7 +146,7 @@ class Evaluator:
             )
             if alert.fired_by == self.instance_id:
                 outcome.fired.append(alert)
-                logger.warning("alert %s fired: %s", alert.dedup_key, alert.message)
+                logger.info("alert %s fired: %s", alert.dedup_key, alert.message)
             else:
                 outcome.fired_elsewhere.append(alert)
                 logger.info("alert %s was fired by %s first", alert.dedup_key, alert.fired_by)

@@ -9,8 +9,10 @@ floors, tests) is made in the SQL jobs, where its method is written down.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Callable
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from spanhouse.collector.alerts.model import Condition, bucket_start, stamp
 from spanhouse.collector.budgets.model import ALL_TENANTS
@@ -308,7 +310,7 @@ def _episode(
     message: str,
 ) -> Condition:
     tenant, agent = row["tenant"], row["agent"]
-    group = f"{kind}/{tenant}/agent={agent}"
+    group = f"{kind}/{tenant}/agent={_key_part(agent)}"
     start = bucket_start(at, bucket_s)
     return Condition(
         tenant=tenant,
@@ -324,6 +326,13 @@ def _episode(
         message=message,
         labels={"agent": agent},
     )
+
+
+def _key_part(name: str) -> str:
+    """A name from telemetry as it goes into a dedup key: long ones are cut and made unique by a hash."""
+    if len(name) <= 128:
+        return name
+    return name[:100] + "~" + hashlib.sha256(name.encode()).hexdigest()[:16]
 
 
 def _tenants(reader: Reader, tenant: str, since: dt.datetime, until: dt.datetime) -> list[str]:
@@ -371,7 +380,5 @@ def _span(seconds: float) -> str:
 
 
 def _local(value: dt.datetime, timezone: str, *, date_only: bool = False) -> str:
-    from zoneinfo import ZoneInfo
-
     local = value.replace(tzinfo=dt.timezone.utc).astimezone(ZoneInfo(timezone))
     return local.strftime("%Y-%m-%d") if date_only else local.strftime(f"%Y-%m-%d %H:%M {timezone}")

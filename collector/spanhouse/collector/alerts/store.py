@@ -60,9 +60,12 @@ class Writer(Reader, Protocol):
     ) -> None: ...
 
 
-def alert_state(reader: Reader, tenant: str, keys: Iterable[str]) -> list[Alert]:
-    """Stored alerts of `tenant` ('*' = all) with one of `keys`, plus every open one."""
-    rows = reader.query(load_job("alerts/state"), {"tenant": tenant, "keys": sorted(set(keys))})
+def alert_state(
+    reader: Reader, tenant: str, keys: Iterable[str], *, include_open: bool = True
+) -> list[Alert]:
+    """Stored alerts of `tenant` ('*' = all) with one of `keys`, plus every open one (`include_open`)."""
+    parameters = {"tenant": tenant, "keys": sorted(set(keys)), "include_open": int(include_open)}
+    rows = reader.query(load_job("alerts/state"), parameters)
     return [_alert(row) for row in rows.dicts()]
 
 
@@ -130,7 +133,7 @@ def fire(
     store.insert(
         "alerts", [[value] for value in row], ALERTS_COLUMNS, dedup_token=fire_token(c.tenant, c.dedup_key)
     )
-    stored = [a for a in alert_state(store, c.tenant, [c.dedup_key]) if a.dedup_key == c.dedup_key]
+    stored = alert_state(store, c.tenant, [c.dedup_key], include_open=False)
     if not stored:  # cannot happen unless the row was dropped between insert and read
         raise RuntimeError(f"alert {c.dedup_key!r} was inserted but cannot be read back")
     return stored[0]

@@ -10,7 +10,6 @@ Each write refreshes the collector's price book at once, so new spans use the ne
 from __future__ import annotations
 
 import json
-import logging
 from typing import Any
 
 from spanhouse.collector import jsonrows
@@ -22,8 +21,6 @@ from spanhouse.collector.prices.overrides import override_row
 from spanhouse.collector.prices.refresher import PriceRefresher
 from spanhouse.collector.prices.store import reprice, sync_catalogue, write_rows
 from spanhouse.collector.store import Store
-
-logger = logging.getLogger(__name__)
 
 _RANGE_KEYS = ("since", "until", "tenant")
 

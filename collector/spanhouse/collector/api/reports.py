@@ -7,7 +7,6 @@ a tenant key reads its own tenant only (another `tenant` gets 403).
 
 from __future__ import annotations
 
-import logging
 import urllib.parse
 from typing import Any
 
@@ -23,10 +22,7 @@ from spanhouse.collector.reports import (
     run_report,
 )
 
-logger = logging.getLogger(__name__)
-
 PREFIX = "/v1/reports"
-_RANGE_KEYS = ("since", "until", "tenant")
 
 
 def report_routes(access: ReadAccess) -> dict[tuple[str, str], Handler]:

@@ -6,7 +6,6 @@ POST body: {"table": "otel_traces", "keep": "30d"} ("forever" removes the TTL).
 from __future__ import annotations
 
 import json
-import logging
 from typing import Any
 
 from spanhouse.collector import jsonrows
@@ -16,8 +15,6 @@ from spanhouse.collector.errors import ConfigError, QueryError, StoreError
 from spanhouse.collector.httpserver import Handler, Request, Response
 from spanhouse.collector.retention import retention_view, set_retention
 from spanhouse.collector.store import Store
-
-logger = logging.getLogger(__name__)
 
 
 def retention_routes(store: Store, auth: ApiKeys) -> dict[tuple[str, str], Handler]:

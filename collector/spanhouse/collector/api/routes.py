@@ -11,6 +11,7 @@ from typing import Any
 
 from spanhouse.collector import jsonrows
 from spanhouse.collector.api.access import ReadAccess, read_failure, refusal
+from spanhouse.collector.api.experiments import experiment_routes
 from spanhouse.collector.api.health import DEFAULT_UNHEALTHY_AFTER_S, InsertState, health_handler
 from spanhouse.collector.api.reports import report_routes
 from spanhouse.collector.api.retention import retention_routes
@@ -98,6 +99,7 @@ def api_routes(
         **report_routes(access),
         **retention_routes(store, auth),
         **trace_routes(access),
+        **experiment_routes(store, access),
         **run_routes(access),
         **detail_routes(access),
         **session_routes(auth),

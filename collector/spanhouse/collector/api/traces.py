@@ -7,7 +7,6 @@ high_tokens, slow_ms, low_quality.
 
 from __future__ import annotations
 
-import logging
 import urllib.parse
 from dataclasses import fields
 from typing import Any
@@ -18,8 +17,6 @@ from spanhouse.collector.debug.trace import TraceNotFound, WarningThresholds, fe
 from spanhouse.collector.debug.views import trace_document
 from spanhouse.collector.errors import ConfigError, Forbidden, ReadBusy, StoreError, Unauthenticated
 from spanhouse.collector.httpserver import Handler, Request, Response
-
-logger = logging.getLogger(__name__)
 
 _THRESHOLDS = {f.name for f in fields(WarningThresholds)}
 

@@ -1,5 +1,5 @@
 """`spanhouse` commands: collector, demo, sql, report, traces, retention, prices, budgets, alerts, keys,
-migrate, export, import."""
+experiments, migrate, export, import."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from spanhouse.collector.cli.access import ApiKey
 from spanhouse.collector.cli.budgets import alerts_app, budgets_app
 from spanhouse.collector.cli.collector import collector
 from spanhouse.collector.cli.debugging import retention_app, traces_app
+from spanhouse.collector.cli.experiments import experiments_app
 from spanhouse.collector.cli.keys import keys_app
 from spanhouse.collector.cli.options import (
     DEFAULT_DATA_DIR,
@@ -45,6 +46,7 @@ app.add_typer(prices_app, name="prices")
 app.add_typer(budgets_app, name="budgets")
 app.add_typer(alerts_app, name="alerts")
 app.add_typer(keys_app, name="keys")
+app.add_typer(experiments_app, name="experiments")
 
 
 @app.command()

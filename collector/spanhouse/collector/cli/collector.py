@@ -76,6 +76,12 @@ def collector(
             help="YAML file 'api_keys: {<key>: <tenant>}' (else env SPANHOUSE_API_KEYS=<key>=<tenant>,...)."
         ),
     ] = None,
+    experiments_interval: Annotated[
+        OptionalFloat,
+        typer.Option(
+            min=0.05, help="Seconds between scheduled evaluations of running experiments (default 300)."
+        ),
+    ] = None,
     tls_cert: Annotated[
         OptionalPath, typer.Option(help="PEM certificate: serve OTLP and the API over TLS.")
     ] = None,
@@ -182,6 +188,7 @@ def collector(
         max_queries_per_tenant=max_queries_per_tenant,
         reader_url=clickhouse_reader_url,
         unhealthy_after=unhealthy_after,
+        experiments_interval=experiments_interval,
     )
     try:
         merged = overrides.apply(load_config(config) if config is not None else CollectorConfig())

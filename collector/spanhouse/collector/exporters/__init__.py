@@ -1,1 +1,1 @@
-"""Exporters: the last consumers of the pipeline (ClickHouse; OTLP forwarding later)."""
+"""Exporters: the last consumers of the pipeline (ClickHouse, OTLP forwarders) and their one retry loop."""

@@ -3,22 +3,23 @@
 Group commit: one writer thread takes every durable request queued while the previous insert
 ran and writes them as one block per table, under one insert deduplication token recorded in
 the WAL checkpoint beforehand. A failed insert is retried with the same rows and the same
-token (exponential backoff with jitter) until it lands; nothing leaves the WAL before that.
+token (the exporters' retry loop, exporters/retry.py, without a time limit) until it lands;
+nothing leaves the WAL before that.
 """
 
 from __future__ import annotations
 
 import logging
-import random
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pyarrow as pa
 
 from spanhouse.collector.columns import ArrowBatch
 from spanhouse.collector.errors import StoreError
+from spanhouse.collector.exporters.retry import GaveUp, RetryPolicy, retry
 from spanhouse.collector.queue.persistent import PersistentQueue, QueueGroup
 from spanhouse.collector.store import Store, load_job
 from spanhouse.collector.telemetry import Metrics
@@ -26,18 +27,28 @@ from spanhouse.collector.telemetry import Metrics
 logger = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class Backoff:
-    """Exponential backoff with jitter: attempt n waits uniform(0.5, 1) * min(max_s, initial_s * 2**n)."""
+# Inserts are retried until they land (the rows are safe in the WAL meanwhile): no time limit.
+STORE_RETRY = RetryPolicy(initial_interval=0.2, max_interval=30.0, max_elapsed_time=None)
 
-    initial_s: float = 0.2
-    max_s: float = 30.0
 
-    def delay(self, attempt: int) -> float:
-        return random.uniform(0.5, 1.0) * min(self.max_s, self.initial_s * 2 ** min(attempt, 30))
+@dataclass
+class _Insert:
+    """One group's rows per table, and the token each table's block goes in under."""
+
+    token: str
+    tables: list[tuple[str, pa.Table]]  # tables with rows, in insert order
+    suspect: bool  # an earlier attempt may have left its token behind without its rows
+    tokens: dict[str, str] = field(init=False)
+    again: int = 0  # blocks inserted again under a new token
+
+    def __post_init__(self) -> None:
+        self.tokens = {table: self.token for table, _ in self.tables}
 
 
 class ClickHouseExporter:
+    """The last consumer: drains the queue into otel_traces, agent_steps and scores, one group
+    per insert, and acknowledges the group's requests once it is stored."""
+
     def __init__(
         self,
         store: Store,
@@ -47,7 +58,7 @@ class ClickHouseExporter:
         *,
         max_rows_per_insert: int = 100_000,
         max_bytes_per_insert: int = 64 * 1024 * 1024,
-        backoff: Backoff | None = None,
+        retry_policy: RetryPolicy = STORE_RETRY,
     ) -> None:
         self.store = store
         self.metrics = metrics
@@ -55,7 +66,7 @@ class ClickHouseExporter:
         self.rebuild = rebuild
         self.max_rows_per_insert = max_rows_per_insert
         self.max_bytes_per_insert = max_bytes_per_insert
-        self.backoff = backoff or Backoff()
+        self.retry_policy = retry_policy
         self._stop = threading.Event()
         self._drain_deadline = float("inf")
         self._thread: threading.Thread | None = None
@@ -93,56 +104,25 @@ class ClickHouseExporter:
                 return
 
     def _store(self, group: QueueGroup) -> bool:
-        """Insert `group` until it lands; False if shutdown's drain deadline passed first.
-
-        After a failed attempt (or for a group replayed after a crash) a successful insert is
-        checked: ClickHouse may have kept the failed attempt's deduplication token without its
-        rows (e.g. the part rename failed), silently dropping the retry. Rows found missing are
-        inserted again under a new token; ReplacingMergeTree collapses any copy this makes.
-        """
+        """Insert `group` until it lands; False if shutdown's drain deadline passed first."""
         batch = self._rows(group)
-        tables = batch.tables()
         spans, steps = batch.spans, batch.steps.num_rows if batch.steps is not None else 0
-        suspect = group.replayed
-        tokens = dict.fromkeys(("otel_traces", "agent_steps", "scores"), group.token)
-        attempt = 0
-        while True:
-            try:
-                for table, rows in tables:
-                    self.store.insert_arrow(table, rows, dedup_token=tokens[table])
-                missing = [
-                    table
-                    for table, rows in tables
-                    if suspect and table in _PRESENCE_CHECKED and not self._present(table, rows)
-                ]
-                if not missing:
-                    break
-                for table in missing:
-                    logger.warning(
-                        "a retried insert into %s was dropped as a duplicate; inserting it again", table
-                    )
-                    tokens[table] = f"{group.token}-again{attempt}"
-                attempt += 1
-                continue
-            except Exception as exc:  # a bug must not kill the writer thread: retry, it stays visible
-                suspect = True
-                self.metrics.insert_failures.inc()
-                self.last_error = str(exc)[:500] or type(exc).__name__
-                if not self.failing:
-                    self.failing = True
-                    self.failing_since = time.monotonic()
-                    self.queue.set_spooling(True)
-                if isinstance(exc, StoreError):
-                    logger.warning("insert of %d span(s) failed (attempt %d): %s", spans, attempt + 1, exc)
-                else:
-                    logger.exception(
-                        "insert of %d span(s) failed unexpectedly (attempt %d)", spans, attempt + 1
-                    )
-                delay = self.backoff.delay(attempt)
-                attempt += 1
-                if self._stop.is_set() and time.monotonic() + delay > self._drain_deadline:
-                    return False
-                self._stop.wait(delay) if not self._stop.is_set() else time.sleep(delay)
+        insert = _Insert(token=group.token, tables=batch.tables(), suspect=group.replayed)
+
+        def failed(exc: BaseException, attempt: int, delay: float | None) -> None:
+            insert.suspect = True
+            self._failed(exc, attempt, spans)
+
+        try:
+            retry(
+                lambda: self._insert(insert),
+                self.retry_policy,
+                stop=self._stop,
+                drain_until=lambda: self._drain_deadline,
+                on_failure=failed,
+            )
+        except GaveUp:
+            return False
         if self.failing:
             self.failing = False
             self.failing_since = None
@@ -153,6 +133,44 @@ class ClickHouseExporter:
         self.metrics.steps_stored.inc(steps)
         self.queue.done(group)  # replies waiting on this group go out now, metrics already counted
         return True
+
+    def _insert(self, insert: _Insert) -> None:
+        """Insert every table's block; after a failed attempt (or for a group replayed after a
+        crash) check that the rows are there: ClickHouse may have kept the failed attempt's
+        deduplication token without its rows (e.g. the part rename failed), silently dropping the
+        retry. Rows found missing go in again under a new token; ReplacingMergeTree collapses
+        any copy this makes."""
+        while True:
+            for table, rows in insert.tables:
+                self.store.insert_arrow(table, rows, dedup_token=insert.tokens[table])
+            missing = [
+                table
+                for table, rows in insert.tables
+                if insert.suspect and table in _PRESENCE_CHECKED and not self._present(table, rows)
+            ]
+            if not missing:
+                return
+            for table in missing:
+                logger.warning(
+                    "a retried insert into %s was dropped as a duplicate; inserting it again", table
+                )
+                insert.tokens[table] = f"{insert.token}-again{insert.again}"
+            insert.again += 1
+
+    def _failed(self, exc: BaseException, attempt: int, spans: int) -> None:
+        """A failed attempt: counted, logged, and replies stop waiting for the store (spooling)."""
+        self.metrics.insert_failures.inc()
+        self.last_error = str(exc)[:500] or type(exc).__name__
+        if not self.failing:
+            self.failing = True
+            self.failing_since = time.monotonic()
+            self.queue.set_spooling(True)
+        if isinstance(exc, StoreError):
+            logger.warning("insert of %d span(s) failed (attempt %d): %s", spans, attempt, exc)
+        else:
+            logger.error(
+                "insert of %d span(s) failed unexpectedly (attempt %d)", spans, attempt, exc_info=exc
+            )
 
     def _present(self, table: str, rows: pa.Table) -> bool:
         """Whether every span of `rows` is in `table` (any copy)."""

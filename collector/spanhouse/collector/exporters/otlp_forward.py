@@ -3,9 +3,10 @@ to another OTel backend over gRPC (`otlp`) or HTTP/protobuf (`otlphttp`).
 
 Each forwarder has its own bounded in-memory queue and sender thread, so a slow or down
 backend never delays the ClickHouse path: `submit()` never blocks, and when the queue is full
-the oldest request is dropped (counted and logged). Failed sends are retried with exponential
-backoff, honouring the server's google.rpc.RetryInfo (gRPC) or Retry-After (HTTP), until
-`retry_on_failure.max_elapsed_time` has passed.
+the oldest request is dropped (counted and logged). Failed sends go through the exporters' one
+retry loop (exporters/retry.py): exponential backoff, the server's google.rpc.RetryInfo (gRPC)
+or Retry-After (HTTP) honoured, refusals no retry can fix dropped at once, and everything given
+up after `retry_on_failure.max_elapsed_time`.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from __future__ import annotations
 import collections
 import gzip
 import logging
-import random
 import ssl
 import threading
 import time
@@ -21,9 +21,17 @@ import urllib.error
 import urllib.request
 
 import grpc
-from google.rpc import error_details_pb2, status_pb2
 
 from spanhouse.collector.config import ForwardExporterConfig, TlsClientConfig
+from spanhouse.collector.exporters.retry import (
+    GaveUp,
+    PermanentError,
+    RetryPolicy,
+    ThrottledError,
+    grpc_retry_info,
+    retry,
+    retry_after_header,
+)
 from spanhouse.collector.telemetry import Counter, Metrics
 
 logger = logging.getLogger(__name__)
@@ -41,18 +49,12 @@ _RETRYABLE_GRPC = {
 _RETRYABLE_HTTP = {429, 502, 503, 504}
 
 
-class SendFailed(Exception):
-    """One attempt failed; `retry_after_s` is the delay the server asked for, if any."""
-
-    def __init__(self, message: str, *, retryable: bool, retry_after_s: float | None = None) -> None:
-        super().__init__(message)
-        self.retryable = retryable
-        self.retry_after_s = retry_after_s
-
-
 class OtlpForwarder:
+    """One `otlp` / `otlphttp` exporter: a bounded queue in memory and a sender thread."""
+
     def __init__(self, config: ForwardExporterConfig, metrics: Metrics) -> None:
         self.config = config
+        self._policy = RetryPolicy.from_config(config.retry_on_failure)
         self._queue: collections.deque[bytes] = collections.deque()
         self._cond = threading.Condition()
         self._stop = threading.Event()
@@ -134,35 +136,21 @@ class OtlpForwarder:
                     self._queue.popleft()
 
     def _deliver(self, payload: bytes) -> None:
-        retry = self.config.retry_on_failure
-        started = time.monotonic()
-        attempt = 0
-        while True:
-            try:
-                self._send(payload)
-                self.sent.inc()
-                return
-            except SendFailed as exc:
-                self.failures.inc()
-                delay = min(retry.max_interval, retry.initial_interval * 2**attempt) * random.uniform(
-                    0.5, 1.0
+        try:
+            retry(lambda: self._send(payload), self._policy, stop=self._stop, on_failure=self._failed)
+        except GaveUp as exc:
+            if exc.reason != "stopped":  # at shutdown the request is counted as not sent, below
+                self.dropped.inc()
+                logger.warning(
+                    "forwarder %s dropped a request (%s): %s", self.config.name, exc.reason, exc.cause
                 )
-                if exc.retry_after_s is not None:  # the server's RetryInfo / Retry-After wins
-                    delay = exc.retry_after_s
-                attempt += 1
-                give_up = (
-                    not exc.retryable
-                    or not retry.enabled
-                    or time.monotonic() - started + delay > retry.max_elapsed_time
-                )
-                if give_up:
-                    self.dropped.inc()
-                    logger.warning("forwarder %s dropped a request: %s", self.config.name, exc)
-                    return
-                if attempt == 1:
-                    logger.info("forwarder %s: %s; retrying in %.1fs", self.config.name, exc, delay)
-                if self._stop.wait(delay):
-                    return
+            return
+        self.sent.inc()
+
+    def _failed(self, exc: BaseException, attempt: int, delay: float | None) -> None:
+        self.failures.inc()
+        if attempt == 1 and delay is not None:
+            logger.info("forwarder %s: %s; retrying in %.1fs", self.config.name, exc, delay)
 
     def _send(self, payload: bytes) -> None:
         if self.config.protocol == "grpc":
@@ -195,13 +183,13 @@ class OtlpForwarder:
             )
         except grpc.RpcError as exc:
             code = exc.code()
-            delay = _grpc_retry_delay(exc)
-            retryable = code in _RETRYABLE_GRPC and (
-                code is not grpc.StatusCode.RESOURCE_EXHAUSTED or delay is not None
-            )
-            raise SendFailed(
-                f"{code.name}: {exc.details()}", retryable=retryable, retry_after_s=delay
-            ) from None
+            delay = grpc_retry_info(exc.trailing_metadata())
+            message = f"{code.name}: {exc.details()}"
+            if code not in _RETRYABLE_GRPC or (code is grpc.StatusCode.RESOURCE_EXHAUSTED and delay is None):
+                raise PermanentError(message) from None  # RESOURCE_EXHAUSTED retries only with RetryInfo
+            if delay is not None:
+                raise ThrottledError(message, retry_after_s=delay) from None
+            raise ConnectionError(message) from None
 
     def _send_http(self, payload: bytes) -> None:
         cfg = self.config
@@ -215,14 +203,15 @@ class OtlpForwarder:
             with urllib.request.urlopen(request, timeout=cfg.timeout, context=self._https) as response:
                 response.read()
         except urllib.error.HTTPError as exc:
-            retry_after = _parse_retry_after(exc.headers.get("Retry-After"))
-            raise SendFailed(
-                f"HTTP {exc.code} from {cfg.traces_url}",
-                retryable=exc.code in _RETRYABLE_HTTP,
-                retry_after_s=retry_after,
-            ) from None
+            message = f"HTTP {exc.code} from {cfg.traces_url}"
+            if exc.code not in _RETRYABLE_HTTP:
+                raise PermanentError(message) from None
+            delay = retry_after_header(exc.headers.get("Retry-After"))
+            if delay is not None:
+                raise ThrottledError(message, retry_after_s=delay) from None
+            raise ConnectionError(message) from None
         except (urllib.error.URLError, OSError) as exc:
-            raise SendFailed(f"cannot reach {cfg.traces_url}: {exc}", retryable=True) from None
+            raise ConnectionError(f"cannot reach {cfg.traces_url}: {exc}") from None
 
 
 def _https_context(tls: TlsClientConfig) -> ssl.SSLContext | None:
@@ -235,33 +224,6 @@ def _https_context(tls: TlsClientConfig) -> ssl.SSLContext | None:
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
     return context
-
-
-def _grpc_retry_delay(exc: grpc.RpcError) -> float | None:
-    """The RetryInfo delay a server attached to its error, if any."""
-    for item in exc.trailing_metadata() or ():
-        key, value = item.key, item.value
-        try:
-            if key == "google.rpc.retryinfo-bin":
-                return error_details_pb2.RetryInfo.FromString(value).retry_delay.ToNanoseconds() / 1e9
-            if key == "grpc-status-details-bin":
-                status = status_pb2.Status.FromString(value)
-                for detail in status.details:
-                    info = error_details_pb2.RetryInfo()
-                    if detail.Unpack(info):
-                        return info.retry_delay.ToNanoseconds() / 1e9
-        except Exception:  # a malformed detail is ignored: plain backoff applies
-            continue
-    return None
-
-
-def _parse_retry_after(value: str | None) -> float | None:
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        return None  # an HTTP date: plain backoff applies
 
 
 def _counter(metrics: Metrics, name: str, help_text: str) -> Counter:

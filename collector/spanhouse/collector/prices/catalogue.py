@@ -90,39 +90,54 @@ def match_regex(clause: object) -> tuple[str, str] | None:
     apply to the whole row: a model they exclude goes unpriced (and reported), never mispriced.
     """
     kind = type(clause).__name__
-    if kind == "ClauseEquals":
-        return f"^{_escape(clause.equals)}$", ""  # type: ignore[attr-defined]
-    if kind == "ClauseStartsWith":
-        return f"^{_escape(clause.starts_with)}", ""  # type: ignore[attr-defined]
-    if kind == "ClauseEndsWith":
-        return f"{_escape(clause.ends_with)}$", ""  # type: ignore[attr-defined]
-    if kind == "ClauseContains":
-        return _escape(clause.contains), ""  # type: ignore[attr-defined]
+    simple = _SIMPLE_CLAUSES.get(kind)
+    if simple is not None:
+        attribute, template = simple
+        return template.format(_escape(getattr(clause, attribute))), ""
     if kind == "ClauseRegex":
         pattern = clause.regex  # type: ignore[attr-defined]
         return (pattern, "") if _re2_safe(pattern) else None
     if kind == "ClauseOr":
-        parts = [match_regex(sub) for sub in clause.or_]  # type: ignore[attr-defined]
-        if any(part is None for part in parts):
-            return None
-        return _join([p[0] for p in parts]), _join([p[1] for p in parts])  # type: ignore[index]
+        return _match_or(clause.or_)  # type: ignore[attr-defined]
     if kind == "ClauseAnd":
-        includes, excludes = [], []
-        for sub in clause.and_:  # type: ignore[attr-defined]
-            negative = _NEGATIVE_LOOKAHEAD.match(getattr(sub, "regex", "") or "")
-            if negative and _re2_safe(negative[1]):
-                excludes.append(f"^{negative[1]}")
-                continue
-            part = match_regex(sub)
-            if part is None:
-                return None
-            includes.append(part[0])
-            if part[1]:
-                excludes.append(part[1])
-        if len(includes) != 1:
-            return None
-        return includes[0], _join(excludes)
+        return _match_and(clause.and_)  # type: ignore[attr-defined]
     return None
+
+
+# Clause kind -> (its attribute, the regex it becomes around the escaped value).
+_SIMPLE_CLAUSES = {
+    "ClauseEquals": ("equals", "^{}$"),
+    "ClauseStartsWith": ("starts_with", "^{}"),
+    "ClauseEndsWith": ("ends_with", "{}$"),
+    "ClauseContains": ("contains", "{}"),
+}
+
+
+def _match_or(clauses: list[object]) -> tuple[str, str] | None:
+    parts = [match_regex(sub) for sub in clauses]
+    present = [part for part in parts if part is not None]
+    if len(present) != len(parts):
+        return None
+    return _join([p[0] for p in present]), _join([p[1] for p in present])
+
+
+def _match_and(clauses: list[object]) -> tuple[str, str] | None:
+    includes: list[str] = []
+    excludes: list[str] = []
+    for sub in clauses:
+        negative = _NEGATIVE_LOOKAHEAD.match(getattr(sub, "regex", "") or "")
+        if negative and _re2_safe(negative[1]):
+            excludes.append(f"^{negative[1]}")
+            continue
+        part = match_regex(sub)
+        if part is None:
+            return None
+        includes.append(part[0])
+        if part[1]:
+            excludes.append(part[1])
+    if len(includes) != 1:
+        return None
+    return includes[0], _join(excludes)
 
 
 _NEGATIVE_LOOKAHEAD = re.compile(r"^\^\(\?!(.*)\)$")

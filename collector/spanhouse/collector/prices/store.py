@@ -10,6 +10,7 @@ from spanhouse.collector.errors import StoreError
 from spanhouse.collector.prices.book import MODEL_PRICES_COLUMNS, PriceBook, PriceRow
 from spanhouse.collector.prices.catalogue import catalogue_rows
 from spanhouse.collector.store import Store, load_job
+from spanhouse.collector.store.migrations import is_cluster_install
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +53,13 @@ def ensure_catalogue(store: Store) -> None:
 
 def reprice(store: Store, parameters: dict[str, Any]) -> tuple[int, int]:
     """Re-price the model calls of a range (`tenant`, `since`, `until`): (calls, calls priced)."""
+    if is_cluster_install(store):
+        # The staged costs sit in a Join table of one node and the UPDATE would have to run on
+        # every shard's agent_steps_local: not built yet (docs/deploy.md, known limits).
+        raise StoreError(
+            "re-pricing is not available on a cluster install yet (its UPDATE would have to run on "
+            "every shard); new steps are priced at insert. See docs/deploy.md, 'Write jobs on a cluster'"
+        )
     database = store.query(load_job("prices/current_database")).rows[0][0]
     staging = {**parameters, "reprice_table": f"{database}.agent_steps_reprice"}
     store.command(load_job("prices/reprice_clear"))

@@ -14,6 +14,7 @@ from typing import Any
 from spanhouse.collector.processors import conventions
 from spanhouse.collector.processors.attributes import text_map
 from spanhouse.collector.processors.conventions.base import MODEL_CALL_OPERATIONS
+from spanhouse.collector.processors.experiment_attributes import ExperimentAttributes
 from spanhouse.collector.processors.pricing import ModelPricer, TokenCounts
 from spanhouse.collector.processors.spans import FlatSpan, SpanContext
 from spanhouse.collector.rows import AGENT_STEPS_COLUMNS, StepRow
@@ -41,8 +42,11 @@ def detect_convention(attributes: dict[str, Any], span_name: str = "", scope_nam
 class GenAIProcessor:
     """Builds one agent_steps row per GenAI span; stateless apart from its caches."""
 
-    def __init__(self, pricer: ModelPricer | None = None) -> None:
+    def __init__(
+        self, pricer: ModelPricer | None = None, experiments: ExperimentAttributes | None = None
+    ) -> None:
         self.pricer = pricer or ModelPricer()
+        self.experiments = experiments or ExperimentAttributes()
         self._consumed: dict[tuple[str, ...], frozenset[str]] = {}
 
     def step_row(self, span: FlatSpan, ctx: SpanContext) -> StepRow | None:
@@ -99,8 +103,8 @@ class GenAIProcessor:
             error_message,
             reading.quality_score,
             reading.confidence,
-            reading.experiment_id or "",
-            reading.variant or "",
+            self.experiments.experiment_id(attrs, reading.experiment_id),
+            self.experiments.variant(attrs, reading.variant),
             reading.session_id or _first(attrs, conventions.COMMON_SESSION_KEYS),
             reading.user_id or _first(attrs, conventions.COMMON_USER_KEYS),
             reading.finish_reason or "",

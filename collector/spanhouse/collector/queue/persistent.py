@@ -8,7 +8,6 @@ so a success reply usually means "queryable", and always means "durable".
 
 from __future__ import annotations
 
-import logging
 import struct
 import threading
 from collections import deque
@@ -20,8 +19,6 @@ from spanhouse.collector.queue.wal import RecordRef, WriteAheadLog
 
 if TYPE_CHECKING:
     from spanhouse.collector.columns import ArrowBatch
-
-logger = logging.getLogger(__name__)
 
 _TENANT_LENGTH = struct.Struct("<H")
 DEFAULT_MAX_ROWS_IN_MEMORY = 200_000
@@ -65,6 +62,9 @@ class QueueGroup:
 
 
 class PersistentQueue:
+    """Receivers put requests in (durable once `put` returns); the exporter takes them out in
+    order and in groups, and marks each group done once it is stored."""
+
     def __init__(
         self,
         wal: WriteAheadLog,

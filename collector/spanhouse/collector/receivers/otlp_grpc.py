@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from concurrent import futures
+from concurrent.futures import TimeoutError as FutureTimeout
 
 import grpc
 from google.protobuf.duration_pb2 import Duration
@@ -113,7 +114,7 @@ class OtlpGrpcReceiver:
             self.pipeline.metrics.requests_throttled.inc()
             logger.warning("throttling a client: %s", exc)
             _abort_retryable(context, grpc.StatusCode.RESOURCE_EXHAUSTED, str(exc), self.retry_after_s)
-        except (StoreUnavailable, TimeoutError, OSError) as exc:
+        except (StoreUnavailable, TimeoutError, FutureTimeout, OSError) as exc:  # futures: Python 3.10
             logger.warning("could not store a request, asking the client to retry: %s", exc)
             _abort_retryable(
                 context,

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import json
 import logging
+from concurrent.futures import TimeoutError as FutureTimeout
 
 from google.protobuf import json_format
 from google.rpc import status_pb2
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+    ExportTraceServiceRequest,
+    ExportTraceServiceResponse,
+)
 
 from spanhouse.collector.auth import ApiKeys
 from spanhouse.collector.config import DEFAULT_MAX_REQUEST_BYTES
@@ -19,7 +23,7 @@ from spanhouse.collector.errors import (
     Unauthenticated,
 )
 from spanhouse.collector.httpserver import Request, Response
-from spanhouse.collector.pipeline import TracePipeline
+from spanhouse.collector.pipeline import ExportOutcome, TracePipeline
 from spanhouse.collector.receivers.otlp_decode import (
     decode_json,
     decode_protobuf_salvaging,
@@ -58,19 +62,10 @@ class OtlpHttpTracesHandler:
         except Unauthenticated as exc:
             self.pipeline.metrics.requests_unauthenticated.inc()
             return _status(401, str(exc), content_type)
-        try:
-            body = decompress(
-                request.body, request.headers.get("content-encoding", ""), limit=self.max_request_bytes
-            )
-            if content_type == JSON:
-                message, unparsed = decode_json(body), None
-            else:
-                message, unparsed = decode_protobuf_salvaging(body)
-        except RequestTooLarge as exc:
-            return _status(413, str(exc), content_type)
-        except InvalidRequest as exc:
-            self.pipeline.metrics.requests_invalid.inc()
-            return _status(400, str(exc), content_type)
+        decoded = self._decode(request, content_type)
+        if isinstance(decoded, Response):
+            return decoded
+        body, message, unparsed = decoded
         try:
             raw = body if content_type == PROTOBUF and not unparsed else None
             outcome = self.pipeline.export(message, tenant=tenant, raw=raw, rejected=unparsed)
@@ -81,9 +76,29 @@ class OtlpHttpTracesHandler:
             self.pipeline.metrics.requests_throttled.inc()
             logger.warning("throttling a client: %s", exc)
             return self._retry_later(429, str(exc), content_type)
-        except (StoreUnavailable, TimeoutError, OSError) as exc:
+        except (StoreUnavailable, TimeoutError, FutureTimeout, OSError) as exc:  # futures: Python 3.10
             logger.warning("could not store a request, asking the client to retry: %s", exc)
             return self._retry_later(503, "the collector cannot store now; retry later", content_type)
+        return self._reply(request, outcome, content_type)
+
+    def _decode(
+        self, request: Request, content_type: str
+    ) -> tuple[bytes, ExportTraceServiceRequest, list[str] | None] | Response:
+        """The body (decompressed), its request and the reasons for spans left out, or the error reply."""
+        try:
+            body = decompress(
+                request.body, request.headers.get("content-encoding", ""), limit=self.max_request_bytes
+            )
+            if content_type == JSON:
+                return body, decode_json(body), None
+            return (body, *decode_protobuf_salvaging(body))
+        except RequestTooLarge as exc:
+            return _status(413, str(exc), content_type)
+        except InvalidRequest as exc:
+            self.pipeline.metrics.requests_invalid.inc()
+            return _status(400, str(exc), content_type)
+
+    def _reply(self, request: Request, outcome: ExportOutcome, content_type: str) -> Response:
         reply = ExportTraceServiceResponse()
         if outcome.rejected or outcome.warnings:
             reply.partial_success.rejected_spans = outcome.rejected

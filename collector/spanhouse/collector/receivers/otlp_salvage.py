@@ -14,7 +14,7 @@ from google.protobuf.message import DecodeError
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import InstrumentationScope
 from opentelemetry.proto.resource.v1.resource_pb2 import Resource
-from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, Span
+from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Span
 
 from spanhouse.collector.errors import InvalidRequest
 
@@ -35,7 +35,6 @@ def salvage(body: bytes) -> tuple[ExportTraceServiceRequest, list[str]]:
 
 
 def _resource_spans(data: bytes, out: ResourceSpans, reasons: list[str]) -> None:
-    resource_ok = True
     resource_error: Exception | None = None
     scopes: list[bytes] = []
     for number, value in _fields(data):
@@ -43,34 +42,34 @@ def _resource_spans(data: bytes, out: ResourceSpans, reasons: list[str]) -> None
             try:
                 out.resource.CopyFrom(Resource.FromString(_bytes(value)))
             except DecodeError as exc:
-                resource_ok = False
                 resource_error = exc
         elif number == 2:
             scopes.append(_bytes(value))
         elif number == 3 and isinstance(value, bytes):
             out.schema_url = value.decode("utf-8", "replace")
     for scope_data in scopes:
-        spans = [_bytes(value) for number, value in _fields(scope_data) if number == 2]
-        if not resource_ok:
-            reasons += [f"resource of {len(spans)} span(s) is not valid: {resource_error}"] * len(spans)
+        if resource_error is not None:
+            spans = sum(1 for number, _ in _fields(scope_data) if number == 2)
+            reasons += [f"resource of {spans} span(s) is not valid: {resource_error}"] * spans
             continue
-        scope_spans = out.scope_spans.add()
-        for number, value in _fields(scope_data):
-            if number == 1:
-                try:
-                    scope_spans.scope.CopyFrom(InstrumentationScope.FromString(_bytes(value)))
-                except DecodeError as exc:
-                    reasons += [f"instrumentation scope of {len(spans)} span(s) is not valid: {exc}"] * len(
-                        spans
-                    )
-                    spans = []
-                    break
-        for index, span_data in enumerate(spans):
+        _scope_spans(scope_data, out.scope_spans.add(), reasons)
+
+
+def _scope_spans(data: bytes, out: ScopeSpans, reasons: list[str]) -> None:
+    spans = [_bytes(value) for number, value in _fields(data) if number == 2]
+    for number, value in _fields(data):
+        if number == 1:
             try:
-                scope_spans.spans.add().CopyFrom(Span.FromString(span_data))
+                out.scope.CopyFrom(InstrumentationScope.FromString(_bytes(value)))
             except DecodeError as exc:
-                del scope_spans.spans[-1]
-                reasons.append(f"span {_span_id(span_data) or f'#{index}'}: {exc}")
+                reasons += [f"instrumentation scope of {len(spans)} span(s) is not valid: {exc}"] * len(spans)
+                return
+    for index, span_data in enumerate(spans):
+        try:
+            out.spans.add().CopyFrom(Span.FromString(span_data))
+        except DecodeError as exc:
+            del out.spans[-1]
+            reasons.append(f"span {_span_id(span_data) or f'#{index}'}: {exc}")
 
 
 def _span_id(data: bytes) -> str:

@@ -58,7 +58,6 @@ CONVENTIONS: tuple[ModuleType, ...] = (
     langfuse,
     otel_genai,
 )
-NAMES = tuple(module.NAME for module in CONVENTIONS)
 
 # Keys every convention may use for the same thing; read last, after the conventions' own.
 COMMON_SESSION_KEYS = ("session.id",)
@@ -120,7 +119,6 @@ __all__ = [
     "COMMON_SESSION_KEYS",
     "COMMON_USER_KEYS",
     "CONVENTIONS",
-    "NAMES",
     "Reading",
     "consumed_keys",
     "detect",

@@ -94,31 +94,30 @@ def main() -> None:
     if args.quick:
         args.spans, args.report_rows = 1_200, "20000"
         args.latency_seconds = args.overload_seconds = 3
-    lines = [*machine(), f"load average (1/5/15 min) at start: {_load()}"]
+    _print(*machine(), f"load average (1/5/15 min) at start: {_load()}")
     started = time.monotonic()
     workdir = Path(tempfile.mkdtemp(prefix="spanhouse-bench-"))
     try:
-        lines += ["", "| measure | value | ratio | note |", "|---|---|---|---|"]
+        _print("", "| measure | value | ratio | note |", "|---|---|---|---|")
         ingest_rows, best = _ingest(args, workdir)
-        lines += ingest_rows
-        lines.append(_latency(args, best, workdir))
-        lines += _stages(args, workdir)
-        lines.append(_overload(args, best, workdir))
-        lines += _storage(args, workdir)
+        _print(*ingest_rows)
+        _print(_latency(args, best, workdir))
+        _print(*_stages(args, workdir))
+        _print(_overload(args, best, workdir))
+        _print(*_storage(args, workdir))
         for rows in (int(n) for n in args.report_rows.split(",") if n):
-            lines += _reports(rows, workdir)
+            _print(*_reports(rows, workdir))
         step_us, bare_us = overhead(args.quick)
-        lines.append(
-            _row(
-                "@step vs bare OTel SDK span",
-                f"{step_us:.2f} vs {bare_us:.2f} µs",
-                f"{step_us / bare_us:.2f}",
-            )
-        )
+        ratio = f"{step_us / bare_us:.2f}"
+        _print(_row("@step vs bare OTel SDK span", f"{step_us:.2f} vs {bare_us:.2f} µs", ratio))
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    lines.append(f"load average at end: {_load()}, {time.monotonic() - started:.0f} s in all")
-    print("\n".join(lines))
+    _print(f"load average at end: {_load()}, {time.monotonic() - started:.0f} s in all")
+
+
+def _print(*lines: str) -> None:
+    """Rows go out as each section finishes, so a long run shows its progress."""
+    print("\n".join(lines), flush=True)
 
 
 def _ingest(args: argparse.Namespace, workdir: Path) -> tuple[list[str], float]:

@@ -28,7 +28,6 @@ import tempfile
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -61,13 +60,6 @@ TABLES = (
     ("agent_steps", AGENT_STEPS_COLUMNS),
     ("scores", SCORES_COLUMNS),
 )
-
-
-@dataclass
-class Rate:
-    name: str
-    spans_per_s: float
-    note: str = ""
 
 
 def pipeline_rows(bodies: Sequence[bytes]) -> RowBatch:

@@ -121,10 +121,15 @@ def latency(max_rate: float, seconds: float, workdir: Path) -> dict[str, float]:
 
 
 def overload(
-    max_rate: float, seconds: float, memory_limit_mib: int, wal_mib: int, workdir: Path
+    max_rate: float,
+    seconds: float,
+    memory_limit_mib: int,
+    wal_mib: int,
+    workdir: Path,
+    per_request: int = PER_REQUEST,
 ) -> dict[str, float]:
     """Peak RSS and replies by status at twice `max_rate` spans/s for `seconds`."""
-    bodies = requests(20_000, PER_REQUEST, seed=11)
+    bodies = requests(20_000, per_request, seed=11)
     collector = CollectorProcess(
         workdir / "overload",
         "--memory-limit-mib",
@@ -148,7 +153,7 @@ def overload(
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
     try:
-        outcome = open_loop(collector.http_url, bodies, 2 * max_rate / PER_REQUEST, seconds, threads=64)
+        outcome = open_loop(collector.http_url, bodies, 2 * max_rate / per_request, seconds, threads=64)
     finally:
         stop.set()
         sampler.join()
@@ -172,13 +177,20 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60, help="length of the overload")
     parser.add_argument("--memory-limit-mib", type=int, default=1024)
     parser.add_argument("--wal-mib", type=int, default=64)
+    parser.add_argument("--per-request", type=int, default=PER_REQUEST, help="spans per overload request")
+    parser.add_argument("--skip-latency", action="store_true")
     args = parser.parse_args()
     if not 100 <= args.max_rate <= 1_000_000 or not 1 <= args.seconds <= 600:
         parser.error("--max-rate within 100 .. 1,000,000 and --seconds within 1 .. 600")
     workdir = Path(tempfile.mkdtemp(prefix="spanhouse-bench-load-"))
     try:
-        print(latency(args.max_rate, args.latency_seconds, workdir))
-        print(overload(args.max_rate, args.seconds, args.memory_limit_mib, args.wal_mib, workdir))
+        if not args.skip_latency:
+            print(latency(args.max_rate, args.latency_seconds, workdir))
+        print(
+            overload(
+                args.max_rate, args.seconds, args.memory_limit_mib, args.wal_mib, workdir, args.per_request
+            )
+        )
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 

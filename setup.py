@@ -1,6 +1,7 @@
 """Maps the repository's three source folders onto the one `spanhouse` namespace.
 
-instrumentation/ and collector/ each hold a slice of the PEP 420 namespace; schemas/ ships
+instrumentation/ and collector/ each hold a slice of the PEP 420 namespace (instrumentation/ also
+holds `spanhouse.contract`, the names both sides share); schemas/ ships
 its SQL files as the data package `spanhouse.schemas`, read with importlib.resources.
 """
 
@@ -8,6 +9,7 @@ from setuptools import find_namespace_packages, setup
 
 ROOTS = {
     "spanhouse.instrumentation": "instrumentation/spanhouse/instrumentation",
+    "spanhouse.contract": "instrumentation/spanhouse/contract",
     "spanhouse.collector": "collector/spanhouse/collector",
     "spanhouse.schemas": "schemas",
 }

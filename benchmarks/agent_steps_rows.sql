@@ -1,6 +1,8 @@
 -- {rows} synthetic agent_steps rows for benchmarks/reports.py: runs of six rows (one outermost
 -- agent span and five steps: llm, llm, tool, llm, llm), eight agents in two services, a run every
 -- 1.5 s from 2026-10-01 (10M rows span about 29 days), 2% failed steps, a quality score per run.
+-- {stamped} = 1: every row carries its run id and agent name, as our instrumentation stamps them;
+-- 0: as other libraries write them, only the agent span names its agent (convention otel_genai).
 INSERT INTO agent_steps
 (
     Tenant, Timestamp, TraceId, SpanId, ParentSpanId, RunId, ServiceName, AgentName, SpanName, StepName,
@@ -14,9 +16,11 @@ SELECT
     lower(hex(cityHash64(run, 't'))) || lower(hex(cityHash64(run, 'u'))) AS TraceId,
     lower(hex(cityHash64(run, pos))) AS SpanId,
     if(pos = 0, '', lower(hex(cityHash64(run, 0)))) AS ParentSpanId,
-    lower(hex(cityHash64(run, 0))) AS RunId,
+    if({stamped:UInt8} OR pos = 0, lower(hex(cityHash64(run, 0))), TraceId) AS RunId,
     ['svc-a', 'svc-b'][run % 2 + 1] AS ServiceName,
-    ['planner', 'researcher', 'writer', 'triage', 'coder', 'reviewer', 'router', 'summarizer'][run % 8 + 1] AS AgentName,
+    if({stamped:UInt8} OR pos = 0,
+       ['planner', 'researcher', 'writer', 'triage', 'coder', 'reviewer', 'router', 'summarizer'][run % 8 + 1],
+       '') AS AgentName,
     multiIf(pos = 0, 'invoke_agent', pos = 3, 'execute_tool', 'chat') AS SpanName,
     multiIf(pos = 0, AgentName, pos = 3, ['search', 'lookup', 'fetch'][run % 3 + 1], concat('call ', toString(pos))) AS StepName,
     SpanName AS Operation,
@@ -38,5 +42,5 @@ SELECT
     if(StatusCode = 'Error', 'synthetic failure', '') AS ErrorMessage,
     if(pos = 0, 0.5 + (cityHash64(run, 'q') % 500) / 1000, NULL) AS QualityScore,
     if(pos = 0, 0.4 + (cityHash64(run, 'k') % 600) / 1000, NULL) AS Confidence,
-    'spanhouse' AS SourceConvention
+    if({stamped:UInt8}, 'spanhouse', 'otel_genai') AS SourceConvention
 FROM (SELECT intDiv(number, 6) AS run, number % 6 AS pos FROM numbers({rows:UInt64}))

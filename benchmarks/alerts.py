@@ -92,7 +92,7 @@ def main() -> None:
     try:
         store.migrate()
         started = time.perf_counter()
-        store.command((HERE / "agent_steps_rows.sql").read_text("utf-8"), {"rows": args.rows})
+        store.command((HERE / "agent_steps_rows.sql").read_text("utf-8"), {"rows": args.rows, "stamped": 1})
         store.command("OPTIMIZE TABLE agent_steps FINAL")
         for item in budgets(args.budgets):
             add_budget(store, parse_budget(item))

@@ -65,7 +65,7 @@ def check_overhead(rows: int, repeat: int) -> None:
     store = open_store(data_dir=workdir)
     try:
         store.migrate()
-        store.command((HERE / "agent_steps_rows.sql").read_text("utf-8"), {"rows": rows // 2})
+        store.command((HERE / "agent_steps_rows.sql").read_text("utf-8"), {"rows": rows // 2, "stamped": 1})
         store.command("INSERT INTO agent_steps SELECT * REPLACE ('bench' AS Tenant) FROM agent_steps")
         path = ReadPath.for_store(store)
         raw = clickhouse_connect.get_client(dsn=store.dsn)

@@ -112,7 +112,15 @@ def _described(store: Store, database: str, table: str) -> dict[str, Any]:
     return {"columns": columns, "keys": keys, "indices": indices}
 
 
-SHARDED = ("otel_traces", "otel_traces_trace_id_ts", "agent_steps", "scores")
+SHARDED = (
+    "otel_traces",
+    "otel_traces_trace_id_ts",
+    "agent_steps",
+    "scores",
+    "span_links",
+    "trace_activity",
+    "step_attribution",
+)
 
 
 def _tables(store: Store, database: str) -> dict[str, str]:
@@ -289,3 +297,44 @@ def test_reprice_refuses_a_cluster_install_and_changes_nothing(cluster: Store) -
     with pytest.raises(StoreError, match="not available on a cluster install"):
         reprice(OneNode(cluster), report_parameters(tenant="t-cluster"))  # type: ignore[arg-type]
     assert cluster.query("SELECT count(), sum(CostUSD) FROM agent_steps").rows == before
+
+
+def test_the_attribution_job_resolves_through_distributed_tables(cluster: Store) -> None:
+    from spanhouse.collector.jobs.attribution import Attribution, AttributionSettings
+
+    def step(span: str, parent: str, kind: str, agent: str) -> list:
+        values = dict.fromkeys(AGENT_STEPS_COLUMNS, "")
+        values.update(
+            Tenant="t-attr",
+            Timestamp=1_764_000_000_000_000_000,
+            TraceId="cd" * 16,
+            SpanId=span,
+            ParentSpanId=parent,
+            RunId="cd" * 16,
+            AgentName=agent,
+            StepKind=kind,
+            IsModelCall=kind == "llm",
+            CostUSD=None,
+            ReportedCostUSD=None,
+            DurationMs=1.0,
+            QualityScore=None,
+            Confidence=None,
+            Attributes={},
+            InputTokens=7 if kind == "llm" else 0,
+            CachedInputTokens=0,
+            CacheWriteTokens=0,
+            OutputTokens=0,
+            ReasoningTokens=0,
+            SourceConvention="otel_genai",
+        )
+        return [values[c] for c in AGENT_STEPS_COLUMNS]
+
+    rows = [step("c1", "a1", "llm", ""), step("a1", "", "agent", "clustered")]
+    cluster.insert("agent_steps", [list(c) for c in zip(*rows, strict=True)], AGENT_STEPS_COLUMNS)
+    Attribution(AttributionSettings(settle_s=0.0))(cluster)
+    resolved = cluster.query(
+        "SELECT SpanId, AgentName, RunKey FROM agent_steps_resolved(tenant = 't-attr',"
+        " since = '2000-01-01 00:00:00', until = '2200-01-01 00:00:00') ORDER BY SpanId",
+        settings={"final": 1},
+    ).rows
+    assert resolved == [("a1", "clustered", "cd" * 16), ("c1", "clustered", "cd" * 16)]

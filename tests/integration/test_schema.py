@@ -109,6 +109,8 @@ def test_row_records_have_the_ddl_column_types(store: Store, table: str, record:
 WRITE_JOBS = (
     "retention/set_ttl",
     "retention/remove_ttl",
+    "attribution/resolve",
+    "attribution/save_watermark",
     "retention/set_ttl_cluster",  # ON CLUSTER: tests/integration/test_cluster_schema.py
     "retention/remove_ttl_cluster",
     "readpath/create_database",
@@ -123,6 +125,8 @@ EXTRA_PARAMETERS = {
     "transfer/all_rows": {"table": "model_prices"},
     "traces/spans": {"id": "0123456789abcdef", "max_spans": 10},
     "retention/view": {"tables": ["agent_steps"]},
+    "attribution/watermark": {"job": "attribution/resolve"},
+    "attribution/batch_end": {"from_ms": 0, "from_tenant": "", "from_trace": "", "until_ms": 0, "batch": 10},
     "experiments/evaluate": experiment_parameters(
         "", [define("x", "control=50,candidate=50", primary="quality")], dt.datetime(2026, 1, 1)
     ),
@@ -131,6 +135,7 @@ EXTRA_PARAMETERS = {
     "readpath/parse": {"query": "SELECT 1"},
     "readpath/tenant_view": {"database": "d", "table": "t", "source_database": "s", "tenant": "a"},
     "readpath/shared_view": {"database": "d", "table": "t", "source_database": "s"},
+    "readpath/tenant_forward_view": {"database": "d", "table": "t", "source_database": "s"},
     "runs/list": {
         **dict.fromkeys(("agent", "status", "model", "experiment", "variant"), ""),
         **{"min_cost_usd": 0.0, "min_duration_ms": 0.0, "offset": 0},

@@ -258,6 +258,22 @@ class WalConfig:
 
 
 @dataclass(frozen=True)
+class AttributionConfig:
+    """The job that attributes every stored step to its run and its nearest enclosing agent, in
+    the store (jobs/attribution.py): how often it runs, and how long a trace stays open to late
+    parents before its attribution is final."""
+
+    interval: float = field(default=2.0, metadata=_DURATION)  # a new step is attributed within about this
+    lateness: float = field(default=900.0, metadata=_DURATION)
+
+    def validate(self, path: str) -> None:
+        if self.interval < 0.05:
+            raise ConfigError(f"{path}.interval: {self.interval!r} must be at least 50ms")
+        if self.lateness < 1.0:
+            raise ConfigError(f"{path}.lateness: {self.lateness!r} must be at least 1s")
+
+
+@dataclass(frozen=True)
 class ClickHouseExporterConfig:
     """The store: embedded chDB in `data_dir`, or a server at `url` (then `data_dir` holds only
     the WAL and collector.json)."""
@@ -265,6 +281,7 @@ class ClickHouseExporterConfig:
     data_dir: str | None = None  # default: DEFAULT_DATA_DIR
     url: str | None = None
     wal: WalConfig = field(default_factory=WalConfig)
+    attribution: AttributionConfig = field(default_factory=AttributionConfig)
     unhealthy_after: float = field(
         default=60.0, metadata=_DURATION
     )  # /healthz 503 once inserts fail this long
@@ -273,6 +290,7 @@ class ClickHouseExporterConfig:
         if self.url and not re.match(r"^https?://", self.url):
             raise ConfigError(f"{path}.url: {self.url!r} must start with http:// or https://")
         self.wal.validate(f"{path}.wal")
+        self.attribution.validate(f"{path}.attribution")
 
     @property
     def local_dir(self) -> Path:
@@ -754,6 +772,8 @@ class Overrides:
     max_attribute_chars: int | None = None
     workers: int | None = None
     log_level: str | None = None
+    attribution_interval: float | None = None
+    attribution_lateness: float | None = None
     alert_interval: float | None = None
     max_query_seconds: float | None = None
     max_query_memory_bytes: int | None = None
@@ -836,18 +856,25 @@ class Overrides:
             retry_after=_given(self.retry_after, clickhouse.wal.retry_after),
             drain_timeout=_given(self.drain_timeout, clickhouse.wal.drain_timeout),
         )
+        attribution = dataclasses.replace(
+            clickhouse.attribution,
+            interval=_given(self.attribution_interval, clickhouse.attribution.interval),
+            lateness=_given(self.attribution_lateness, clickhouse.attribution.lateness),
+        )
         if self.clickhouse_url is not None:  # the command line's server replaces the file's store
             return ClickHouseExporterConfig(
                 data_dir=self.data_dir,
                 url=self.clickhouse_url,
                 wal=wal,
                 unhealthy_after=_given(self.unhealthy_after, clickhouse.unhealthy_after),
+                attribution=attribution,
             )
         return dataclasses.replace(
             clickhouse,
             data_dir=_given(self.data_dir, clickhouse.data_dir),
             wal=wal,
             unhealthy_after=_given(self.unhealthy_after, clickhouse.unhealthy_after),
+            attribution=attribution,
         )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import threading
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -32,6 +33,11 @@ from spanhouse.collector.telemetry import Metrics
 logger = logging.getLogger(__name__)
 
 _MAX_REASONS = 5  # rejected-span reasons echoed back to the client
+# Requests whose rows are built at once in this process. Building is Python (one core for all of
+# them), so more at once adds no throughput, while each holds its spans' Python objects (several
+# KB per span): the cap keeps that memory bounded whatever the receivers let in (64 requests of
+# 1000 spans at once reached 1.4 GB without it). With worker processes it is raised to 2 per worker.
+MAX_BUILDING = 4
 
 
 @dataclass
@@ -105,6 +111,7 @@ class TracePipeline:
         # request is taken in, and the worker processes that build the rows (None: this thread does).
         self.memory: MemoryLimiter | None = None
         self.workers: Workers | None = None
+        self.building = threading.BoundedSemaphore(MAX_BUILDING)
 
     def export(
         self,
@@ -122,7 +129,8 @@ class TracePipeline:
         """
         if self.memory is not None:
             self.memory.admit()
-        outcome, batch, raw = self._build(request, tenant, raw)
+        with self.building:
+            outcome, batch, raw = self._build(request, tenant, raw)
         if rejected:
             outcome.rejected += len(rejected)
             outcome.reasons[:0] = rejected

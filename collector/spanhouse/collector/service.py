@@ -10,6 +10,7 @@ import json
 import logging
 import os
 import ssl
+import threading
 import time
 from pathlib import Path
 
@@ -28,8 +29,9 @@ from spanhouse.collector.exporters.clickhouse import ClickHouseExporter
 from spanhouse.collector.exporters.otlp_forward import OtlpForwarder
 from spanhouse.collector.httpserver import Handler, HttpServer
 from spanhouse.collector.jobs import Job, Scheduler
+from spanhouse.collector.jobs.attribution import AttributionSettings, attribution_job
 from spanhouse.collector.memory import MemoryLimiter
-from spanhouse.collector.pipeline import TracePipeline
+from spanhouse.collector.pipeline import MAX_BUILDING, TracePipeline
 from spanhouse.collector.prices.refresher import PriceRefresher
 from spanhouse.collector.processors.experiment_attributes import ExperimentAttributes
 from spanhouse.collector.processors.genai import GenAIProcessor
@@ -147,6 +149,8 @@ class Collector:
             forwarders=self.forwarders,
         )
         pipeline.memory, pipeline.workers = self.memory, self.workers
+        if genai.workers:
+            pipeline.building = threading.BoundedSemaphore(max(MAX_BUILDING, 2 * genai.workers))
         self.exporter = ClickHouseExporter(store, self.metrics, queue, pipeline.rebuild)
         self._queue_gauges(queue, self.exporter)
         self.exporter.start()
@@ -224,6 +228,12 @@ class Collector:
         jobs = [evaluation_job(self.config.experiments_interval, self.alerts)]
         if self.alerts is not None and self.config.alerts.interval > 0:
             jobs.append(alert_job(self.alerts))
+        attribution = self.config.clickhouse.attribution
+        jobs.append(
+            attribution_job(
+                AttributionSettings(interval_s=attribution.interval, lateness_s=attribution.lateness)
+            )
+        )
         return jobs
 
     def _queue_gauges(self, queue: PersistentQueue, exporter: ClickHouseExporter) -> None:

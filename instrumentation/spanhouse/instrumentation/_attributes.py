@@ -1,25 +1,33 @@
 """Attribute names written by spanhouse.
 
-These names are the contract between the instrumentation and the collector:
-change them only together with the collector's readers.
+spanhouse's own names come from `spanhouse.contract`, which the collector imports too; the
+OpenTelemetry names below are the semantic conventions the helpers also write.
 """
 
 from __future__ import annotations
 
-# Instrumentation scope of every span made by this package.
-TRACER_NAME = "spanhouse.instrumentation"
-
-# spanhouse-specific attributes.
-STEP_KIND = "spanhouse.step.kind"
-STEP_NAME = "spanhouse.step.name"
-RUN_ID = "spanhouse.run.id"
-MODEL_CALL = "spanhouse.model_call"
-QUALITY_SCORE = "spanhouse.quality.score"
-QUALITY_CONFIDENCE = "spanhouse.quality.confidence"
-SCORE_PREFIX = "spanhouse.score."
-STEP_TOOL_CALLS = "spanhouse.step.tool_calls"
-EXPERIMENT_ID = "spanhouse.experiment.id"
-EXPERIMENT_VARIANT = "spanhouse.experiment.variant"
+# spanhouse's own names (attributes, step kinds, score spans) are shared with the collector.
+from spanhouse.contract import (  # noqa: F401 - re-exported for the helpers as attr.NAME
+    EXPERIMENT_ID,
+    EXPERIMENT_VARIANT,
+    KIND_AGENT,
+    KIND_CHAIN,
+    KIND_EMBEDDING,
+    KIND_LLM,
+    KIND_OTHER,
+    KIND_RETRIEVAL,
+    KIND_TOOL,
+    MODEL_CALL,
+    QUALITY_CONFIDENCE,
+    QUALITY_SCORE,
+    RUN_ID,
+    SCORE_PREFIX,
+    STEP_KIND,
+    STEP_KINDS,
+    STEP_NAME,
+    STEP_TOOL_CALLS,
+    TRACER_NAME,
+)
 
 # OpenTelemetry GenAI semantic conventions.
 GEN_AI_OPERATION_NAME = "gen_ai.operation.name"
@@ -46,12 +54,3 @@ ERROR_TYPE = "error.type"
 # Values of gen_ai.operation.name set by the span helpers.
 OPERATION_INVOKE_AGENT = "invoke_agent"
 OPERATION_EXECUTE_TOOL = "execute_tool"
-
-# Values of spanhouse.step.kind.
-KIND_AGENT = "agent"
-KIND_LLM = "llm"
-KIND_TOOL = "tool"
-KIND_RETRIEVAL = "retrieval"
-KIND_EMBEDDING = "embedding"
-KIND_OTHER = "other"
-STEP_KINDS = frozenset({KIND_AGENT, KIND_LLM, KIND_TOOL, KIND_RETRIEVAL, KIND_EMBEDDING, KIND_OTHER})

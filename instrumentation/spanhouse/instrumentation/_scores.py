@@ -18,10 +18,11 @@ from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.trace import Link, SpanContext, SpanKind, TraceFlags
 
+from spanhouse.contract import SCORE_SPAN_NAME
+from spanhouse.contract import SCORING_PREFIX as _PREFIX
+
 from . import _steps
 
-SCORE_SPAN_NAME = "spanhouse.score"
-_PREFIX = "spanhouse.scoring."
 _HEX = re.compile(r"^[0-9a-fA-F]+$")
 
 

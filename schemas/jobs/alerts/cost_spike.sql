@@ -1,3 +1,4 @@
+-- Agents as resolved (agent_steps_resolved), whoever instrumented the steps.
 -- Cost spikes per tenant, overall (agent = '*') and per agent: the spend of model calls in the
 -- last {window_s} seconds before {as_of} (the current hour, sliding) against the mean spend per
 -- window over the {baseline_s} seconds before it (the trailing 24 hourly means by default).
@@ -17,7 +18,10 @@ SELECT
     current_usd / nullIf(baseline_usd, 0) AS ratio,
     current_usd >= {min_spend_usd:Float64}
         AND current_usd >= {factor:Float64} * baseline_usd * (1 - 1e-9) AS fires
-FROM agent_steps
+FROM agent_steps_resolved(tenant = {tenant:String},
+    since = toDateTime64({as_of:DateTime64(3)}, 9)
+        - toIntervalMillisecond(toInt64(({window_s:Float64} + {baseline_s:Float64}) * 1000)),
+    until = toDateTime64({as_of:DateTime64(3)}, 9))
 WHERE IsModelCall
   AND Timestamp >= baseline_start AND Timestamp < as_of
   AND ({tenant:String} = '*' OR Tenant = {tenant:String})

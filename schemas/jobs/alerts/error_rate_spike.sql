@@ -1,3 +1,4 @@
+-- Agents as resolved (agent_steps_resolved), whoever instrumented the steps.
 -- Error-rate spikes per tenant, overall (agent = '*') and per agent: the share of steps (a run's
 -- own outermost span excluded) with status Error in the last {window_s} seconds before {as_of},
 -- against the share over the {baseline_s} seconds before it. fires when the window has at least
@@ -17,7 +18,10 @@ SELECT
     current_steps >= {min_steps:UInt64}
         AND current_rate >= {min_rate:Float64}
         AND current_rate >= {factor:Float64} * baseline_rate * (1 - 1e-9) AS fires
-FROM agent_steps
+FROM agent_steps_resolved(tenant = {tenant:String},
+    since = toDateTime64({as_of:DateTime64(3)}, 9)
+        - toIntervalMillisecond(toInt64(({window_s:Float64} + {baseline_s:Float64}) * 1000)),
+    until = toDateTime64({as_of:DateTime64(3)}, 9))
 WHERE NOT IsRunSpan
   AND Timestamp >= baseline_start AND Timestamp < as_of
   AND ({tenant:String} = '*' OR Tenant = {tenant:String})

@@ -1,3 +1,4 @@
+-- Agents as resolved (agent_steps_resolved), whoever instrumented the steps.
 -- Latency degradation per tenant, overall (agent = '*') and per agent: the p95 duration of steps
 -- (a run's own outermost span excluded) in the last {window_s} seconds before {as_of} against the
 -- p95 over the {baseline_s} seconds before it. quantileExact picks the element at floor(0.95 * n)
@@ -16,7 +17,10 @@ SELECT
     quantileExactIf(0.95)(DurationMs, Timestamp < window_start) AS baseline_p95_ms,
     current_steps >= {min_steps:UInt64} AND baseline_steps >= {min_steps:UInt64}
         AND current_p95_ms >= {factor:Float64} * baseline_p95_ms * (1 - 1e-9) AS fires
-FROM agent_steps
+FROM agent_steps_resolved(tenant = {tenant:String},
+    since = toDateTime64({as_of:DateTime64(3)}, 9)
+        - toIntervalMillisecond(toInt64(({window_s:Float64} + {baseline_s:Float64}) * 1000)),
+    until = toDateTime64({as_of:DateTime64(3)}, 9))
 WHERE NOT IsRunSpan
   AND Timestamp >= baseline_start AND Timestamp < as_of
   AND ({tenant:String} = '*' OR Tenant = {tenant:String})

@@ -5,7 +5,8 @@
 -- (the period's nominal length, at most 7 days), floored to the quarter hour; seen_starts =
 -- window_starts minus W. Every one of these is a quarter-hour instant (period starts are local
 -- hours, days, weeks or months, and every zone's offset is a multiple of 15 minutes).
--- Counted: model calls (IsModelCall) of the budget's tenant ('*' = all) whose service, agent and
+-- Counted: model calls (IsModelCall) of the budget's tenant ('*' = all) whose service, agent (as
+-- resolved: agent_steps_resolved) and
 -- model (ResponseModel, else RequestModel) match its scope ('' = any), from the period start to
 -- {as_of}. USD budgets sum CostUSD (unpriced calls count 0 and are reported as unpriced_calls);
 -- token budgets sum all five token buckets.
@@ -44,7 +45,7 @@ WITH
             sum(TotalTokens) AS tokens,
             countIf(CostUSD IS NULL) AS unpriced,
             toDateTime64(min(Timestamp), 3) AS first_call
-        FROM agent_steps
+        FROM agent_steps_resolved(tenant = '*', since = {since:DateTime64(3)}, until = {as_of:DateTime64(3)})
         WHERE IsModelCall
           AND Timestamp >= {since:DateTime64(3)} AND Timestamp < as_of
           AND (has(tenants, '*') OR has(tenants, Tenant))

@@ -1,7 +1,7 @@
 -- Per-agent performance over a time range: executions (the agent's own spans), success rate,
 -- duration mean and percentiles, steps, tokens and cost per execution, quality and confidence.
--- Steps, tokens and cost are those of the rows carrying the agent's name; tokens and cost count
--- model calls only. Quality and confidence average every score recorded on the agent's rows.
+-- Steps, tokens and cost are those of the steps attributed to the agent (its nearest enclosing
+-- agent span, whoever instrumented it: agent_steps_resolved); tokens and cost count model calls only. Quality and confidence average every score recorded on the agent's rows.
 -- quantileExact picks the element at floor(level * n) of the sorted durations.
 SELECT
     AgentName AS agent,
@@ -26,10 +26,7 @@ SELECT
     count(QualityScore) AS scored,
     round(avg(QualityScore), 4) AS avg_quality,
     round(avg(Confidence), 4) AS avg_confidence
-FROM agent_steps
-WHERE Tenant = {tenant:String}
-  AND Timestamp >= {since:DateTime64(9)}
-  AND Timestamp < {until:DateTime64(9)}
-  AND ({agent:String} = '' OR AgentName = {agent:String})
+FROM agent_steps_resolved(tenant = {tenant:String}, since = {since:DateTime64(9)}, until = {until:DateTime64(9)})
+WHERE ({agent:String} = '' OR AgentName = {agent:String})
 GROUP BY AgentName
 ORDER BY executions DESC, agent

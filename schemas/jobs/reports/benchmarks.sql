@@ -16,10 +16,7 @@ WITH per_run AS
         toFloat64(sumIf(InputTokens + CachedInputTokens + CacheWriteTokens + OutputTokens + ReasoningTokens,
                         IsModelCall)) AS run_tokens,
         toFloat64(countIf(NOT IsRunSpan)) AS run_steps
-    FROM agent_steps
-    WHERE Tenant = {tenant:String}
-      AND Timestamp >= {since:DateTime64(9)}
-      AND Timestamp < {until:DateTime64(9)}
+    FROM agent_steps_resolved(tenant = {tenant:String}, since = {since:DateTime64(9)}, until = {until:DateTime64(9)})
     GROUP BY RunKey
     HAVING finished AND ({agent:String} = '' OR agent = {agent:String})
 ),

@@ -30,8 +30,8 @@ WITH
             countIf(CostUSD IS NULL) AS unpriced
         FROM
         (
-            SELECT *, TotalTokens, toDateTime(Timestamp, {timezone:String}) AS local_time
-            FROM agent_steps
+            SELECT *, toDateTime(Timestamp, {timezone:String}) AS local_time
+            FROM agent_steps_resolved(tenant = {tenant:String}, since = {since:DateTime64(9)}, until = {until:DateTime64(9)})
             WHERE ({tenant:String} = '*' OR Tenant = {tenant:String})
               AND Timestamp >= {since:DateTime64(9)}
               AND Timestamp < {until:DateTime64(9)}

@@ -35,7 +35,6 @@ FROM
 (
     SELECT
         *,
-        TotalTokens,
         toDateTime(Timestamp, {timezone:String}) AS local_time,
         multiIf(
             has({by:Array(String)}, 'hour'), toStartOfHour(local_time),
@@ -43,7 +42,7 @@ FROM
             has({by:Array(String)}, 'week'), toDateTime(toMonday(local_time), {timezone:String}),
             has({by:Array(String)}, 'month'), toDateTime(toStartOfMonth(local_time), {timezone:String}),
             toDateTime(0, {timezone:String})) AS bucket_start
-    FROM agent_steps
+    FROM agent_steps_resolved(tenant = {tenant:String}, since = {since:DateTime64(9)}, until = {until:DateTime64(9)})
     WHERE ({tenant:String} = '*' OR Tenant = {tenant:String})
       AND Timestamp >= {since:DateTime64(9)}
       AND Timestamp < {until:DateTime64(9)}

@@ -3,12 +3,9 @@
 -- with no failed child), `propagated` the failed spans above it. Shares are of `errors`.
 WITH failed AS
 (
-    SELECT *, RunKey
-    FROM agent_steps
-    WHERE Tenant = {tenant:String}
-      AND Timestamp >= {since:DateTime64(9)}
-      AND Timestamp < {until:DateTime64(9)}
-      AND StatusCode = 'Error'
+    SELECT *
+    FROM agent_steps_resolved(tenant = {tenant:String}, since = {since:DateTime64(9)}, until = {until:DateTime64(9)})
+    WHERE StatusCode = 'Error'
 )
 SELECT
     if(ErrorType = '', 'unclassified', ErrorType) AS error_type,

@@ -23,10 +23,7 @@ WITH per_run AS
         avg(QualityScore) AS run_quality,
         avg(Confidence) AS run_confidence,
         argMaxIf(ErrorType, Timestamp, StatusCode = 'Error') AS innermost_error
-    FROM agent_steps
-    WHERE Tenant = {tenant:String}
-      AND Timestamp >= {since:DateTime64(9)}
-      AND Timestamp < {until:DateTime64(9)}
+    FROM agent_steps_resolved(tenant = {tenant:String}, since = {since:DateTime64(9)}, until = {until:DateTime64(9)})
     GROUP BY RunKey
 )
 SELECT

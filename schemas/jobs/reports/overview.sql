@@ -26,10 +26,7 @@ WITH per_run AS
         sumIf(OutputTokens + ReasoningTokens, IsModelCall) AS run_output_tokens,
         sumIf(CostUSD, IsModelCall) AS run_cost_usd,
         countIf(IsModelCall AND CostUSD IS NULL) AS run_unpriced_calls
-    FROM agent_steps
-    WHERE Tenant = {tenant:String}
-      AND Timestamp >= {since:DateTime64(9)}
-      AND Timestamp < {until:DateTime64(9)}
+    FROM agent_steps_resolved(tenant = {tenant:String}, since = {since:DateTime64(9)}, until = {until:DateTime64(9)})
     GROUP BY RunKey
     HAVING {agent:String} = '' OR agent = {agent:String}
 )

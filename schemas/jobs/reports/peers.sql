@@ -14,11 +14,8 @@ WITH per_agent AS
                          IsModelCall) / nullIf(executions, 0)) AS tokens_per_run,
         toNullable(sumIf(CostUSD, IsModelCall) / nullIf(executions, 0)) AS cost_per_run,
         toNullable(avg(QualityScore)) AS quality
-    FROM agent_steps
-    WHERE Tenant = {tenant:String}
-      AND Timestamp >= {since:DateTime64(9)}
-      AND Timestamp < {until:DateTime64(9)}
-      AND AgentName != ''
+    FROM agent_steps_resolved(tenant = {tenant:String}, since = {since:DateTime64(9)}, until = {until:DateTime64(9)})
+    WHERE AgentName != ''
     GROUP BY service, agent
     HAVING executions > 0
 ),

@@ -12,7 +12,8 @@
 --                  its first model call instead, but never below an hour (or W when shorter)
 --   projected    = spent + rate * (period_end - as_of)
 -- So for a month: the trailing 7-day mean per day times the days left, plus the spend so far.
--- {tenant} '*' = every tenant (operator key); {since} is not used (the period and window fix the range).
+-- {tenant} '*' = every tenant (operator key); {since} is not used (the period and window fix the range,
+-- at most 32 days before as_of). Agents as resolved (agent_steps_resolved).
 WITH
     toDateTime64(least({until:DateTime64(9)}, now64(9)), 3) AS as_of,
     toDateTime(as_of, {timezone:String}) AS local_as_of,
@@ -32,7 +33,9 @@ WITH
     toDateTime64(toStartOfFifteenMinutes(as_of - toIntervalSecond(window_s)), 3) AS window_start,
     (
         SELECT ifNull(toDateTime64(min(Timestamp), 3), as_of)
-        FROM agent_steps
+        FROM agent_steps_resolved(tenant = {tenant:String},
+    since = toDateTime64(least({until:DateTime64(9)}, now64(9)), 9) - toIntervalDay(32),
+    until = {until:DateTime64(9)})
         WHERE ({tenant:String} = '*' OR Tenant = {tenant:String})
           AND Timestamp >= window_start - toIntervalSecond(window_s) AND Timestamp < as_of
           AND IsModelCall
@@ -63,7 +66,9 @@ SELECT
     round(sumIf(TotalTokens, Timestamp >= period_start_utc)
           + sumIf(TotalTokens, Timestamp >= window_start) / any(rate_window_s) * any(seconds_left)) AS projected_tokens,
     countIf(CostUSD IS NULL AND Timestamp >= period_start_utc) AS unpriced_calls
-FROM agent_steps
+FROM agent_steps_resolved(tenant = {tenant:String},
+    since = toDateTime64(least({until:DateTime64(9)}, now64(9)), 9) - toIntervalDay(32),
+    until = {until:DateTime64(9)})
 WHERE ({tenant:String} = '*' OR Tenant = {tenant:String})
   AND Timestamp >= least(period_start_utc, window_start) AND Timestamp < as_of
   AND IsModelCall

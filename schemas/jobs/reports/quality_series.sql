@@ -7,10 +7,7 @@ SELECT
     count(QualityScore) AS scored,
     round(avg(QualityScore), 4) AS avg_quality,
     round(avg(Confidence), 4) AS avg_confidence
-FROM agent_steps
-WHERE Tenant = {tenant:String}
-  AND Timestamp >= {since:DateTime64(9)}
-  AND Timestamp < {until:DateTime64(9)}
-  AND ({agent:String} = '' OR AgentName = {agent:String})
+FROM agent_steps_resolved(tenant = {tenant:String}, since = {since:DateTime64(9)}, until = {until:DateTime64(9)})
+WHERE ({agent:String} = '' OR AgentName = {agent:String})
 GROUP BY agent, bucket
 ORDER BY agent, bucket

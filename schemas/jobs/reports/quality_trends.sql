@@ -33,11 +33,8 @@ SELECT
 FROM
 (
     SELECT AgentName, Timestamp, toUnixTimestamp64Milli(Timestamp) / 86400000.0 AS x, assumeNotNull(QualityScore) AS y
-    FROM agent_steps
-    WHERE Tenant = {tenant:String}
-      AND Timestamp >= {since:DateTime64(9)}
-      AND Timestamp < {until:DateTime64(9)}
-      AND QualityScore IS NOT NULL
+    FROM agent_steps_resolved(tenant = {tenant:String}, since = {since:DateTime64(9)}, until = {until:DateTime64(9)})
+    WHERE QualityScore IS NOT NULL
       AND ({agent:String} = '' OR AgentName = {agent:String})
 )
 GROUP BY AgentName

@@ -34,8 +34,8 @@ WITH
     30 / span_days AS monthly,
     steps AS
     (
-        SELECT *, RunKey, IsRunSpan
-        FROM agent_steps
+        SELECT *
+        FROM agent_steps_resolved(tenant = {tenant:String}, since = {since:DateTime64(9)}, until = {until:DateTime64(9)})
         WHERE Tenant = {tenant:String}
           AND Timestamp >= {since:DateTime64(9)}
           AND Timestamp < {until:DateTime64(9)}

@@ -1,6 +1,7 @@
 -- Scores per agent and score name over a time range (by when the score was given): how many,
 -- mean, min and max. A step score is matched to its step, a run score to the run's agent span;
--- a score whose target is not stored (yet) shows with an empty agent.
+-- a score whose target is not stored (yet) shows with an empty agent. Agents are as resolved
+-- (agent_steps_resolved), over every stored step.
 SELECT
     s.AgentName AS agent,
     t.Name AS score,
@@ -21,8 +22,7 @@ FROM
 LEFT JOIN
 (
     SELECT SpanId, any(AgentName) AS AgentName
-    FROM agent_steps
-    WHERE Tenant = {tenant:String}
+    FROM agent_steps_resolved(tenant = {tenant:String}, since = '2000-01-01 00:00:00', until = '2200-01-01 00:00:00')
     GROUP BY SpanId
 ) AS s ON s.SpanId = t.TargetId
 GROUP BY agent, score, target

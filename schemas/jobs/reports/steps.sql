@@ -17,17 +17,11 @@ SELECT
     round(sum(DurationMs), 3) AS total_ms,
     round(sum(DurationMs) / nullIf((
         SELECT sum(DurationMs)
-        FROM agent_steps
-        WHERE Tenant = {tenant:String}
-          AND Timestamp >= {since:DateTime64(9)}
-          AND Timestamp < {until:DateTime64(9)}
-          AND if({agent:String} = '', IsRunSpan, StepKind = 'agent' AND AgentName = {agent:String})
+        FROM agent_steps_resolved(tenant = {tenant:String}, since = {since:DateTime64(9)}, until = {until:DateTime64(9)})
+        WHERE if({agent:String} = '', IsRunSpan, StepKind = 'agent' AND AgentName = {agent:String})
     ), 0), 4) AS share_of_run_time,
     uniqExact(RunKey) AS runs
-FROM agent_steps
-WHERE Tenant = {tenant:String}
-  AND Timestamp >= {since:DateTime64(9)}
-  AND Timestamp < {until:DateTime64(9)}
-  AND if({agent:String} = '', NOT IsRunSpan, StepKind != 'agent' AND AgentName = {agent:String})
+FROM agent_steps_resolved(tenant = {tenant:String}, since = {since:DateTime64(9)}, until = {until:DateTime64(9)})
+WHERE if({agent:String} = '', NOT IsRunSpan, StepKind != 'agent' AND AgentName = {agent:String})
 GROUP BY StepKind, StepName, RequestModel
 ORDER BY total_ms DESC, step_kind, step, model

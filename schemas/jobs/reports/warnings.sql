@@ -20,11 +20,8 @@ SELECT
     if(IsModelCall, TotalTokens, 0) AS tokens,
     Confidence AS confidence,
     QualityScore AS quality
-FROM agent_steps
-WHERE Tenant = {tenant:String}
-  AND Timestamp >= {since:DateTime64(9)}
-  AND Timestamp < {until:DateTime64(9)}
-  AND ({agent:String} = '' OR AgentName = {agent:String})
+FROM agent_steps_resolved(tenant = {tenant:String}, since = {since:DateTime64(9)}, until = {until:DateTime64(9)})
+WHERE ({agent:String} = '' OR AgentName = {agent:String})
   AND notEmpty(warnings)
 ORDER BY at DESC, span_id
 LIMIT {limit:UInt32}

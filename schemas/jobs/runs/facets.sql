@@ -1,13 +1,11 @@
 -- The values the web UI's run filters offer: agents, models, experiments and variants seen in
--- the range, each with how many steps carry it, most frequent first.
+-- the range, each with how many steps carry it (agents as resolved), most frequent first.
 SELECT facet, value, count
 FROM
 (
     SELECT 'agent' AS facet, AgentName AS value, count() AS count
-    FROM agent_steps
-    WHERE Tenant = {tenant:String}
-      AND Timestamp >= {since:DateTime64(9)} AND Timestamp < {until:DateTime64(9)}
-      AND AgentName != ''
+    FROM agent_steps_resolved(tenant = {tenant:String}, since = {since:DateTime64(9)}, until = {until:DateTime64(9)})
+    WHERE AgentName != ''
     GROUP BY value
     UNION ALL
     SELECT 'model', if(ResponseModel != '', ResponseModel, RequestModel), count()

@@ -1,7 +1,7 @@
 -- Runs for the web UI's run list, newest first, one page at a time: agent, start, duration,
 -- status (ok, error, or active while the run's outermost agent span has not arrived), steps,
 -- tokens, cost, models, experiment and variant, quality and the innermost error class.
--- Runs are grouped by RunKey and judged as in reports/overview.sql and reports/executions.sql.
+-- Runs are grouped by RunKey (as resolved: agent_steps_resolved) and judged as in reports/overview.sql and reports/executions.sql.
 -- Filters: agent, status, model (any model call of the run), experiment and variant, and the
 -- least cost and duration; '' or 0 means no filter (a run whose models have no known price
 -- passes only while min_cost_usd is 0). `total` is the number of runs that pass the filters
@@ -30,10 +30,7 @@ WITH per_run AS
         anyIf(Variant, Variant != '') AS run_variant,
         avg(QualityScore) AS run_quality,
         argMaxIf(ErrorType, Timestamp, StatusCode = 'Error') AS innermost_error
-    FROM agent_steps
-    WHERE Tenant = {tenant:String}
-      AND Timestamp >= {since:DateTime64(9)}
-      AND Timestamp < {until:DateTime64(9)}
+    FROM agent_steps_resolved(tenant = {tenant:String}, since = {since:DateTime64(9)}, until = {until:DateTime64(9)})
     GROUP BY RunKey
 )
 SELECT

@@ -1,6 +1,6 @@
 -- System health over time for the web UI's overview: per time bucket of run start, the runs
 -- that finished, runs per minute, error rate, run p95 duration, tokens and cost. Runs are grouped
--- by RunKey and judged as in reports/overview.sql (finished once the outermost agent span is
+-- by RunKey (as resolved: agent_steps_resolved) and judged as in reports/overview.sql (finished once the outermost agent span is
 -- stored; failed when that span has status Error). Buckets are aligned to the Unix epoch.
 WITH per_run AS
 (
@@ -17,10 +17,7 @@ WITH per_run AS
         sumIf(InputTokens + CachedInputTokens + CacheWriteTokens + OutputTokens + ReasoningTokens,
               IsModelCall) AS run_tokens,
         sumIf(CostUSD, IsModelCall) AS run_cost_usd
-    FROM agent_steps
-    WHERE Tenant = {tenant:String}
-      AND Timestamp >= {since:DateTime64(9)}
-      AND Timestamp < {until:DateTime64(9)}
+    FROM agent_steps_resolved(tenant = {tenant:String}, since = {since:DateTime64(9)}, until = {until:DateTime64(9)})
     GROUP BY RunKey
     HAVING {agent:String} = '' OR agent = {agent:String}
 )

@@ -1,6 +1,7 @@
 -- Every span of one trace, for the debugging views: the trace is named by its trace id, by a
 -- run id or by any of its span ids. Raw spans come from otel_traces (so non-GenAI spans show
--- too), typed step fields from agent_steps; a span stored twice is listed once.
+-- too), typed step fields from agent_steps, and each step's agent and run as resolved from the
+-- trace (step_attribution, over the span's own); a span stored twice is listed once.
 SELECT
     t.TraceId AS trace_id,
     t.SpanId AS span_id,
@@ -13,8 +14,8 @@ SELECT
     t.StatusMessage AS status_message,
     s.StepKind AS step_kind,
     s.StepName AS step,
-    s.AgentName AS agent,
-    s.RunId AS run_id,
+    if(a.SpanId != '', a.AgentName, s.AgentName) AS agent,
+    if(a.SpanId != '', a.RunKey, s.RunId) AS run_id,
     s.ResponseModel AS model,
     s.IsModelCall AS model_call,
     s.InputTokens + s.CachedInputTokens + s.CacheWriteTokens AS input_tokens,
@@ -36,6 +37,16 @@ LEFT JOIN
       )
     LIMIT 1 BY SpanId
 ) AS s ON t.TraceId = s.TraceId AND t.SpanId = s.SpanId
+LEFT JOIN
+(
+    SELECT TraceId, SpanId, AgentName, RunKey
+    FROM step_attribution
+    WHERE Tenant = {tenant:String}
+      AND TraceId IN (
+          SELECT TraceId FROM agent_steps
+          WHERE Tenant = {tenant:String} AND (TraceId = {id:String} OR RunId = {id:String} OR SpanId = {id:String})
+      )
+) AS a ON t.TraceId = a.TraceId AND t.SpanId = a.SpanId
 WHERE t.Tenant = {tenant:String}
   AND (t.TraceId = {id:String} OR t.TraceId IN (
       SELECT TraceId FROM agent_steps

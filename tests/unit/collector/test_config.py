@@ -261,3 +261,14 @@ def test_one_duration_grammar_for_config_and_retention(text: str, seconds: float
         assert retention_seconds(text) == seconds
     with pytest.raises(ConfigError, match="x: '30' is not a duration"):
         parse_duration("30", "x", unit_required=True)
+
+
+def test_attribution_job_settings_from_the_file_and_flags() -> None:
+    config = load_config(EXAMPLE, {})
+    assert (config.clickhouse.attribution.interval, config.clickhouse.attribution.lateness) == (2.0, 900.0)
+    flagged = Overrides(attribution_interval=0.5, clickhouse_url="http://h:8123/db").apply(config)
+    assert (flagged.clickhouse.attribution.interval, flagged.clickhouse.attribution.lateness) == (0.5, 900.0)
+    with pytest.raises(
+        ConfigError, match=r"exporters\.clickhouse\.attribution\.interval: 0\.01 must be at least 50ms"
+    ):
+        Overrides(attribution_interval=0.01).apply(config)

@@ -539,7 +539,7 @@ def test_ai_sdk_fixtures_count_each_model_call_once(version: str, expected: list
     assert [buckets(r) for r in calls] == expected
     outer = [r for r in rows if r["SpanName"] in ("ai.generateText", "ai.streamText", "ai.generateObject")]
     assert len(outer) == 4
-    assert all(buckets(r) == (0, 0, 0, 0, 0) and r["StepKind"] == "other" for r in outer)
+    assert all(buckets(r) == (0, 0, 0, 0, 0) and r["StepKind"] == "agent" for r in outer)
     tools = [r for r in rows if r["StepKind"] == "tool"]
     assert [(t["StepName"], t["Operation"]) for t in tools] == [("weather", "execute_tool")]
     assert {r["SourceConvention"] for r in rows} == {"vercel_ai"}
@@ -620,6 +620,201 @@ def test_malformed_values_never_break_a_row(key: str) -> None:
         row = row_of({**base, key: value}, name="ai.generateText.doGenerate")
         assert all(isinstance(n, int) and 0 <= n < 2**53 for n in buckets(row))
         assert row["ReportedCostUSD"] is None or row["ReportedCostUSD"] == row["ReportedCostUSD"]  # not NaN
+
+
+# --- agents and step kinds of every convention -----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("attributes", "name", "kind", "agent"),
+    [
+        # OTel GenAI: the agent span names itself; a workflow by its workflow name or span name.
+        (
+            {"gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": "planner"},
+            "invoke_agent planner",
+            "agent",
+            "planner",
+        ),
+        ({"gen_ai.operation.name": "invoke_agent"}, "invoke_agent planner", "agent", "planner"),
+        (
+            {"gen_ai.operation.name": "invoke_workflow", "gen_ai.workflow.name": "triage"},
+            "invoke_workflow",
+            "agent",
+            "triage",
+        ),
+        # Strands: its agent span carries usage totals and gen_ai.usage.total_tokens (OpenLLMetry's marker).
+        (
+            {
+                "gen_ai.operation.name": "invoke_agent",
+                "gen_ai.agent.name": "helper",
+                "gen_ai.system": "strands-agents",
+                "gen_ai.usage.input_tokens": 90,
+                "gen_ai.usage.output_tokens": 9,
+                "gen_ai.usage.total_tokens": 99,
+            },
+            "invoke_agent helper",
+            "agent",
+            "helper",
+        ),
+        (
+            {"gen_ai.operation.name": "invoke_swarm", "gen_ai.agent.name": "swarm"},
+            "invoke_swarm",
+            "agent",
+            "swarm",
+        ),
+        (
+            {"gen_ai.event.start_time": "2025-11-25T00:00:00Z", "event_loop.cycle_id": "c1"},
+            "execute_event_loop_cycle",
+            "chain",
+            "",
+        ),
+        # pydantic-ai before instrumentation version 2, and after.
+        (
+            {"agent_name": "bank", "model_name": "gpt-4o-mini", "gen_ai.usage.input_tokens": 5},
+            "agent run",
+            "agent",
+            "bank",
+        ),
+        (
+            {"gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": "bank", "agent_name": "bank"},
+            "invoke_agent bank",
+            "agent",
+            "bank",
+        ),
+        # AI SDK: the function id, also sent as resource.name; v7 agent_step spans are chains.
+        (
+            {"ai.operationId": "ai.generateText", "ai.telemetry.functionId": "summarize"},
+            "ai.generateText",
+            "agent",
+            "summarize",
+        ),
+        (
+            {"ai.operationId": "ai.streamText", "resource.name": "chat-ui"},
+            "ai.streamText",
+            "agent",
+            "chat-ui",
+        ),
+        (
+            {
+                "ai.operationId": "ai.generateText.doGenerate",
+                "ai.telemetry.functionId": "summarize",
+                "ai.usage.promptTokens": 3,
+            },
+            "ai.generateText.doGenerate",
+            "llm",
+            "summarize",
+        ),
+        ({"ai.operationId": "ai.generateText"}, "ai.generateText", "agent", "ai.generateText"),
+        ({"gen_ai.operation.name": "agent_step"}, "step 1", "chain", ""),
+        # OpenInference.
+        ({"openinference.span.kind": "AGENT", "agent.name": "support"}, "support agent", "agent", "support"),
+        ({"openinference.span.kind": "AGENT"}, "support", "agent", "support"),
+        ({"openinference.span.kind": "CHAIN"}, "RunnableSequence", "chain", ""),
+        # OpenLLMetry / Traceloop decorators.
+        (
+            {"traceloop.span.kind": "workflow", "traceloop.entity.name": "pipeline"},
+            "pipeline.workflow",
+            "agent",
+            "pipeline",
+        ),
+        (
+            {
+                "traceloop.span.kind": "agent",
+                "traceloop.entity.name": "drafter",
+                "traceloop.workflow.name": "pipeline",
+            },
+            "drafter.agent",
+            "agent",
+            "drafter",
+        ),
+        (
+            {
+                "traceloop.span.kind": "task",
+                "traceloop.entity.name": "outline",
+                "traceloop.workflow.name": "pipeline",
+            },
+            "outline.task",
+            "chain",
+            "pipeline",
+        ),
+        (
+            {
+                "llm.request.type": "chat",
+                "gen_ai.request.model": "gpt-4o-mini",
+                "traceloop.workflow.name": "pipeline",
+            },
+            "openai.chat",
+            "llm",
+            "pipeline",
+        ),
+        # Langfuse: agent observations by name; others state the trace's name.
+        (
+            {"langfuse.observation.type": "agent", "langfuse.trace.name": "support-bot"},
+            "triage",
+            "agent",
+            "triage",
+        ),
+        (
+            {"langfuse.observation.type": "generation", "langfuse.trace.name": "support-bot"},
+            "generation",
+            "llm",
+            "support-bot",
+        ),
+        ({"langfuse.observation.type": "chain"}, "retrieve", "chain", ""),
+        # OpenLIT.
+        (
+            {"gen_ai.operation.name": "agent", "gen_ai.agent.name": "crew", "gen_ai.usage.cost": 0.1},
+            "crew",
+            "agent",
+            "crew",
+        ),
+    ],
+)
+def test_agent_spans_and_their_names(attributes: dict, name: str, kind: str, agent: str) -> None:
+    row = row_of(attributes, name=name)
+    assert (row["StepKind"], row["AgentName"]) == (kind, agent)
+    if kind == "agent":
+        assert not row["IsModelCall"] and row["InputTokens"] == 0  # agents repeat their steps' usage
+        assert row["StepName"] == agent
+
+
+@pytest.mark.parametrize(
+    "version", ["v4", "v5", "v6", "v4-anthropic", "v5-anthropic", "v6-anthropic", "v7-legacy"]
+)
+def test_ai_sdk_fixtures_name_every_span_by_its_function_id(version: str) -> None:
+    document = json.loads((FIXTURES / f"vercel-ai/{version}.json").read_text())
+    function_ids = {
+        span["spanId"]: next(
+            a["value"]["stringValue"] for a in span["attributes"] if a["key"] == "ai.telemetry.functionId"
+        )
+        for r in document["resourceSpans"]
+        for s in r["scopeSpans"]
+        for span in s["spans"]
+    }
+    rows = fixture_rows(f"vercel-ai/{version}.json")
+    assert {r["SpanId"]: r["AgentName"] for r in rows} == function_ids
+    assert {r["AgentName"] for r in rows} == {"plain-text", "tool-loop", "streaming", "object"}
+    assert sorted(r["StepKind"] for r in rows if r["ParentSpanId"] == "") == ["agent"] * 4
+
+
+def test_ai_sdk_v7_otel_fixture_names_its_agents_and_chains() -> None:
+    rows = fixture_rows("vercel-ai/v7-otel.json")
+    agents = {r["AgentName"] for r in rows if r["StepKind"] == "agent"}
+    assert agents == {"plain-text", "tool-loop", "streaming", "object"}
+    assert {r["StepKind"] for r in rows if r["Operation"] == "agent_step"} == {"chain"}
+    assert all(r["AgentName"] == "" for r in rows if r["StepKind"] != "agent")  # resolved from the trace
+
+
+def test_python_instrumentor_fixtures_name_no_agent() -> None:
+    for name in (
+        "openinference",
+        "openllmetry",
+        "otel-contrib",
+        "otel-contrib-latest",
+        "openlit",
+        "langfuse",
+    ):
+        assert {r["AgentName"] for r in fixture_rows(f"python-instrumentors/{name}.json")} == {""}, name
 
 
 def test_remembered_detection_equals_asking_every_convention() -> None:

@@ -122,6 +122,18 @@ def collector(
         OptionalInt,
         typer.Option(min=16, help="Longer attribute values are truncated to this many characters."),
     ] = None,
+    attribution_interval: Annotated[
+        OptionalFloat,
+        typer.Option(
+            help="Seconds between runs of the job that attributes steps to runs and agents (default 2)."
+        ),
+    ] = None,
+    attribution_lateness: Annotated[
+        OptionalFloat,
+        typer.Option(
+            help="Seconds a trace stays open to late parents before its attribution is final (default 900)."
+        ),
+    ] = None,
     alert_interval: Annotated[
         OptionalFloat,
         typer.Option(min=0.0, help="Seconds between alert evaluations (default 60; 0 = only on demand)."),
@@ -181,6 +193,8 @@ def collector(
         max_attribute_chars=max_attribute_chars,
         workers=workers,
         log_level=level,
+        attribution_interval=attribution_interval,
+        attribution_lateness=attribution_lateness,
         alert_interval=alert_interval,
         max_query_seconds=max_query_seconds,
         max_query_memory_bytes=None if max_query_memory_mb is None else max_query_memory_mb << 20,

@@ -9,17 +9,17 @@ children's usage get zero tokens.
 from __future__ import annotations
 
 from types import ModuleType
-from typing import Any
+from typing import Any, NamedTuple
 
 from spanhouse.collector.processors import conventions
 from spanhouse.collector.processors.attributes import text_map
-from spanhouse.collector.processors.conventions.base import MODEL_CALL_OPERATIONS
+from spanhouse.collector.processors.conventions.base import MODEL_CALL_OPERATIONS, agent_name_from_span_name
 from spanhouse.collector.processors.experiment_attributes import ExperimentAttributes
 from spanhouse.collector.processors.pricing import ModelPricer, TokenCounts
 from spanhouse.collector.processors.spans import FlatSpan, SpanContext
 from spanhouse.collector.rows import AGENT_STEPS_COLUMNS, StepRow
+from spanhouse.contract import KIND_AGENT, KIND_OTHER, KIND_TOOL, STEP_KINDS
 
-STEP_KINDS = frozenset({"llm", "tool", "agent", "retrieval", "embedding", "other"})
 __all__ = [
     "AGENT_STEPS_COLUMNS",
     "MODEL_CALL_OPERATIONS",
@@ -50,53 +50,46 @@ class GenAIProcessor:
         self._consumed: dict[tuple[str, ...], frozenset[str]] = {}
 
     def step_row(self, span: FlatSpan, ctx: SpanContext) -> StepRow | None:
+        """The agent_steps row of `span` (columns as AGENT_STEPS_COLUMNS), or None when it is
+        not a GenAI step. AgentName and RunId are what the span itself says; the attribution
+        job resolves them from the trace for spans that say less (jobs/attribution.py)."""
         attrs = span.attributes
         detected = conventions.detect(attrs, span.name, ctx.scope_name)
         if not detected:
             return None
         reading = conventions.merge([c.read(attrs, span.name) for c in detected])
-        operation = reading.operation or ""
-        kind = reading.kind if reading.kind in STEP_KINDS else "other"
-        model_call = bool(reading.model_call)
-        provider = reading.provider or ""
-        request_model = reading.request_model or ""
-        response_model = reading.response_model or request_model
-        tokens = (reading.usage or _NO_TOKENS) if model_call else _NO_TOKENS
-        if not provider and model_call and response_model:
-            provider = self.pricer.guess_provider(response_model)
-        price = self.pricer.price(provider, response_model, tokens, span.start_ns) if model_call else None
+        kind = reading.kind if reading.kind in STEP_KINDS else KIND_OTHER
+        agent_name = reading.agent_name or (
+            agent_name_from_span_name(span.name) if kind == KIND_AGENT else ""
+        )
+        call = self._model_call(reading, span.start_ns)
         error_type, error_message = _error(span, kind, attrs)
-        agent_name = reading.agent_name or ""
-        run_id = reading.run_id or ""
-        if not run_id:
-            run_id = span.span_id if kind == "agent" and not span.parent_span_id else span.trace_id
-        consumed = self._consumed_keys(detected)
-        extra = {key: value for key, value in attrs.items() if key not in consumed}
+        extra = {key: value for key, value in attrs.items() if key not in self._consumed_keys(detected)}
         return StepRow(
             ctx.tenant,
             span.start_ns,
             span.trace_id,
             span.span_id,
             span.parent_span_id,
-            run_id,
+            _run_id(reading, kind, span),
             ctx.service_name,
             agent_name,
             span.name,
             _step_name(reading, kind, span.name, agent_name),
-            operation,
+            reading.operation or "",
             kind,
-            model_call,
-            provider,
-            request_model,
-            response_model,
-            tokens.uncached_input,
-            tokens.cache_read,
-            tokens.cache_write,
-            tokens.output,
-            tokens.reasoning,
-            price.cost_usd if price else None,
-            price.price_id if price else "",
-            reading.reported_cost if model_call else None,
+            call.counted,
+            call.provider,
+            call.request_model,
+            call.response_model,
+            call.tokens.uncached_input,
+            call.tokens.cache_read,
+            call.tokens.cache_write,
+            call.tokens.output,
+            call.tokens.reasoning,
+            call.cost_usd,
+            call.price_id,
+            call.reported_cost,
             span.duration_ns / 1e6,
             span.status_code,
             error_type,
@@ -112,6 +105,29 @@ class GenAIProcessor:
             text_map(extra),
         )
 
+    def _model_call(self, reading: conventions.Reading, start_ns: int) -> _ModelCall:
+        """Model, provider, tokens and our price; usage only on model-call spans (no double count)."""
+        counted = bool(reading.model_call)
+        request_model = reading.request_model or ""
+        response_model = reading.response_model or request_model
+        provider = reading.provider or ""
+        if not provider and counted and response_model:
+            provider = self.pricer.guess_provider(response_model)
+        if not counted:
+            return _ModelCall(False, provider, request_model, response_model, _NO_TOKENS, None, "", None)
+        tokens = reading.usage or _NO_TOKENS
+        price = self.pricer.price(provider, response_model, tokens, start_ns)
+        return _ModelCall(
+            True,
+            provider,
+            request_model,
+            response_model,
+            tokens,
+            price.cost_usd if price else None,
+            price.price_id if price else "",
+            reading.reported_cost,
+        )
+
     def _consumed_keys(self, detected: list[ModuleType]) -> frozenset[str]:
         names = tuple(c.NAME for c in detected)
         keys = self._consumed.get(names)
@@ -120,10 +136,29 @@ class GenAIProcessor:
         return keys
 
 
+class _ModelCall(NamedTuple):
+    counted: bool  # IsModelCall
+    provider: str
+    request_model: str
+    response_model: str
+    tokens: TokenCounts
+    cost_usd: float | None
+    price_id: str
+    reported_cost: float | None
+
+
+def _run_id(reading: conventions.Reading, kind: str, span: FlatSpan) -> str:
+    """The run id the span states (ours stamps it); else a parentless agent span names its own
+    run and any other span falls back to its trace (the attribution job resolves it later)."""
+    if reading.run_id:
+        return reading.run_id
+    return span.span_id if kind == KIND_AGENT and not span.parent_span_id else span.trace_id
+
+
 def _step_name(reading: conventions.Reading, kind: str, span_name: str, agent_name: str) -> str:
-    if kind == "tool" and reading.tool_name:
+    if kind == KIND_TOOL and reading.tool_name:
         return reading.tool_name
-    if kind == "agent" and agent_name:
+    if kind == KIND_AGENT and agent_name:
         return agent_name
     return reading.step_name or span_name
 
@@ -152,7 +187,7 @@ def _error(span: FlatSpan, kind: str, attrs: dict[str, Any]) -> tuple[str, str]:
         return "timeout_error", message
     if any(marker in probe for marker in _VALIDATION_MARKERS):
         return "validation_error", message
-    if kind == "tool":
+    if kind == KIND_TOOL:
         return "tool_error", message
     return "generation_error", message
 

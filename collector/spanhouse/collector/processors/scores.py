@@ -14,17 +14,18 @@ from typing import Any
 from spanhouse.collector.processors.attributes import text_map
 from spanhouse.collector.processors.spans import FlatSpan, SpanContext, SpanRejected
 from spanhouse.collector.rows import ScoreRow
-
-SCORE_SPAN_NAME = "spanhouse.score"
-PREFIX = "spanhouse.scoring."
-TRACE_ID = PREFIX + "trace_id"
-SPAN_ID = PREFIX + "span_id"
-RUN_ID = PREFIX + "run_id"
-NAME = PREFIX + "name"
-VALUE = PREFIX + "value"
-CONFIDENCE = PREFIX + "confidence"
-SOURCE = PREFIX + "source"
-COMMENT = PREFIX + "comment"
+from spanhouse.contract import (
+    SCORE_SPAN_NAME,
+)
+from spanhouse.contract import SCORING_COMMENT as COMMENT
+from spanhouse.contract import SCORING_CONFIDENCE as CONFIDENCE
+from spanhouse.contract import SCORING_NAME as NAME
+from spanhouse.contract import SCORING_PREFIX as PREFIX
+from spanhouse.contract import SCORING_RUN_ID as RUN_ID
+from spanhouse.contract import SCORING_SOURCE as SOURCE
+from spanhouse.contract import SCORING_SPAN_ID as SPAN_ID
+from spanhouse.contract import SCORING_TRACE_ID as TRACE_ID
+from spanhouse.contract import SCORING_VALUE as VALUE
 
 _TRACE_ID = re.compile(r"^[0-9a-f]{32}$")
 _SPAN_ID = re.compile(r"^[0-9a-f]{16}$")

@@ -30,6 +30,11 @@ TABLE_FUNCTIONS = frozenset(
         "primes",
     }
 )
+# Parameterized views of the collector's own (called like table functions): agents as resolved by
+# the attribution job. In a tenant's database the name is a view forwarding to the collector's
+# (readpath/tenant_forward_view.sql), whose reads stay under the tenant's additional_table_filters.
+PARAMETERIZED_VIEWS = frozenset({"agent_steps_resolved"})
+TABLE_FUNCTIONS = TABLE_FUNCTIONS | PARAMETERIZED_VIEWS
 
 # System tables the operator key (and a collector without keys) may read: what a table holds and
 # how it is stored. Tenant keys read none.

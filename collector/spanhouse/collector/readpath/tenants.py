@@ -27,6 +27,7 @@ from typing import Any, Protocol
 
 from spanhouse.collector.auth import TENANT_PATTERN
 from spanhouse.collector.errors import QueryError
+from spanhouse.collector.readpath.catalogue import PARAMETERIZED_VIEWS
 from spanhouse.collector.store.client import QueryResult
 from spanhouse.collector.store.sql import load_job
 
@@ -148,6 +149,12 @@ class TenantDatabases:
             parameters = {"database": name, "table": table.name, "source_database": main, "tenant": tenant}
             wanted = {k: v for k, v in parameters.items() if "{" + k + ":" in load_job(job)}
             ddl = self.admin.query(load_job(job), wanted).rows[0][0]
+            self.admin.command(ddl)
+        for view in PARAMETERIZED_VIEWS:
+            ddl = self.admin.query(
+                load_job("readpath/tenant_forward_view"),
+                {"database": name, "table": view, "source_database": main},
+            ).rows[0][0]
             self.admin.command(ddl)
         if self.after_make is not None:
             self.after_make(name)

@@ -14,20 +14,55 @@ from dataclasses import dataclass
 from typing import Any
 
 from spanhouse.collector.processors.pricing import TokenCounts
+from spanhouse.contract import (
+    KIND_AGENT,
+    KIND_CHAIN,
+    KIND_EMBEDDING,
+    KIND_LLM,
+    KIND_RETRIEVAL,
+    KIND_TOOL,
+)
 
 # gen_ai.operation.name values that are model calls, the only spans whose usage is counted.
 MODEL_CALL_OPERATIONS = frozenset({"chat", "text_completion", "generate_content", "embeddings"})
 
+# Step kind of each operation name. Agent and workflow spans of every convention are `agent`
+# (Strands names its multi-agent spans invoke_swarm / invoke_graph); the spans between an agent
+# and its steps (an AI SDK v7 agent_step, a Strands event-loop cycle, a chain) are `chain`.
 KIND_BY_OPERATION = {
-    "chat": "llm",
-    "text_completion": "llm",
-    "generate_content": "llm",
-    "embeddings": "embedding",
-    "execute_tool": "tool",
-    "invoke_agent": "agent",
-    "create_agent": "agent",
-    "invoke_workflow": "agent",
+    "chat": KIND_LLM,
+    "text_completion": KIND_LLM,
+    "generate_content": KIND_LLM,
+    "embeddings": KIND_EMBEDDING,
+    "execute_tool": KIND_TOOL,
+    "invoke_agent": KIND_AGENT,
+    "create_agent": KIND_AGENT,
+    "invoke_workflow": KIND_AGENT,
+    "invoke_swarm": KIND_AGENT,
+    "invoke_graph": KIND_AGENT,
+    "agent_step": KIND_CHAIN,
+    "chain": KIND_CHAIN,
+    "execute_event_loop_cycle": KIND_CHAIN,
+    "retrieval": KIND_RETRIEVAL,
+    "rerank": KIND_RETRIEVAL,
 }
+
+# Prefixes and suffixes of span names that wrap an agent's or workflow's name
+# (`invoke_agent planner`, Traceloop's `planner.agent`), removed to name an agent span that
+# carries no name attribute.
+AGENT_SPAN_PREFIXES = ("invoke_agent ", "invoke_workflow ", "create_agent ")
+AGENT_SPAN_SUFFIXES = (".agent", ".workflow")
+
+
+def agent_name_from_span_name(span_name: str) -> str:
+    """The agent's name as an agent span's name gives it (the whole name when nothing wraps it)."""
+    for prefix in AGENT_SPAN_PREFIXES:
+        if span_name.startswith(prefix) and len(span_name) > len(prefix):
+            return span_name[len(prefix) :]
+    for suffix in AGENT_SPAN_SUFFIXES:
+        if span_name.endswith(suffix) and len(span_name) > len(suffix):
+            return span_name[: -len(suffix)]
+    return span_name
 
 
 @dataclass(slots=True)

@@ -1,5 +1,9 @@
 """Langfuse OTel attributes (`langfuse.observation.*`, `langfuse.trace.*`).
 
+Names: an `agent` observation is an agent named by the observation (span) name; every other
+observation states the trace's name (`langfuse.trace.name`, when the SDK set it on the span) as
+its agent until the attribution job finds the nearest agent span.
+
 Counting: `generation` and `embedding` observations count usage; `span`, `agent`, `chain`,
 `tool` and other observations do not.
 
@@ -21,6 +25,7 @@ from typing import Any
 
 from spanhouse.collector.processors.conventions.base import (
     Reading,
+    agent_name_from_span_name,
     as_count,
     count,
     exclusive_usage,
@@ -40,7 +45,7 @@ _TYPES = {
     "agent": ("invoke_agent", "agent", False),
     "tool": ("execute_tool", "tool", False),
     "retriever": ("retrieval", "retrieval", False),
-    "chain": ("chain", "other", False),
+    "chain": ("chain", "chain", False),
     "evaluator": ("evaluator", "other", False),
     "guardrail": ("guardrail", "other", False),
     "event": ("event", "other", False),
@@ -58,6 +63,7 @@ KEYS = frozenset(
         "user.id",
         "langfuse.session.id",
         "langfuse.user.id",
+        "langfuse.trace.name",
     }
 )
 
@@ -70,8 +76,13 @@ def read(attrs: dict[str, Any], span_name: str) -> Reading:
     kind_name = (text(attrs.get("langfuse.observation.type")) or "").lower()
     operation, kind, model_call = _TYPES.get(kind_name, (None, None, None))
     model = text(attrs.get("langfuse.observation.model.name"))
+    if kind == "agent":
+        agent_name = agent_name_from_span_name(span_name) or text(attrs.get("langfuse.trace.name"))
+    else:
+        agent_name = text(attrs.get("langfuse.trace.name"))
     return Reading(
         operation=operation,
+        agent_name=agent_name,
         kind=kind,
         model_call=model_call,
         request_model=model,

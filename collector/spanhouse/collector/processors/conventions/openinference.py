@@ -1,5 +1,8 @@
 """OpenInference (Arize Phoenix): `openinference.span.kind`, `llm.*`, `embedding.*`.
 
+Kinds: `AGENT` spans are agents, named by `agent.name` (else by the span name); `CHAIN` spans
+are `chain`.
+
 Counting: only `LLM` and `EMBEDDING` spans count usage. `AGENT` and `CHAIN` spans may carry
 token counts rolled up from their children (some framework instrumentors do), so they are
 never counted.
@@ -16,6 +19,7 @@ from typing import Any
 from spanhouse.collector.prices.providers import canonical_provider
 from spanhouse.collector.processors.conventions.base import (
     Reading,
+    agent_name_from_span_name,
     count,
     finish_reason,
     first_text,
@@ -34,7 +38,7 @@ _KINDS = {
     "AGENT": ("invoke_agent", "agent"),
     "RETRIEVER": ("retrieval", "retrieval"),
     "RERANKER": ("rerank", "retrieval"),
-    "CHAIN": ("chain", "other"),
+    "CHAIN": ("chain", "chain"),
     "GUARDRAIL": ("guardrail", "other"),
     "EVALUATOR": ("evaluator", "other"),
     "PROMPT": ("prompt", "other"),
@@ -96,7 +100,8 @@ def read(attrs: dict[str, Any], span_name: str) -> Reading:
         provider=canonical_provider(first_text(attrs, "llm.provider", "llm.system")),
         request_model=request_model or response_model,
         response_model=response_model,
-        agent_name=text(attrs.get("agent.name")),
+        agent_name=text(attrs.get("agent.name"))
+        or (agent_name_from_span_name(span_name) if span_kind == "AGENT" else None),
         tool_name=text(attrs.get("tool.name")),
         session_id=text(attrs.get("session.id")),
         user_id=text(attrs.get("user.id")),

@@ -1,5 +1,12 @@
 """OpenLLMetry / Traceloop: `traceloop.*`, `llm.*` and its flavour of `gen_ai.*`.
 
+Kinds and names: `traceloop.span.kind` workflow and agent spans are agents named by
+`traceloop.entity.name` (else `traceloop.workflow.name`, else the span name `{entity}.{kind}`);
+task spans are `chain`. Every other span of a workflow states the workflow's name
+(`traceloop.workflow.name`), its agent until the attribution job finds a nearer agent span.
+Other spans take the step kind of their operation (Strands' `invoke_agent` spans carry
+`gen_ai.usage.total_tokens`, so they are read here too, and are agents, not model calls).
+
 Counting: spans with `llm.request.type` (or a model-call `gen_ai.operation.name`) count
 usage; `traceloop.span.kind` workflow, task, agent and tool spans (the SDK's decorators) never
 do, since a workflow or agent span may carry its children's totals.
@@ -16,7 +23,10 @@ from typing import Any
 
 from spanhouse.collector.processors.conventions import otel_genai
 from spanhouse.collector.processors.conventions.base import (
+    KIND_BY_OPERATION,
+    MODEL_CALL_OPERATIONS,
     Reading,
+    agent_name_from_span_name,
     count,
     finish_reason,
     first_text,
@@ -46,7 +56,7 @@ _SPAN_KINDS = {
     "workflow": ("invoke_workflow", "agent"),
     "agent": ("invoke_agent", "agent"),
     "tool": ("execute_tool", "tool"),
-    "task": ("task", "other"),
+    "task": ("task", "chain"),
 }
 
 KEYS = frozenset(
@@ -88,14 +98,19 @@ def read(attrs: dict[str, Any], span_name: str) -> Reading:
         reading.model_call = False
         reading.step_name = entity
         if span_kind in ("agent", "workflow"):
-            reading.agent_name = entity or text(attrs.get("traceloop.workflow.name"))
+            reading.agent_name = (
+                entity or text(attrs.get("traceloop.workflow.name")) or agent_name_from_span_name(span_name)
+            )
+        else:
+            reading.agent_name = first_text(attrs, "gen_ai.agent.name", "traceloop.workflow.name")
         if span_kind == "tool":
             reading.tool_name = entity
         return reading
+    reading.agent_name = first_text(attrs, "gen_ai.agent.name", "traceloop.workflow.name")
     if operation:
         reading.operation = operation
-        reading.kind = "embedding" if operation == "embeddings" else "llm"
-        reading.model_call = operation in ("chat", "text_completion", "embeddings", "generate_content")
+        reading.kind = KIND_BY_OPERATION.get(operation)
+        reading.model_call = operation in MODEL_CALL_OPERATIONS
     if reading.model_call is not False:
         reading.usage = inclusive_usage(
             count(attrs, *otel_genai.INPUT_KEYS),

@@ -11,39 +11,48 @@ from __future__ import annotations
 from typing import Any
 
 from spanhouse.collector.processors.conventions.base import Reading, number, text
+from spanhouse.contract import (
+    EXPERIMENT_ID,
+    EXPERIMENT_VARIANT,
+    MODEL_CALL,
+    QUALITY_CONFIDENCE,
+    QUALITY_SCORE,
+    RUN_ID,
+    STEP_KIND,
+    STEP_KINDS,
+    STEP_NAME,
+)
 
 NAME = "spanhouse"
 
-STEP_KINDS = frozenset({"llm", "tool", "agent", "retrieval", "embedding", "other"})
-
 KEYS = frozenset(
     {
-        "spanhouse.step.kind",
-        "spanhouse.step.name",
-        "spanhouse.run.id",
-        "spanhouse.model_call",
-        "spanhouse.quality.score",
-        "spanhouse.quality.confidence",
-        "spanhouse.experiment.id",
-        "spanhouse.experiment.variant",
+        STEP_KIND,
+        STEP_NAME,
+        RUN_ID,
+        MODEL_CALL,
+        QUALITY_SCORE,
+        QUALITY_CONFIDENCE,
+        EXPERIMENT_ID,
+        EXPERIMENT_VARIANT,
     }
 )
 
 
 def detect(attrs: dict[str, Any], namespaces: frozenset[str], span_name: str, scope_name: str) -> bool:
-    return "spanhouse.step.kind" in attrs or "spanhouse.run.id" in attrs
+    return STEP_KIND in attrs or RUN_ID in attrs
 
 
 def read(attrs: dict[str, Any], span_name: str) -> Reading:
-    declared = (text(attrs.get("spanhouse.step.kind")) or "").lower()
-    marked = attrs.get("spanhouse.model_call")
+    declared = (text(attrs.get(STEP_KIND)) or "").lower()
+    marked = attrs.get(MODEL_CALL)
     return Reading(
         kind=declared if declared in STEP_KINDS else None,
         model_call=True if marked is True or marked == "true" else None,
-        step_name=text(attrs.get("spanhouse.step.name")),
-        run_id=text(attrs.get("spanhouse.run.id")),
-        quality_score=number(attrs.get("spanhouse.quality.score")),
-        confidence=number(attrs.get("spanhouse.quality.confidence")),
-        experiment_id=text(attrs.get("spanhouse.experiment.id")),
-        variant=text(attrs.get("spanhouse.experiment.variant")),
+        step_name=text(attrs.get(STEP_NAME)),
+        run_id=text(attrs.get(RUN_ID)),
+        quality_score=number(attrs.get(QUALITY_SCORE)),
+        confidence=number(attrs.get(QUALITY_CONFIDENCE)),
+        experiment_id=text(attrs.get(EXPERIMENT_ID)),
+        variant=text(attrs.get(EXPERIMENT_VARIANT)),
     )

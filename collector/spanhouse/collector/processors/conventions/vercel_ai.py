@@ -8,6 +8,11 @@ usage only (recorded fixtures), in v5 `ai.streamText` and in v6 every outer span
 over steps. Counting either would double count, so outer spans get zero tokens. `ai.toolCall`
 is a tool step.
 
+Agents: `ai.generateText`, `ai.streamText`, `ai.generateObject` and `ai.streamObject` run the
+model loop and are the SDK's agents (v7's OpenTelemetry integration calls them `invoke_agent`);
+every `ai.*` span names its agent by `ai.telemetry.functionId` (also sent as `resource.name`),
+else an agent span is named by its operation id. `ai.embed`/`ai.embedMany` stay `other`.
+
 v7 with the `@ai-sdk/otel` `OpenTelemetry` integration writes OTel GenAI spans instead: a root
 `invoke_agent` span holding the call's total, `agent_step` spans, one `chat` span per provider
 call and `execute_tool` spans (recorded fixture). otel_genai's rules apply (only `chat` counts);
@@ -50,10 +55,18 @@ from spanhouse.collector.processors.conventions.base import (
     text,
 )
 from spanhouse.collector.processors.pricing import TokenCounts
+from spanhouse.contract import KIND_AGENT, KIND_EMBEDDING, KIND_LLM, KIND_OTHER, KIND_TOOL
 
 NAME = "vercel_ai"
 
 _MODEL_CALL_SUFFIXES = (".doGenerate", ".doStream", ".doEmbed")
+# The calls that run a model loop (steps, tools): the SDK's agents. v7's OpenTelemetry
+# integration writes the same calls as `invoke_agent` spans.
+_AGENT_OPERATIONS = frozenset({"ai.generateText", "ai.streamText", "ai.generateObject", "ai.streamObject"})
+# v6+ writes its token details as separate buckets under these keys.
+_V6_DETAIL_KEYS = ("ai.usage.inputTokenDetails.noCacheTokens", "ai.usage.outputTokenDetails.textTokens")
+# The function id names the agent; the SDK also writes it as `resource.name`.
+FUNCTION_ID_KEYS = ("ai.telemetry.functionId", "resource.name")
 _EXCLUSIVE_INPUT_PROVIDERS = ("anthropic", "aws.bedrock")
 _SESSION_KEYS = (
     "ai.telemetry.metadata.sessionId",
@@ -75,7 +88,7 @@ KEYS = frozenset(
         "ai.response.model",
         "ai.response.finishReason",
         "ai.finishReason",
-        "ai.telemetry.functionId",
+        *FUNCTION_ID_KEYS,
         "ai.usage.promptTokens",
         "ai.usage.completionTokens",
         "ai.usage.inputTokens",
@@ -109,17 +122,9 @@ def read(attrs: dict[str, Any], span_name: str) -> Reading:
         # SDK's token details beside them; only the usage is read here.
         return Reading(usage=read_usage(attrs, None))
     operation_id = text(attrs.get("ai.operationId")) or span_name
-    provider_id = text(attrs.get("ai.model.provider"))
-    provider = canonical_provider(provider_id)
-    function_id = text(attrs.get("ai.telemetry.functionId"))
-    model_call = operation_id.endswith(_MODEL_CALL_SUFFIXES)
-    if operation_id == "ai.toolCall":
-        operation, kind = "execute_tool", "tool"
-    elif model_call:
-        embedding = operation_id.endswith(".doEmbed")
-        operation, kind = ("embeddings", "embedding") if embedding else ("chat", "llm")
-    else:
-        operation, kind = operation_id, "other"
+    provider = canonical_provider(text(attrs.get("ai.model.provider")))
+    operation, kind, model_call = _operation(operation_id)
+    function_id = first_text(attrs, *FUNCTION_ID_KEYS)
     return Reading(
         operation=operation,
         kind=kind,
@@ -128,6 +133,7 @@ def read(attrs: dict[str, Any], span_name: str) -> Reading:
         request_model=first_text(attrs, "ai.model.id", "gen_ai.request.model"),
         response_model=first_text(attrs, "ai.response.model", "gen_ai.response.model"),
         tool_name=text(attrs.get("ai.toolCall.name")),
+        agent_name=function_id or (operation_id if kind == KIND_AGENT else None),
         step_name=function_id,
         session_id=first_text(attrs, *_SESSION_KEYS),
         user_id=first_text(attrs, *_USER_KEYS),
@@ -140,58 +146,113 @@ def read(attrs: dict[str, Any], span_name: str) -> Reading:
     )
 
 
+def _operation(operation_id: str) -> tuple[str, str, bool]:
+    """(operation, step kind, model call) of an `ai.*` operation id."""
+    if operation_id == "ai.toolCall":
+        return "execute_tool", KIND_TOOL, False
+    if operation_id.endswith(".doEmbed"):
+        return "embeddings", KIND_EMBEDDING, True
+    if operation_id.endswith(_MODEL_CALL_SUFFIXES):
+        return "chat", KIND_LLM, True
+    if operation_id in _AGENT_OPERATIONS:
+        return operation_id, KIND_AGENT, False
+    return operation_id, KIND_OTHER, False
+
+
 def read_usage(attrs: dict[str, Any], provider: str | None) -> TokenCounts | None:
-    no_cache = count(attrs, "ai.usage.inputTokenDetails.noCacheTokens")
-    text_tokens = count(attrs, "ai.usage.outputTokenDetails.textTokens")
+    """Token buckets of a provider call, by the rules of the SDK version that wrote it (above)."""
+    input_total, output_total = _totals(attrs)
+    if count(attrs, *_V6_DETAIL_KEYS) is not None:
+        return _v6_details(attrs, input_total, output_total)
+    cache_read = count(attrs, "ai.usage.cachedInputTokens")
+    reasoning = count(attrs, "ai.usage.reasoningTokens")
+    cache_write = None
+    if cache_read is None or reasoning is None or provider in _EXCLUSIVE_INPUT_PROVIDERS:
+        metadata = _ProviderMetadata(attrs)
+        if metadata.anthropic_usage is not None:  # Anthropic's own usage object: the exact buckets
+            return metadata.anthropic_usage
+        cache_read = cache_read if cache_read is not None else metadata.cache_read
+        cache_write = metadata.cache_write
+        reasoning = reasoning if reasoning is not None else metadata.reasoning
+    if provider in _EXCLUSIVE_INPUT_PROVIDERS:
+        return exclusive_usage(input_total, output_total, cache_read, cache_write, 0)
+    return _inclusive(attrs, input_total, output_total, cache_read, cache_write, reasoning)
+
+
+def _totals(attrs: dict[str, Any]) -> tuple[int | None, int | None]:
+    """Input and output totals: the AI SDK's keys of any version, else the OTel keys beside them."""
     input_total = count(attrs, "ai.usage.inputTokens", "ai.usage.promptTokens", "ai.usage.tokens")
     output_total = count(attrs, "ai.usage.outputTokens", "ai.usage.completionTokens")
     if input_total is None and output_total is None:
-        input_total = count(attrs, "gen_ai.usage.input_tokens")
-        output_total = count(attrs, "gen_ai.usage.output_tokens")
-    if no_cache is not None or text_tokens is not None:  # v6+: separate buckets
-        read = count(attrs, "ai.usage.inputTokenDetails.cacheReadTokens", *otel_genai.CACHE_READ_KEYS) or 0
-        write = count(attrs, "ai.usage.inputTokenDetails.cacheWriteTokens", *otel_genai.CACHE_WRITE_KEYS) or 0
-        reasoning = (
-            count(
-                attrs,
-                "ai.usage.outputTokenDetails.reasoningTokens",
-                "ai.usage.reasoningTokens",
-                *otel_genai.REASONING_KEYS,
-            )
-            or 0
+        return count(attrs, "gen_ai.usage.input_tokens"), count(attrs, "gen_ai.usage.output_tokens")
+    return input_total, output_total
+
+
+def _v6_details(
+    attrs: dict[str, Any], input_total: int | None, output_total: int | None
+) -> TokenCounts | None:
+    """v6+: the token details are separate buckets, used as they are."""
+    no_cache = count(attrs, "ai.usage.inputTokenDetails.noCacheTokens")
+    text_tokens = count(attrs, "ai.usage.outputTokenDetails.textTokens")
+    read = count(attrs, "ai.usage.inputTokenDetails.cacheReadTokens", *otel_genai.CACHE_READ_KEYS) or 0
+    write = count(attrs, "ai.usage.inputTokenDetails.cacheWriteTokens", *otel_genai.CACHE_WRITE_KEYS) or 0
+    reasoning = (
+        count(
+            attrs,
+            "ai.usage.outputTokenDetails.reasoningTokens",
+            "ai.usage.reasoningTokens",
+            *otel_genai.REASONING_KEYS,
         )
-        if no_cache is None:
-            no_cache = max((input_total or 0) - read - write, 0)
-        if text_tokens is None:
-            text_tokens = max((output_total or 0) - reasoning, 0)
-        return exclusive_usage(no_cache, text_tokens, read, write, reasoning)
-    cache_read = count(attrs, "ai.usage.cachedInputTokens")
-    cache_write = None
-    reasoning = count(attrs, "ai.usage.reasoningTokens")
-    if cache_read is None or reasoning is None or provider in _EXCLUSIVE_INPUT_PROVIDERS:
+        or 0
+    )
+    if no_cache is None:
+        no_cache = max((input_total or 0) - read - write, 0)
+    if text_tokens is None:
+        text_tokens = max((output_total or 0) - reasoning, 0)
+    return exclusive_usage(no_cache, text_tokens, read, write, reasoning)
+
+
+def _object(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+class _ProviderMetadata:
+    """The counts `ai.response.providerMetadata` adds: OpenAI's cached and reasoning tokens,
+    Anthropic's cache reads and writes, or Anthropic's whole native usage object (v2+)."""
+
+    def __init__(self, attrs: dict[str, Any]) -> None:
         metadata = json_object(attrs.get("ai.response.providerMetadata")) or {}
-        openai = metadata.get("openai") if isinstance(metadata.get("openai"), dict) else {}
-        anthropic = metadata.get("anthropic") if isinstance(metadata.get("anthropic"), dict) else {}
-        raw = anthropic.get("usage")
-        if isinstance(raw, dict) and "input_tokens" in raw:
-            # @ai-sdk/anthropic v2+ passes Anthropic's own usage object: the exact buckets.
-            return exclusive_usage(
+        openai = _object(metadata.get("openai"))
+        anthropic = _object(metadata.get("anthropic"))
+        raw = _object(anthropic.get("usage"))
+        self.anthropic_usage = (
+            exclusive_usage(
                 count(raw, "input_tokens"),
                 count(raw, "output_tokens"),
                 count(raw, "cache_read_input_tokens"),
                 count(raw, "cache_creation_input_tokens"),
                 0,
             )
-        if cache_read is None:
-            cache_read = count(openai, "cachedPromptTokens") or count(anthropic, "cacheReadInputTokens")
-        cache_write = count(anthropic, "cacheCreationInputTokens")
-        if reasoning is None:
-            reasoning = count(openai, "reasoningTokens")
-    if provider in _EXCLUSIVE_INPUT_PROVIDERS:
-        return exclusive_usage(input_total, output_total, cache_read, cache_write, 0)
+            if "input_tokens" in raw
+            else None
+        )
+        self.cache_read = count(openai, "cachedPromptTokens") or count(anthropic, "cacheReadInputTokens")
+        self.cache_write = count(anthropic, "cacheCreationInputTokens")
+        self.reasoning = count(openai, "reasoningTokens")
+
+
+def _inclusive(
+    attrs: dict[str, Any],
+    input_total: int | None,
+    output_total: int | None,
+    cache_read: int | None,
+    cache_write: int | None,
+    reasoning: int | None,
+) -> TokenCounts | None:
+    """Input includes the cache, output the reasoning, unless `totalTokens` shows the reasoning
+    was reported beside the output (Google's thoughts)."""
     total = count(attrs, "ai.usage.totalTokens")
     if reasoning and total is not None and total == (input_total or 0) + (output_total or 0) + reasoning:
-        # Reasoning was reported beside the output, not inside it (Google's thoughts).
         split = inclusive_usage(input_total, output_total, cache_read, cache_write)
         return split._replace(output=output_total or 0, reasoning=reasoning) if split else None
     return inclusive_usage(input_total, output_total, cache_read, cache_write, reasoning)

@@ -55,6 +55,29 @@ def _best(fn, repeat: int) -> tuple[float, object]:
     return min(times), result
 
 
+def measure(rows: int, repeat: int, threads: int, workdir: Path) -> dict[str, float]:
+    """Seconds (best of `repeat`) of the one-column scan baseline and of every report on `rows` rows."""
+    store = open_store(data_dir=workdir / f"reports-{rows}")
+    try:
+        store.migrate()
+        store.command((HERE / "agent_steps_rows.sql").read_text("utf-8"), {"rows": rows})
+        store.command("OPTIMIZE TABLE agent_steps FINAL")
+        settings = {"max_threads": threads}
+        reader = _Reader(store, settings)
+        base = report_parameters()
+        figures = {
+            "sum(DurationMs) scan": _best(
+                lambda: store.query(SCAN_FILTERED, base, settings=settings), repeat
+            )[0]
+        }
+        for name in report_names():
+            params = report_parameters(name=name)
+            figures[name] = _best(lambda n=name, p=params: run_report(reader, n, p), repeat)[0]
+    finally:
+        store.close()
+    return figures
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=10_000_000)

@@ -4,19 +4,21 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pytest
 
 from helpers import make_request
+from spanhouse.collector.columns import arrow_table, to_arrow
 from spanhouse.collector.errors import StoreUnavailable
-from spanhouse.collector.exporters.clickhouse import ClickHouseExporter, _columns
+from spanhouse.collector.exporters.clickhouse import ClickHouseExporter
 from spanhouse.collector.exporters.retry import RetryPolicy
 from spanhouse.collector.pipeline import TracePipeline
 from spanhouse.collector.queue import PersistentQueue, WriteAheadLog
-from spanhouse.collector.rows import OTEL_TRACES_COLUMNS, TraceRow
+from spanhouse.collector.rows import TraceRow
 from spanhouse.collector.store import ClickHouseStore, QueryResult, open_store
 from spanhouse.collector.telemetry import Metrics
 
@@ -34,24 +36,12 @@ class TokenThief:
         self.embedded = store.embedded
         self.stolen: str | None = None
 
-    def insert(
-        self,
-        table: str,
-        columns: Sequence[Sequence[Any]],
-        column_names: Sequence[str],
-        *,
-        dedup_token: str | None = None,
-    ) -> None:
+    def insert_arrow(self, table: str, data: pa.Table, *, dedup_token: str | None = None) -> None:
         if table == "otel_traces" and self.stolen is None:
             self.stolen = dedup_token
-            self.store.insert(
-                table,
-                _columns([self.decoy], OTEL_TRACES_COLUMNS),
-                OTEL_TRACES_COLUMNS,
-                dedup_token=dedup_token,
-            )
+            self.store.insert_arrow(table, arrow_table(table, [self.decoy]), dedup_token=dedup_token)
             raise StoreUnavailable("the connection dropped before the reply")
-        self.store.insert(table, columns, column_names, dedup_token=dedup_token)
+        self.store.insert_arrow(table, data, dedup_token=dedup_token)
 
     def query(
         self, sql: str, parameters: dict[str, Any] | None = None, *, settings: dict[str, Any] | None = None
@@ -88,7 +78,7 @@ def test_a_block_dropped_as_a_duplicate_by_clickhouse_is_stored_again(
     pipeline = TracePipeline(queue, metrics)
     request = make_request(5, 6)
     _, batch = pipeline.process(request, "")
-    queue.put("", request.SerializeToString(), batch, len(batch.traces))
+    queue.put("", request.SerializeToString(), to_arrow(batch), len(batch.traces))
     thief = TokenThief(store, batch.traces[0]._replace(SpanId="decoy0000000000a"))
     exporter = ClickHouseExporter(
         thief,

@@ -126,10 +126,18 @@ class OtlpReceiverConfig:
     grpc: GrpcProtocolConfig = field(default_factory=GrpcProtocolConfig)
     http: HttpProtocolConfig = field(default_factory=HttpProtocolConfig)
     api_keys_file: str | None = None
+    # Resident memory budget of the collector process in MiB (memory.py): above 7/8 of it, new
+    # requests get 429 / RESOURCE_EXHAUSTED with Retry-After. 0 = no budget (the default: in
+    # embedded mode the process also holds chDB's query and merge memory).
+    memory_limit_mib: int = 0
 
     def validate(self, path: str) -> None:
         self.grpc.validate(f"{path}.protocols.grpc")
         self.http.validate(f"{path}.protocols.http")
+        if self.memory_limit_mib and self.memory_limit_mib < 64:
+            raise ConfigError(
+                f"{path}.memory_limit_mib: {self.memory_limit_mib!r} must be 0 (no budget) or >= 64"
+            )
         if self.grpc.tls != self.http.tls and None not in (self.grpc.tls, self.http.tls):
             raise ConfigError(
                 f"{path}.protocols: grpc.tls and http.tls differ; spanhouse serves both with one "
@@ -161,11 +169,15 @@ class GenAIProcessorConfig:
 
     max_spans_per_request: int = 100_000
     max_attribute_chars: int = 32 * 1024
+    # Processes that build the rows (workers.py); 0 = the receiving threads do (one core).
+    workers: int = 0
     # keys other instrumentations carry the experiment and variant in (processors/experiment_attributes.py)
     experiment_id_attributes: tuple[str, ...] = ()
     variant_attributes: tuple[str, ...] = ()
 
     def validate(self, path: str) -> None:
+        if not 0 <= self.workers <= 256:
+            raise ConfigError(f"{path}.workers: {self.workers!r} must be within 0 .. 256")
         for key in (*self.experiment_id_attributes, *self.variant_attributes):
             if not key.strip():
                 raise ConfigError(
@@ -776,8 +788,10 @@ class Overrides:
     tls_cert: str | None = None
     tls_key: str | None = None
     max_concurrent_requests: int | None = None
+    memory_limit_mib: int | None = None
     max_spans_per_request: int | None = None
     max_attribute_chars: int | None = None
+    workers: int | None = None
     log_level: str | None = None
     attribution_interval: float | None = None
     attribution_lateness: float | None = None
@@ -840,7 +854,11 @@ class Overrides:
             tls=tls,
         )
         return dataclasses.replace(
-            receiver, grpc=grpc, http=http, api_keys_file=_given(self.api_keys_file, receiver.api_keys_file)
+            receiver,
+            grpc=grpc,
+            http=http,
+            api_keys_file=_given(self.api_keys_file, receiver.api_keys_file),
+            memory_limit_mib=_given(self.memory_limit_mib, receiver.memory_limit_mib),
         )
 
     def _genai(self, genai: GenAIProcessorConfig) -> GenAIProcessorConfig:
@@ -848,6 +866,7 @@ class Overrides:
             genai,
             max_spans_per_request=_given(self.max_spans_per_request, genai.max_spans_per_request),
             max_attribute_chars=_given(self.max_attribute_chars, genai.max_attribute_chars),
+            workers=_given(self.workers, genai.workers),
         )
 
     def _clickhouse(self, clickhouse: ClickHouseExporterConfig) -> ClickHouseExporterConfig:

@@ -16,6 +16,7 @@ import logging
 import os
 import socket
 import ssl
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,7 +37,8 @@ from spanhouse.collector.exporters.otlp_forward import OtlpForwarder
 from spanhouse.collector.httpserver import Handler, HttpServer
 from spanhouse.collector.jobs import Job, Scheduler
 from spanhouse.collector.jobs.attribution import AttributionSettings, attribution_job
-from spanhouse.collector.pipeline import TracePipeline
+from spanhouse.collector.memory import MemoryLimiter
+from spanhouse.collector.pipeline import MAX_BUILDING, TracePipeline
 from spanhouse.collector.prices.refresher import PriceRefresher
 from spanhouse.collector.processors.experiment_attributes import ExperimentAttributes
 from spanhouse.collector.processors.genai import GenAIProcessor
@@ -51,6 +53,7 @@ from spanhouse.collector.receivers.otlp_http import OtlpHttpTracesHandler
 from spanhouse.collector.store import Store, open_store
 from spanhouse.collector.store.reconnecting import ReconnectingStore
 from spanhouse.collector.telemetry import Metrics
+from spanhouse.collector.workers import WorkerPool, WorkerSetup
 
 logger = logging.getLogger(__name__)
 
@@ -74,6 +77,8 @@ class Collector:
         self.prices: PriceRefresher | None = None
         self.read_path: ReadPath | None = None
         self.forwarders: list[OtlpForwarder] = []
+        self.memory: MemoryLimiter | None = None
+        self.workers: WorkerPool | None = None
         self.scheduler: Scheduler | None = None
         self.alerts: AlertService | None = None
         self._state_path: Path | None = None
@@ -157,17 +162,27 @@ class Collector:
         self.forwarders = [OtlpForwarder(f, self.metrics) for f in config.forwarders]
         for forwarder in self.forwarders:
             forwarder.start()
+        budget = config.receiver.memory_limit_mib << 20
+        if budget:
+            self.memory = MemoryLimiter(budget, budget // 8)
+            self.memory.start()
+        limits = SpanLimits.from_config(config.genai)
+        genai = config.genai
+        experiments = ExperimentAttributes(genai.experiment_id_attributes, genai.variant_attributes)
+        if genai.workers:
+            setup = WorkerSetup(limits, config.request_processors, experiments)
+            self.workers = WorkerPool(genai.workers, setup, pricer)
         pipeline = TracePipeline(
             queue,
             self.metrics,
-            GenAIProcessor(
-                pricer,
-                ExperimentAttributes(config.genai.experiment_id_attributes, config.genai.variant_attributes),
-            ),
-            limits=SpanLimits.from_config(config.genai),
+            GenAIProcessor(pricer, experiments),
+            limits=limits,
             request_processors=build_request_processors(config.request_processors),
             forwarders=self.forwarders,
         )
+        pipeline.memory, pipeline.workers = self.memory, self.workers
+        if genai.workers:
+            pipeline.building = threading.BoundedSemaphore(max(MAX_BUILDING, 2 * genai.workers))
         self.exporter = ClickHouseExporter(store, self.metrics, queue, pipeline.rebuild)
         self._queue_gauges(queue, self.exporter)
         self.exporter.start()
@@ -339,6 +354,12 @@ class Collector:
         if self.http is not None:
             self.http.shutdown()
             self.http = None
+        if self.memory is not None:
+            self.memory.shutdown()
+            self.memory = None
+        if self.workers is not None:
+            self.workers.shutdown()
+            self.workers = None
 
     def _stop_background(self) -> None:
         """Forwarders (one flush budget shared by all), scheduled jobs, prices and alerts."""

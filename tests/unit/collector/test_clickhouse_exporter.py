@@ -14,9 +14,11 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pytest
 
 from helpers import make_request
+from spanhouse.collector.columns import to_arrow
 from spanhouse.collector.errors import StoreError, StoreUnavailable
 from spanhouse.collector.exporters.clickhouse import ClickHouseExporter
 from spanhouse.collector.exporters.retry import RetryPolicy
@@ -50,6 +52,16 @@ class FailingStore:
         *,
         dedup_token: str | None = None,
     ) -> None:
+        self._insert(
+            table,
+            [dict(zip(column_names, row, strict=True)) for row in zip(*columns, strict=True)],
+            dedup_token,
+        )
+
+    def insert_arrow(self, table: str, data: pa.Table, *, dedup_token: str | None = None) -> None:
+        self._insert(table, data.to_pylist(), dedup_token)
+
+    def _insert(self, table: str, rows: list[dict[str, Any]], dedup_token: str | None) -> None:
         self.calls.append((table, dedup_token))
         step = self.script.pop(0) if self.script else self.forever
         if step == "refuse":
@@ -59,7 +71,7 @@ class FailingStore:
         self.tokens[table].add(dedup_token or "")
         if step == "keep token, lose rows":
             raise StoreError("renaming the inserted part failed")
-        self.rows[table] += [dict(zip(column_names, row, strict=True)) for row in zip(*columns, strict=True)]
+        self.rows[table] += rows
         if step == "time out":
             raise StoreUnavailable("timed out waiting for the reply")
 
@@ -105,7 +117,7 @@ def _export(
     pipeline = TracePipeline(queue, metrics)
     request = make_request(1, spans)
     _, batch = pipeline.process(request, "")
-    queue.put("", request.SerializeToString(), batch, len(batch.traces))
+    queue.put("", request.SerializeToString(), to_arrow(batch), len(batch.traces))
     exporter = ClickHouseExporter(store, metrics, queue, pipeline.rebuild, retry_policy=FAST)
     exporter.start()
     return exporter, sorted(row.SpanId for row in batch.traces), metrics

@@ -9,6 +9,7 @@ import pytest
 from opentelemetry.proto.trace.v1.trace_pb2 import Span
 
 from spanhouse.collector.prices.providers import canonical_provider
+from spanhouse.collector.processors import conventions
 from spanhouse.collector.processors.attributes import text_map, typed_attributes
 from spanhouse.collector.processors.genai import AGENT_STEPS_COLUMNS, GenAIProcessor
 from spanhouse.collector.processors.spans import SpanContext, flatten_span
@@ -814,3 +815,29 @@ def test_python_instrumentor_fixtures_name_no_agent() -> None:
         "langfuse",
     ):
         assert {r["AgentName"] for r in fixture_rows(f"python-instrumentors/{name}.json")} == {""}, name
+
+
+def test_remembered_detection_equals_asking_every_convention() -> None:
+    """detect() remembers its answer per (keys, span name, scope name); the answer must be what
+    asking every convention gives, for every recorded fixture span, however often it is asked."""
+    checked = 0
+    for path in sorted(FIXTURES.rglob("*.json")):
+        try:
+            request = decode_json(path.read_bytes())
+        except Exception:  # not an OTLP request (e.g. a recording's metadata)
+            continue
+        for resource_spans in request.resource_spans:
+            for scope_spans in resource_spans.scope_spans:
+                for span in scope_spans.spans:
+                    attrs = typed_attributes(span.attributes)
+                    namespaces = frozenset(key.partition(".")[0] for key in attrs)
+                    fresh = [
+                        c
+                        for c in conventions.CONVENTIONS
+                        if (attrs or span.name.startswith("ai."))
+                        and c.detect(attrs, namespaces, span.name, scope_spans.scope.name)
+                    ]
+                    for _ in range(2):
+                        assert conventions.detect(attrs, span.name, scope_spans.scope.name) == fresh
+                    checked += 1
+    assert checked > 50

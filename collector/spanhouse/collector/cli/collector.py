@@ -109,6 +109,22 @@ def collector(
             "or gRPC RESOURCE_EXHAUSTED.",
         ),
     ] = None,
+    memory_limit_mib: Annotated[
+        OptionalInt,
+        typer.Option(
+            min=0,
+            help="Resident memory budget in MiB: above 7/8 of it new requests get 429 / RESOURCE_EXHAUSTED "
+            "with Retry-After (default 0: none).",
+        ),
+    ] = None,
+    workers: Annotated[
+        OptionalInt,
+        typer.Option(
+            min=0,
+            max=256,
+            help="Processes that parse and normalize requests (default 0: the receiving threads).",
+        ),
+    ] = None,
     max_attribute_chars: Annotated[
         OptionalInt,
         typer.Option(min=16, help="Longer attribute values are truncated to this many characters."),
@@ -179,8 +195,10 @@ def collector(
         tls_cert=_text(tls_cert),
         tls_key=_text(tls_key),
         max_concurrent_requests=max_concurrent_requests,
+        memory_limit_mib=memory_limit_mib,
         max_spans_per_request=max_spans_per_request,
         max_attribute_chars=max_attribute_chars,
+        workers=workers,
         log_level=level,
         attribution_interval=attribution_interval,
         attribution_lateness=attribution_lateness,

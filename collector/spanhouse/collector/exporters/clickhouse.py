@@ -1,4 +1,4 @@
-"""Drains the durable queue into ClickHouse with few, large, column-oriented inserts.
+"""Drains the durable queue into ClickHouse with few, large Arrow inserts.
 
 Group commit: one writer thread takes every durable request queued while the previous insert
 ran and writes them as one block per table, under one insert deduplication token recorded in
@@ -12,22 +12,15 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
+import pyarrow as pa
+
+from spanhouse.collector.columns import ArrowBatch
 from spanhouse.collector.errors import StoreError
 from spanhouse.collector.exporters.retry import GaveUp, RetryPolicy, retry
 from spanhouse.collector.queue.persistent import PersistentQueue, QueueGroup
-from spanhouse.collector.rows import (
-    AGENT_STEPS_COLUMNS,
-    OTEL_TRACES_COLUMNS,
-    SCORES_COLUMNS,
-    RowBatch,
-    ScoreRow,
-    StepRow,
-    TraceRow,
-)
 from spanhouse.collector.store import Store, load_job
 from spanhouse.collector.telemetry import Metrics
 
@@ -37,21 +30,19 @@ logger = logging.getLogger(__name__)
 # Inserts are retried until they land (the rows are safe in the WAL meanwhile): no time limit.
 STORE_RETRY = RetryPolicy(initial_interval=0.2, max_interval=30.0, max_elapsed_time=None)
 
-Rows = Sequence[TraceRow | StepRow | ScoreRow]
-
 
 @dataclass
 class _Insert:
     """One group's rows per table, and the token each table's block goes in under."""
 
     token: str
-    tables: list[tuple[str, Rows, tuple[str, ...]]]
+    tables: list[tuple[str, pa.Table]]  # tables with rows, in insert order
     suspect: bool  # an earlier attempt may have left its token behind without its rows
     tokens: dict[str, str] = field(init=False)
     again: int = 0  # blocks inserted again under a new token
 
     def __post_init__(self) -> None:
-        self.tokens = {table: self.token for table, _, _ in self.tables}
+        self.tokens = {table: self.token for table, _ in self.tables}
 
 
 class ClickHouseExporter:
@@ -63,7 +54,7 @@ class ClickHouseExporter:
         store: Store,
         metrics: Metrics,
         queue: PersistentQueue,
-        rebuild: Callable[[str, bytes], RowBatch],
+        rebuild: Callable[[str, bytes], ArrowBatch],
         *,
         max_rows_per_insert: int = 100_000,
         max_bytes_per_insert: int = 64 * 1024 * 1024,
@@ -130,20 +121,13 @@ class ClickHouseExporter:
 
     def _store(self, group: QueueGroup) -> bool:
         """Insert `group` until it lands; False if shutdown's drain deadline passed first."""
-        traces, steps, scores = self._rows(group)
-        insert = _Insert(
-            token=group.token,
-            tables=[
-                ("otel_traces", traces, OTEL_TRACES_COLUMNS),
-                ("agent_steps", steps, AGENT_STEPS_COLUMNS),
-                ("scores", scores, SCORES_COLUMNS),
-            ],
-            suspect=group.replayed,
-        )
+        batch = self._rows(group)
+        spans, steps = batch.spans, batch.steps.num_rows if batch.steps is not None else 0
+        insert = _Insert(token=group.token, tables=batch.tables(), suspect=group.replayed)
 
         def failed(exc: BaseException, attempt: int, delay: float | None) -> None:
             insert.suspect = True
-            self._failed(exc, attempt, len(traces))
+            self._failed(exc, attempt, spans)
 
         try:
             retry(
@@ -161,8 +145,8 @@ class ClickHouseExporter:
             self.queue.set_spooling(False)
             logger.info("the store is back; draining the WAL")
         self.metrics.inserts.inc()
-        self.metrics.spans_stored.inc(len(traces))
-        self.metrics.steps_stored.inc(len(steps))
+        self.metrics.spans_stored.inc(spans)
+        self.metrics.steps_stored.inc(steps)
         self.queue.done(group)  # replies waiting on this group go out now, metrics already counted
         return True
 
@@ -173,13 +157,12 @@ class ClickHouseExporter:
         retry. Rows found missing go in again under a new token; ReplacingMergeTree collapses
         any copy this makes."""
         while True:
-            for table, rows, names in insert.tables:
-                if rows:
-                    self.store.insert(table, _columns(rows, names), names, dedup_token=insert.tokens[table])
+            for table, rows in insert.tables:
+                self.store.insert_arrow(table, rows, dedup_token=insert.tokens[table])
             missing = [
                 table
-                for table, rows, _ in insert.tables
-                if insert.suspect and rows and table in _PRESENCE_CHECKED and not self._present(table, rows)
+                for table, rows in insert.tables
+                if insert.suspect and table in _PRESENCE_CHECKED and not self._present(table, rows)
             ]
             if not missing:
                 return
@@ -205,37 +188,26 @@ class ClickHouseExporter:
                 "insert of %d span(s) failed unexpectedly (attempt %d)", spans, attempt, exc_info=exc
             )
 
-    def _present(self, table: str, rows: Rows) -> bool:
+    def _present(self, table: str, rows: pa.Table) -> bool:
         """Whether every span of `rows` is in `table` (any copy)."""
-        pairs = {(row.TraceId, row.SpanId) for row in rows}
+        pairs = set(zip(rows.column("TraceId").to_pylist(), rows.column("SpanId").to_pylist(), strict=True))
         result = self.store.query(
             load_job(f"store/{table}_present"),
             {"trace_ids": sorted({t for t, _ in pairs}), "span_ids": sorted({s for _, s in pairs})},
         )
         return result.rows[0][0] >= len(pairs)
 
-    def _rows(self, group: QueueGroup) -> tuple[list[TraceRow], list[StepRow], list[ScoreRow]]:
-        traces: list[TraceRow] = []
-        steps: list[StepRow] = []
-        scores: list[ScoreRow] = []
+    def _rows(self, group: QueueGroup) -> ArrowBatch:
+        batches = []
         for entry in group.entries:
             batch = entry.batch
             if batch is None:
                 tenant, request = self.queue.payload(entry)
                 batch = self.rebuild(tenant, request)
-            traces += batch.traces
-            steps += batch.steps
-            scores += batch.scores
-        return traces, steps, scores
+            batches.append(batch)
+        return ArrowBatch.concat(batches)
 
 
 # Tables whose rows are looked up after a suspect retry (schemas/jobs/store/<table>_present.sql);
 # a score is tiny and idempotent to re-send, so scores are not checked.
 _PRESENCE_CHECKED = frozenset({"otel_traces", "agent_steps"})
-
-
-def _columns(rows: Sequence[tuple[Any, ...]], names: tuple[str, ...]) -> list[list[Any]]:
-    columns = [list(column) for column in zip(*rows, strict=True)]
-    if len(columns) != len(names):
-        raise ValueError(f"rows have {len(columns)} values, table expects {len(names)}")
-    return columns

@@ -35,6 +35,24 @@ def typed_attributes(kvs: Iterable[KeyValue]) -> dict[str, Any]:
     return {kv.key: any_value(kv.value) for kv in kvs}
 
 
+def read_attributes(kvs: Iterable[KeyValue]) -> tuple[dict[str, Any], dict[str, str]]:
+    """`typed_attributes(kvs)` and its `text_map`, in one pass over the protobuf values.
+
+    Most values are strings, which are the same object in both maps; a key given twice keeps
+    its last value in both, as the two functions do.
+    """
+    typed: dict[str, Any] = {}
+    text: dict[str, str] = {}
+    for kv in kvs:
+        value = kv.value
+        if value.WhichOneof("value") == "string_value":
+            typed[kv.key] = text[kv.key] = value.string_value
+        else:
+            parsed = typed[kv.key] = any_value(value)
+            text[kv.key] = to_text(parsed)
+    return typed, text
+
+
 def to_text(value: Any) -> str:
     """The string form clickhouseexporter writes: scalars plainly, lists and maps as JSON."""
     if isinstance(value, str):

@@ -7,7 +7,7 @@ from typing import Any
 
 from opentelemetry.proto.trace.v1.trace_pb2 import Span
 
-from spanhouse.collector.processors.attributes import text_map, typed_attributes
+from spanhouse.collector.processors.attributes import read_attributes
 from spanhouse.collector.rows import TraceRow
 
 SPAN_KINDS = ("Unspecified", "Internal", "Server", "Client", "Producer", "Consumer")
@@ -65,10 +65,17 @@ def flatten_span(span: Span, ctx: SpanContext) -> FlatSpan:
         raise SpanRejected(f"span {span_id}: end_time_unix_nano is before start_time_unix_nano")
     if not span.name:
         raise SpanRejected(f"span {span_id}: name is empty")
-    attributes = typed_attributes(span.attributes)
+    attributes, attribute_text = read_attributes(span.attributes)
     kind = SPAN_KINDS[span.kind] if 0 <= span.kind < len(SPAN_KINDS) else "Unspecified"
-    status_code = STATUS_CODES[span.status.code] if 0 <= span.status.code < 3 else "Unset"
-    events = [(event.name, typed_attributes(event.attributes)) for event in span.events]
+    status = span.status
+    status_code = STATUS_CODES[status.code] if 0 <= status.code < 3 else "Unset"
+    events: list[tuple[str, dict[str, Any]]] = []
+    event_text: list[dict[str, str]] = []
+    for event in span.events:
+        typed, text = read_attributes(event.attributes)
+        events.append((event.name, typed))
+        event_text.append(text)
+    links = span.links
     duration = end - start
     row = TraceRow(
         start,
@@ -82,17 +89,17 @@ def flatten_span(span: Span, ctx: SpanContext) -> FlatSpan:
         ctx.resource_text,
         ctx.scope_name,
         ctx.scope_version,
-        text_map(attributes),
+        attribute_text,
         duration,
         status_code,
-        span.status.message,
+        status.message,
         [event.time_unix_nano for event in span.events],
         [name for name, _ in events],
-        [text_map(attrs) for _, attrs in events],
-        [link.trace_id.hex() for link in span.links],
-        [link.span_id.hex() for link in span.links],
-        [link.trace_state for link in span.links],
-        [text_map(typed_attributes(link.attributes)) for link in span.links],
+        event_text,
+        [link.trace_id.hex() for link in links],
+        [link.span_id.hex() for link in links],
+        [link.trace_state for link in links],
+        [read_attributes(link.attributes)[1] for link in links],
         ctx.tenant,
     )
     return FlatSpan(
@@ -105,7 +112,7 @@ def flatten_span(span: Span, ctx: SpanContext) -> FlatSpan:
         start_ns=start,
         duration_ns=duration,
         status_code=status_code,
-        status_message=span.status.message,
+        status_message=status.message,
         attributes=attributes,
         events=events,
     )

@@ -13,9 +13,12 @@ import threading
 from collections import deque
 from concurrent.futures import Future
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from spanhouse.collector.queue.wal import RecordRef, WriteAheadLog
-from spanhouse.collector.rows import RowBatch
+
+if TYPE_CHECKING:
+    from spanhouse.collector.columns import ArrowBatch
 
 _TENANT_LENGTH = struct.Struct("<H")
 DEFAULT_MAX_ROWS_IN_MEMORY = 200_000
@@ -39,7 +42,7 @@ def decode_payload(payload: bytes) -> tuple[str, bytes]:
 class _Entry:
     ref: RecordRef
     spans: int
-    batch: RowBatch | None  # None when it must be rebuilt from the WAL
+    batch: ArrowBatch | None  # None when it must be rebuilt from the WAL
     future: Future[bool] | None
 
 
@@ -84,7 +87,7 @@ class PersistentQueue:
 
     # ---- receiver side ---------------------------------------------------------------------
 
-    def put(self, tenant: str, request: bytes, batch: RowBatch, spans: int) -> Future[bool]:
+    def put(self, tenant: str, request: bytes, batch: ArrowBatch, spans: int) -> Future[bool]:
         """Make the request durable; raises QueueFull. The future resolves once it is stored,
         or at once (with False) while the store is failing and data is being spooled."""
         future: Future[bool] = Future()

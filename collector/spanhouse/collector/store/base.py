@@ -9,7 +9,10 @@ caller to one signature (a caller passing `settings=` to a store without it is c
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 
 class QueryResult(NamedTuple):
@@ -58,6 +61,11 @@ class Store(Protocol):
         dedup_token: str | None = None,
     ) -> None:
         """Column-oriented insert; a repeated `dedup_token` makes a retried block count once."""
+        ...
+
+    def insert_arrow(self, table: str, data: pa.Table, *, dedup_token: str | None = None) -> None:
+        """Insert an Arrow table (columns named as the table's); ClickHouse reads it in C++, which
+        is the collector's fast path. A repeated `dedup_token` makes a retried block count once."""
         ...
 
     def migrate(self) -> list[str]:

@@ -10,7 +10,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import clickhouse_connect
 from clickhouse_connect.driver.exceptions import (
@@ -24,6 +24,9 @@ from clickhouse_connect.driver.exceptions import (
 from spanhouse.collector.errors import QueryError, StoreError, StoreLocked, StoreUnavailable
 from spanhouse.collector.store.base import QueryResult, Store
 from spanhouse.collector.store.migrations import migrate
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 __all__ = ["ClickHouseStore", "QueryResult", "Store", "open_store"]
 
@@ -86,6 +89,13 @@ class ClickHouseStore:
                 column_oriented=True,
                 settings=settings,
             )
+
+    def insert_arrow(self, table: str, data: pa.Table, *, dedup_token: str | None = None) -> None:
+        """Insert an Arrow table: clickhouse-connect sends it in Arrow format (to chDB through a
+        file it reads, to a server over HTTP) and ClickHouse converts it column by column."""
+        settings = {"insert_deduplication_token": dedup_token} if dedup_token else None
+        with self._errors(), self._lock:
+            self._client.insert_arrow(table, data, settings=settings)
 
     def raw_query(self, sql: str, parameters: dict[str, Any] | None = None, *, fmt: str = "Native") -> bytes:
         """The result of `sql` as bytes in ClickHouse format `fmt` (export: no Python rows in between)."""

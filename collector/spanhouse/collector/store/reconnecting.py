@@ -11,10 +11,13 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from spanhouse.collector.store.base import QueryResult
 from spanhouse.collector.store.client import ClickHouseStore, _redact, open_store
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +68,9 @@ class ReconnectingStore:
         dedup_token: str | None = None,
     ) -> None:
         self._connected().insert(table, columns, column_names, dedup_token=dedup_token)
+
+    def insert_arrow(self, table: str, data: pa.Table, *, dedup_token: str | None = None) -> None:
+        self._connected().insert_arrow(table, data, dedup_token=dedup_token)
 
     def migrate(self) -> list[str]:
         return self._connected().migrate()

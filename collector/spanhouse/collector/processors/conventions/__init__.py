@@ -67,12 +67,30 @@ COMMON_KEYS = frozenset({*COMMON_SESSION_KEYS, *COMMON_USER_KEYS, "error.type"})
 _FIELDS = Reading.__slots__
 
 
+# Detection looks only at which keys a span has (never at a value), its name and its scope's
+# name; a library writes the same keys on every span of a kind, so the answer is remembered per
+# (keys in order, span name, scope name) instead of asking every convention again for every span.
+# The keys are client input: past this many answers the memory starts over.
+_MAX_REMEMBERED = 4096
+_remembered: dict[tuple[tuple[str, ...], str, str], tuple[ModuleType, ...]] = {}
+
+
 def detect(attrs: dict[str, Any], span_name: str, scope_name: str = "") -> list[ModuleType]:
-    """The conventions `attrs` speaks, in priority order (empty: not a GenAI span)."""
+    """The conventions `attrs` speaks, in priority order (empty: not a GenAI span).
+
+    A convention's `detect` must decide from the keys, the span name and the scope name alone
+    (see `_remembered`)."""
     if not attrs and not span_name.startswith("ai."):
         return []
-    namespaces = frozenset(key.partition(".")[0] for key in attrs)
-    return [c for c in CONVENTIONS if c.detect(attrs, namespaces, span_name, scope_name)]
+    key = (tuple(attrs), span_name, scope_name)
+    found = _remembered.get(key)
+    if found is None:
+        namespaces = frozenset(name.partition(".")[0] for name in attrs)
+        found = tuple(c for c in CONVENTIONS if c.detect(attrs, namespaces, span_name, scope_name))
+        if len(_remembered) >= _MAX_REMEMBERED:
+            _remembered.clear()
+        _remembered[key] = found
+    return list(found)
 
 
 def merge(readings: list[Reading]) -> Reading:

@@ -805,6 +805,72 @@ def test_ai_sdk_v7_otel_fixture_names_its_agents_and_chains() -> None:
     assert all(r["AgentName"] == "" for r in rows if r["StepKind"] != "agent")  # resolved from the trace
 
 
+# Agent runs recorded from the agent libraries (record.py's AGENT_RUNS): planner -> model call
+# -> researcher (an agent used as planner's tool) -> model call -> lookup tool -> model call ->
+# planner's model call. Four model calls of 1200 prompt (1000 cached) and 300 completion (100
+# reasoning) tokens; agent spans that repeat their children's totals count nothing.
+_AGENT_FIXTURES = {
+    # Strands: agent spans, an event-loop cycle per model call, its tools in the cycle.
+    # It reports no reasoning count.
+    "strands": (
+        "otel_genai",
+        {"agent": 2, "chain": 4, "llm": 4, "tool": 2},
+        (200, 1000, 0, 300, 0),
+        ["planner", "researcher"],
+    ),
+    # pydantic-ai names the agent on every span; reasoning sits in gen_ai.usage.details.*.
+    "pydantic-ai": (
+        "otel_genai",
+        {"agent": 2, "llm": 4, "tool": 2},
+        (200, 1000, 0, 200, 100),
+        ["planner", "researcher"],
+    ),
+    # OpenInference's openai-agents instrumentor: the trace's root is an AGENT span named after
+    # the workflow (`Agent workflow`), each run and turn a CHAIN; it reports no cache or
+    # reasoning counts.
+    "openai-agents": (
+        "openinference",
+        {"agent": 3, "chain": 6, "llm": 4, "tool": 2},
+        (1200, 0, 0, 300, 0),
+        ["Agent workflow", "planner", "researcher"],
+    ),
+    # Langfuse: agent observations, its OpenAI integration's generations, a tool observation;
+    # the researcher agent is itself planner's tool.
+    "langfuse-agents": (
+        "langfuse",
+        {"agent": 2, "llm": 4, "tool": 1},
+        (200, 1000, 0, 200, 100),
+        ["planner", "researcher"],
+    ),
+}
+
+
+@pytest.mark.parametrize("fixture", sorted(_AGENT_FIXTURES))
+def test_agent_library_fixtures_kinds_agents_and_usage(fixture: str) -> None:
+    convention, kinds, call, agents = _AGENT_FIXTURES[fixture]
+    rows = fixture_rows(f"python-instrumentors/{fixture}.json")
+    assert {r["SourceConvention"] for r in rows} == {convention}
+    assert {k: sum(1 for r in rows if r["StepKind"] == k) for k in kinds} == kinds
+    assert len(rows) == sum(kinds.values())
+    assert sorted(r["AgentName"] for r in rows if r["StepKind"] == "agent") == agents
+    assert [buckets(r) for r in rows if r["IsModelCall"]] == [call] * 4
+    assert all(buckets(r) == (0, 0, 0, 0, 0) for r in rows if not r["IsModelCall"])
+    assert all(r["IsModelCall"] == (r["StepKind"] == "llm") for r in rows)
+    tools = sorted(r["StepName"] for r in rows if r["StepKind"] == "tool")
+    assert tools == (["lookup"] if fixture == "langfuse-agents" else ["lookup", "research"])
+
+
+def test_agent_library_fixtures_state_an_agent_only_where_the_library_does() -> None:
+    # pydantic-ai states its agent on every span; the others only on the agent span, so the
+    # attribution job resolves the rest from the trace.
+    by_span = {r["SpanName"]: r["AgentName"] for r in fixture_rows("python-instrumentors/pydantic-ai.json")}
+    assert by_span["execute_tool lookup"] == "researcher"
+    assert by_span["execute_tool research"] == "planner"
+    for fixture in ("strands", "openai-agents", "langfuse-agents"):
+        rows = fixture_rows(f"python-instrumentors/{fixture}.json")
+        assert {r["AgentName"] for r in rows if r["StepKind"] != "agent"} == {""}, fixture
+
+
 def test_python_instrumentor_fixtures_name_no_agent() -> None:
     for name in (
         "openinference",

@@ -4,8 +4,8 @@ Kinds and names: `traceloop.span.kind` workflow and agent spans are agents named
 `traceloop.entity.name` (else `traceloop.workflow.name`, else the span name `{entity}.{kind}`);
 task spans are `chain`. Every other span of a workflow states the workflow's name
 (`traceloop.workflow.name`), its agent until the attribution job finds a nearer agent span.
-Other spans take the step kind of their operation (Strands' `invoke_agent` spans carry
-`gen_ai.usage.total_tokens`, so they are read here too, and are agents, not model calls).
+Other spans take the step kind of their operation. Strands' spans carry
+`gen_ai.usage.total_tokens` but speak OTel GenAI: spans of its scope are not read here.
 
 Counting: spans with `llm.request.type` (or a model-call `gen_ai.operation.name`) count
 usage; `traceloop.span.kind` workflow, task, agent and tool spans (the SDK's decorators) never
@@ -46,6 +46,9 @@ _MARKERS = (
     "llm.is_streaming",
 )
 _SCOPES = ("opentelemetry.instrumentation.openai.v1", "opentelemetry.instrumentation.anthropic")
+# Libraries that trace themselves in OTel GenAI and happen to write one of the markers
+# (Strands: gen_ai.usage.total_tokens); their spans are OpenLLMetry's only with traceloop keys.
+_OTHER_SCOPES = ("strands.",)
 _REQUEST_TYPES = {
     "chat": "chat",
     "completion": "text_completion",
@@ -76,11 +79,11 @@ KEYS = frozenset(
 
 
 def detect(attrs: dict[str, Any], namespaces: frozenset[str], span_name: str, scope_name: str) -> bool:
-    return (
-        "traceloop" in namespaces
-        or any(marker in attrs for marker in _MARKERS)
-        or scope_name.startswith(_SCOPES)
-    )
+    if "traceloop" in namespaces:
+        return True
+    if scope_name.startswith(_OTHER_SCOPES):
+        return False
+    return any(marker in attrs for marker in _MARKERS) or scope_name.startswith(_SCOPES)
 
 
 def read(attrs: dict[str, Any], span_name: str) -> Reading:

@@ -17,7 +17,8 @@ v7's `agent_step` spans are `chain`.
 Buckets: `input_tokens` (old `prompt_tokens`) includes `cache_read.input_tokens` and
 `cache_creation.input_tokens`; `output_tokens` (old `completion_tokens`) includes
 `reasoning.output_tokens`. OpenLLMetry's older `cache_read_input_tokens`,
-`cache_creation_input_tokens` and `reasoning_tokens` are read as aliases.
+`cache_creation_input_tokens` and `reasoning_tokens`, and pydantic-ai's
+`details.reasoning_tokens`, are read as aliases.
 """
 
 from __future__ import annotations
@@ -49,7 +50,13 @@ CACHE_WRITE_KEYS = (
     "gen_ai.usage.cache_write.input_tokens",
     "gen_ai.usage.cache_creation_input_tokens",
 )
-REASONING_KEYS = ("gen_ai.usage.reasoning.output_tokens", "gen_ai.usage.reasoning_tokens")
+# pydantic-ai writes the provider's usage details under gen_ai.usage.details.* (OpenAI's
+# reasoning_tokens, part of output_tokens as OTel's reasoning count is).
+REASONING_KEYS = (
+    "gen_ai.usage.reasoning.output_tokens",
+    "gen_ai.usage.reasoning_tokens",
+    "gen_ai.usage.details.reasoning_tokens",
+)
 PROVIDER_KEYS = ("gen_ai.provider.name", "gen_ai.system")
 USER_KEYS = ("gen_ai.user", "gen_ai.request.user")
 # gen_ai.agent.name; pydantic-ai's own key on its agent run span before gen_ai.agent.name.

@@ -842,6 +842,14 @@ _AGENT_FIXTURES = {
         (200, 1000, 0, 200, 100),
         ["planner", "researcher"],
     ),
+    # Traceloop's @workflow, @agent and @tool decorators around OpenLLMetry's OpenAI spans; the
+    # workflow is an agent too, and every span states its agent and workflow.
+    "traceloop-agents": (
+        "openllmetry",
+        {"agent": 3, "llm": 4, "tool": 1},
+        (200, 1000, 0, 200, 100),
+        ["planner", "researcher", "trip"],
+    ),
 }
 
 
@@ -857,15 +865,21 @@ def test_agent_library_fixtures_kinds_agents_and_usage(fixture: str) -> None:
     assert all(buckets(r) == (0, 0, 0, 0, 0) for r in rows if not r["IsModelCall"])
     assert all(r["IsModelCall"] == (r["StepKind"] == "llm") for r in rows)
     tools = sorted(r["StepName"] for r in rows if r["StepKind"] == "tool")
-    assert tools == (["lookup"] if fixture == "langfuse-agents" else ["lookup", "research"])
+    assert tools == (
+        ["lookup"] if fixture in ("langfuse-agents", "traceloop-agents") else ["lookup", "research"]
+    )
 
 
 def test_agent_library_fixtures_state_an_agent_only_where_the_library_does() -> None:
-    # pydantic-ai states its agent on every span; the others only on the agent span, so the
-    # attribution job resolves the rest from the trace.
+    # pydantic-ai and Traceloop state their agent on every span; the others only on the agent
+    # span, so the attribution job resolves the rest from the trace.
     by_span = {r["SpanName"]: r["AgentName"] for r in fixture_rows("python-instrumentors/pydantic-ai.json")}
     assert by_span["execute_tool lookup"] == "researcher"
     assert by_span["execute_tool research"] == "planner"
+    by_span = {
+        r["SpanName"]: r["AgentName"] for r in fixture_rows("python-instrumentors/traceloop-agents.json")
+    }
+    assert by_span["lookup.tool"] == "researcher"
     for fixture in ("strands", "openai-agents", "langfuse-agents"):
         rows = fixture_rows(f"python-instrumentors/{fixture}.json")
         assert {r["AgentName"] for r in rows if r["StepKind"] != "agent"} == {""}, fixture

@@ -31,6 +31,11 @@ REPLAYED = [
     "vercel-ai/v6-anthropic.json",
     "vercel-ai/v7-otel.json",
     "vercel-ai/v7-legacy.json",
+    "python-instrumentors/strands.json",
+    "python-instrumentors/pydantic-ai.json",
+    "python-instrumentors/openai-agents.json",
+    "python-instrumentors/langfuse-agents.json",
+    "python-instrumentors/traceloop-agents.json",
 ]
 
 
@@ -100,6 +105,14 @@ def test_tokens_per_source_count_each_model_call_once(collector: CollectorProces
         "vercel-ai-v6-anthropic-fixture": ("vercel_ai", 5, 5 * 1430 + 30, 5000, 0),
         "vercel-ai-v7-otel-fixture": ("vercel_ai", 5, 5 * 1500 + 30, 5000, 500),
         "vercel-ai-v7-legacy-fixture": ("vercel_ai", 5, 5 * 1500 + 30, 5000, 500),
+        # Agent runs, four chat calls each; agent spans that repeat their children's totals
+        # (Strands, pydantic-ai) add nothing. Strands reports no reasoning count, the openai-agents
+        # instrumentor neither cached nor reasoning counts.
+        "strands-fixture": ("otel_genai", 4, 4 * 1500, 4000, 0),
+        "pydantic-ai-fixture": ("otel_genai", 4, 4 * 1500, 4000, 400),
+        "openai-agents-fixture": ("openinference", 4, 4 * 1500, 0, 0),
+        "langfuse-agents-fixture": ("langfuse", 4, 4 * 1500, 4000, 400),
+        "traceloop-agents-fixture": ("openllmetry", 4, 4 * 1500, 4000, 400),
     }
     for service, (convention, calls, total, cached, reasoning) in expected.items():
         row = got[service]

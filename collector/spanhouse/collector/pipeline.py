@@ -1,7 +1,7 @@
 """The one data path: an OTLP request in, rows for otel_traces and agent_steps out to the exporter.
 
 Receivers call `TracePipeline.export()`; it returns once the request is fsynced in the
-write-ahead log (and, while the store keeps up, once it is stored), so a success reply to
+write-ahead log (and, when nothing is queued ahead of it, once it is stored), so a success reply to
 the client means the data is safe. A full WAL raises QueueFull: the receiver throttles.
 """
 

@@ -102,7 +102,8 @@ def merge(readings: list[Reading]) -> Reading:
     merged = _VALUES(readings[0])
     for reading in readings[1:]:
         merged = tuple(
-            mine if mine is not None else theirs for mine, theirs in zip(merged, _VALUES(reading), strict=True)
+            mine if mine is not None else theirs
+            for mine, theirs in zip(merged, _VALUES(reading), strict=True)
         )
     return Reading(*merged)
 

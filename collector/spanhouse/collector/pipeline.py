@@ -220,8 +220,14 @@ def build_rows(
             )
             for span in scope_spans.spans:
                 try:
-                    outcome.warnings += limits.apply(span)
-                    flat = flatten_span(span, ctx)
+                    warnings = limits.fit(span)
+                    try:
+                        flat = flatten_span(span, ctx)
+                    except SpanRejected:
+                        outcome.warnings += warnings + limits.token_warnings(span)
+                        raise
+                    # The token checks of limits.apply, on the attributes flatten_span has read.
+                    outcome.warnings += warnings + limits.token_warnings(span, flat.attributes)
                     score = score_row(flat, ctx) if is_score_span(flat) else None
                 except SpanRejected as exc:
                     outcome.rejected += 1

@@ -99,12 +99,12 @@ def merge(readings: list[Reading]) -> Reading:
     """One reading: each field from the first reading that has it."""
     if len(readings) == 1:
         return readings[0]
-    merged = _VALUES(readings[0])
+    merged: list[Any] = list(_VALUES(readings[0]))
     for reading in readings[1:]:
-        merged = tuple(
+        merged = [
             mine if mine is not None else theirs
             for mine, theirs in zip(merged, _VALUES(reading), strict=True)
-        )
+        ]
     return Reading(*merged)
 
 

@@ -152,6 +152,7 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
                     }
                 },
                 "exporters": {"clickhouse": {}},
+                "experiments": {"interval": "500ms"},
                 "service": {
                     "pipelines": {
                         "traces": {
@@ -165,7 +166,7 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         )
     )
     process = CollectorProcess(
-        root / "data", "--config", str(config), "--api-keys", str(keys), "--experiments-interval", "0.5"
+        root / "data", "--config", str(config), "--api-keys", str(keys)
     )
     try:
         counts_a = send_agent_runs(process)

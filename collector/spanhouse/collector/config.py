@@ -937,7 +937,17 @@ def parse_config(document: Any, source: str = "config") -> CollectorConfig:
     top = _mapping(document, source)
     _no_unknown(
         top,
-        {"receivers", "processors", "exporters", "service", "extensions", "alerts", "budgets", "query", "experiments"},
+        {
+            "receivers",
+            "processors",
+            "exporters",
+            "service",
+            "extensions",
+            "alerts",
+            "budgets",
+            "query",
+            "experiments",
+        },
         source,
     )
     if top.get("extensions"):

@@ -6,9 +6,11 @@
 -- agent_steps_resolved, as the reports group them: every step in the run it was attributed to
 -- (step_attribution), so the model calls of other instrumentation below an agent span that
 -- carries the variant (plain OpenTelemetry gen_ai spans name no run) count in that run; a step not
--- attributed yet keeps its own RunKey until the attribution job reaches it (seconds). Only
--- finished runs count: the run's outermost agent span is stored (or the run is a whole trace), and the run started inside the
--- experiment's window [StartAt, least(EndAt, {as_of})). The unit is the run itself, or the
+-- attributed yet keeps its own RunKey until the attribution job reaches it (seconds). The view
+-- is read from 1970 on, the whole history as before: a run's start is its first row, wherever
+-- the window starts. Only finished runs count: the run's outermost agent span is stored (or the
+-- run is a whole trace), and the run started inside the experiment's window
+-- [StartAt, least(EndAt, {as_of})). The unit is the run itself, or the
 -- run's UserId, SessionId or attribute value (Unit = user | session | attribute:<key>); a unit's
 -- value of a metric is the mean over its runs. A unit whose runs recorded more than one variant
 -- (mixed) or a variant that is not defined (unknown) is left out and counted.

@@ -23,7 +23,9 @@ from __future__ import annotations
 import itertools
 import logging
 import multiprocessing
+import os
 import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -68,10 +70,20 @@ _filters: list[RequestProcessor] = []
 
 def _start(setup: WorkerSetup) -> None:
     global _processor, _limits, _filters
+    threading.Thread(target=_exit_with_owner, args=(os.getppid(),), name="owner-watch", daemon=True).start()
     _processor = GenAIProcessor(ModelPricer(), setup.experiments)
     _limits = setup.limits
     _filters = build_request_processors(setup.request_processors)
     tune_for_ingest()
+
+
+def _exit_with_owner(owner: int) -> None:
+    """A worker outlives a collector killed with SIGKILL: it holds both ends of its task queue, so
+    it would wait for work forever. It checks its parent every second and exits once that is gone
+    (the process is then a child of init or a subreaper)."""
+    while os.getppid() == owner:
+        time.sleep(1.0)
+    os._exit(0)
 
 
 def _span_count(request: ExportTraceServiceRequest) -> int:

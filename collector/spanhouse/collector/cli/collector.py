@@ -86,7 +86,9 @@ def collector(
     experiments_interval: Annotated[
         OptionalFloat,
         typer.Option(
-            min=0.05, help="Seconds between scheduled evaluations of running experiments (default 300)."
+            min=0.05,
+            help="Seconds between scheduled evaluations of running experiments (default 300; "
+            "experiments.interval in the config).",
         ),
     ] = None,
     tls_cert: Annotated[

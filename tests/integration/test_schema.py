@@ -136,7 +136,9 @@ EXTRA_PARAMETERS = {
     "readpath/parse": {"query": "SELECT 1"},
     "readpath/tenant_view": {"database": "d", "table": "t", "source_database": "s", "tenant": "a"},
     "readpath/shared_view": {"database": "d", "table": "t", "source_database": "s"},
-    "readpath/tenant_forward_view": {"database": "d", "table": "t", "source_database": "s"},
+    "readpath/tenant_forward_view": {
+        "database": "d", "table": "t", "source_database": "s", "parameters": [("tenant", "String")]
+    },
     "runs/list": {
         **dict.fromkeys(("agent", "status", "model", "experiment", "variant"), ""),
         **{"min_cost_usd": 0.0, "min_duration_ms": 0.0, "offset": 0},

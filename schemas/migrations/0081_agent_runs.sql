@@ -1,0 +1,58 @@
+-- One row per run (Tenant, RunKey) per insert block, merged in the background: what the run
+-- reports (overview, executions, benchmarks) need of a run's steps, as aggregate states, so
+-- they read a row per run instead of every step. Filled by agent_runs_mv from every insert into
+-- agent_steps (the collector's, a bulk INSERT ... SELECT, an import alike); read through the
+-- agent_runs_resolved view, which falls back to the steps wherever a row cannot be trusted.
+--
+-- What it holds and why (each figure is written in the view exactly as the reports compute it):
+-- - Only steps our instrumentation stamped (IsStamped): their RunKey and AgentName are final when
+--   stored. Every other step gets its run and agent later, from step_attribution (provisional
+--   rows that change as parents arrive, then Final ones), so the view reads those steps raw and
+--   recomputes their runs; a rollup fed from the attribution job could hold only Final rows and
+--   would need the raw path for the last 15 minutes anyway.
+-- - Copies (rows received) and Spans (uniq of SpanId): a span delivered twice is counted twice
+--   here until ClickHouse merges agent_steps; Copies > Spans marks such a run, and the view
+--   recomputes it from the steps, one copy each. uniq is exact for a run's few spans up to hash
+--   collisions, which only make a clean run look dirty (a recomputation, never a wrong figure).
+-- - FirstStart / LastStart (step starts): a run entirely inside a report's [since, until) is read
+--   from here; one crossing an edge is recomputed from its steps in the range.
+-- - MinService / MaxService: a run of one service answers a service filter from here; a run
+--   across services is recomputed with the filter.
+-- - Costs as a sum and a count of priced calls (not a Nullable sum), so a re-price can correct
+--   them by adding rows (jobs/rollups/runs_reprice.sql, before and after the mutation): an
+--   ALTER UPDATE of agent_steps never reaches a materialized view.
+-- A replayed WAL batch (same insert_deduplication_token) is dropped here as in agent_steps:
+-- deduplicate_blocks_in_dependent_materialized_views and this table's deduplication window.
+CREATE TABLE IF NOT EXISTS agent_runs
+(
+    Tenant LowCardinality(String),
+    RunKey String CODEC(ZSTD(1)),
+    TraceId SimpleAggregateFunction(any, String) CODEC(ZSTD(1)),
+    MinService SimpleAggregateFunction(min, LowCardinality(String)),
+    MaxService SimpleAggregateFunction(max, LowCardinality(String)),
+    FirstStart SimpleAggregateFunction(min, DateTime64(9)) CODEC(ZSTD(1)),
+    LastStart SimpleAggregateFunction(max, DateTime64(9)) CODEC(ZSTD(1)),
+    EndNs SimpleAggregateFunction(max, Int64) CODEC(ZSTD(1)) COMMENT 'latest step end, ns since the epoch',
+    Copies SimpleAggregateFunction(sum, UInt64),
+    Spans AggregateFunction(uniq, String),
+    RunSpans SimpleAggregateFunction(sum, UInt64),
+    AgentSpans SimpleAggregateFunction(sum, UInt64),
+    Outermost AggregateFunction(argMaxIf, Tuple(String, UInt8), Float64, UInt8) COMMENT 'the longest agent span: (agent, failed)',
+    StatedAgent AggregateFunction(minIf, String, UInt8),
+    RunSpanMs AggregateFunction(anyIf, Float64, Bool),
+    RunSpanStart AggregateFunction(anyIf, DateTime64(9), Bool),
+    ErrorSpans SimpleAggregateFunction(sum, UInt64),
+    Steps SimpleAggregateFunction(sum, UInt64) COMMENT 'rows but the run span',
+    FailedSteps SimpleAggregateFunction(sum, UInt64),
+    InputTokens SimpleAggregateFunction(sum, UInt64) COMMENT 'input + cached + cache write, model calls',
+    OutputTokens SimpleAggregateFunction(sum, UInt64) COMMENT 'output + reasoning, model calls',
+    ModelCalls SimpleAggregateFunction(sum, Int64),
+    PricedCalls SimpleAggregateFunction(sum, Int64),
+    CostUSD SimpleAggregateFunction(sum, Float64) COMMENT 'of the priced model calls',
+    Quality AggregateFunction(avg, Nullable(Float64)),
+    Confidence AggregateFunction(avg, Nullable(Float64)),
+    InnermostError AggregateFunction(argMaxIf, String, DateTime64(9), UInt8)
+)
+ENGINE = AggregatingMergeTree
+ORDER BY (Tenant, RunKey)
+SETTINGS index_granularity = 8192, non_replicated_deduplication_window = 10000

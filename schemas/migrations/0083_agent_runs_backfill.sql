@@ -1,0 +1,42 @@
+-- Runs stored before agent_runs existed, from their stamped steps as agent_runs_mv computes them;
+-- from then on the view fills it. (Migrations run before the collector takes spans, so no step
+-- reaches both.)
+INSERT INTO agent_runs
+(
+    Tenant, RunKey, TraceId, MinService, MaxService, FirstStart,
+    LastStart, EndNs, Copies, Spans, RunSpans, AgentSpans,
+    Outermost, StatedAgent, RunSpanMs, RunSpanStart, ErrorSpans, Steps,
+    FailedSteps, InputTokens, OutputTokens, ModelCalls, PricedCalls, CostUSD,
+    Quality, Confidence, InnermostError
+)
+SELECT
+    Tenant,
+    RunKey,
+    any(agent_steps.TraceId) AS TraceId,
+    min(ServiceName) AS MinService,
+    max(ServiceName) AS MaxService,
+    min(Timestamp) AS FirstStart,
+    max(Timestamp) AS LastStart,
+    max(toUnixTimestamp64Nano(Timestamp) + toInt64(round(DurationMs * 1e6))) AS EndNs,
+    count() AS Copies,
+    uniqState(SpanId) AS Spans,
+    countIf(IsRunSpan) AS RunSpans,
+    countIf(StepKind = 'agent') AS AgentSpans,
+    argMaxIfState((toString(AgentName), StatusCode = 'Error'), DurationMs, StepKind = 'agent') AS Outermost,
+    minIfState(toString(AgentName), AgentName != '') AS StatedAgent,
+    anyIfState(DurationMs, IsRunSpan) AS RunSpanMs,
+    anyIfState(Timestamp, IsRunSpan) AS RunSpanStart,
+    countIf(StatusCode = 'Error') AS ErrorSpans,
+    countIf(NOT IsRunSpan) AS Steps,
+    countIf(StatusCode = 'Error' AND NOT IsRunSpan) AS FailedSteps,
+    sumIf(agent_steps.InputTokens + CachedInputTokens + CacheWriteTokens, IsModelCall) AS InputTokens,
+    sumIf(agent_steps.OutputTokens + ReasoningTokens, IsModelCall) AS OutputTokens,
+    toInt64(countIf(IsModelCall)) AS ModelCalls,
+    toInt64(countIf(IsModelCall AND agent_steps.CostUSD IS NOT NULL)) AS PricedCalls,
+    sumIf(ifNull(agent_steps.CostUSD, 0), IsModelCall) AS CostUSD,
+    avgState(QualityScore) AS Quality,
+    avgState(agent_steps.Confidence) AS Confidence,
+    argMaxIfState(toString(ErrorType), Timestamp, StatusCode = 'Error') AS InnermostError
+FROM agent_steps
+WHERE IsStamped
+GROUP BY Tenant, RunKey

@@ -1,0 +1,151 @@
+-- One row per run with steps started in [since, until) (of the tenant, '*' = every tenant, and of
+-- the service, '' = every service): the run figures overview, executions and benchmarks report,
+-- defined once here. A run is every step sharing a RunKey, as agent_steps_resolved resolves it;
+-- it is finished once its outermost agent span is stored (spans are exported when they end), and
+-- lasts as long as that run span (IsRunSpan), or without one from its first step's start to its
+-- last step's end. A finished run failed when its outermost agent span (the longest) has status
+-- Error; a run with no agent span failed when any of its steps did. Each span counts once, however
+-- many times it was delivered.
+--
+-- Two sources, one answer (tests/integration/test_rollups.py compares both with the steps):
+-- - agent_runs (0081) for every run it can answer exactly: all its steps stamped, all of them
+--   in the range, each span stored once (Copies = Spans), of one service when a service is asked;
+-- - the steps themselves (agent_steps_resolved, one copy per span) for every other run: runs
+--   with steps not stamped (their run and agent come from the attribution job, and may change
+--   until final), runs crossing since or until (only their steps in the range count), runs with
+--   a span stored twice and not merged yet, runs across services under a service filter.
+-- In the usual case (stamped instrumentation, whole runs in the range) the second set is small
+-- and the steps read for it are only those of its runs.
+-- `recomputed` says which source gave the row.
+CREATE VIEW IF NOT EXISTS agent_runs_resolved AS
+WITH
+    rolled AS
+    (
+        SELECT
+            Tenant,
+            RunKey,
+            min(MinService) AS min_service,
+            max(MaxService) AS max_service,
+            min(FirstStart) AS first_start,
+            max(LastStart) AS last_start,
+            sum(Copies) AS copies,
+            uniqMerge(Spans) AS spans,
+            any(TraceId) AS trace_id,
+            sum(RunSpans) AS run_spans,
+            sum(AgentSpans) AS agent_spans,
+            argMaxIfMerge(Outermost) AS outermost,
+            minIfMerge(StatedAgent) AS stated_agent,
+            anyIfMerge(RunSpanMs) AS run_span_ms,
+            anyIfMerge(RunSpanStart) AS run_span_start,
+            max(EndNs) AS end_ns,
+            sum(ErrorSpans) AS error_spans,
+            sum(Steps) AS steps,
+            sum(FailedSteps) AS failed_steps,
+            sum(InputTokens) AS input_tokens,
+            sum(OutputTokens) AS output_tokens,
+            sum(ModelCalls) AS model_calls,
+            sum(PricedCalls) AS priced_calls,
+            sum(CostUSD) AS cost,
+            avgMerge(Quality) AS quality,
+            avgMerge(Confidence) AS confidence,
+            argMaxIfMerge(InnermostError) AS innermost_error
+        FROM agent_runs
+        WHERE ({tenant:String} = '*' OR Tenant = {tenant:String})
+        GROUP BY Tenant, RunKey
+        HAVING first_start < {until:DateTime64(9)}
+           AND last_start >= {since:DateTime64(9)}
+           AND ({service:String} = '' OR (min_service <= {service:String} AND {service:String} <= max_service))
+    ),
+    unstamped AS
+    (
+        SELECT DISTINCT Tenant, RunKey
+        FROM agent_steps_resolved(tenant = {tenant:String}, since = {since:DateTime64(9)}, until = {until:DateTime64(9)})
+        WHERE NOT (SourceConvention = 'spanhouse' AND RunId NOT IN ('', TraceId))  -- NOT IsStamped, which * leaves out
+          AND ({service:String} = '' OR ServiceName = {service:String})
+    ),
+    redo AS
+    (
+        SELECT Tenant, RunKey
+        FROM rolled
+        WHERE first_start < {since:DateTime64(9)}
+           OR last_start >= {until:DateTime64(9)}
+           OR copies != spans
+           OR ({service:String} != '' AND min_service != max_service)
+        UNION ALL
+        SELECT Tenant, RunKey
+        FROM unstamped
+    ),
+    raw AS
+    (
+        SELECT
+            Tenant,
+            RunKey,
+            min(Timestamp) AS first_start,
+            any(TraceId) AS trace_id,
+            countIf(IsRunSpan) AS run_spans,
+            countIf(StepKind = 'agent') AS agent_spans,
+            argMaxIf((toString(AgentName), StatusCode = 'Error'), DurationMs, StepKind = 'agent') AS outermost,
+            minIf(toString(AgentName), AgentName != '') AS stated_agent,
+            anyIf(DurationMs, IsRunSpan) AS run_span_ms,
+            anyIf(Timestamp, IsRunSpan) AS run_span_start,
+            max(toUnixTimestamp64Nano(Timestamp) + toInt64(round(DurationMs * 1e6))) AS end_ns,
+            countIf(StatusCode = 'Error') AS error_spans,
+            countIf(NOT IsRunSpan) AS steps,
+            countIf(StatusCode = 'Error' AND NOT IsRunSpan) AS failed_steps,
+            sumIf(InputTokens + CachedInputTokens + CacheWriteTokens, IsModelCall) AS input_tokens,
+            sumIf(OutputTokens + ReasoningTokens, IsModelCall) AS output_tokens,
+            toInt64(countIf(IsModelCall)) AS model_calls,
+            toInt64(countIf(IsModelCall AND CostUSD IS NOT NULL)) AS priced_calls,
+            sumIf(ifNull(CostUSD, 0), IsModelCall) AS cost,
+            avg(QualityScore) AS quality,
+            avg(Confidence) AS confidence,
+            argMaxIf(toString(ErrorType), Timestamp, StatusCode = 'Error') AS innermost_error
+        FROM
+        (
+            SELECT *
+            FROM agent_steps_resolved(tenant = {tenant:String}, since = {since:DateTime64(9)}, until = {until:DateTime64(9)})
+            WHERE ({service:String} = '' OR ServiceName = {service:String})
+              AND (Tenant, RunKey) IN redo
+            LIMIT 1 BY Tenant, TraceId, SpanId
+        )
+        GROUP BY Tenant, RunKey
+    )
+SELECT
+    Tenant,
+    RunKey AS run_id,
+    trace_id,
+    run_spans > 0 OR RunKey = trace_id AS finished,
+    if(agent_spans > 0, outermost.1, stated_agent) AS agent,
+    if(run_spans > 0, run_span_start, first_start) AS started_at,
+    toUnixTimestamp64Nano(first_start) AS start_ns,
+    end_ns,
+    if(run_spans > 0, run_span_ms, (end_ns - start_ns) / 1e6) AS duration_ms,
+    if(agent_spans > 0, outermost.2 = 1, error_spans > 0) AS failed,
+    steps,
+    failed_steps,
+    input_tokens,
+    output_tokens,
+    input_tokens + output_tokens AS tokens,
+    if(priced_calls > 0, cost, NULL) AS cost_usd,
+    model_calls - priced_calls AS unpriced_calls,
+    quality,
+    confidence,
+    innermost_error,
+    recomputed
+FROM
+(
+    SELECT
+        Tenant, RunKey, first_start, trace_id, run_spans, agent_spans, outermost, stated_agent,
+        run_span_ms, run_span_start, end_ns, error_spans, steps, failed_steps, input_tokens,
+        output_tokens, model_calls, priced_calls, cost, quality, confidence, innermost_error,
+        false AS recomputed
+    FROM rolled
+    WHERE (Tenant, RunKey) NOT IN redo
+    UNION ALL
+    SELECT
+        Tenant, RunKey, first_start, trace_id, run_spans, agent_spans, outermost, stated_agent,
+        run_span_ms, run_span_start, end_ns, error_spans, steps, failed_steps, input_tokens,
+        output_tokens, model_calls, priced_calls, cost, quality, confidence, innermost_error,
+        true AS recomputed
+    FROM raw
+)

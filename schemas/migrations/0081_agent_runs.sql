@@ -10,10 +10,11 @@
 --   rows that change as parents arrive, then Final ones), so the view reads those steps raw and
 --   recomputes their runs; a rollup fed from the attribution job could hold only Final rows and
 --   would need the raw path for the last 15 minutes anyway.
--- - Copies (rows received) and Spans (uniq of SpanId): a span delivered twice is counted twice
---   here until ClickHouse merges agent_steps; Copies > Spans marks such a run, and the view
---   recomputes it from the steps, one copy each. uniq is exact for a run's few spans up to hash
---   collisions, which only make a clean run look dirty (a recomputation, never a wrong figure).
+-- - Copies (rows received) and Spans (the distinct 32-bit hashes of its SpanIds): a span
+--   delivered twice is counted twice here until ClickHouse merges agent_steps; Copies > length(Spans)
+--   marks such a run, and the view recomputes it from the steps, one copy each. A hash collision
+--   only makes a clean run look dirty (a recomputation, never a wrong figure). An array rather
+--   than a uniq state: the check reads it as a plain column, without deserializing a state.
 -- - FirstStart / LastStart (step starts): a run entirely inside a report's [since, until) is read
 --   from here; one crossing an edge is recomputed from its steps in the range.
 -- - MinService / MaxService: a run of one service answers a service filter from here; a run
@@ -34,7 +35,7 @@ CREATE TABLE IF NOT EXISTS agent_runs
     LastStart SimpleAggregateFunction(max, DateTime64(9)) CODEC(ZSTD(1)),
     EndNs SimpleAggregateFunction(max, Int64) CODEC(ZSTD(1)) COMMENT 'latest step end, ns since the epoch',
     Copies SimpleAggregateFunction(sum, UInt64),
-    Spans AggregateFunction(uniq, String),
+    Spans SimpleAggregateFunction(groupUniqArrayArray, Array(UInt32)) COMMENT '32-bit hashes of the SpanIds',
     RunSpans SimpleAggregateFunction(sum, UInt64),
     AgentSpans SimpleAggregateFunction(sum, UInt64),
     Outermost AggregateFunction(argMaxIf, Tuple(String, UInt8), Float64, UInt8) COMMENT 'the longest agent span: (agent, failed)',

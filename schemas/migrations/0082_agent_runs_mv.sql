@@ -11,7 +11,7 @@ AS SELECT
     max(Timestamp) AS LastStart,
     max(toUnixTimestamp64Nano(Timestamp) + toInt64(round(DurationMs * 1e6))) AS EndNs,
     count() AS Copies,
-    uniqState(SpanId) AS Spans,
+    groupUniqArray(toUInt32(cityHash64(SpanId) % 4294967296)) AS Spans,
     countIf(IsRunSpan) AS RunSpans,
     countIf(StepKind = 'agent') AS AgentSpans,
     argMaxIfState((toString(AgentName), StatusCode = 'Error'), DurationMs, StepKind = 'agent') AS Outermost,

@@ -24,57 +24,63 @@ WITH
         SELECT
             Tenant,
             RunKey,
-            min(MinService) AS min_service,
-            max(MaxService) AS max_service,
-            min(FirstStart) AS first_start,
-            max(LastStart) AS last_start,
-            sum(Copies) AS copies,
-            uniqMerge(Spans) AS spans,
-            any(TraceId) AS trace_id,
-            sum(RunSpans) AS run_spans,
-            sum(AgentSpans) AS agent_spans,
-            argMaxIfMerge(Outermost) AS outermost,
-            minIfMerge(StatedAgent) AS stated_agent,
-            anyIfMerge(RunSpanMs) AS run_span_ms,
-            anyIfMerge(RunSpanStart) AS run_span_start,
-            max(EndNs) AS end_ns,
-            sum(ErrorSpans) AS error_spans,
-            sum(Steps) AS steps,
-            sum(FailedSteps) AS failed_steps,
-            sum(InputTokens) AS input_tokens,
-            sum(OutputTokens) AS output_tokens,
-            sum(ModelCalls) AS model_calls,
-            sum(PricedCalls) AS priced_calls,
-            sum(CostUSD) AS cost,
-            avgMerge(Quality) AS quality,
-            avgMerge(Confidence) AS confidence,
-            argMaxIfMerge(InnermostError) AS innermost_error
-        FROM agent_runs
+            first_start < {since:DateTime64(9)}
+                OR last_start >= {until:DateTime64(9)}
+                OR Copies != length(Spans)
+                OR ({service:String} != '' AND MinService != MaxService) AS partial,
+            FirstStart AS first_start,
+            LastStart AS last_start,
+            TraceId AS trace_id,
+            RunSpans AS run_spans,
+            AgentSpans AS agent_spans,
+            finalizeAggregation(Outermost) AS outermost,
+            finalizeAggregation(StatedAgent) AS stated_agent,
+            finalizeAggregation(RunSpanMs) AS run_span_ms,
+            finalizeAggregation(RunSpanStart) AS run_span_start,
+            EndNs AS end_ns,
+            ErrorSpans AS error_spans,
+            Steps AS steps,
+            FailedSteps AS failed_steps,
+            InputTokens AS input_tokens,
+            OutputTokens AS output_tokens,
+            ModelCalls AS model_calls,
+            PricedCalls AS priced_calls,
+            CostUSD AS cost,
+            finalizeAggregation(Quality) AS quality,
+            finalizeAggregation(Confidence) AS confidence,
+            finalizeAggregation(InnermostError) AS innermost_error
+        FROM agent_runs FINAL
         WHERE ({tenant:String} = '*' OR Tenant = {tenant:String})
-        GROUP BY Tenant, RunKey
-        HAVING first_start < {until:DateTime64(9)}
-           AND last_start >= {since:DateTime64(9)}
-           AND ({service:String} = '' OR (min_service <= {service:String} AND {service:String} <= max_service))
+          AND FirstStart < {until:DateTime64(9)}
+          AND LastStart >= {since:DateTime64(9)}
+          AND ({service:String} = '' OR (MinService <= {service:String} AND {service:String} <= MaxService))
     ),
     unstamped AS
     (
-        SELECT DISTINCT Tenant, RunKey
+        SELECT Tenant, RunKey, min(Timestamp) AS lo, max(Timestamp) AS hi
         FROM agent_steps_resolved(tenant = {tenant:String}, since = {since:DateTime64(9)}, until = {until:DateTime64(9)})
         WHERE NOT (SourceConvention = 'spanhouse' AND RunId NOT IN ('', TraceId))  -- NOT IsStamped, which * leaves out
           AND ({service:String} = '' OR ServiceName = {service:String})
+        GROUP BY Tenant, RunKey
     ),
     redo AS
     (
-        SELECT Tenant, RunKey
-        FROM rolled
-        WHERE first_start < {since:DateTime64(9)}
-           OR last_start >= {until:DateTime64(9)}
-           OR copies != spans
-           OR ({service:String} != '' AND min_service != max_service)
+        SELECT Tenant, RunKey, FirstStart AS lo, LastStart AS hi
+        FROM agent_runs FINAL
+        WHERE ({tenant:String} = '*' OR Tenant = {tenant:String})
+          AND FirstStart < {until:DateTime64(9)}
+          AND LastStart >= {since:DateTime64(9)}
+          AND ({service:String} = '' OR (MinService <= {service:String} AND {service:String} <= MaxService))
+          AND (FirstStart < {since:DateTime64(9)}
+               OR LastStart >= {until:DateTime64(9)}
+               OR Copies != length(Spans)
+               OR ({service:String} != '' AND MinService != MaxService)
+               OR (Tenant, RunKey) IN (SELECT Tenant, RunKey FROM unstamped))
         UNION ALL
-        SELECT Tenant, RunKey
+        SELECT Tenant, RunKey, lo, hi
         FROM unstamped
     ),
+    bounds AS (SELECT (min(lo), max(hi)) FROM redo),
     raw AS
     (
         SELECT
@@ -105,7 +111,8 @@ WITH
             SELECT *
             FROM agent_steps_resolved(tenant = {tenant:String}, since = {since:DateTime64(9)}, until = {until:DateTime64(9)})
             WHERE ({service:String} = '' OR ServiceName = {service:String})
-              AND (Tenant, RunKey) IN redo
+              AND Timestamp BETWEEN (SELECT * FROM bounds).1 AND (SELECT * FROM bounds).2
+              AND (Tenant, RunKey) IN (SELECT Tenant, RunKey FROM redo)
             LIMIT 1 BY Tenant, TraceId, SpanId
         )
         GROUP BY Tenant, RunKey
@@ -140,7 +147,7 @@ FROM
         output_tokens, model_calls, priced_calls, cost, quality, confidence, innermost_error,
         false AS recomputed
     FROM rolled
-    WHERE (Tenant, RunKey) NOT IN redo
+    WHERE NOT partial AND (Tenant, RunKey) NOT IN (SELECT Tenant, RunKey FROM unstamped)
     UNION ALL
     SELECT
         Tenant, RunKey, first_start, trace_id, run_spans, agent_spans, outermost, stated_agent,

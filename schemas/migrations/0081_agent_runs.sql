@@ -22,6 +22,11 @@
 -- - Costs as a sum and a count of priced calls (not a Nullable sum), so a re-price can correct
 --   them by adding rows (jobs/rollups/runs_reprice.sql, before and after the mutation): an
 --   ALTER UPDATE of agent_steps never reaches a materialized view.
+-- Every column is a SimpleAggregateFunction (plain values merged by min, max, sum, union): a
+-- report reads only the columns it needs, without deserializing aggregate states. So "the agent
+-- span with the longest duration" is the max of (duration, agent, failed) tuples, an optional
+-- value (the run span's duration, the first stated agent) a min or max over Nullable (NULLs are
+-- skipped), and averages are a sum and a count.
 -- A replayed WAL batch (same insert_deduplication_token) is dropped here as in agent_steps:
 -- deduplicate_blocks_in_dependent_materialized_views and this table's deduplication window.
 CREATE TABLE IF NOT EXISTS agent_runs
@@ -31,28 +36,30 @@ CREATE TABLE IF NOT EXISTS agent_runs
     TraceId SimpleAggregateFunction(any, String) CODEC(ZSTD(1)),
     MinService SimpleAggregateFunction(min, LowCardinality(String)),
     MaxService SimpleAggregateFunction(max, LowCardinality(String)),
-    FirstStart SimpleAggregateFunction(min, DateTime64(9)) CODEC(ZSTD(1)),
-    LastStart SimpleAggregateFunction(max, DateTime64(9)) CODEC(ZSTD(1)),
-    EndNs SimpleAggregateFunction(max, Int64) CODEC(ZSTD(1)) COMMENT 'latest step end, ns since the epoch',
-    Copies SimpleAggregateFunction(sum, UInt64),
+    FirstStart SimpleAggregateFunction(min, DateTime64(9)) CODEC(Delta, ZSTD(1)),
+    LastStart SimpleAggregateFunction(max, DateTime64(9)) CODEC(Delta, ZSTD(1)),
+    EndNs SimpleAggregateFunction(max, Int64) CODEC(Delta, ZSTD(1)) COMMENT 'latest step end, ns since the epoch',
+    Copies SimpleAggregateFunction(sum, UInt64) CODEC(T64, ZSTD(1)),
     Spans SimpleAggregateFunction(groupUniqArrayArray, Array(UInt32)) COMMENT '32-bit hashes of the SpanIds',
-    RunSpans SimpleAggregateFunction(sum, UInt64),
-    AgentSpans SimpleAggregateFunction(sum, UInt64),
-    Outermost AggregateFunction(argMaxIf, Tuple(String, UInt8), Float64, UInt8) COMMENT 'the longest agent span: (agent, failed)',
-    StatedAgent AggregateFunction(minIf, String, UInt8),
-    RunSpanMs AggregateFunction(anyIf, Float64, Bool),
-    RunSpanStart AggregateFunction(anyIf, DateTime64(9), Bool),
-    ErrorSpans SimpleAggregateFunction(sum, UInt64),
-    Steps SimpleAggregateFunction(sum, UInt64) COMMENT 'rows but the run span',
-    FailedSteps SimpleAggregateFunction(sum, UInt64),
-    InputTokens SimpleAggregateFunction(sum, UInt64) COMMENT 'input + cached + cache write, model calls',
-    OutputTokens SimpleAggregateFunction(sum, UInt64) COMMENT 'output + reasoning, model calls',
-    ModelCalls SimpleAggregateFunction(sum, Int64),
-    PricedCalls SimpleAggregateFunction(sum, Int64),
-    CostUSD SimpleAggregateFunction(sum, Float64) COMMENT 'of the priced model calls',
-    Quality AggregateFunction(avg, Nullable(Float64)),
-    Confidence AggregateFunction(avg, Nullable(Float64)),
-    InnermostError AggregateFunction(argMaxIf, String, DateTime64(9), UInt8)
+    RunSpans SimpleAggregateFunction(sum, UInt64) CODEC(T64, ZSTD(1)),
+    AgentSpans SimpleAggregateFunction(sum, UInt64) CODEC(T64, ZSTD(1)),
+    Outermost SimpleAggregateFunction(max, Tuple(Float64, String, UInt8)) COMMENT '(duration, agent, failed) of the longest agent span',
+    StatedAgent SimpleAggregateFunction(min, Nullable(String)) COMMENT 'least non-empty AgentName of the steps',
+    RunSpanMs SimpleAggregateFunction(max, Nullable(Float64)) CODEC(ZSTD(1)),
+    RunSpanStart SimpleAggregateFunction(max, Nullable(DateTime64(9))) CODEC(ZSTD(1)),
+    ErrorSpans SimpleAggregateFunction(sum, UInt64) CODEC(T64, ZSTD(1)),
+    Steps SimpleAggregateFunction(sum, UInt64) CODEC(T64, ZSTD(1)) COMMENT 'rows but the run span',
+    FailedSteps SimpleAggregateFunction(sum, UInt64) CODEC(T64, ZSTD(1)),
+    InputTokens SimpleAggregateFunction(sum, UInt64) CODEC(T64, ZSTD(1)) COMMENT 'input + cached + cache write, model calls',
+    OutputTokens SimpleAggregateFunction(sum, UInt64) CODEC(T64, ZSTD(1)) COMMENT 'output + reasoning, model calls',
+    ModelCalls SimpleAggregateFunction(sum, Int64) CODEC(T64, ZSTD(1)),
+    PricedCalls SimpleAggregateFunction(sum, Int64) CODEC(T64, ZSTD(1)),
+    CostUSD SimpleAggregateFunction(sum, Float64) CODEC(ZSTD(1)) COMMENT 'of the priced model calls',
+    QualitySum SimpleAggregateFunction(sum, Float64) CODEC(ZSTD(1)),
+    QualityCount SimpleAggregateFunction(sum, UInt64) CODEC(T64, ZSTD(1)),
+    ConfidenceSum SimpleAggregateFunction(sum, Float64) CODEC(ZSTD(1)),
+    ConfidenceCount SimpleAggregateFunction(sum, UInt64) CODEC(T64, ZSTD(1)),
+    InnermostError SimpleAggregateFunction(max, Tuple(DateTime64(9), String)) COMMENT '(start, ErrorType) of the latest-starting failed step'
 )
 ENGINE = AggregatingMergeTree
 ORDER BY (Tenant, RunKey)

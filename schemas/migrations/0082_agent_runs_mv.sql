@@ -14,10 +14,10 @@ AS SELECT
     groupUniqArray(toUInt32(cityHash64(SpanId) % 4294967296)) AS Spans,
     countIf(IsRunSpan) AS RunSpans,
     countIf(StepKind = 'agent') AS AgentSpans,
-    argMaxIfState((toString(AgentName), StatusCode = 'Error'), DurationMs, StepKind = 'agent') AS Outermost,
-    minIfState(toString(AgentName), AgentName != '') AS StatedAgent,
-    anyIfState(DurationMs, IsRunSpan) AS RunSpanMs,
-    anyIfState(Timestamp, IsRunSpan) AS RunSpanStart,
+    maxIf((DurationMs, toString(AgentName), toUInt8(StatusCode = 'Error')), StepKind = 'agent') AS Outermost,
+    min(nullIf(toString(AgentName), '')) AS StatedAgent,
+    max(if(IsRunSpan, DurationMs, NULL)) AS RunSpanMs,
+    max(if(IsRunSpan, Timestamp, NULL)) AS RunSpanStart,
     countIf(StatusCode = 'Error') AS ErrorSpans,
     countIf(NOT IsRunSpan) AS Steps,
     countIf(StatusCode = 'Error' AND NOT IsRunSpan) AS FailedSteps,
@@ -26,9 +26,11 @@ AS SELECT
     toInt64(countIf(IsModelCall)) AS ModelCalls,
     toInt64(countIf(IsModelCall AND agent_steps.CostUSD IS NOT NULL)) AS PricedCalls,
     sumIf(ifNull(agent_steps.CostUSD, 0), IsModelCall) AS CostUSD,
-    avgState(QualityScore) AS Quality,
-    avgState(agent_steps.Confidence) AS Confidence,
-    argMaxIfState(toString(ErrorType), Timestamp, StatusCode = 'Error') AS InnermostError
+    sum(ifNull(QualityScore, 0)) AS QualitySum,
+    count(QualityScore) AS QualityCount,
+    sum(ifNull(Confidence, 0)) AS ConfidenceSum,
+    count(Confidence) AS ConfidenceCount,
+    maxIf((Timestamp, toString(ErrorType)), StatusCode = 'Error') AS InnermostError
 FROM agent_steps
 WHERE IsStamped
 GROUP BY Tenant, RunKey

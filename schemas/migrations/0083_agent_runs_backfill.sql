@@ -7,7 +7,7 @@ INSERT INTO agent_runs
     LastStart, EndNs, Copies, Spans, RunSpans, AgentSpans,
     Outermost, StatedAgent, RunSpanMs, RunSpanStart, ErrorSpans, Steps,
     FailedSteps, InputTokens, OutputTokens, ModelCalls, PricedCalls, CostUSD,
-    Quality, Confidence, InnermostError
+    QualitySum, QualityCount, ConfidenceSum, ConfidenceCount, InnermostError
 )
 SELECT
     Tenant,
@@ -22,10 +22,10 @@ SELECT
     groupUniqArray(toUInt32(cityHash64(SpanId) % 4294967296)) AS Spans,
     countIf(IsRunSpan) AS RunSpans,
     countIf(StepKind = 'agent') AS AgentSpans,
-    argMaxIfState((toString(AgentName), StatusCode = 'Error'), DurationMs, StepKind = 'agent') AS Outermost,
-    minIfState(toString(AgentName), AgentName != '') AS StatedAgent,
-    anyIfState(DurationMs, IsRunSpan) AS RunSpanMs,
-    anyIfState(Timestamp, IsRunSpan) AS RunSpanStart,
+    maxIf((DurationMs, toString(AgentName), toUInt8(StatusCode = 'Error')), StepKind = 'agent') AS Outermost,
+    min(nullIf(toString(AgentName), '')) AS StatedAgent,
+    max(if(IsRunSpan, DurationMs, NULL)) AS RunSpanMs,
+    max(if(IsRunSpan, Timestamp, NULL)) AS RunSpanStart,
     countIf(StatusCode = 'Error') AS ErrorSpans,
     countIf(NOT IsRunSpan) AS Steps,
     countIf(StatusCode = 'Error' AND NOT IsRunSpan) AS FailedSteps,
@@ -34,9 +34,11 @@ SELECT
     toInt64(countIf(IsModelCall)) AS ModelCalls,
     toInt64(countIf(IsModelCall AND agent_steps.CostUSD IS NOT NULL)) AS PricedCalls,
     sumIf(ifNull(agent_steps.CostUSD, 0), IsModelCall) AS CostUSD,
-    avgState(QualityScore) AS Quality,
-    avgState(agent_steps.Confidence) AS Confidence,
-    argMaxIfState(toString(ErrorType), Timestamp, StatusCode = 'Error') AS InnermostError
+    sum(ifNull(QualityScore, 0)) AS QualitySum,
+    count(QualityScore) AS QualityCount,
+    sum(ifNull(Confidence, 0)) AS ConfidenceSum,
+    count(Confidence) AS ConfidenceCount,
+    maxIf((Timestamp, toString(ErrorType)), StatusCode = 'Error') AS InnermostError
 FROM agent_steps
 WHERE IsStamped
 GROUP BY Tenant, RunKey

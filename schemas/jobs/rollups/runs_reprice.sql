@@ -3,7 +3,7 @@
 -- stamped model calls (the steps reprice_apply.sql may change). Run with sign -1 before the
 -- mutation and +1 after it, also after a failed one: agent_runs then loses the old figures and
 -- gains whatever agent_steps holds, however much of the mutation ran. Every other column of the
--- row is neutral (zero counts, empty states; the start, end, services and trace id are those of
+-- row is neutral (zero counts and sums, the least tuples, NULLs; the start, end, services and trace id are those of
 -- the run's own steps). Insert with insert_deduplicate = 0: two re-prices may write equal rows.
 INSERT INTO agent_runs
 (
@@ -11,7 +11,7 @@ INSERT INTO agent_runs
     LastStart, EndNs, Copies, Spans, RunSpans, AgentSpans,
     Outermost, StatedAgent, RunSpanMs, RunSpanStart, ErrorSpans, Steps,
     FailedSteps, InputTokens, OutputTokens, ModelCalls, PricedCalls, CostUSD,
-    Quality, Confidence, InnermostError
+    QualitySum, QualityCount, ConfidenceSum, ConfidenceCount, InnermostError
 )
 SELECT
     Tenant,
@@ -26,10 +26,10 @@ SELECT
     CAST([], 'Array(UInt32)'),
     toUInt64(0),
     toUInt64(0),
-    argMaxIfState((toString(AgentName), StatusCode = 'Error'), DurationMs, toUInt8(0)),
-    minIfState(toString(AgentName), toUInt8(0)),
-    anyIfState(DurationMs, false),
-    anyIfState(Timestamp, false),
+    (0., '', toUInt8(0)),
+    CAST(NULL, 'Nullable(String)'),
+    CAST(NULL, 'Nullable(Float64)'),
+    CAST(NULL, 'Nullable(DateTime64(9))'),
     toUInt64(0),
     toUInt64(0),
     toUInt64(0),
@@ -38,9 +38,11 @@ SELECT
     toInt64(0),
     {sign:Int8} * toInt64(countIf(CostUSD IS NOT NULL)),
     {sign:Int8} * sum(ifNull(CostUSD, 0)),
-    avgState(CAST(NULL, 'Nullable(Float64)')),
-    avgState(CAST(NULL, 'Nullable(Float64)')),
-    argMaxIfState(toString(ErrorType), Timestamp, toUInt8(0))
+    0.,
+    toUInt64(0),
+    0.,
+    toUInt64(0),
+    (toDateTime64(0, 9), '')
 FROM agent_steps
 WHERE IsModelCall
   AND IsStamped

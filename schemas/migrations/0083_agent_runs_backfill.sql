@@ -12,7 +12,7 @@ INSERT INTO agent_runs
 SELECT
     Tenant,
     RunKey,
-    any(agent_steps.TraceId) AS TraceId,
+    any(s.TraceId) AS TraceId,
     min(ServiceName) AS MinService,
     max(ServiceName) AS MaxService,
     min(Timestamp) AS FirstStart,
@@ -29,16 +29,16 @@ SELECT
     countIf(StatusCode = 'Error') AS ErrorSpans,
     countIf(NOT IsRunSpan) AS Steps,
     countIf(StatusCode = 'Error' AND NOT IsRunSpan) AS FailedSteps,
-    sumIf(agent_steps.InputTokens + CachedInputTokens + CacheWriteTokens, IsModelCall) AS InputTokens,
-    sumIf(agent_steps.OutputTokens + ReasoningTokens, IsModelCall) AS OutputTokens,
+    sumIf(s.InputTokens + CachedInputTokens + CacheWriteTokens, IsModelCall) AS InputTokens,
+    sumIf(s.OutputTokens + ReasoningTokens, IsModelCall) AS OutputTokens,
     toInt64(countIf(IsModelCall)) AS ModelCalls,
-    toInt64(countIf(IsModelCall AND agent_steps.CostUSD IS NOT NULL)) AS PricedCalls,
-    sumIf(ifNull(agent_steps.CostUSD, 0), IsModelCall) AS CostUSD,
+    toInt64(countIf(IsModelCall AND s.CostUSD IS NOT NULL)) AS PricedCalls,
+    sumIf(ifNull(s.CostUSD, 0), IsModelCall) AS CostUSD,
     sum(ifNull(QualityScore, 0)) AS QualitySum,
     count(QualityScore) AS QualityCount,
     sum(ifNull(Confidence, 0)) AS ConfidenceSum,
     count(Confidence) AS ConfidenceCount,
     maxIf((Timestamp, toString(ErrorType)), StatusCode = 'Error') AS InnermostError
-FROM agent_steps
+FROM agent_steps AS s
 WHERE IsStamped
 GROUP BY Tenant, RunKey

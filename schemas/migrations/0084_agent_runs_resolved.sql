@@ -10,7 +10,9 @@
 -- Two sources, one answer (tests/integration/test_rollups.py compares both with the steps):
 -- - agent_runs (0081) for every run it can answer exactly: all its steps stamped, all of them
 --   in the range, each span stored once (Copies = Spans), of one service when a service is asked;
--- - the steps themselves (agent_steps_resolved, one copy per span) for every other run: runs
+-- - the steps themselves, resolved as agent_steps_resolved (0058) resolves them (written out here:
+--   a parameterized view called inside another one loses its DateTime64 parameters on a cluster),
+--   one copy per span, for every other run: runs
 --   with steps not stamped (their run and agent come from the attribution job, and may change
 --   until final), runs crossing since or until (only their steps in the range count), runs with
 --   a span stored twice and not merged yet, runs across services under a service filter.
@@ -55,12 +57,25 @@ WITH
           AND LastStart >= {since:DateTime64(9)}
           AND ({service:String} = '' OR (MinService <= {service:String} AND {service:String} <= MaxService))
     ),
+    attributed AS
+    (
+        SELECT cityHash64(Tenant, TraceId, SpanId) AS StepKey, SpanId, RunKey, AgentName, IsRunSpan
+        FROM step_attribution
+        WHERE ({tenant:String} = '*' OR Tenant = {tenant:String})
+          AND Timestamp >= {since:DateTime64(9)}
+          AND Timestamp < {until:DateTime64(9)}
+    ),
     unstamped AS
     (
-        SELECT Tenant, RunKey, min(Timestamp) AS lo, max(Timestamp) AS hi
-        FROM agent_steps_resolved(tenant = {tenant:String}, since = {since:DateTime64(9)}, until = {until:DateTime64(9)})
-        WHERE NOT (SourceConvention = 'spanhouse' AND RunId NOT IN ('', TraceId))  -- NOT IsStamped, which * leaves out
-          AND ({service:String} = '' OR ServiceName = {service:String})
+        SELECT s.Tenant AS Tenant, if(a.SpanId = s.SpanId, a.RunKey, s.RunKey) AS RunKey,
+               min(s.Timestamp) AS lo, max(s.Timestamp) AS hi
+        FROM agent_steps AS s
+        LEFT ANY JOIN attributed AS a ON cityHash64(s.Tenant, s.TraceId, s.SpanId) = a.StepKey
+        WHERE ({tenant:String} = '*' OR s.Tenant = {tenant:String})
+          AND s.Timestamp >= {since:DateTime64(9)}
+          AND s.Timestamp < {until:DateTime64(9)}
+          AND NOT s.IsStamped
+          AND ({service:String} = '' OR s.ServiceName = {service:String})
         GROUP BY Tenant, RunKey
     ),
     redo AS
@@ -108,10 +123,24 @@ WITH
             argMaxIf(toString(ErrorType), Timestamp, StatusCode = 'Error') AS innermost_error
         FROM
         (
-            SELECT *
-            FROM agent_steps_resolved(tenant = {tenant:String}, since = {since:DateTime64(9)}, until = {until:DateTime64(9)})
-            WHERE ({service:String} = '' OR ServiceName = {service:String})
-              AND Timestamp BETWEEN (SELECT * FROM bounds).1 AND (SELECT * FROM bounds).2
+            SELECT
+                s.Tenant AS Tenant, s.TraceId AS TraceId, s.SpanId AS SpanId, s.Timestamp AS Timestamp,
+                if(resolved, a.RunKey, s.RunKey) AS RunKey,
+                if(resolved, a.AgentName, s.AgentName) AS AgentName,
+                if(resolved, a.IsRunSpan, s.IsRunSpan) AS IsRunSpan,
+                NOT s.IsStamped AND a.SpanId = s.SpanId AS resolved,
+                s.StepKind AS StepKind, s.StatusCode AS StatusCode, s.ErrorType AS ErrorType,
+                s.DurationMs AS DurationMs, s.IsModelCall AS IsModelCall, s.InputTokens AS InputTokens,
+                s.CachedInputTokens AS CachedInputTokens, s.CacheWriteTokens AS CacheWriteTokens,
+                s.OutputTokens AS OutputTokens, s.ReasoningTokens AS ReasoningTokens, s.CostUSD AS CostUSD,
+                s.QualityScore AS QualityScore, s.Confidence AS Confidence
+            FROM agent_steps AS s
+            LEFT ANY JOIN attributed AS a ON cityHash64(s.Tenant, s.TraceId, s.SpanId) = a.StepKey
+            WHERE ({tenant:String} = '*' OR s.Tenant = {tenant:String})
+              AND s.Timestamp >= {since:DateTime64(9)}
+              AND s.Timestamp < {until:DateTime64(9)}
+              AND ({service:String} = '' OR s.ServiceName = {service:String})
+              AND s.Timestamp BETWEEN (SELECT * FROM bounds).1 AND (SELECT * FROM bounds).2
               AND (Tenant, RunKey) IN (SELECT Tenant, RunKey FROM redo)
             LIMIT 1 BY Tenant, TraceId, SpanId
         )

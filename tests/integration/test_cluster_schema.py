@@ -120,6 +120,7 @@ SHARDED = (
     "span_links",
     "trace_activity",
     "step_attribution",
+    "agent_runs",
 )
 
 

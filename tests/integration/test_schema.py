@@ -114,6 +114,7 @@ WRITE_JOBS = (
     "retention/set_ttl_cluster",  # ON CLUSTER: tests/integration/test_cluster_schema.py
     "retention/remove_ttl_cluster",
     "readpath/create_database",
+    "rollups/runs_reprice",  # part of a re-price: tests/integration/test_rollups.py
 )
 # access/ holds ClickHouse-server statements (users, row policies), parsed in tests/security/.
 READ_JOBS = [

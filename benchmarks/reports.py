@@ -60,7 +60,7 @@ def measure(rows: int, repeat: int, threads: int, workdir: Path) -> dict[str, fl
     store = open_store(data_dir=workdir / f"reports-{rows}")
     try:
         store.migrate()
-        store.command((HERE / "agent_steps_rows.sql").read_text("utf-8"), {"rows": rows})
+        store.command((HERE / "agent_steps_rows.sql").read_text("utf-8"), {"rows": rows, "stamped": 1})
         store.command("OPTIMIZE TABLE agent_steps FINAL")
         settings = {"max_threads": threads}
         reader = _Reader(store, settings)

@@ -16,8 +16,9 @@
 --   with steps not stamped (their run and agent come from the attribution job, and may change
 --   until final), runs crossing since or until (only their steps in the range count), runs with
 --   a span stored twice and not merged yet, runs across services under a service filter.
--- In the usual case (stamped instrumentation, whole runs in the range) the second set is small
--- and the steps read for it are only those of its runs.
+-- In the usual case (stamped instrumentation, whole runs in the range, no copies) the second
+-- set is empty and no step is read (ClickHouse skips a read filtered by an empty IN set); else
+-- the range's RunKey column is read to find the steps of that set.
 -- `recomputed` says which source gave the row.
 CREATE VIEW IF NOT EXISTS agent_runs_resolved AS
 WITH
@@ -67,8 +68,7 @@ WITH
     ),
     unstamped AS
     (
-        SELECT s.Tenant AS Tenant, if(a.SpanId = s.SpanId, a.RunKey, s.RunKey) AS RunKey,
-               min(s.Timestamp) AS lo, max(s.Timestamp) AS hi
+        SELECT DISTINCT s.Tenant AS Tenant, if(a.SpanId = s.SpanId, a.RunKey, s.RunKey) AS RunKey
         FROM agent_steps AS s
         LEFT ANY JOIN attributed AS a ON cityHash64(s.Tenant, s.TraceId, s.SpanId) = a.StepKey
         WHERE ({tenant:String} = '*' OR s.Tenant = {tenant:String})
@@ -76,11 +76,10 @@ WITH
           AND s.Timestamp < {until:DateTime64(9)}
           AND NOT s.IsStamped
           AND ({service:String} = '' OR s.ServiceName = {service:String})
-        GROUP BY Tenant, RunKey
     ),
     redo AS
     (
-        SELECT Tenant, RunKey, FirstStart AS lo, LastStart AS hi
+        SELECT Tenant, RunKey
         FROM agent_runs FINAL
         WHERE ({tenant:String} = '*' OR Tenant = {tenant:String})
           AND FirstStart < {until:DateTime64(9)}
@@ -92,10 +91,9 @@ WITH
                OR ({service:String} != '' AND MinService != MaxService)
                OR (Tenant, RunKey) IN (SELECT Tenant, RunKey FROM unstamped))
         UNION ALL
-        SELECT Tenant, RunKey, lo, hi
+        SELECT Tenant, RunKey
         FROM unstamped
     ),
-    bounds AS (SELECT (min(lo), max(hi)) FROM redo),
     raw AS
     (
         SELECT
@@ -140,7 +138,6 @@ WITH
               AND s.Timestamp >= {since:DateTime64(9)}
               AND s.Timestamp < {until:DateTime64(9)}
               AND ({service:String} = '' OR s.ServiceName = {service:String})
-              AND s.Timestamp BETWEEN (SELECT * FROM bounds).1 AND (SELECT * FROM bounds).2
               AND (Tenant, RunKey) IN (SELECT Tenant, RunKey FROM redo)
             LIMIT 1 BY Tenant, TraceId, SpanId
         )

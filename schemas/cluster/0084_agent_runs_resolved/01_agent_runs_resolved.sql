@@ -49,8 +49,7 @@ WITH
     ),
     unstamped AS
     (
-        SELECT s.Tenant AS Tenant, if(a.SpanId = s.SpanId, a.RunKey, s.RunKey) AS RunKey,
-               min(s.Timestamp) AS lo, max(s.Timestamp) AS hi
+        SELECT DISTINCT s.Tenant AS Tenant, if(a.SpanId = s.SpanId, a.RunKey, s.RunKey) AS RunKey
         FROM agent_steps AS s
         LEFT ANY JOIN attributed AS a ON cityHash64(s.Tenant, s.TraceId, s.SpanId) = a.StepKey
         WHERE ({tenant:String} = '*' OR s.Tenant = {tenant:String})
@@ -58,11 +57,10 @@ WITH
           AND s.Timestamp < {until:DateTime64(9)}
           AND NOT s.IsStamped
           AND ({service:String} = '' OR s.ServiceName = {service:String})
-        GROUP BY Tenant, RunKey
     ),
     redo AS
     (
-        SELECT Tenant, RunKey, FirstStart AS lo, LastStart AS hi
+        SELECT Tenant, RunKey
         FROM agent_runs FINAL
         WHERE ({tenant:String} = '*' OR Tenant = {tenant:String})
           AND FirstStart < {until:DateTime64(9)}
@@ -74,10 +72,9 @@ WITH
                OR ({service:String} != '' AND MinService != MaxService)
                OR (Tenant, RunKey) IN (SELECT Tenant, RunKey FROM unstamped))
         UNION ALL
-        SELECT Tenant, RunKey, lo, hi
+        SELECT Tenant, RunKey
         FROM unstamped
     ),
-    bounds AS (SELECT (min(lo), max(hi)) FROM redo),
     raw AS
     (
         SELECT
@@ -122,7 +119,6 @@ WITH
               AND s.Timestamp >= {since:DateTime64(9)}
               AND s.Timestamp < {until:DateTime64(9)}
               AND ({service:String} = '' OR s.ServiceName = {service:String})
-              AND s.Timestamp BETWEEN (SELECT * FROM bounds).1 AND (SELECT * FROM bounds).2
               AND (Tenant, RunKey) IN (SELECT Tenant, RunKey FROM redo)
             LIMIT 1 BY Tenant, TraceId, SpanId
         )

@@ -93,7 +93,9 @@ class Workload:
             CachedInputTokens=r.randint(0, 100) if llm else 0,
             OutputTokens=output_tokens,
             ReasoningTokens=r.choice((0, 0, 50)) if llm else 0,
-            CostUSD=(None if r.random() < 0.15 else (input_tokens + 4 * output_tokens) * 1e-7) if llm else None,
+            CostUSD=(None if r.random() < 0.15 else (input_tokens + 4 * output_tokens) * 1e-7)
+            if llm
+            else None,
             DurationMs=float(r.randint(50, 4000)),
             StatusCode="Error" if r.random() < 0.12 else "Ok",
             **fields,
@@ -121,7 +123,9 @@ class Workload:
             at = start + dt.timedelta(seconds=2 * (k + 1))
             service = "svc-b" if two_services and k % 2 else "svc-a"
             kind = r.choice(("llm", "llm", "tool"))
-            rows.append(self._step(trace, f"{n:08x}{k:08x}", run, run, at, kind=kind, ServiceName=service, **stamp))
+            rows.append(
+                self._step(trace, f"{n:08x}{k:08x}", run, run, at, kind=kind, ServiceName=service, **stamp)
+            )
         self.stamped_spans.extend(rows)
         self.rows.extend(rows)
         self.run_starts.append(start)
@@ -234,7 +238,9 @@ def test_rollup_reports_equal_the_steps_reports_with_copies_cuts_and_attribution
     store: Store, workload: Workload
 ) -> None:
     cases = _cases(workload)
-    before = {(n, k): run_report(store, n, _parameters(n, c)).rows for n in REPORTS for k, c in enumerate(cases)}
+    before = {
+        (n, k): run_report(store, n, _parameters(n, c)).rows for n in REPORTS for k, c in enumerate(cases)
+    }
     sources = _recomputed(store)
     # Clean stamped runs come from the rollup; copies, other libraries' runs and the run holding a
     # remote span are recomputed from the steps.
@@ -264,7 +270,9 @@ def test_a_replayed_batch_reaches_the_rollup_once(store: Store, workload: Worklo
 
 def test_a_reprice_keeps_the_rollup_equal_to_the_steps(store: Store, workload: Workload) -> None:
     store.command("OPTIMIZE TABLE agent_steps FINAL")
-    cheap = PriceRow("test-cheap", "test", ("openai",), "^gpt-4o", dt.datetime(2026, 1, 1), 0.5, 2.0, priority=9)
+    cheap = PriceRow(
+        "test-cheap", "test", ("openai",), "^gpt-4o", dt.datetime(2026, 1, 1), 0.5, 2.0, priority=9
+    )
     write_rows(store, [cheap])
     since, until = workload.run_starts[30], workload.run_starts[90] + dt.timedelta(seconds=3)
     window = report_parameters(tenant="t", since=since, until=until)

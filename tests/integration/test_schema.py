@@ -138,7 +138,10 @@ EXTRA_PARAMETERS = {
     "readpath/tenant_view": {"database": "d", "table": "t", "source_database": "s", "tenant": "a"},
     "readpath/shared_view": {"database": "d", "table": "t", "source_database": "s"},
     "readpath/tenant_forward_view": {
-        "database": "d", "table": "t", "source_database": "s", "parameters": [("tenant", "String")]
+        "database": "d",
+        "table": "t",
+        "source_database": "s",
+        "parameters": [("tenant", "String")],
     },
     "runs/list": {
         **dict.fromkeys(("agent", "status", "model", "experiment", "variant"), ""),

@@ -153,7 +153,12 @@ class TenantDatabases:
         for view, view_parameters in VIEW_PARAMETERS.items():
             ddl = self.admin.query(
                 load_job("readpath/tenant_forward_view"),
-                {"database": name, "table": view, "source_database": main, "parameters": list(view_parameters)},
+                {
+                    "database": name,
+                    "table": view,
+                    "source_database": main,
+                    "parameters": list(view_parameters),
+                },
             ).rows[0][0]
             self.admin.command(ddl)
         if self.after_make is not None:

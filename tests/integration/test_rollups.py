@@ -29,7 +29,21 @@ from spanhouse.collector.reports import report_parameters, run_report
 from spanhouse.collector.store import Store, open_store
 
 RAW = Path(__file__).parent / "raw_reports"
-REPORTS = ("overview", "executions", "benchmarks")
+REPORTS = ("overview", "executions", "benchmarks", "costs", "cost_trends")
+# Each report also with options of its own: buckets in zones whose offsets are not whole hours.
+EXTRA = {
+    "executions": ({"limit": 1000},),
+    "costs": (
+        {},
+        {"by": "model,agent,variant,day", "timezone": "Asia/Kathmandu"},
+        {"by": "service,provider,step_kind,hour", "timezone": "Asia/Kolkata"},
+    ),
+    "cost_trends": (
+        {},
+        {"bucket": "hour", "by": "agent,model"},
+        {"bucket": "week", "timezone": "America/St_Johns"},
+    ),
+}
 T0 = dt.datetime(2026, 11, 2, 8, 0)
 LIVE = AttributionSettings(settle_s=0.0, lateness_s=3600.0)
 AGENTS = ("planner", "researcher", "writer")
@@ -93,13 +107,18 @@ class Workload:
             CachedInputTokens=r.randint(0, 100) if llm else 0,
             OutputTokens=output_tokens,
             ReasoningTokens=r.choice((0, 0, 50)) if llm else 0,
+            ReportedCostUSD=r.choice((None, None, 0.002)) if llm else None,
+            ExperimentId="exp" if llm and r.random() < 0.3 else "",
             CostUSD=(None if r.random() < 0.15 else (input_tokens + 4 * output_tokens) * 1e-7)
             if llm
             else None,
             DurationMs=float(r.randint(50, 4000)),
+            Variant="",
             StatusCode="Error" if r.random() < 0.12 else "Ok",
             **fields,
         )
+        if row[AGENT_STEPS_COLUMNS.index("ExperimentId")]:
+            row[AGENT_STEPS_COLUMNS.index("Variant")] = r.choice(("control", "candidate"))
         if row[AGENT_STEPS_COLUMNS.index("StatusCode")] == "Error":
             row[AGENT_STEPS_COLUMNS.index("ErrorType")] = r.choice(("timeout_error", "tool_error"))
         return row
@@ -205,13 +224,21 @@ def _cases(w: Workload) -> list[dict[str, Any]]:
     ]
 
 
-def _parameters(name: str, case: dict[str, Any]) -> dict[str, Any]:
-    options = dict(case.get("options", {}))
-    if name == "executions":
-        options["limit"] = 1000
+def _parameters(name: str, case: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    options = {**case.get("options", {}), **extra}
     return report_parameters(
         tenant="t", since=case.get("since"), until=case.get("until"), name=name, options=options
     )
+
+
+def _all(w: Workload) -> list[tuple[str, dict[str, Any]]]:
+    """Every report with every case and each of its own option sets: (name, parameters)."""
+    return [
+        (name, _parameters(name, case, extra))
+        for name in REPORTS
+        for case in _cases(w)
+        for extra in EXTRA.get(name, ({},))
+    ]
 
 
 def _same(got: list[tuple], want: list[tuple]) -> None:
@@ -237,20 +264,24 @@ def _recomputed(store: Store) -> dict[bool, int]:
 def test_rollup_reports_equal_the_steps_reports_with_copies_cuts_and_attribution(
     store: Store, workload: Workload
 ) -> None:
-    cases = _cases(workload)
-    before = {
-        (n, k): run_report(store, n, _parameters(n, c)).rows for n in REPORTS for k, c in enumerate(cases)
-    }
+    asked = _all(workload)
+    before = [run_report(store, name, parameters).rows for name, parameters in asked]
     sources = _recomputed(store)
     # Clean stamped runs come from the rollup; copies, other libraries' runs and the run holding a
     # remote span are recomputed from the steps.
     assert sources[False] > 60 and 20 <= sources[True] < 50
     [(copies, spans)] = store.query("SELECT sum(Copies), sum(length(Spans)) FROM agent_runs FINAL").rows
     assert copies == spans + 12  # the rollup saw every copy; the view does not count them twice
+    [(calls, hashes)] = store.query("SELECT sum(Calls), sum(length(Spans)) FROM agent_costs FINAL").rows
+    assert calls > hashes  # copies of model calls among them
+    costs = store.query(
+        "SELECT recomputed, count() FROM agent_costs_resolved(tenant = 't', since = '2000-01-01 00:00:00',"
+        " until = '2200-01-01 00:00:00', service = '') GROUP BY recomputed"
+    ).rows
+    assert dict(costs)[False] > dict(costs)[True] > 0  # most quarter groups from the rollup
 
     store.command("OPTIMIZE TABLE agent_steps FINAL")
-    for (name, k), rows in before.items():
-        parameters = _parameters(name, cases[k])
+    for (name, parameters), rows in zip(asked, before, strict=True):
         _same(rows, _raw(store, name, parameters))
         _same(run_report(store, name, parameters).rows, rows)  # merging changed nothing
 
@@ -268,27 +299,21 @@ def test_a_replayed_batch_reaches_the_rollup_once(store: Store, workload: Worklo
     assert store.query(count, {"run": run}).rows == [(before + 2,)]
 
 
-def test_a_reprice_keeps_the_rollup_equal_to_the_steps(store: Store, workload: Workload) -> None:
+def test_a_reprice_keeps_the_rollups_equal_to_the_steps(store: Store, workload: Workload) -> None:
     store.command("OPTIMIZE TABLE agent_steps FINAL")
+    total = report_parameters(tenant="t", name="overview")
+    [cost_before] = [r[9] for r in run_report(store, "overview", total).rows]
     cheap = PriceRow(
         "test-cheap", "test", ("openai",), "^gpt-4o", dt.datetime(2026, 1, 1), 0.5, 2.0, priority=9
     )
     write_rows(store, [cheap])
     since, until = workload.run_starts[30], workload.run_starts[90] + dt.timedelta(seconds=3)
-    window = report_parameters(tenant="t", since=since, until=until)
-    staged, priced = reprice(store, window)
+    staged, priced = reprice(store, report_parameters(tenant="t", since=since, until=until))
     assert staged > 100 and priced > 0
-    changed = 0
-    for name in REPORTS:
-        for case in _cases(workload):
-            parameters = _parameters(name, case)
-            rows = run_report(store, name, parameters).rows
-            _same(rows, _raw(store, name, parameters))
-            changed += name == "overview" and not case
-    [(cost,)] = store.query(
-        "SELECT round(sumIf(CostUSD, PriceId = 'test-cheap'), 6) FROM agent_steps WHERE Tenant = 't'"
-    ).rows
-    assert cost > 0 and changed == 1  # the re-priced costs are in agent_steps, and in the reports above
+    [cost_after] = [r[9] for r in run_report(store, "overview", total).rows]
+    assert cost_after != pytest.approx(cost_before, abs=1e-3)  # the new prices reach the reports
+    for name, parameters in _all(workload):
+        _same(run_report(store, name, parameters).rows, _raw(store, name, parameters))
 
 
 def test_a_tenant_key_reads_its_own_runs_only(store: Store, workload: Workload) -> None:

@@ -115,6 +115,7 @@ WRITE_JOBS = (
     "retention/remove_ttl_cluster",
     "readpath/create_database",
     "rollups/runs_reprice",  # part of a re-price: tests/integration/test_rollups.py
+    "rollups/costs_reprice",
 )
 # access/ holds ClickHouse-server statements (users, row policies), parsed in tests/security/.
 READ_JOBS = [

@@ -20,16 +20,18 @@ from typing import Any
 
 import pytest
 
+from spanhouse.collector.budgets.model import parse_budget
+from spanhouse.collector.budgets.store import budget_status
 from spanhouse.collector.jobs.attribution import Attribution, AttributionSettings
 from spanhouse.collector.prices.book import PriceRow
 from spanhouse.collector.prices.store import reprice, write_rows
 from spanhouse.collector.processors.genai import AGENT_STEPS_COLUMNS
 from spanhouse.collector.readpath.reader import ReadPath
 from spanhouse.collector.reports import report_parameters, run_report
-from spanhouse.collector.store import Store, open_store
+from spanhouse.collector.store import Store, load_job, open_store
 
 RAW = Path(__file__).parent / "raw_reports"
-REPORTS = ("overview", "executions", "benchmarks", "costs", "cost_trends")
+REPORTS = ("overview", "executions", "benchmarks", "costs", "cost_trends", "projection")
 # Each report also with options of its own: buckets in zones whose offsets are not whole hours.
 EXTRA = {
     "executions": ({"limit": 1000},),
@@ -238,7 +240,47 @@ def _all(w: Workload) -> list[tuple[str, dict[str, Any]]]:
         for name in REPORTS
         for case in _cases(w)
         for extra in EXTRA.get(name, ({},))
+        if name != "projection" or "until" in case  # without an end it projects from now
     ]
+
+
+BUDGETS = [
+    parse_budget({"tenant": "t", "name": "all", "period": "monthly", "limit_usd": 0.5}),
+    parse_budget(
+        {
+            "tenant": "t",
+            "name": "day",
+            "period": "daily",
+            "limit_tokens": 90_000,
+            "agent": "planner",
+            "timezone": "Asia/Kathmandu",
+        }
+    ),
+    parse_budget(
+        {
+            "tenant": "t",
+            "name": "hour",
+            "period": "hourly",
+            "limit_usd": 0.01,
+            "model": "gpt-4o",
+            "service": "svc-b",
+        }
+    ),
+]
+
+
+def _budgets(store: Store, w: Workload, *, raw: bool) -> list[dict[str, Any]]:
+    """Budget status at a few moments inside the workload, from the rollup or (raw) the steps."""
+    spend = load_job("budgets/spend")
+
+    class Reader:
+        def query(self, sql: str, parameters: dict[str, Any] | None = None) -> Any:
+            if raw and sql == spend:
+                sql = (RAW / "budgets_spend.sql").read_text("utf-8")
+            return store.query(sql, parameters)
+
+    moments = [w.run_starts[k] + dt.timedelta(seconds=s) for k, s in ((10, 1), (60, 3), (119, 90))]
+    return [s.document() for at in moments for s in budget_status(Reader(), BUDGETS, at)]
 
 
 def _same(got: list[tuple], want: list[tuple]) -> None:
@@ -280,10 +322,15 @@ def test_rollup_reports_equal_the_steps_reports_with_copies_cuts_and_attribution
     ).rows
     assert dict(costs)[False] > dict(costs)[True] > 0  # most quarter groups from the rollup
 
+    budgets = _budgets(store, workload, raw=False)
+    assert any(b["spent"] for b in budgets)
+
     store.command("OPTIMIZE TABLE agent_steps FINAL")
     for (name, parameters), rows in zip(asked, before, strict=True):
         _same(rows, _raw(store, name, parameters))
         _same(run_report(store, name, parameters).rows, rows)  # merging changed nothing
+    raw_budgets = _budgets(store, workload, raw=True)
+    _same([tuple(b.values()) for b in budgets], [tuple(b.values()) for b in raw_budgets])
 
 
 def test_a_replayed_batch_reaches_the_rollup_once(store: Store, workload: Workload) -> None:
@@ -314,6 +361,8 @@ def test_a_reprice_keeps_the_rollups_equal_to_the_steps(store: Store, workload: 
     assert cost_after != pytest.approx(cost_before, abs=1e-3)  # the new prices reach the reports
     for name, parameters in _all(workload):
         _same(run_report(store, name, parameters).rows, _raw(store, name, parameters))
+    rolled, raw = _budgets(store, workload, raw=False), _budgets(store, workload, raw=True)
+    _same([tuple(b.values()) for b in rolled], [tuple(b.values()) for b in raw])
 
 
 def test_a_tenant_key_reads_its_own_runs_only(store: Store, workload: Workload) -> None:

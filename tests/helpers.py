@@ -30,6 +30,23 @@ from spanhouse.collector.config import ClickHouseExporterConfig
 STARTUP_TIMEOUT_S = 60
 
 
+def collector_command(data_dir: Path, *args: str) -> list[str]:
+    """`spanhouse collector` on `data_dir`, both receivers on free ports of 127.0.0.1."""
+    return [
+        sys.executable,
+        "-m",
+        "spanhouse.collector",
+        "collector",
+        "--data-dir",
+        str(data_dir),
+        "--grpc-endpoint",
+        "127.0.0.1:0",
+        "--http-endpoint",
+        "127.0.0.1:0",
+        *args,
+    ]
+
+
 class CollectorProcess:
     """`spanhouse collector` as a user runs it, on port 0, owning `data_dir`."""
 
@@ -44,19 +61,7 @@ class CollectorProcess:
         self.state_path.unlink(missing_ok=True)  # left behind by a killed collector
         self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "spanhouse.collector",
-                "collector",
-                "--data-dir",
-                str(data_dir),
-                "--grpc-endpoint",
-                "127.0.0.1:0",
-                "--http-endpoint",
-                "127.0.0.1:0",
-                *extra_args,
-            ],
+            collector_command(data_dir, *extra_args),
             stdout=self._log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
@@ -94,6 +99,20 @@ class CollectorProcess:
         with urllib.request.urlopen(request, timeout=30) as response:
             document = json.loads(response.read())
         return [dict(zip(document["columns"], row, strict=True)) for row in document["rows"]]
+
+    def wait_until(
+        self, query: str, at_least: int, parameters: dict[str, Any] | None = None, *, seconds: float = 30
+    ) -> list[dict[str, Any]]:
+        """Polls `query` until it returns `at_least` rows (for a `count() AS n` query: until n is
+        that high), within a bounded time; returns the last rows."""
+        deadline = time.monotonic() + seconds
+        while True:
+            rows = self.sql(query, parameters)
+            reached = rows[0]["n"] if len(rows) == 1 and set(rows[0]) == {"n"} else len(rows)
+            if reached >= at_least:
+                return rows
+            assert time.monotonic() < deadline, f"{query!r} reached {reached} of {at_least} in {seconds} s"
+            time.sleep(0.1)
 
     def stop(self, sig: int = signal.SIGTERM) -> int:
         if self.process.poll() is None:
@@ -196,6 +215,19 @@ def make_request(
             )
         ]
     )
+
+
+def run_app(source: str, collector: CollectorProcess) -> Any:
+    """Runs an instrumented app (`source`, given the collector's URL as argv[1]) to its end and
+    returns the JSON it prints (None when it prints nothing)."""
+    app = subprocess.run(
+        [sys.executable, "-c", source, collector.http_url],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return json.loads(app.stdout) if app.stdout.strip() else None
 
 
 def send(collector: CollectorProcess, request: ExportTraceServiceRequest) -> None:

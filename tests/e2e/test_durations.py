@@ -6,14 +6,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 
-from helpers import CollectorProcess, run_cli
+from helpers import CollectorProcess, run_app, run_cli
 
 RUNS = 3
 APP = """
@@ -35,18 +32,8 @@ print(json.dumps(runs))
 
 @pytest.fixture(scope="module")
 def runs(collector: CollectorProcess) -> list[str]:
-    app = subprocess.run(
-        [sys.executable, "-c", APP, collector.http_url],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    ids = json.loads(app.stdout)
-    deadline = time.monotonic() + 30
-    while collector.sql("SELECT count() AS n FROM agent_steps")[0]["n"] < RUNS * 5:
-        assert time.monotonic() < deadline, "the spans were not stored"
-        time.sleep(0.1)
+    ids = run_app(APP, collector)
+    collector.wait_until("SELECT count() AS n FROM agent_steps", RUNS * 5)
     return ids
 
 

@@ -3,12 +3,7 @@ debugging report's advice follows the class (a real app, a real collector, the C
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-import time
-
-from helpers import CollectorProcess, run_cli
+from helpers import CollectorProcess, run_app, run_cli
 
 APP = """
 import json, sys
@@ -35,19 +30,9 @@ print(json.dumps(runs))
 
 
 def test_an_agents_own_error_is_not_blamed_on_the_provider(collector: CollectorProcess) -> None:
-    app = subprocess.run(
-        [sys.executable, "-c", APP, collector.http_url],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    runs = json.loads(app.stdout)
+    runs = run_app(APP, collector)
     query = "SELECT StepName AS step, ErrorType AS error FROM agent_steps WHERE ServiceName = 'error-classes'"
-    deadline = time.monotonic() + 30
-    while len(rows := collector.sql(query)) < 4:
-        assert time.monotonic() < deadline, "the spans were not stored"
-        time.sleep(0.1)
+    rows = collector.wait_until(query, 4)
     assert {r["step"]: r["error"] for r in rows} == {
         "parser": "agent_error",
         "read config": "agent_error",

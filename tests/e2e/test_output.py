@@ -9,12 +9,10 @@ import json
 import os
 import re
 import subprocess
-import sys
-import time
 
 import pytest
 
-from helpers import CollectorProcess, run_cli
+from helpers import CollectorProcess, run_app, run_cli
 
 APP = """
 import json, sys
@@ -35,18 +33,9 @@ WIDTH = 100
 
 @pytest.fixture(scope="module")
 def runs(collector: CollectorProcess) -> dict[str, str]:
-    app = subprocess.run(
-        [sys.executable, "-c", APP, collector.http_url],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    deadline = time.monotonic() + 30
-    while collector.sql("SELECT count() AS n FROM agent_steps")[0]["n"] < 10:
-        assert time.monotonic() < deadline, "the spans were not stored"
-        time.sleep(0.1)
-    return json.loads(app.stdout)
+    runs = run_app(APP, collector)
+    collector.wait_until("SELECT count() AS n FROM agent_steps", 10)
+    return runs
 
 
 def cli(collector: CollectorProcess, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:

@@ -11,12 +11,11 @@ import json
 import os
 import socket
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from helpers import CollectorProcess
+from helpers import CollectorProcess, collector_command
 from spanhouse.collector.queue.wal import WalLocked, WriteAheadLog
 
 
@@ -29,19 +28,7 @@ def closed_port() -> int:
 def start_collector(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """A collector that is expected to refuse to start (bounded: it must exit on its own)."""
     return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "spanhouse.collector",
-            "collector",
-            "--data-dir",
-            str(data_dir),
-            "--grpc-endpoint",
-            "127.0.0.1:0",
-            "--http-endpoint",
-            "127.0.0.1:0",
-            *args,
-        ],
+        collector_command(data_dir, *args),
         capture_output=True,
         text=True,
         stdin=subprocess.DEVNULL,

@@ -5,14 +5,11 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
-import time
 import urllib.request
 
 import pytest
 
-from helpers import CollectorProcess, run_cli
+from helpers import CollectorProcess, run_app, run_cli
 from spanhouse.collector.reports import report_names
 
 APP = """
@@ -29,13 +26,8 @@ for service, name in (("shop", "cart-agent"), ("support", "help-agent")):
 
 @pytest.fixture(scope="module")
 def stored(collector: CollectorProcess) -> CollectorProcess:
-    subprocess.run(
-        [sys.executable, "-c", APP, collector.http_url], check=True, timeout=60, capture_output=True
-    )
-    deadline = time.monotonic() + 30
-    while collector.sql("SELECT count() AS n FROM agent_steps")[0]["n"] < 8:
-        assert time.monotonic() < deadline, "the spans were not stored"
-        time.sleep(0.1)
+    run_app(APP, collector)
+    collector.wait_until("SELECT count() AS n FROM agent_steps", 8)
     return collector
 
 

@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
-import time
 
-from helpers import CollectorProcess, run_cli
+from helpers import CollectorProcess, run_app, run_cli
 
 APP = """
 import json, sys
@@ -25,24 +22,12 @@ print(json.dumps({"run_id": run.run_id, "span_id": ref.span_id}))
 
 
 def test_late_scores_show_on_their_step_and_run(collector: CollectorProcess) -> None:
-    app = subprocess.run(
-        [sys.executable, "-c", APP, collector.http_url],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
+    ids = run_app(APP, collector)
+    collector.wait_until(
+        "SELECT count() AS n FROM scores WHERE RunId = {r:String} OR SpanId = {s:String}",
+        2,
+        {"r": ids["run_id"], "s": ids["span_id"]},
     )
-    ids = json.loads(app.stdout)
-    deadline = time.monotonic() + 30
-    while (
-        collector.sql(
-            "SELECT count() AS n FROM scores WHERE RunId = {r:String} OR SpanId = {s:String}",
-            {"r": ids["run_id"], "s": ids["span_id"]},
-        )[0]["n"]
-        < 2
-    ):
-        assert time.monotonic() < deadline, "the scores were not stored"
-        time.sleep(0.1)
     args = ("traces", "show", ids["run_id"], "--data-dir", str(collector.data_dir))
     document = json.loads(run_cli(*args, "--format", "json").stdout)
     scores = {s["name"]: s for s in document["scores"]}

@@ -11,7 +11,7 @@ import logging
 import ssl
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import NamedTuple
@@ -36,6 +36,8 @@ class Response:
 
 
 Handler = Callable[[Request], Response]
+# (method, path, lower-cased headers) -> why the request is refused (403), or None
+Guard = Callable[[str, str, Mapping[str, str]], str | None]
 
 
 class BodyTooLarge(Exception):
@@ -58,8 +60,10 @@ class HttpServer:
         max_body_bytes: int,
         tls: ssl.SSLContext | None = None,
         max_concurrent_bodies: int,
+        guard: Guard | None = None,
     ) -> None:
         self.routes = routes
+        self.guard = guard
         self.max_body_bytes = max_body_bytes
         # Bodies being read or handled at once; past it a request is refused (503 + Retry-After)
         # before its body is read, so memory stays bounded under any number of connections.
@@ -152,6 +156,13 @@ class _Handler(BaseHTTPRequestHandler):
         if handler is None:
             self._discard_body()
             self._send(_not_served(server.routes, method, path))
+            return
+        refusal = server.guard and server.guard(
+            method, path, {name.lower(): value for name, value in self.headers.items()}
+        )
+        if refusal:
+            self._discard_body()
+            self._send(Response(403, json.dumps({"error": refusal}).encode()))
             return
         if method == "GET":  # no body: health and metrics stay answerable under load
             self._send(self._read_and_handle(handler, method, path, query))

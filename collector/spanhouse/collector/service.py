@@ -24,6 +24,7 @@ from pathlib import Path
 from spanhouse.collector.alerts.service import AlertService, alert_job, instance_id
 from spanhouse.collector.api.access import ReadAccess
 from spanhouse.collector.api.alerts import alert_routes
+from spanhouse.collector.api.browsers import BrowserGuard, is_loopback
 from spanhouse.collector.api.budgets import budget_routes
 from spanhouse.collector.api.prices import price_routes
 from spanhouse.collector.api.routes import api_routes
@@ -236,6 +237,7 @@ class Collector:
             max_body_bytes=max_request_bytes,
             tls=tls_context,
             max_concurrent_bodies=receiver.http.max_concurrent_requests,
+            guard=BrowserGuard(lambda: self.api_keys.enabled, loopback=is_loopback(host)).refusal,
         )
         self.grpc.start()
         self.http.start()

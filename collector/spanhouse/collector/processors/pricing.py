@@ -72,7 +72,9 @@ class ModelPricer:
             if key not in self.unknown_models and len(self.unknown_models) < MAX_CACHED_MODELS:
                 self.unknown_models.add(key)
                 logger.warning(
-                    "no price known for model %r (provider %r); its cost is left empty", model, provider
+                    "no price known for model %r (provider %r); its cost is left empty",
+                    model[:100],
+                    provider[:100],
                 )
             return None
         return Price(row.cost(tokens), row.price_id)

@@ -80,7 +80,7 @@ class ClickHouseStore:
         dedup_token: str | None = None,
     ) -> None:
         """Column-oriented insert; a repeated `dedup_token` makes a retried block count once."""
-        settings = {"insert_deduplication_token": dedup_token} if dedup_token else None
+        settings = _insert_settings(dedup_token)
         with self._errors(), self._lock:
             self._client.insert(
                 table,
@@ -93,7 +93,7 @@ class ClickHouseStore:
     def insert_arrow(self, table: str, data: pa.Table, *, dedup_token: str | None = None) -> None:
         """Insert an Arrow table: clickhouse-connect sends it in Arrow format (to chDB through a
         file it reads, to a server over HTTP) and ClickHouse converts it column by column."""
-        settings = {"insert_deduplication_token": dedup_token} if dedup_token else None
+        settings = _insert_settings(dedup_token)
         with self._errors(), self._lock:
             self._client.insert_arrow(table, data, settings=settings)
 
@@ -107,7 +107,7 @@ class ClickHouseStore:
         self, table: str, data: bytes, *, fmt: str = "Native", dedup_token: str | None = None
     ) -> None:
         """Insert `data` (format `fmt`, e.g. from `raw_query`) into `table` as ClickHouse parses it."""
-        settings = {"insert_deduplication_token": dedup_token} if dedup_token else None
+        settings = _insert_settings(dedup_token)
         with self._errors(), self._lock:
             self._client.raw_insert(table, insert_block=data, fmt=fmt, settings=settings)
 
@@ -200,3 +200,14 @@ def _server_side(sql: str, parameters: dict[str, Any] | None) -> dict[str, Any] 
     Python %-formatting, so a plain `LIKE '%x%'` would fail (or worse, be rewritten).
     """
     return parameters if parameters and _PLACEHOLDER.search(sql) else None
+
+
+def _insert_settings(dedup_token: str | None) -> dict[str, Any]:
+    """Settings of every insert. `distributed_foreground_insert`: an insert into a Distributed
+    table (a cluster install) returns only once every shard holds its rows, so the WAL is never
+    checkpointed past rows still queued on the receiving node; a plain table ignores it. A
+    repeated `dedup_token` makes a retried block count once."""
+    settings: dict[str, Any] = {"distributed_foreground_insert": 1}
+    if dedup_token:
+        settings["insert_deduplication_token"] = dedup_token
+    return settings

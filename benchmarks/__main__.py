@@ -173,7 +173,8 @@ def _latency(args: argparse.Namespace, best: float, workdir: Path) -> str:
         f"export to queryable p50 / p99 at {figures['rate']:,.0f} spans/s (half the best)",
         f"{figures['p50_s'] * 1000:.0f} / {figures['p99_s'] * 1000:.0f} ms",
         "",
-        f"{figures['ok']:.0f} of {figures['sent']:.0f} requests ok, {figures['late_sends']:.0f} sent late",
+        f"{figures['ok']:.0f} of {figures['sent']:.0f} requests ok, {figures['late_sends']:.0f} sent late; "
+        f"replies (durable) p50 / p99 {figures['reply_p50_s'] * 1000:.0f} / {figures['reply_p99_s'] * 1000:.0f} ms",
     )
 
 

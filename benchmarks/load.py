@@ -5,10 +5,12 @@
 Both send the realistic workload over OTLP/HTTP in requests of 100 spans, open loop: requests
 leave on a fixed schedule (from enough threads that a slow reply never delays the next send).
   latency   at half --max-rate for --latency-seconds: the time from a request's send to its
-            reply. The collector replies once the request's rows are inserted (queryable) while
-            the store keeps up, and after store_wait_s (5 s) otherwise, so a reply faster than
-            that is the export-to-queryable time; the last request's spans are looked up right
-            after its reply to confirm.
+            spans being queryable. A reply means durable (and queryable only when nothing was
+            queued ahead of it), so the collector's stored-spans counter
+            (spanhouse_exporter_spans_total, incremented once an insert returns) is polled every
+            20 ms: a request is queryable at the first poll that counts every span of it and of
+            the requests sent before it (inserts keep the order requests were accepted in, which
+            is their send order up to requests sent at the same moment), and never before its reply.
   overload  at twice --max-rate for --seconds, against a collector started with
             --memory-limit-mib and a small WAL: the collector's resident set sampled every
             0.25 s (peak against the budget), and the replies by status (429s carry Retry-After).
@@ -24,6 +26,7 @@ import statistics
 import tempfile
 import threading
 import time
+import urllib.request
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -38,6 +41,8 @@ PER_REQUEST = 100
 @dataclass
 class LoadOutcome:
     latencies_s: list[float] = field(default_factory=list)
+    # (send index, sent at, replied at) of every request answered 200, perf_counter seconds
+    accepted: list[tuple[int, float, float]] = field(default_factory=list)
     statuses: Counter[int] = field(default_factory=Counter)
     retry_after: int = 0  # 429/503 replies that carried Retry-After
     sent: int = 0
@@ -84,6 +89,7 @@ def open_loop(
             outcome.statuses[response.status] += 1
             if response.status == 200:
                 outcome.latencies_s.append(elapsed)
+                outcome.accepted.append((n, sent, sent + elapsed))
             elif response.getheader("Retry-After"):
                 outcome.retry_after += 1
 
@@ -99,20 +105,67 @@ def percentile(values: list[float], level: float) -> float:
     return ordered[min(len(ordered) - 1, int(level * len(ordered)))]
 
 
+def stored_spans(url: str) -> int:
+    """The collector's count of spans inserted into otel_traces (its /metrics counter)."""
+    with urllib.request.urlopen(f"{url}/metrics", timeout=10) as response:
+        for line in response.read().decode().splitlines():
+            if line.startswith("spanhouse_exporter_spans_total "):
+                return int(float(line.split()[1]))
+    return 0
+
+
+def queryable_latencies(
+    accepted: list[tuple[int, float, float]], polls: list[tuple[float, int]], per_request: int
+) -> list[float]:
+    """Seconds from each accepted request's send to the first poll counting it stored (and never
+    less than its reply); requests are taken as stored in send order. Unseen ones are left out."""
+    latencies = []
+    index = 0
+    for rank, (_, sent, replied) in enumerate(sorted(accepted)):
+        needed = (rank + 1) * per_request
+        while index < len(polls) and polls[index][1] < needed:
+            index += 1
+        if index == len(polls):
+            break
+        latencies.append(max(polls[index][0], replied) - sent)
+    return latencies
+
+
 def latency(max_rate: float, seconds: float, workdir: Path) -> dict[str, float]:
     """p50/p99 export-to-queryable at half `max_rate` spans/s."""
     bodies = requests(20_000, PER_REQUEST, seed=7)
     collector = CollectorProcess(workdir / "latency")
+    polls: list[tuple[float, int]] = []
+    stop = threading.Event()
+
+    def poll() -> None:
+        while not stop.is_set():
+            polls.append((time.perf_counter(), stored_spans(collector.http_url)))
+            stop.wait(0.02)
+
+    poller = threading.Thread(target=poll, daemon=True)
+    poller.start()
     try:
         outcome = open_loop(collector.http_url, bodies, max_rate / 2 / PER_REQUEST, seconds)
+        deadline = time.monotonic() + 60  # the last requests' inserts
+        while time.monotonic() < deadline and (
+            not polls or polls[-1][1] < len(outcome.accepted) * PER_REQUEST
+        ):
+            time.sleep(0.05)
+        stop.set()
+        poller.join()
         last = collector.sql("SELECT count() AS n FROM otel_traces", final=False)[0]["n"]
     finally:
+        stop.set()
         collector.stop()
+    latencies = queryable_latencies(outcome.accepted, polls, PER_REQUEST)
     return {
         "rate": max_rate / 2,
-        "p50_s": percentile(outcome.latencies_s, 0.5),
-        "p99_s": percentile(outcome.latencies_s, 0.99),
-        "mean_s": statistics.fmean(outcome.latencies_s) if outcome.latencies_s else float("nan"),
+        "p50_s": percentile(latencies, 0.5),
+        "p99_s": percentile(latencies, 0.99),
+        "mean_s": statistics.fmean(latencies) if latencies else float("nan"),
+        "reply_p50_s": percentile(outcome.latencies_s, 0.5),
+        "reply_p99_s": percentile(outcome.latencies_s, 0.99),
         "ok": outcome.statuses[200],
         "sent": outcome.sent,
         "stored": last,

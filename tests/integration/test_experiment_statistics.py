@@ -299,6 +299,33 @@ def test_a_real_improvement_wins_unless_a_guard_is_significantly_worse(store: Cl
     assert any("significantly worse on guard cost" in reason for reason in verdict.reasons), verdict.reasons
 
 
+def test_metrics_that_are_zero_everywhere_have_no_test_and_the_rest_is_evaluated(
+    store: ClickHouseStore,
+) -> None:
+    """Unpriced models (cost 0), runs without model calls (tokens 0), every run failed
+    (success 0): nothing to compare, but the primary metric is still judged."""
+    units = [
+        dataclasses.replace(u, tokens=0, cost=0.0, failed=True)
+        for u in assigned_units("all-zero", 200, np.random.default_rng(15), candidate=0.1)
+    ]
+    write_units(store, "all-zero", units)
+    experiments = create(
+        store,
+        define("all-zero", "control=50,candidate=50", primary="quality", guards="cost",
+               metrics="success_rate,total_tokens", min_sample=20),
+    )  # fmt: skip
+    evaluation = experiments.results("all-zero", as_of=LATER)
+    got = rows_by(evaluation)
+    for metric in ("cost", "total_tokens", "success_rate"):
+        assert got[(metric, "candidate")]["mean"] == 0.0
+        assert got[(metric, "candidate")]["n"] == sum(u.variant == "candidate" for u in units)
+    for metric in ("cost", "total_tokens"):
+        assert got[(metric, "candidate")]["diff"] == 0.0
+        assert got[(metric, "candidate")]["diff_ci_low"] is None  # no Welch interval of nothing
+    assert got[("quality", "candidate")]["p_value"] is not None
+    assert evaluation.verdict.winner == "candidate", evaluation.verdict.reasons
+
+
 def test_the_minimum_sample_blocks_an_early_winner(store: ClickHouseStore) -> None:
     units = assigned_units("early", 120, np.random.default_rng(3), candidate=0.2)
     write_units(store, "early", units)

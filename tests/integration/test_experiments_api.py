@@ -152,6 +152,7 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
                     }
                 },
                 "exporters": {"clickhouse": {}},
+                "experiments": {"interval": "500ms"},
                 "service": {
                     "pipelines": {
                         "traces": {
@@ -164,9 +165,7 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
             }
         )
     )
-    process = CollectorProcess(
-        root / "data", "--config", str(config), "--api-keys", str(keys), "--experiments-interval", "0.5"
-    )
+    process = CollectorProcess(root / "data", "--config", str(config), "--api-keys", str(keys))
     try:
         counts_a = send_agent_runs(process)
         counts_b = send_ai_sdk_runs(process)

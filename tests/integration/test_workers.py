@@ -77,20 +77,21 @@ def test_workers_answer_and_store_what_the_receiving_process_does(collectors) ->
 
 
 def _children(pid: int) -> list[int]:
+    """Processes whose parent is `pid` (from /proc/*/stat: field 4 is the parent pid)."""
     found = []
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        text = (task / "children").read_text().split()
-        found += [int(child) for child in text]
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError):  # a process that ended meanwhile
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
     return found
 
 
 def test_a_worker_that_dies_costs_one_retry(collectors) -> None:
     pooled, _ = collectors
-    workers = [
-        child
-        for child in _children(pooled.process.pid)
-        if "spawn" in Path(f"/proc/{child}/cmdline").read_bytes().decode(errors="replace")
-    ]
+    workers = _workers(pooled)
     assert workers, "no worker process found"
     for child in workers:
         os.kill(child, signal.SIGKILL)
@@ -107,3 +108,35 @@ def test_a_worker_that_dies_costs_one_retry(collectors) -> None:
     assert statuses[-1] == 200, statuses
     rows = pooled.sql("SELECT count() AS n FROM otel_traces WHERE SpanAttributes['request.index'] = 'retry'")
     assert rows[0]["n"] == SPANS
+
+
+def test_workers_exit_when_their_collector_is_killed(tmp_path: Path) -> None:
+    """kill -9 of the collector leaves no worker behind."""
+    collector = CollectorProcess(tmp_path / "data", "--workers", "2")
+    try:
+        for n in range(4):  # a worker process starts with its first request
+            assert _send(collector, make_request(n, 3))[0] == 200
+        workers = _workers(collector)
+        assert workers, "no worker process found"
+    finally:
+        collector.stop(signal.SIGKILL)
+    deadline = time.monotonic() + 30
+    while alive := [pid for pid in workers if _running(pid)]:
+        assert time.monotonic() < deadline, f"workers {alive} outlived their collector"
+        time.sleep(0.2)
+
+
+def _workers(collector: CollectorProcess) -> list[int]:
+    return [
+        child
+        for child in _children(collector.process.pid)
+        if "spawn" in Path(f"/proc/{child}/cmdline").read_bytes().decode(errors="replace")
+    ]
+
+
+def _running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"

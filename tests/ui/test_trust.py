@@ -17,7 +17,7 @@ def test_sign_in_keeps_the_key_in_this_tab_only(filled: Filled, tab: Tab) -> Non
     assert tab.state() == "signin"
     tab.shot("sign-in")
     tab.allowed.append("/v1/session")  # the wrong key's 401
-    tab.sign_in("not-a-valid-key-0000000000000000")
+    tab.sign_in("not-a-valid-key-0000000000000000", valid=False)
     assert tab.state() == "signin"
     assert "That API key is not valid." in tab.page.inner_text("main")
     tab.sign_in(KEY_ACME)

@@ -180,14 +180,18 @@ class Tab:
     def state(self) -> str:
         return self.page.eval_on_selector("main", "m => m.dataset.state")
 
-    def sign_in(self, key: str = KEY_ACME) -> None:
+    def sign_in(self, key: str = KEY_ACME, *, valid: bool = True) -> None:
+        """Sign in with `key`; waits for the page a valid key opens, or for the refusal of an
+        invalid one (an earlier refusal still on the form must not count as this one's answer)."""
         self.page.wait_for_selector("#api-key")
         self.page.fill("#api-key", key)
         self.page.press("#api-key", "Enter")
-        self.page.wait_for_function(
-            "() => { const m = document.querySelector('main');"
-            " return m.dataset.state !== 'signin' || m.querySelector('.msg.error') !== null; }"
-        )
+        if valid:
+            self.page.wait_for_function(
+                "() => document.querySelector('main').dataset.state !== 'signin'", timeout=WAIT_S * 1000
+            )
+        else:
+            self.page.wait_for_selector("main .msg.error", timeout=WAIT_S * 1000)
         self.settled()
 
     def shot(self, name: str) -> Path:

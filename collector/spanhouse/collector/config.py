@@ -678,6 +678,18 @@ class AlertsConfig:
             channel.validate(f"{path}.channels.{channel.id}")
 
 
+@dataclass(frozen=True)
+class ExperimentsConfig:
+    """The `experiments:` section: how often the collector evaluates every running experiment of
+    every tenant and stores the verdict (experiments/schedule.py)."""
+
+    interval: float = field(default=300.0, metadata=_DURATION)
+
+    def validate(self, path: str) -> None:
+        if not self.interval >= 0.05:
+            raise ConfigError(f"{path}.interval: {self.interval!r} must be at least 50ms, e.g. 5m")
+
+
 def _alerts(body: Any) -> AlertsConfig:
     data = dict(_mapping(body, "alerts"))
     channels = _mapping(data.pop("channels", None) or {}, "alerts.channels") if "channels" in data else None
@@ -736,7 +748,7 @@ class CollectorConfig:
     budgets: tuple[Budget, ...] | None = (
         None  # the file's budgets: (None = no such section; stored ones are kept)
     )
-    experiments_interval: float = 300.0  # seconds between scheduled evaluations of running experiments
+    experiments: ExperimentsConfig = field(default_factory=ExperimentsConfig)
 
     def validate(self) -> None:
         """Raise ConfigError naming the key path, the bad value and the fix."""
@@ -754,8 +766,7 @@ class CollectorConfig:
                 )
             names.add(forwarder.name)
             forwarder.validate(f"exporters.{forwarder.name}")
-        if not self.experiments_interval > 0:
-            raise ConfigError(f"experiments interval {self.experiments_interval!r} must be > 0 seconds")
+        self.experiments.validate("experiments")
         if self.log_level not in LOG_LEVELS:
             raise ConfigError(
                 f"service.telemetry.logs.level: {self.log_level!r} is not one of {', '.join(LOG_LEVELS)}"
@@ -819,7 +830,9 @@ class Overrides:
                 config.alerts, interval=_given(self.alert_interval, config.alerts.interval)
             ),
             query=self._query(config.query),
-            experiments_interval=_given(self.experiments_interval, config.experiments_interval),
+            experiments=dataclasses.replace(
+                config.experiments, interval=_given(self.experiments_interval, config.experiments.interval)
+            ),
         )
         updated.validate()
         return updated
@@ -924,7 +937,17 @@ def parse_config(document: Any, source: str = "config") -> CollectorConfig:
     top = _mapping(document, source)
     _no_unknown(
         top,
-        {"receivers", "processors", "exporters", "service", "extensions", "alerts", "budgets", "query"},
+        {
+            "receivers",
+            "processors",
+            "exporters",
+            "service",
+            "extensions",
+            "alerts",
+            "budgets",
+            "query",
+            "experiments",
+        },
         source,
     )
     if top.get("extensions"):
@@ -959,6 +982,7 @@ def parse_config(document: Any, source: str = "config") -> CollectorConfig:
         log_level=_log_level(service.get("telemetry") or {}),
         alerts=_alerts(top.get("alerts") or {}),
         query=_build(QueryConfig, top.get("query") or {}, "query"),
+        experiments=_build(ExperimentsConfig, top.get("experiments") or {}, "experiments"),
         budgets=_budgets(top["budgets"] or []) if "budgets" in top else None,
     )
     config.validate()

@@ -1,7 +1,7 @@
 """The one data path: an OTLP request in, rows for otel_traces and agent_steps out to the exporter.
 
 Receivers call `TracePipeline.export()`; it returns once the request is fsynced in the
-write-ahead log (and, while the store keeps up, once it is stored), so a success reply to
+write-ahead log (and, when nothing is queued ahead of it, once it is stored), so a success reply to
 the client means the data is safe. A full WAL raises QueueFull: the receiver throttles.
 """
 
@@ -220,8 +220,14 @@ def build_rows(
             )
             for span in scope_spans.spans:
                 try:
-                    outcome.warnings += limits.apply(span)
-                    flat = flatten_span(span, ctx)
+                    warnings = limits.fit(span)
+                    try:
+                        flat = flatten_span(span, ctx)
+                    except SpanRejected:
+                        outcome.warnings += warnings + limits.token_warnings(span)
+                        raise
+                    # The token checks of limits.apply, on the attributes flatten_span has read.
+                    outcome.warnings += warnings + limits.token_warnings(span, flat.attributes)
                     score = score_row(flat, ctx) if is_score_span(flat) else None
                 except SpanRejected as exc:
                     outcome.rejected += 1

@@ -259,7 +259,7 @@ class Collector:
 
     def jobs(self) -> list[Job]:
         """The scheduled jobs this collector runs (schemas/jobs/ SQL through the store)."""
-        jobs = [evaluation_job(self.config.experiments_interval, self.alerts)]
+        jobs = [evaluation_job(self.config.experiments.interval, self.alerts)]
         if self.alerts is not None and self.config.alerts.interval > 0:
             jobs.append(alert_job(self.alerts))
         attribution = self.config.clickhouse.attribution

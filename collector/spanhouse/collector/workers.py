@@ -23,7 +23,9 @@ from __future__ import annotations
 import itertools
 import logging
 import multiprocessing
+import os
 import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -34,6 +36,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 
 from spanhouse.collector.columns import ArrowBatch, to_arrow
 from spanhouse.collector.config import ProcessorConfig
+from spanhouse.collector.gcpolicy import tune_for_ingest
 from spanhouse.collector.pipeline import ExportOutcome, WorkerResult, build_rows
 from spanhouse.collector.prices.book import PriceBook, PriceRow
 from spanhouse.collector.processors.experiment_attributes import ExperimentAttributes
@@ -67,9 +70,20 @@ _filters: list[RequestProcessor] = []
 
 def _start(setup: WorkerSetup) -> None:
     global _processor, _limits, _filters
+    threading.Thread(target=_exit_with_owner, args=(os.getppid(),), name="owner-watch", daemon=True).start()
     _processor = GenAIProcessor(ModelPricer(), setup.experiments)
     _limits = setup.limits
     _filters = build_request_processors(setup.request_processors)
+    tune_for_ingest()
+
+
+def _exit_with_owner(owner: int) -> None:
+    """A worker outlives a collector killed with SIGKILL: it holds both ends of its task queue, so
+    it would wait for work forever. It checks its parent every second and exits once that is gone
+    (the process is then a child of init or a subreaper)."""
+    while os.getppid() == owner:
+        time.sleep(1.0)
+    os._exit(0)
 
 
 def _span_count(request: ExportTraceServiceRequest) -> int:

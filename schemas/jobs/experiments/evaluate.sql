@@ -1,10 +1,16 @@
 -- Evaluates A/B experiments: one row per experiment, metric and variant.
 --
 -- Units. A run belongs to an experiment when any of its rows carries the experiment's id
--- (ExperimentId, stamped on every span inside `experiment(...).use(unit)`); all rows of the
--- run (RunKey, as the reports group runs) make its metrics. Only finished runs count: the run's
--- outermost agent span is stored (or the run is a whole trace), and the run started inside the
--- experiment's window [StartAt, least(EndAt, {as_of})). The unit is the run itself, or the
+-- (ExperimentId, stamped on every span inside `experiment(...).use(unit)`, or mapped from another
+-- library's attribute); all rows of the run make its metrics. Runs are read through
+-- agent_steps_resolved, as the reports group them: every step in the run it was attributed to
+-- (step_attribution), so the model calls of other instrumentation below an agent span that
+-- carries the variant (plain OpenTelemetry gen_ai spans name no run) count in that run; a step not
+-- attributed yet keeps its own RunKey until the attribution job reaches it (seconds). The view
+-- is read from 1970 on, the whole history as before: a run's start is its first row, wherever
+-- the window starts. Only finished runs count: the run's outermost agent span is stored (or the
+-- run is a whole trace), and the run started inside the experiment's window
+-- [StartAt, least(EndAt, {as_of})). The unit is the run itself, or the
 -- run's UserId, SessionId or attribute value (Unit = user | session | attribute:<key>); a unit's
 -- value of a metric is the mean over its runs. A unit whose runs recorded more than one variant
 -- (mixed) or a variant that is not defined (unknown) is left out and counted.
@@ -94,12 +100,10 @@ stamped AS
         groupUniqArray(s.Variant) AS seen,
         anyIf(s.Attributes[d.unit_attribute], d.unit_attribute != '' AND s.Attributes[d.unit_attribute] != '')
             AS attribute_unit
-    FROM agent_steps AS s
+    FROM agent_steps_resolved(tenant = {tenant:String}, since = '1970-01-01 00:00:00', until = {as_of:DateTime64(9)}) AS s
     INNER JOIN defs AS d ON d.experiment = s.ExperimentId
-    WHERE s.Tenant = {tenant:String}
-      AND has({experiments:Array(String)}, s.ExperimentId)
+    WHERE has({experiments:Array(String)}, s.ExperimentId)
       AND s.Variant != ''
-      AND s.Timestamp < {as_of:DateTime64(9)}
     GROUP BY experiment, run
 ),
 run_facts AS
@@ -120,10 +124,8 @@ run_facts AS
         avg(QualityScore) AS quality,
         anyIf(UserId, UserId != '') AS user_id,
         anyIf(SessionId, SessionId != '') AS session_id
-    FROM agent_steps
-    WHERE Tenant = {tenant:String}
-      AND RunKey IN (SELECT run FROM stamped)
-      AND Timestamp < {as_of:DateTime64(9)}
+    FROM agent_steps_resolved(tenant = {tenant:String}, since = '1970-01-01 00:00:00', until = {as_of:DateTime64(9)})
+    WHERE RunKey IN (SELECT run FROM stamped)
     GROUP BY RunKey
     HAVING finished
 ),
@@ -165,8 +167,8 @@ run_scores AS
     INNER JOIN
     (
         SELECT SpanId, any(RunKey) AS run
-        FROM agent_steps
-        WHERE Tenant = {tenant:String} AND SpanId IN (SELECT target FROM score_targets)
+        FROM agent_steps_resolved(tenant = {tenant:String}, since = '1970-01-01 00:00:00', until = '2200-01-01 00:00:00')
+        WHERE SpanId IN (SELECT target FROM score_targets)
         GROUP BY SpanId
     ) AS t ON t.SpanId = sc.target
     GROUP BY run, name
@@ -206,7 +208,10 @@ arms AS
         length(u.seen_variants) > 1 AS mixed,
         toUInt8(assigned AND u.seen_variants[1] = d.control) AS is_control,
         arm,
-        u.metric = d.primary_metric AS is_primary
+        u.metric = d.primary_metric AS is_primary,
+        -- welchTTest throws (instead of returning nan) when every value of both sides is 0, e.g.
+        -- a cost metric of unpriced models: such a comparison gets no Welch test
+        ifNull(max(u.value != 0) OVER (PARTITION BY u.experiment, u.metric, arm), false) AS welch_defined
     FROM units AS u
     INNER JOIN defs AS d ON d.experiment = u.experiment
     LEFT ARRAY JOIN if(NOT assigned, [], if(u.seen_variants[1] = d.control, d.treatments, [u.seen_variants[1]])) AS arm
@@ -277,7 +282,7 @@ comparisons AS
                                     avgIf(value, is_control = 1) AS mean_c,
                                     varSampIf(value, is_control = 0) AS var_t,
                                     varSampIf(value, is_control = 1) AS var_c,
-                                    welchTTest({confidence:Float64})(value, is_control) AS welch,
+                                    welchTTestIf({confidence:Float64})(value, is_control, welch_defined) AS welch,
                                     -- mannWhitneyUTest refuses an empty sample: it runs on the arrays, on a stand-in pair
                                     -- when an arm is empty, and that result is dropped
                                     groupArrayIf(assumeNotNull(value), is_control = 0 AND arm != '' AND value IS NOT NULL) AS values_t,

@@ -272,3 +272,22 @@ def test_attribution_job_settings_from_the_file_and_flags() -> None:
         ConfigError, match=r"exporters\.clickhouse\.attribution\.interval: 0\.01 must be at least 50ms"
     ):
         Overrides(attribution_interval=0.01).apply(config)
+
+
+def test_experiments_interval_from_the_file_and_the_flag() -> None:
+    assert CollectorConfig().experiments.interval == 300.0
+    assert load_config(EXAMPLE, {}).experiments.interval == 300.0
+    config = parse_config({**_pipeline(), "experiments": {"interval": "90s"}})
+    assert config.experiments.interval == 90.0
+    assert Overrides().apply(config).experiments.interval == 90.0  # no flag: the file's value
+    assert Overrides(experiments_interval=0.5).apply(config).experiments.interval == 0.5
+    for document, message in [
+        ({"interval": "soon"}, r"experiments\.interval: 'soon' is not a duration"),
+        ({"interval": "10ms"}, r"experiments\.interval: 0\.01 must be at least 50ms"),
+        ({"interval": 0}, r"experiments\.interval: 0\.0 must be at least 50ms"),
+        ({"intervall": "5m"}, r"experiments\.intervall: unknown key; known keys are interval"),
+    ]:
+        with pytest.raises(ConfigError, match=message):
+            parse_config({**_pipeline(), "experiments": document})
+    with pytest.raises(ConfigError, match=r"experiments\.interval: 0\.01 must be at least 50ms"):
+        Overrides(experiments_interval=0.01).apply(config)

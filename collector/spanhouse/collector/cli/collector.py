@@ -86,7 +86,9 @@ def collector(
     experiments_interval: Annotated[
         OptionalFloat,
         typer.Option(
-            min=0.05, help="Seconds between scheduled evaluations of running experiments (default 300)."
+            min=0.05,
+            help="Seconds between scheduled evaluations of running experiments (default 300; "
+            "experiments.interval in the config).",
         ),
     ] = None,
     tls_cert: Annotated[
@@ -221,6 +223,7 @@ def collector(
 def run_collector(config: CollectorConfig) -> None:
     """Start a collector on `config`, serve until SIGTERM or Ctrl-C, then drain and stop."""
     from spanhouse.collector.auth import ENV_API_KEYS, ApiKeys
+    from spanhouse.collector.gcpolicy import tune_for_ingest
     from spanhouse.collector.service import Collector
 
     logging.basicConfig(
@@ -240,6 +243,7 @@ def run_collector(config: CollectorConfig) -> None:
     except (SpanhouseError, OSError, ValueError) as exc:
         service.shutdown()
         fail(str(exc))
+    tune_for_ingest()  # after start: what start made is never garbage
     console.print(  # one line, whatever the width: logs and scripts read the URL from it
         f"spanhouse collector: OTLP/gRPC {service.grpc_endpoint}, OTLP/HTTP + API {service.http_url}",
         soft_wrap=True,

@@ -169,7 +169,8 @@ class PriceBook:
 
     def __init__(self, rows: list[PriceRow]) -> None:
         self.rows = list(rows)
-        self._candidates: dict[tuple[str, str], tuple[PriceRow, ...]] = {}
+        # (effective_ns, row) of each candidate, ranked: the time is computed once per row, not per span
+        self._candidates: dict[tuple[str, str], tuple[tuple[int, PriceRow], ...]] = {}
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
@@ -179,13 +180,13 @@ class PriceBook:
         key = (provider, model)
         candidates = self._candidates.get(key)
         if candidates is None:
-            candidates = self._rank(provider, model.lower())
+            candidates = tuple((row.effective_ns, row) for row in self._rank(provider, model.lower()))
             with self._lock:
                 if len(self._candidates) >= MAX_CACHED_MODELS:  # model names are client input
                     self._candidates.clear()
                 self._candidates[key] = candidates
-        for row in candidates:
-            if at_ns is None or row.effective_ns <= at_ns:
+        for effective_ns, row in candidates:
+            if at_ns is None or effective_ns <= at_ns:
                 return row
         return None
 

@@ -44,12 +44,23 @@ def read_attributes(kvs: Iterable[KeyValue]) -> tuple[dict[str, Any], dict[str, 
     typed: dict[str, Any] = {}
     text: dict[str, str] = {}
     for kv in kvs:
-        value = kv.value
-        if value.WhichOneof("value") == "string_value":
-            typed[kv.key] = text[kv.key] = value.string_value
+        key, value = kv.key, kv.value
+        kind = value.WhichOneof("value")
+        # The scalar kinds inline (what any_value then to_text do for them): per-span hot path.
+        if kind == "string_value":
+            typed[key] = text[key] = value.string_value
+        elif kind == "int_value":
+            number = typed[key] = value.int_value
+            text[key] = str(number)
+        elif kind == "double_value":
+            real = typed[key] = value.double_value
+            text[key] = _float_text(real)
+        elif kind == "bool_value":
+            flag = typed[key] = value.bool_value
+            text[key] = "true" if flag else "false"
         else:
-            parsed = typed[kv.key] = any_value(value)
-            text[kv.key] = to_text(parsed)
+            parsed = typed[key] = any_value(value)
+            text[key] = to_text(parsed)
     return typed, text
 
 

@@ -12,7 +12,6 @@ from types import ModuleType
 from typing import Any, NamedTuple
 
 from spanhouse.collector.processors import conventions
-from spanhouse.collector.processors.attributes import text_map
 from spanhouse.collector.processors.conventions.base import MODEL_CALL_OPERATIONS, agent_name_from_span_name
 from spanhouse.collector.processors.experiment_attributes import ExperimentAttributes
 from spanhouse.collector.processors.pricing import ModelPricer, TokenCounts
@@ -64,7 +63,10 @@ class GenAIProcessor:
         )
         call = self._model_call(reading, span.start_ns)
         error_type, error_message = _error(span, kind, call.counted, attrs)
-        extra = {key: value for key, value in attrs.items() if key not in self._consumed_keys(detected)}
+        # The attributes no convention read, as the text otel_traces stores for them (the same
+        # text_map of the typed values, already made by flatten_span).
+        consumed = self._consumed_keys(detected)
+        extra = {key: value for key, value in span.row.SpanAttributes.items() if key not in consumed}
         return StepRow(
             ctx.tenant,
             span.start_ns,
@@ -102,7 +104,7 @@ class GenAIProcessor:
             reading.user_id or _first(attrs, conventions.COMMON_USER_KEYS),
             reading.finish_reason or "",
             detected[0].NAME,
-            text_map(extra),
+            extra,
         )
 
     def _model_call(self, reading: conventions.Reading, start_ns: int) -> _ModelCall:

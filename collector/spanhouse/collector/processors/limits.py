@@ -19,7 +19,9 @@ limits, so it builds the same rows.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from opentelemetry.proto.trace.v1.trace_pb2 import Span
@@ -52,6 +54,11 @@ class SpanLimits:
 
     def apply(self, span: Span) -> list[str]:
         """Bring `span` within limits; returns warnings, raises SpanRejected."""
+        return self.fit(span) + self.token_warnings(span)
+
+    def fit(self, span: Span) -> list[str]:
+        """`apply` without the token-count checks, for a caller that reads the span's attributes
+        anyway and then asks `token_warnings` with them (one pass over the protobuf less)."""
         warnings: list[str] = []
         for event in span.events:
             if event.time_unix_nano >= MAX_TIME_NS:
@@ -87,14 +94,23 @@ class SpanLimits:
                 warnings.append(
                     f"span {span.span_id.hex()}: {truncated} attribute value(s) truncated to {self.max_attribute_chars} characters"
                 )
-        for kv in span.attributes:
-            if (
-                kv.key.startswith(_TOKEN_PREFIX)
-                and kv.key.endswith("tokens")
-                and not self._token_count_ok(kv.value)
-            ):
+        return warnings
+
+    def token_warnings(self, span: Span, attributes: dict[str, Any] | None = None) -> list[str]:
+        """A warning per gen_ai.usage.*tokens attribute that is not a token count, in attribute order.
+
+        `attributes` are the span's attributes as read_attributes typed them after `fit`; they
+        are used when they hold each of the span's keys once (else the protobuf is read again,
+        so a key given twice is warned about twice, as `apply` does)."""
+        if attributes is not None and len(attributes) == len(span.attributes):
+            items: Iterable[tuple[str, Any]] = attributes.items()
+        else:
+            items = ((kv.key, any_value(kv.value)) for kv in span.attributes)
+        warnings = []
+        for key, value in items:
+            if key.startswith(_TOKEN_PREFIX) and key.endswith("tokens") and not self._token_count_ok(value):
                 warnings.append(
-                    f"span {span.span_id.hex()}: {kv.key} is not a token count in [0, {self.max_token_count}]; counted as 0"
+                    f"span {span.span_id.hex()}: {key} is not a token count in [0, {self.max_token_count}]; counted as 0"
                 )
         return warnings
 
@@ -116,8 +132,7 @@ class SpanLimits:
                 return True
         return False
 
-    def _token_count_ok(self, value: AnyValue) -> bool:
-        number = any_value(value)
+    def _token_count_ok(self, number: Any) -> bool:
         if isinstance(number, bool) or number is None:
             return False
         try:

@@ -57,7 +57,7 @@ def flatten_span(span: Span, ctx: SpanContext) -> FlatSpan:
     trace_id = _span_id_hex(span.trace_id, 16, "trace_id")
     span_id = _span_id_hex(span.span_id, 8, "span_id")
     parent = span.parent_span_id
-    parent_span_id = "" if not parent or not any(parent) else _span_id_hex(parent, 8, "parent_span_id")
+    parent_span_id = "" if not parent.strip(b"\0") else _span_id_hex(parent, 8, "parent_span_id")
     start, end = span.start_time_unix_nano, span.end_time_unix_nano
     if not MIN_TIME_NS <= start < MAX_TIME_NS:
         raise SpanRejected(f"span {span_id}: start_time_unix_nano {start} is out of range")
@@ -118,9 +118,12 @@ def flatten_span(span: Span, ctx: SpanContext) -> FlatSpan:
     )
 
 
+_ZEROS = {8: bytes(8), 16: bytes(16)}
+
+
 def _span_id_hex(raw: bytes, size: int, field: str) -> str:
     if len(raw) != size:
         raise SpanRejected(f"{field} must be {size} bytes, got {len(raw)}")
-    if not any(raw):
+    if raw == _ZEROS[size]:
         raise SpanRejected(f"{field} is all zeros")
     return raw.hex()

@@ -2,8 +2,12 @@
 
 A request's rows stay in memory (up to a budget) so the exporter need not rebuild them; past
 the budget, and after a restart, the exporter rebuilds them from the raw request in the WAL.
-The client's reply waits for the fsync; it also waits for the insert while the store keeps up,
-so a success reply usually means "queryable", and always means "durable".
+The client's reply waits for the fsync, so a success reply always means "durable". It also
+waits for the insert when nothing is queued ahead of it (an idle collector: a lone client's
+reply means "queryable"); behind other requests, durable is answer enough, so clients send
+their next requests while the store inserts, and the next insert takes everything queued
+meanwhile (group commit grows with the load: an insert of 1,000 spans costs twice the CPU
+per span of one of 10,000, merges included).
 """
 
 from __future__ import annotations
@@ -22,9 +26,11 @@ if TYPE_CHECKING:
 
 _TENANT_LENGTH = struct.Struct("<H")
 DEFAULT_MAX_ROWS_IN_MEMORY = 200_000
-# A reply waits for the insert only when at most this many spans are queued ahead of it (the
-# store keeps up); behind a backlog (after an outage) durable in the WAL is answer enough.
-DEFAULT_MAX_SPANS_AHEAD_TO_WAIT = 100_000
+# A reply waits for the insert only when at most this many spans are queued (durable, not yet
+# stored) ahead of it; behind them durable in the WAL is answer enough. Waiting behind others
+# would stall every client for the insert in flight: builds and inserts would take turns
+# instead of overlapping, and groups would stay as small as the requests in flight.
+DEFAULT_MAX_SPANS_AHEAD_TO_WAIT = 0
 
 
 def encode_payload(tenant: str, request: bytes) -> bytes:

@@ -35,6 +35,7 @@ is never added to our CostUSD.
 
 from __future__ import annotations
 
+import operator
 from types import ModuleType
 from typing import Any
 
@@ -65,6 +66,7 @@ COMMON_USER_KEYS = ("user.id", "enduser.id")
 COMMON_KEYS = frozenset({*COMMON_SESSION_KEYS, *COMMON_USER_KEYS, "error.type"})
 
 _FIELDS = Reading.__slots__
+_VALUES = operator.attrgetter(*_FIELDS)  # a reading's fields as a tuple, in field order
 
 
 # Detection looks only at which keys a span has (never at a value), its name and its scope's
@@ -97,14 +99,13 @@ def merge(readings: list[Reading]) -> Reading:
     """One reading: each field from the first reading that has it."""
     if len(readings) == 1:
         return readings[0]
-    merged = Reading()
-    for field in _FIELDS:
-        for reading in readings:
-            value = getattr(reading, field)
-            if value is not None:
-                setattr(merged, field, value)
-                break
-    return merged
+    merged: list[Any] = list(_VALUES(readings[0]))
+    for reading in readings[1:]:
+        merged = [
+            mine if mine is not None else theirs
+            for mine, theirs in zip(merged, _VALUES(reading), strict=True)
+        ]
+    return Reading(*merged)
 
 
 def consumed_keys(conventions: list[ModuleType]) -> frozenset[str]:

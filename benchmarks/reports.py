@@ -2,8 +2,10 @@
 
     python benchmarks/reports.py [--rows 10000000] [--repeat 3]
 
-Generates the rows inside chDB with INSERT ... SELECT FROM numbers() (benchmarks/agent_steps_rows.sql),
-then times, over the whole range and with default parameters:
+Generates the rows inside chDB with INSERT ... SELECT FROM numbers() (benchmarks/agent_steps_rows.sql;
+the materialized views fill the agent_runs and agent_costs rollups on the way), merges agent_steps
+and both rollups (OPTIMIZE FINAL: the state background merges reach), then times, over the whole
+range and with default parameters:
   - the baseline: SELECT count() FROM agent_steps with the reports' tenant and time filter
     (a bare count() is answered from part metadata, so it is printed too but is not the baseline;
     ClickHouse also answers the filtered count mostly from the primary index, so a one-column
@@ -11,14 +13,19 @@ then times, over the whole range and with default parameters:
   - every report under schemas/jobs/reports, and the traces/spans lookup of one run (otel_traces
     stays empty here, so that figure is the agent_steps side of the lookup only).
 Prints the best of --repeat runs per query and its ratio to the baseline. Uses one core's worth of
-chDB threads unless --threads says otherwise; bounded by --rows.
+chDB threads unless --threads says otherwise; bounded by --rows. --before REF also times each
+report's SQL as it was at git revision REF (e.g. the last one before the rollups) on the same rows,
+in the same run.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
+import os
 import shutil
 import statistics
+import subprocess
 import tempfile
 import time
 from pathlib import Path
@@ -46,6 +53,54 @@ class _Reader:
         return self.store.query(sql, parameters, settings=self.settings)
 
 
+_MERGE = (
+    "OPTIMIZE TABLE agent_steps FINAL",
+    "OPTIMIZE TABLE agent_runs FINAL",
+    "OPTIMIZE TABLE agent_costs FINAL",
+)
+
+
+def _merge(store) -> None:
+    for statement in _MERGE:
+        store.command(statement)
+
+
+def _sql_at(revision: str, name: str) -> str | None:
+    """Report `name`'s SQL at git `revision`, None when it did not exist there."""
+    found = subprocess.run(
+        ["git", "show", f"{revision}:schemas/jobs/reports/{name}.sql"],
+        cwd=HERE.parent,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return found.stdout if found.returncode == 0 else None
+
+
+class _Fixed:
+    """A reader that runs the given SQL whatever it is asked (a report as it was before)."""
+
+    def __init__(self, reader: _Reader, sql: str) -> None:
+        self.reader = reader
+        self.sql = sql
+
+    def query(self, sql: str, parameters: dict | None = None):
+        return self.reader.query(self.sql, parameters)
+
+
+def _close(a: list[tuple], b: list[tuple]) -> bool:
+    """Same rows, floats equal to 1e-9 relative (sums in another order differ in the last digits)."""
+    if len(a) != len(b) or any(len(x) != len(y) for x, y in zip(a, b, strict=False)):
+        return False
+    return all(
+        math.isclose(u, v, rel_tol=1e-9, abs_tol=1e-6)
+        if isinstance(u, float) and isinstance(v, float)
+        else u == v
+        for x, y in zip(a, b, strict=True)
+        for u, v in zip(x, y, strict=True)
+    )
+
+
 def _best(fn, repeat: int) -> tuple[float, object]:
     times, result = [], None
     for _ in range(repeat):
@@ -61,7 +116,7 @@ def measure(rows: int, repeat: int, threads: int, workdir: Path) -> dict[str, fl
     try:
         store.migrate()
         store.command((HERE / "agent_steps_rows.sql").read_text("utf-8"), {"rows": rows, "stamped": 1})
-        store.command("OPTIMIZE TABLE agent_steps FINAL")
+        _merge(store)
         settings = {"max_threads": threads}
         reader = _Reader(store, settings)
         base = report_parameters()
@@ -83,6 +138,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=10_000_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2, help="max_threads for the queries")
+    parser.add_argument("--before", metavar="REF", help="also time each report's SQL at git revision REF")
     args = parser.parse_args()
     if not 1_000 <= args.rows <= 200_000_000:
         parser.error("--rows must be within 1,000 .. 200,000,000")
@@ -93,20 +149,24 @@ def main() -> None:
         store.migrate()
         started = time.perf_counter()
         store.command((HERE / "agent_steps_rows.sql").read_text("utf-8"), {"rows": args.rows, "stamped": 1})
-        store.command("OPTIMIZE TABLE agent_steps FINAL")
+        _merge(store)
         loaded = time.perf_counter() - started
         settings = {"max_threads": args.threads}
         reader = _Reader(store, settings)
         [(stored,)] = store.query("SELECT count() FROM agent_steps").rows
         print(f"{stored:,} agent_steps rows generated and merged in {loaded:.1f} s ({workdir})")
-        print(f"max_threads={args.threads}, best of {args.repeat}\n")
+        load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+        print(
+            f"max_threads={args.threads}, best of {args.repeat}, load average {load} ({os.cpu_count()} cores)\n"
+        )
 
         base = report_parameters()
         bare, _ = _best(
             lambda: store.query("SELECT count() FROM agent_steps", settings=settings), args.repeat
         )
         baseline, _ = _best(lambda: store.query(COUNT_FILTERED, base, settings=settings), args.repeat)
-        print(f"{'query':<28}{'seconds':>10}{'rows out':>10}{'x count()':>11}")
+        before = f"{'before s':>10}{'x count()':>11}{'speed-up':>10}" if args.before else ""
+        print(f"{'query':<28}{'seconds':>10}{'rows out':>10}{'x count()':>11}{before}")
         print(f"{'count() (metadata)':<28}{bare:>10.4f}{1:>10}{bare / baseline:>11.2f}")
         print(f"{'count() filtered: BASELINE':<28}{baseline:>10.4f}{1:>10}{1.0:>11.2f}")
         scan, _ = _best(lambda: store.query(SCAN_FILTERED, base, settings=settings), args.repeat)
@@ -116,7 +176,15 @@ def main() -> None:
             params = report_parameters(name=name)
             seconds, result = _best(lambda n=name, p=params: run_report(reader, n, p), args.repeat)
             ratios.append(seconds / baseline)
-            print(f"{'report ' + name:<28}{seconds:>10.4f}{len(result.rows):>10}{seconds / baseline:>11.2f}")
+            line = f"{'report ' + name:<28}{seconds:>10.4f}{len(result.rows):>10}{seconds / baseline:>11.2f}"
+            old_sql = _sql_at(args.before, name) if args.before else None
+            if old_sql is not None:
+                earlier, previous = _best(
+                    lambda s=old_sql, n=name, p=params: run_report(_Fixed(reader, s), n, p), args.repeat
+                )
+                same = "" if _close(previous.rows, result.rows) else "  (rows differ)"
+                line += f"{earlier:>10.4f}{earlier / baseline:>11.2f}{earlier / seconds:>9.1f}x{same}"
+            print(line, flush=True)
         [(run_id,)] = store.query("SELECT RunId FROM agent_steps WHERE StepKind = 'agent' LIMIT 1").rows
         lookup = {"tenant": "", "id": run_id, "max_spans": 10_000}
         seconds, result = _best(lambda: reader.query(load_job("traces/spans"), lookup), args.repeat)

@@ -465,3 +465,13 @@ def test_a_long_agent_name_gives_a_bounded_stable_key(store: Store) -> None:
     key = next(a.dedup_key for a in fired if a.labels["agent"] == name)
     assert len(key) < 200 and key.startswith("cost_spike/long-name/agent=agent-xxx") and "~" in key
     assert evaluator(store, "other").plan(AT, "long-name").to_fire == ()  # the same key again
+
+
+def test_spans_delivered_twice_count_once(store: Store) -> None:
+    """A client that retries its last batch stores those spans twice until a merge; the rules read
+    them once, as every report does (2.9x with the retried rows counted twice would be 5.8x)."""
+    tenant = "spike-retried"
+    rows = spike_rows(tenant, [1.0, 1.0, 0.9])
+    insert_steps(store, rows)
+    insert_steps(store, rows[-3:])  # the retry: the current hour's calls again, same span ids
+    assert evaluator(store).evaluate(AT, tenant).fired == []

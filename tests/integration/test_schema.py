@@ -114,6 +114,8 @@ WRITE_JOBS = (
     "retention/set_ttl_cluster",  # ON CLUSTER: tests/integration/test_cluster_schema.py
     "retention/remove_ttl_cluster",
     "readpath/create_database",
+    "rollups/runs_reprice",  # part of a re-price: tests/integration/test_rollups.py
+    "rollups/costs_reprice",
 )
 # access/ holds ClickHouse-server statements (users, row policies), parsed in tests/security/.
 READ_JOBS = [
@@ -136,7 +138,12 @@ EXTRA_PARAMETERS = {
     "readpath/parse": {"query": "SELECT 1"},
     "readpath/tenant_view": {"database": "d", "table": "t", "source_database": "s", "tenant": "a"},
     "readpath/shared_view": {"database": "d", "table": "t", "source_database": "s"},
-    "readpath/tenant_forward_view": {"database": "d", "table": "t", "source_database": "s"},
+    "readpath/tenant_forward_view": {
+        "database": "d",
+        "table": "t",
+        "source_database": "s",
+        "parameters": [("tenant", "String")],
+    },
     "runs/list": {
         **dict.fromkeys(("agent", "status", "model", "experiment", "variant"), ""),
         **{"min_cost_usd": 0.0, "min_duration_ms": 0.0, "offset": 0},

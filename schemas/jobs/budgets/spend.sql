@@ -17,9 +17,10 @@
 -- line reaches the limit, when it does before the period ends and has not already.
 -- State: exceeded at 100 % or more, warning from the lowest threshold under 100 %, projected_over
 -- when the projection reaches 100 %, otherwise ok.
--- How: one pass folds the rows into quarter hours per tenant, service, agent and model (every
--- boundary above is a quarter hour, so nothing is split); the budgets are then matched against
--- those few groups rather than against every row.
+-- How: the quarter hours per tenant, service, agent and model come from agent_costs_resolved
+-- (migrations/0088: the agent_costs rollup, the steps where it cannot answer; every boundary above
+-- is a quarter hour, so nothing is split); the budgets are then matched against those few groups
+-- rather than against every row.
 WITH
     {tenants:Array(String)} AS tenants,
     {services:Array(String)} AS services,
@@ -39,16 +40,14 @@ WITH
             Tenant AS tenant,
             ServiceName AS service,
             AgentName AS agent,
-            if(ResponseModel != '', ResponseModel, RequestModel) AS model,
-            toDateTime64(toStartOfFifteenMinutes(Timestamp), 3) AS quarter,
-            sum(ifNull(CostUSD, 0)) AS cost,
+            Model AS model,
+            toDateTime64(Quarter, 3) AS quarter,
+            sum(CostUSD) AS cost,
             sum(TotalTokens) AS tokens,
-            countIf(CostUSD IS NULL) AS unpriced,
-            toDateTime64(min(Timestamp), 3) AS first_call
-        FROM agent_steps_resolved(tenant = '*', since = {since:DateTime64(3)}, until = {as_of:DateTime64(3)})
-        WHERE IsModelCall
-          AND Timestamp >= {since:DateTime64(3)} AND Timestamp < as_of
-          AND (has(tenants, '*') OR has(tenants, Tenant))
+            sum(UnpricedCalls) AS unpriced,
+            toDateTime64(min(FirstCall), 3) AS first_call
+        FROM agent_costs_resolved(tenant = '*', since = {since:DateTime64(3)}, until = {as_of:DateTime64(3)}, service = '')
+        WHERE has(tenants, '*') OR has(tenants, Tenant)
         GROUP BY tenant, service, agent, model, quarter
     ),
     per_budget AS

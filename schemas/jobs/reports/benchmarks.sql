@@ -2,26 +2,17 @@
 -- good < 10 s, acceptable < 20 s, poor otherwise), tokens per run (< 1K, < 2K, < 4K) and steps
 -- per run (< 3, < 5, < 8); every bound is a parameter. One row per agent and dimension: the
 -- average per run, the category of that average, and how many runs fall in each category.
--- Runs are finished runs grouped by RunKey and timed as in overview.sql, counted under their
--- outermost agent; a run's steps are its spans but the run span itself.
+-- Runs are agent_runs_resolved's finished runs (migrations/0084), timed as in overview.sql and
+-- counted under their outermost agent; a run's steps are its spans but the run span itself.
 WITH per_run AS
 (
     SELECT
-        RunKey AS run_id,
-        countIf(IsRunSpan) > 0 OR RunKey = any(TraceId) AS finished,
-        countIf(StepKind = 'agent') AS agent_spans,
-        argMaxIf((AgentName, StatusCode = 'Error'), DurationMs, StepKind = 'agent') AS outermost,
-        if(agent_spans > 0, outermost.1, minIf(AgentName, AgentName != '')) AS agent,
-        if(countIf(IsRunSpan) > 0, anyIf(DurationMs, IsRunSpan),
-           (max(toUnixTimestamp64Nano(Timestamp) + toInt64(round(DurationMs * 1e6)))
-            - toUnixTimestamp64Nano(min(Timestamp))) / 1e6) AS run_ms,
-        toFloat64(sumIf(InputTokens + CachedInputTokens + CacheWriteTokens + OutputTokens + ReasoningTokens,
-                        IsModelCall)) AS run_tokens,
-        toFloat64(countIf(NOT IsRunSpan)) AS run_steps
-    FROM agent_steps_resolved(tenant = {tenant:String}, since = {since:DateTime64(9)}, until = {until:DateTime64(9)})
-    WHERE ({service:String} = '' OR ServiceName = {service:String})
-    GROUP BY RunKey
-    HAVING finished AND ({agent:String} = '' OR agent = {agent:String})
+        agent,
+        duration_ms AS run_ms,
+        toFloat64(tokens) AS run_tokens,
+        toFloat64(steps) AS run_steps
+    FROM agent_runs_resolved(tenant = {tenant:String}, since = {since:DateTime64(9)}, until = {until:DateTime64(9)}, service = {service:String})
+    WHERE finished AND ({agent:String} = '' OR agent = {agent:String})
 ),
 per_agent AS
 (

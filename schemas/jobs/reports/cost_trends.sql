@@ -5,7 +5,8 @@
 -- same group. Every bucket from the first to the last one holding data is listed, empty ones as
 -- zeros, so "previous" is always the calendar bucket before; the first has no previous (NULL).
 -- change_pct is the change over the previous bucket's cost (NULL when that was 0).
--- {tenant} '*' = every tenant (operator key).
+-- {tenant} '*' = every tenant (operator key). Read from agent_costs_resolved (migrations/0088):
+-- quarter-hour sums, so every bucket in every time zone is a union of them.
 WITH
     per_bucket AS
     (
@@ -21,23 +22,18 @@ WITH
                 if(has({by:Array(String)}, 'agent'), AgentName, ''),
                 if(has({by:Array(String)}, 'step_kind'), StepKind, ''),
                 if(has({by:Array(String)}, 'provider'), Provider, ''),
-                if(has({by:Array(String)}, 'model'), if(ResponseModel != '', ResponseModel, RequestModel), ''),
+                if(has({by:Array(String)}, 'model'), Model, ''),
                 if(has({by:Array(String)}, 'variant') AND ExperimentId != '', concat(ExperimentId, '/', Variant), '')
             ) AS grp,
-            count() AS model_calls,
-            sum(ifNull(CostUSD, 0)) AS cost,
+            sum(Calls) AS model_calls,
+            sum(CostUSD) AS cost,
             sum(TotalTokens) AS tokens,
-            countIf(CostUSD IS NULL) AS unpriced
+            sum(UnpricedCalls) AS unpriced
         FROM
         (
-            SELECT *, toDateTime(Timestamp, {timezone:String}) AS local_time
-            FROM agent_steps_resolved(tenant = {tenant:String}, since = {since:DateTime64(9)}, until = {until:DateTime64(9)})
-            WHERE ({tenant:String} = '*' OR Tenant = {tenant:String})
-              AND Timestamp >= {since:DateTime64(9)}
-              AND Timestamp < {until:DateTime64(9)}
-              AND ({service:String} = '' OR ServiceName = {service:String})
-              AND IsModelCall
-              AND ({agent:String} = '' OR AgentName = {agent:String})
+            SELECT *, toDateTime(Quarter, {timezone:String}) AS local_time
+            FROM agent_costs_resolved(tenant = {tenant:String}, since = {since:DateTime64(9)}, until = {until:DateTime64(9)}, service = {service:String})
+            WHERE {agent:String} = '' OR AgentName = {agent:String}
         )
         GROUP BY bucket_start, grp
     ),

@@ -1,12 +1,7 @@
 -- System health over a time range: runs, active runs, run rate, run duration mean and
 -- percentiles, error rate, token and cost rates, and a health status from thresholds.
--- A run is every row sharing a RunKey (steps started in the range); it is finished once its
--- outermost agent span is stored (spans are exported when they end), and still active before.
--- A run lasts as long as its run span (IsRunSpan, the outermost agent span), as in `traces show`;
--- a run with no agent span lasts from its first step's start to its last step's end. The same
--- definition is written in executions.sql and benchmarks.sql.
--- A finished run failed when its outermost agent span (the longest: it encloses the others) has
--- status Error; a run with no agent span at all failed when any of its steps did.
+-- Runs, their status and duration are agent_runs_resolved's (migrations/0084: one definition for
+-- overview, executions and benchmarks, read from the agent_runs rollup where it is exact).
 -- Rates divide by the part of [since, until) that holds data: from the first step's start to
 -- the last step's end. quantileExact picks the element at floor(level * n) of sorted values.
 -- Health: critical when the error rate or the p95 reaches its critical threshold, degraded when
@@ -14,25 +9,19 @@
 WITH per_run AS
 (
     SELECT
-        RunKey AS run_id,
-        countIf(IsRunSpan) > 0 OR RunKey = any(TraceId) AS finished,
-        countIf(StepKind = 'agent') AS agent_spans,
-        argMaxIf((AgentName, StatusCode = 'Error'), DurationMs, StepKind = 'agent') AS outermost,
-        if(agent_spans > 0, outermost.1, minIf(AgentName, AgentName != '')) AS agent,
-        min(toUnixTimestamp64Nano(Timestamp)) AS start_ns,
-        max(toUnixTimestamp64Nano(Timestamp) + toInt64(round(DurationMs * 1e6))) AS end_ns,
-        if(countIf(IsRunSpan) > 0, anyIf(DurationMs, IsRunSpan), (end_ns - start_ns) / 1e6) AS duration_ms,
-        if(agent_spans > 0, outermost.2, countIf(StatusCode = 'Error') > 0) AS failed,
-        countIf(NOT IsRunSpan) AS run_steps,
-        countIf(StatusCode = 'Error' AND NOT IsRunSpan) AS run_failed_steps,
-        sumIf(InputTokens + CachedInputTokens + CacheWriteTokens, IsModelCall) AS run_input_tokens,
-        sumIf(OutputTokens + ReasoningTokens, IsModelCall) AS run_output_tokens,
-        sumIf(CostUSD, IsModelCall) AS run_cost_usd,
-        countIf(IsModelCall AND CostUSD IS NULL) AS run_unpriced_calls
-    FROM agent_steps_resolved(tenant = {tenant:String}, since = {since:DateTime64(9)}, until = {until:DateTime64(9)})
-    WHERE ({service:String} = '' OR ServiceName = {service:String})
-    GROUP BY RunKey
-    HAVING {agent:String} = '' OR agent = {agent:String}
+        finished,
+        failed,
+        start_ns,
+        end_ns,
+        duration_ms,
+        steps AS run_steps,
+        failed_steps AS run_failed_steps,
+        input_tokens AS run_input_tokens,
+        output_tokens AS run_output_tokens,
+        cost_usd AS run_cost_usd,
+        unpriced_calls AS run_unpriced_calls
+    FROM agent_runs_resolved(tenant = {tenant:String}, since = {since:DateTime64(9)}, until = {until:DateTime64(9)}, service = {service:String})
+    WHERE {agent:String} = '' OR agent = {agent:String}
 )
 SELECT
     countIf(finished) AS runs,

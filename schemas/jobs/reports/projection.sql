@@ -13,7 +13,8 @@
 --   projected    = spent + rate * (period_end - as_of)
 -- So for a month: the trailing 7-day mean per day times the days left, plus the spend so far.
 -- {tenant} '*' = every tenant (operator key); {since} is not used (the period and window fix the range,
--- at most 32 days before as_of). Agents as resolved (agent_steps_resolved).
+-- at most 32 days before as_of). Agents as resolved (agent_steps_resolved). Read from
+-- agent_costs_resolved (migrations/0088): every boundary above is a quarter hour.
 WITH
     toDateTime64(least({until:DateTime64(9)}, now64(9)), 3) AS as_of,
     toDateTime(as_of, {timezone:String}) AS local_as_of,
@@ -32,14 +33,12 @@ WITH
     multiIf({period:String} = 'hourly', 3600, {period:String} = 'daily', 86400, {period:String} = 'weekly', 604800, 604800) AS window_s,
     toDateTime64(toStartOfFifteenMinutes(as_of - toIntervalSecond(window_s)), 3) AS window_start,
     (
-        SELECT ifNull(toDateTime64(min(Timestamp), 3), as_of)
-        FROM agent_steps_resolved(tenant = {tenant:String},
-    since = toDateTime64(least({until:DateTime64(9)}, now64(9)), 9) - toIntervalDay(32),
-    until = {until:DateTime64(9)})
-        WHERE ({tenant:String} = '*' OR Tenant = {tenant:String})
-          AND Timestamp >= window_start - toIntervalSecond(window_s) AND Timestamp < as_of
-          AND ({service:String} = '' OR ServiceName = {service:String})
-          AND IsModelCall
+        SELECT ifNull(toDateTime64(min(FirstCall), 3), as_of)
+        FROM agent_costs_resolved(tenant = {tenant:String},
+        since = toDateTime64(least({until:DateTime64(9)}, now64(9)), 9) - toIntervalDay(32),
+        until = toDateTime64(toDateTime64(least({until:DateTime64(9)}, now64(9)), 3), 9),
+        service = {service:String})
+        WHERE Quarter >= window_start - toIntervalSecond(window_s)
           AND ({agent:String} = '' OR AgentName = {agent:String})
     ) AS first_seen,
     dateDiff('millisecond', window_start, as_of) / 1000 AS span_s,
@@ -52,28 +51,26 @@ SELECT
     if(has({by:Array(String)}, 'agent'), AgentName, '') AS agent,
     if(has({by:Array(String)}, 'step_kind'), StepKind, '') AS step_kind,
     if(has({by:Array(String)}, 'provider'), Provider, '') AS provider,
-    if(has({by:Array(String)}, 'model'), if(ResponseModel != '', ResponseModel, RequestModel), '') AS model,
+    if(has({by:Array(String)}, 'model'), Model, '') AS model,
     if(has({by:Array(String)}, 'variant') AND ExperimentId != '', concat(ExperimentId, '/', Variant), '') AS variant,
     any(period_start_utc) AS period_start,
     any(period_end_utc) AS period_end,
     any(as_of) AS projected_from,
-    round(sumIf(ifNull(CostUSD, 0), Timestamp >= period_start_utc), 6) AS spent_usd,
-    round(sumIf(ifNull(CostUSD, 0), Timestamp >= window_start), 6) AS window_usd,
+    round(sumIf(CostUSD, Quarter >= period_start_utc), 6) AS spent_usd,
+    round(sumIf(CostUSD, Quarter >= window_start), 6) AS window_usd,
     round(any(rate_window_s) / 86400, 4) AS rate_window_days,
-    round(sumIf(ifNull(CostUSD, 0), Timestamp >= window_start) / any(rate_window_s) * 86400, 6) AS daily_rate_usd,
-    round(sumIf(ifNull(CostUSD, 0), Timestamp >= period_start_utc)
-          + sumIf(ifNull(CostUSD, 0), Timestamp >= window_start) / any(rate_window_s) * any(seconds_left), 6) AS projected_usd,
-    sumIf(TotalTokens, Timestamp >= period_start_utc) AS spent_tokens,
-    round(sumIf(TotalTokens, Timestamp >= period_start_utc)
-          + sumIf(TotalTokens, Timestamp >= window_start) / any(rate_window_s) * any(seconds_left)) AS projected_tokens,
-    countIf(CostUSD IS NULL AND Timestamp >= period_start_utc) AS unpriced_calls
-FROM agent_steps_resolved(tenant = {tenant:String},
+    round(sumIf(CostUSD, Quarter >= window_start) / any(rate_window_s) * 86400, 6) AS daily_rate_usd,
+    round(sumIf(CostUSD, Quarter >= period_start_utc)
+          + sumIf(CostUSD, Quarter >= window_start) / any(rate_window_s) * any(seconds_left), 6) AS projected_usd,
+    sumIf(TotalTokens, Quarter >= period_start_utc) AS spent_tokens,
+    round(sumIf(TotalTokens, Quarter >= period_start_utc)
+          + sumIf(TotalTokens, Quarter >= window_start) / any(rate_window_s) * any(seconds_left)) AS projected_tokens,
+    sumIf(UnpricedCalls, Quarter >= period_start_utc) AS unpriced_calls
+FROM agent_costs_resolved(tenant = {tenant:String},
     since = toDateTime64(least({until:DateTime64(9)}, now64(9)), 9) - toIntervalDay(32),
-    until = {until:DateTime64(9)})
-WHERE ({tenant:String} = '*' OR Tenant = {tenant:String})
-  AND Timestamp >= least(period_start_utc, window_start) AND Timestamp < as_of
-  AND ({service:String} = '' OR ServiceName = {service:String})
-  AND IsModelCall
+    until = toDateTime64(toDateTime64(least({until:DateTime64(9)}, now64(9)), 3), 9),
+    service = {service:String})
+WHERE Quarter >= least(period_start_utc, window_start)
   AND ({agent:String} = '' OR AgentName = {agent:String})
 GROUP BY tenant, service, agent, step_kind, provider, model, variant
 ORDER BY projected_usd DESC, tenant, service, agent, step_kind, provider, model, variant

@@ -25,12 +25,14 @@ import logging
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from spanhouse.collector.alerts.model import Alert, Condition
 from spanhouse.collector.alerts.rules import RULES
-from spanhouse.collector.alerts.store import Writer, alert_state, fire, resolve
+from spanhouse.collector.alerts.store import alert_state, fire, resolve
 from spanhouse.collector.budgets.model import ALL_TENANTS
 from spanhouse.collector.config import AlertsConfig, ChannelConfig
+from spanhouse.collector.store.base import QueryResult, Store
 
 logger = logging.getLogger(__name__)
 
@@ -64,18 +66,30 @@ class Outcome:
         }
 
 
+class DeduplicatedReads:
+    """The rules' view of the store: reads as the read path reads (`final = 1`), so a span stored
+    twice before a merge (a client retry) counts once and each step's latest attribution is used."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def query(self, sql: str, parameters: dict[str, Any] | None = None) -> QueryResult:
+        return self._store.query(sql, parameters, settings={"final": 1})
+
+
 class Evaluator:
     """Evaluates every enabled kind against one store; thread-safe (one evaluation at a time)."""
 
     def __init__(
         self,
-        store: Writer,
+        store: Store,
         config: AlertsConfig | None = None,
         *,
         instance_id: str,
         channels: Sequence[ChannelConfig] | None = None,
     ) -> None:
         self.store = store
+        self._reads = DeduplicatedReads(store)
         self.config = config or AlertsConfig()
         self.instance_id = instance_id
         self.channels = tuple(self.config.channels if channels is None else channels)
@@ -92,7 +106,7 @@ class Evaluator:
         for section, (kinds, rule) in RULES.items():
             if section != "budgets" and not getattr(self.config, section).enabled:
                 continue
-            conditions += rule(self.store, self.config, at, tenant)
+            conditions += rule(self._reads, self.config, at, tenant)
             judged.update(kinds)
         stored = alert_state(self.store, tenant, (c.dedup_key for c in conditions))
         known = {(a.tenant, a.dedup_key) for a in stored}

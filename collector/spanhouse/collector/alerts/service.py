@@ -17,10 +17,10 @@ from spanhouse.collector.alerts.channels import build_channels
 from spanhouse.collector.alerts.deliverer import Deliverer
 from spanhouse.collector.alerts.evaluator import Evaluator, Outcome
 from spanhouse.collector.alerts.model import Condition
-from spanhouse.collector.alerts.store import Writer
 from spanhouse.collector.budgets.model import ALL_TENANTS
 from spanhouse.collector.config import AlertsConfig
 from spanhouse.collector.jobs import Job
+from spanhouse.collector.store.base import Store
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ def instance_id(data_dir: Path | None) -> str:
 
 
 class AlertService:
-    def __init__(self, store: Writer, config: AlertsConfig, *, instance: str) -> None:
+    def __init__(self, store: Store, config: AlertsConfig, *, instance: str) -> None:
         self.config = config
         self.evaluator = Evaluator(store, config, instance_id=instance)
         self.deliverer = Deliverer(

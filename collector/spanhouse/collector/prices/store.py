@@ -66,11 +66,25 @@ def reprice(store: Store, parameters: dict[str, Any]) -> tuple[int, int]:
     try:
         store.command(load_job("prices/reprice_stage"), parameters)
         staged, priced = (int(n) for n in store.query(load_job("prices/reprice_staged"), staging).rows[0])
+        _correct_rollups(store, staging, -1)
         try:
             store.command(load_job("prices/reprice_apply"), staging, settings=_MUTATION_SETTINGS)
         except StoreError:
             store.command(load_job("prices/reprice_kill"))
+            _correct_rollups(store, staging, +1)
             raise
+        _correct_rollups(store, staging, +1)
     finally:
         store.command(load_job("prices/reprice_clear"))
     return staged, priced
+
+
+# Rollups that hold costs (schemas/jobs/rollups/*_reprice.sql): a mutation of agent_steps never
+# reaches their materialized views, so a re-price takes the staged steps' costs out before it and
+# puts what agent_steps holds back after it.
+_ROLLUP_CORRECTIONS = ("rollups/runs_reprice", "rollups/costs_reprice")
+
+
+def _correct_rollups(store: Store, staging: dict[str, Any], sign: int) -> None:
+    for job in _ROLLUP_CORRECTIONS:
+        store.command(load_job(job), {**staging, "sign": sign}, settings={"insert_deduplicate": 0})

@@ -27,7 +27,7 @@ from typing import Any, Protocol
 
 from spanhouse.collector.auth import TENANT_PATTERN
 from spanhouse.collector.errors import QueryError
-from spanhouse.collector.readpath.catalogue import PARAMETERIZED_VIEWS
+from spanhouse.collector.readpath.catalogue import VIEW_PARAMETERS
 from spanhouse.collector.store.client import QueryResult
 from spanhouse.collector.store.sql import load_job
 
@@ -150,10 +150,15 @@ class TenantDatabases:
             wanted = {k: v for k, v in parameters.items() if "{" + k + ":" in load_job(job)}
             ddl = self.admin.query(load_job(job), wanted).rows[0][0]
             self.admin.command(ddl)
-        for view in PARAMETERIZED_VIEWS:
+        for view, view_parameters in VIEW_PARAMETERS.items():
             ddl = self.admin.query(
                 load_job("readpath/tenant_forward_view"),
-                {"database": name, "table": view, "source_database": main},
+                {
+                    "database": name,
+                    "table": view,
+                    "source_database": main,
+                    "parameters": list(view_parameters),
+                },
             ).rows[0][0]
             self.admin.command(ddl)
         if self.after_make is not None:

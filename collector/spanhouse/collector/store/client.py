@@ -206,8 +206,13 @@ def _insert_settings(dedup_token: str | None) -> dict[str, Any]:
     """Settings of every insert. `distributed_foreground_insert`: an insert into a Distributed
     table (a cluster install) returns only once every shard holds its rows, so the WAL is never
     checkpointed past rows still queued on the receiving node; a plain table ignores it. A
-    repeated `dedup_token` makes a retried block count once."""
-    settings: dict[str, Any] = {"distributed_foreground_insert": 1}
+    repeated `dedup_token` makes a retried block count once, in the materialized views' tables
+    too (the rollups and attribution links): `deduplicate_blocks_in_dependent_materialized_views`
+    is on by default only in recent ClickHouse releases, so it is set here."""
+    settings: dict[str, Any] = {
+        "distributed_foreground_insert": 1,
+        "deduplicate_blocks_in_dependent_materialized_views": 1,
+    }
     if dedup_token:
         settings["insert_deduplication_token"] = dedup_token
     return settings

@@ -1,0 +1,381 @@
+"""The agent_runs rollup against the steps on a generated workload, in a real chDB store.
+
+The run reports (overview, executions, benchmarks) read agent_runs_resolved: the agent_runs rollup
+where it is exact, the steps elsewhere. Here they must give what the same reports computed from
+the steps alone give (tests/integration/raw_reports/*.sql: the reports as they were before the
+rollup) on a workload with stamped runs inserted in several blocks, runs of other conventions
+resolved by the attribution job (one of them under a stamped run), spans delivered twice, runs
+across two services, ranges that cut runs, a replayed WAL batch and a re-price. The steps-only
+reports count a span delivered twice once only after agent_steps merged its copies (OPTIMIZE
+FINAL), so they run after that; the rollup's answer must not depend on it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from spanhouse.collector.budgets.model import parse_budget
+from spanhouse.collector.budgets.store import budget_status
+from spanhouse.collector.jobs.attribution import Attribution, AttributionSettings
+from spanhouse.collector.prices.book import PriceRow
+from spanhouse.collector.prices.store import reprice, write_rows
+from spanhouse.collector.processors.genai import AGENT_STEPS_COLUMNS
+from spanhouse.collector.readpath.reader import ReadPath
+from spanhouse.collector.reports import report_parameters, run_report
+from spanhouse.collector.store import Store, load_job, open_store
+
+RAW = Path(__file__).parent / "raw_reports"
+REPORTS = ("overview", "executions", "benchmarks", "costs", "cost_trends", "projection")
+# Each report also with options of its own: buckets in zones whose offsets are not whole hours.
+EXTRA = {
+    "executions": ({"limit": 1000},),
+    "costs": (
+        {},
+        {"by": "model,agent,variant,day", "timezone": "Asia/Kathmandu"},
+        {"by": "service,provider,step_kind,hour", "timezone": "Asia/Kolkata"},
+    ),
+    "cost_trends": (
+        {},
+        {"bucket": "hour", "by": "agent,model"},
+        {"bucket": "week", "timezone": "America/St_Johns"},
+    ),
+}
+T0 = dt.datetime(2026, 11, 2, 8, 0)
+LIVE = AttributionSettings(settle_s=0.0, lateness_s=3600.0)
+AGENTS = ("planner", "researcher", "writer")
+MODELS = ("gpt-4o-mini", "gpt-4o", "claude-x")
+
+
+def _ns(moment: dt.datetime) -> int:
+    return int(moment.replace(tzinfo=dt.timezone.utc).timestamp() * 1e9)
+
+
+def _row(**fields: Any) -> list:
+    values = dict.fromkeys(AGENT_STEPS_COLUMNS, "")
+    values.update(
+        Tenant="t",
+        InputTokens=0,
+        CachedInputTokens=0,
+        CacheWriteTokens=0,
+        OutputTokens=0,
+        ReasoningTokens=0,
+        CostUSD=None,
+        ReportedCostUSD=None,
+        QualityScore=None,
+        Confidence=None,
+        Attributes={},
+        IsModelCall=False,
+        ServiceName="svc-a",
+        StatusCode="Ok",
+    )
+    values.update(fields)
+    return [values[c] for c in AGENT_STEPS_COLUMNS]
+
+
+class Workload:
+    """Rows of agent_steps, generated from a fixed seed."""
+
+    def __init__(self, seed: int) -> None:
+        self.random = random.Random(seed)
+        self.rows: list[list] = []
+        self.stamped_spans: list[list] = []
+        self.run_starts: list[dt.datetime] = []
+
+    def _step(self, trace: str, span: str, parent: str, run: str, start: dt.datetime, **fields: Any) -> list:
+        r = self.random
+        kind = fields.pop("kind")
+        llm = kind == "llm"
+        model = r.choice(MODELS)
+        input_tokens = r.randint(100, 3000) if llm else 0
+        output_tokens = r.randint(10, 800) if llm else 0
+        row = _row(
+            TraceId=trace,
+            SpanId=span,
+            ParentSpanId=parent,
+            RunId=run,
+            Timestamp=_ns(start),
+            StepKind=kind,
+            IsModelCall=llm,
+            Provider="openai" if llm else "",
+            RequestModel=model if llm else "",
+            ResponseModel=model if llm else "",
+            InputTokens=input_tokens,
+            CachedInputTokens=r.randint(0, 100) if llm else 0,
+            OutputTokens=output_tokens,
+            ReasoningTokens=r.choice((0, 0, 50)) if llm else 0,
+            ReportedCostUSD=r.choice((None, None, 0.002)) if llm else None,
+            ExperimentId="exp" if llm and r.random() < 0.3 else "",
+            CostUSD=(None if r.random() < 0.15 else (input_tokens + 4 * output_tokens) * 1e-7)
+            if llm
+            else None,
+            DurationMs=float(r.randint(50, 4000)),
+            Variant="",
+            StatusCode="Error" if r.random() < 0.12 else "Ok",
+            **fields,
+        )
+        if row[AGENT_STEPS_COLUMNS.index("ExperimentId")]:
+            row[AGENT_STEPS_COLUMNS.index("Variant")] = r.choice(("control", "candidate"))
+        if row[AGENT_STEPS_COLUMNS.index("StatusCode")] == "Error":
+            row[AGENT_STEPS_COLUMNS.index("ErrorType")] = r.choice(("timeout_error", "tool_error"))
+        return row
+
+    def stamped_run(self, n: int, start: dt.datetime, *, finished: bool, two_services: bool) -> None:
+        r = self.random
+        trace, run = f"{n:032x}", f"{n:016x}"
+        agent = r.choice(AGENTS)
+        stamp = {"SourceConvention": "spanhouse", "AgentName": agent}
+        rows = []
+        if finished:
+            root = self._step(trace, run, "", run, start, kind="agent", **stamp)
+            root[AGENT_STEPS_COLUMNS.index("DurationMs")] = float(r.randint(5_000, 40_000))
+            root[AGENT_STEPS_COLUMNS.index("QualityScore")] = round(r.random(), 3)
+            root[AGENT_STEPS_COLUMNS.index("Confidence")] = round(r.random(), 3)
+            rows.append(root)
+        if r.random() < 0.3:  # a sub-agent
+            rows.append(self._step(trace, f"{n:08x}a0a0a0a0", run, run, start, kind="agent",
+                                   SourceConvention="spanhouse", AgentName=r.choice(AGENTS)))  # fmt: skip
+        for k in range(r.randint(1, 7)):
+            at = start + dt.timedelta(seconds=2 * (k + 1))
+            service = "svc-b" if two_services and k % 2 else "svc-a"
+            kind = r.choice(("llm", "llm", "tool"))
+            rows.append(
+                self._step(trace, f"{n:08x}{k:08x}", run, run, at, kind=kind, ServiceName=service, **stamp)
+            )
+        self.stamped_spans.extend(rows)
+        self.rows.extend(rows)
+        self.run_starts.append(start)
+
+    def unstamped_run(self, n: int, start: dt.datetime) -> None:
+        """Spans of another library: only the agent span names the agent; the job resolves the rest."""
+        trace, agent_span = f"{n:032x}", f"{n:016x}"
+        other = {"SourceConvention": "otel_genai"}
+        rows = [self._step(trace, agent_span, "", agent_span, start, kind="agent",
+                           AgentName=self.random.choice(AGENTS), **other)]  # fmt: skip
+        for k in range(self.random.randint(1, 4)):
+            at = start + dt.timedelta(seconds=k + 1)
+            rows.append(self._step(trace, f"{n:08x}{k:08x}", agent_span, trace, at, kind="llm", **other))
+        self.rows.extend(rows)
+        self.run_starts.append(start)
+
+    def remote_step_under(self, stamped: list) -> None:
+        """A span of another library inside a stamped run's trace: the job puts it in that run."""
+        trace = stamped[AGENT_STEPS_COLUMNS.index("TraceId")]
+        parent = stamped[AGENT_STEPS_COLUMNS.index("SpanId")]
+        start = stamped[AGENT_STEPS_COLUMNS.index("Timestamp")] + 500_000_000
+        row = self._step(trace, "f" * 16, parent, trace, T0, kind="llm", SourceConvention="otel_genai")
+        row[AGENT_STEPS_COLUMNS.index("Timestamp")] = start
+        self.rows.append(row)
+
+
+def insert(store: Store, rows: list[list], **kwargs: Any) -> None:
+    store.insert("agent_steps", [list(c) for c in zip(*rows, strict=True)], AGENT_STEPS_COLUMNS, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+    # One chDB path per process: this module is the only in-process store user while it runs.
+    opened = open_store(data_dir=Path(tmp_path_factory.mktemp("rollups")))
+    opened.migrate()
+    yield opened
+    opened.close()
+
+
+@pytest.fixture(scope="module")
+def workload(store: Store) -> Workload:
+    w = Workload(seed=16)
+    for n in range(1, 121):
+        start = T0 + dt.timedelta(minutes=7 * n)
+        if n % 6 == 0:
+            w.unstamped_run(n, start)
+        else:
+            w.stamped_run(n, start, finished=n % 11 != 0, two_services=n % 9 == 0)
+    w.remote_step_under(w.stamped_spans[0])
+    rows = list(w.rows)
+    w.random.shuffle(rows)
+    for k in range(5):  # a run's steps reach the rollup in several blocks
+        insert(store, rows[k::5])
+    insert(store, w.random.sample(w.stamped_spans, 12))  # delivered twice (a client's retry)
+    insert(store, [w.rows[-2]])  # a span of another library, twice
+    Attribution(LIVE)(store)
+    return w
+
+
+def _raw(store: Store, name: str, parameters: dict[str, Any]) -> list[tuple]:
+    class Raw:
+        def query(self, sql: str, params: dict[str, Any] | None = None) -> Any:
+            return store.query((RAW / f"{name}.sql").read_text("utf-8"), params)
+
+    return run_report(Raw(), name, parameters).rows
+
+
+def _cases(w: Workload) -> list[dict[str, Any]]:
+    cut_since = w.run_starts[20] + dt.timedelta(seconds=3)  # inside a run: its first steps fall out
+    cut_until = w.run_starts[80] + dt.timedelta(seconds=5)
+    return [
+        {},
+        {"since": cut_since, "until": cut_until},
+        {"options": {"service": "svc-b"}},
+        {"options": {"service": "svc-a", "agent": "planner"}},
+        {"since": cut_since, "until": cut_until, "options": {"agent": "writer"}},
+    ]
+
+
+def _parameters(name: str, case: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    options = {**case.get("options", {}), **extra}
+    return report_parameters(
+        tenant="t", since=case.get("since"), until=case.get("until"), name=name, options=options
+    )
+
+
+def _all(w: Workload) -> list[tuple[str, dict[str, Any]]]:
+    """Every report with every case and each of its own option sets: (name, parameters)."""
+    return [
+        (name, _parameters(name, case, extra))
+        for name in REPORTS
+        for case in _cases(w)
+        for extra in EXTRA.get(name, ({},))
+        if name != "projection" or "until" in case  # without an end it projects from now
+    ]
+
+
+BUDGETS = [
+    parse_budget({"tenant": "t", "name": "all", "period": "monthly", "limit_usd": 0.5}),
+    parse_budget(
+        {
+            "tenant": "t",
+            "name": "day",
+            "period": "daily",
+            "limit_tokens": 90_000,
+            "agent": "planner",
+            "timezone": "Asia/Kathmandu",
+        }
+    ),
+    parse_budget(
+        {
+            "tenant": "t",
+            "name": "hour",
+            "period": "hourly",
+            "limit_usd": 0.01,
+            "model": "gpt-4o",
+            "service": "svc-b",
+        }
+    ),
+]
+
+
+def _budgets(store: Store, w: Workload, *, raw: bool) -> list[dict[str, Any]]:
+    """Budget status at a few moments inside the workload, from the rollup or (raw) the steps."""
+    spend = load_job("budgets/spend")
+
+    class Reader:
+        def query(self, sql: str, parameters: dict[str, Any] | None = None) -> Any:
+            if raw and sql == spend:
+                sql = (RAW / "budgets_spend.sql").read_text("utf-8")
+            return store.query(sql, parameters)
+
+    moments = [w.run_starts[k] + dt.timedelta(seconds=s) for k, s in ((10, 1), (60, 3), (119, 90))]
+    return [s.document() for at in moments for s in budget_status(Reader(), BUDGETS, at)]
+
+
+def _same(got: list[tuple], want: list[tuple]) -> None:
+    assert len(got) == len(want)
+    for g, w in zip(got, want, strict=True):
+        assert len(g) == len(w)
+        for a, b in zip(g, w, strict=True):
+            if isinstance(a, float) and isinstance(b, float):
+                # Sums of costs in another order may round to the next millionth (round(x, 6)).
+                assert a == pytest.approx(b, rel=1e-9, abs=1.01e-6, nan_ok=True)
+            else:
+                assert a == b
+
+
+def _recomputed(store: Store) -> dict[bool, int]:
+    rows = store.query(
+        "SELECT recomputed, count() FROM agent_runs_resolved(tenant = 't', since = '2000-01-01 00:00:00',"
+        " until = '2200-01-01 00:00:00', service = '') GROUP BY recomputed"
+    ).rows
+    return dict(rows)
+
+
+def test_rollup_reports_equal_the_steps_reports_with_copies_cuts_and_attribution(
+    store: Store, workload: Workload
+) -> None:
+    asked = _all(workload)
+    before = [run_report(store, name, parameters).rows for name, parameters in asked]
+    sources = _recomputed(store)
+    # Clean stamped runs come from the rollup; copies, other libraries' runs and the run holding a
+    # remote span are recomputed from the steps.
+    assert sources[False] > 60 and 20 <= sources[True] < 50
+    [(copies, spans)] = store.query("SELECT sum(Copies), sum(length(Spans)) FROM agent_runs FINAL").rows
+    assert copies == spans + 12  # the rollup saw every copy; the view does not count them twice
+    [(calls, hashes)] = store.query("SELECT sum(Calls), sum(length(Spans)) FROM agent_costs FINAL").rows
+    assert calls > hashes  # copies of model calls among them
+    costs = store.query(
+        "SELECT recomputed, count() FROM agent_costs_resolved(tenant = 't', since = '2000-01-01 00:00:00',"
+        " until = '2200-01-01 00:00:00', service = '') GROUP BY recomputed"
+    ).rows
+    assert dict(costs)[False] > dict(costs)[True] > 0  # most quarter groups from the rollup
+
+    budgets = _budgets(store, workload, raw=False)
+    assert any(b["spent"] for b in budgets)
+
+    store.command("OPTIMIZE TABLE agent_steps FINAL")
+    for (name, parameters), rows in zip(asked, before, strict=True):
+        _same(rows, _raw(store, name, parameters))
+        _same(run_report(store, name, parameters).rows, rows)  # merging changed nothing
+    raw_budgets = _budgets(store, workload, raw=True)
+    _same([tuple(b.values()) for b in budgets], [tuple(b.values()) for b in raw_budgets])
+
+
+def test_a_replayed_batch_reaches_the_rollup_once(store: Store, workload: Workload) -> None:
+    batch = [workload.stamped_spans[5], workload.stamped_spans[6]]
+    batch = [list(row) for row in batch]
+    for row in batch:
+        row[AGENT_STEPS_COLUMNS.index("SpanId")] = "replay" + row[AGENT_STEPS_COLUMNS.index("SpanId")][6:]
+    run = batch[0][AGENT_STEPS_COLUMNS.index("RunId")]
+    count = "SELECT sum(Copies) FROM agent_runs WHERE RunKey = {run:String}"
+    [(before,)] = store.query(count, {"run": run}).rows
+    insert(store, batch, dedup_token="wal-batch-1")
+    insert(store, batch, dedup_token="wal-batch-1")  # the WAL replays it after a crash
+    assert store.query(count, {"run": run}).rows == [(before + 2,)]
+
+
+def test_a_reprice_keeps_the_rollups_equal_to_the_steps(store: Store, workload: Workload) -> None:
+    store.command("OPTIMIZE TABLE agent_steps FINAL")
+    total = report_parameters(tenant="t", name="overview")
+    [cost_before] = [r[9] for r in run_report(store, "overview", total).rows]
+    cheap = PriceRow(
+        "test-cheap", "test", ("openai",), "^gpt-4o", dt.datetime(2026, 1, 1), 0.5, 2.0, priority=9
+    )
+    write_rows(store, [cheap])
+    since, until = workload.run_starts[30], workload.run_starts[90] + dt.timedelta(seconds=3)
+    staged, priced = reprice(store, report_parameters(tenant="t", since=since, until=until))
+    assert staged > 100 and priced > 0
+    [cost_after] = [r[9] for r in run_report(store, "overview", total).rows]
+    assert cost_after != pytest.approx(cost_before, abs=1e-3)  # the new prices reach the reports
+    for name, parameters in _all(workload):
+        _same(run_report(store, name, parameters).rows, _raw(store, name, parameters))
+    rolled, raw = _budgets(store, workload, raw=False), _budgets(store, workload, raw=True)
+    _same([tuple(b.values()) for b in rolled], [tuple(b.values()) for b in raw])
+
+
+def test_a_tenant_key_reads_its_own_runs_only(store: Store, workload: Workload) -> None:
+    other = [list(row) for row in workload.stamped_spans[:3]]
+    for row in other:
+        row[AGENT_STEPS_COLUMNS.index("Tenant")] = "other"
+    insert(store, other)
+    reader = ReadPath.for_store(store).tenant("other")
+    view = (
+        "SELECT Tenant, count() FROM agent_runs_resolved(tenant = {tenant:String}, since = '2000-01-01 00:00:00',"
+        " until = '2200-01-01 00:00:00', service = '') GROUP BY Tenant"
+    )
+    assert reader.query(view, {"tenant": "other"}).rows == [("other", 1)]
+    assert reader.query(view, {"tenant": "t"}).rows == [("other", 1)]  # the key's tenant is forced
+    assert reader.query(view.replace("{tenant:String}", "'*'"), {}).rows == [("other", 1)]
+    assert reader.query("SELECT DISTINCT Tenant FROM agent_runs", {}).rows == [("other",)]

@@ -1,8 +1,8 @@
 -- Scores per agent and score name over a time range (by when the score was given): how many,
 -- mean, min and max. A step score is matched to its step, a run score to the run's agent span;
 -- a score whose target is not stored (yet) shows with an empty agent. Agents are as resolved
--- (agent_steps_resolved), over every stored step. With {service}, only scores of that service's
--- steps and runs.
+-- (agent_steps_resolved), over every stored step (only the scored ones are looked up). With
+-- {service}, only scores of that service's steps and runs.
 SELECT
     s.AgentName AS agent,
     t.Name AS score,
@@ -24,6 +24,14 @@ LEFT JOIN
 (
     SELECT SpanId, any(AgentName) AS AgentName, any(ServiceName) AS ServiceName
     FROM agent_steps_resolved(tenant = {tenant:String}, since = '2000-01-01 00:00:00', until = '2200-01-01 00:00:00')
+    WHERE SpanId IN
+    (
+        SELECT if(SpanId != '', SpanId, RunId)
+        FROM scores
+        WHERE Tenant = {tenant:String}
+          AND Timestamp >= {since:DateTime64(9)}
+          AND Timestamp < {until:DateTime64(9)}
+    )
     GROUP BY SpanId
 ) AS s ON s.SpanId = t.TargetId
 WHERE {service:String} = '' OR s.ServiceName = {service:String}

@@ -24,6 +24,8 @@
 --                   the same run. Saving: one model call per retry (the call that decided to retry),
 --                   at the agent's mean cost per model call.
 -- Prices of input_heavy and cache_potential come from model_prices by the step's PriceId.
+-- Runs are grouped and joined by a 64-bit hash of their key (a collision among 2M runs has odds
+-- under 1e-7); each model's alternatives are compared within one row of its agent and step.
 WITH
     (
         SELECT greatest(dateDiff('millisecond', min(Timestamp), max(Timestamp)) / 86400000, 1)
@@ -45,7 +47,10 @@ WITH
     ),
     run_quality AS
     (
-        SELECT RunKey, avg(QualityScore) AS quality FROM steps WHERE QualityScore IS NOT NULL GROUP BY RunKey
+        SELECT cityHash64(RunKey) AS run, avg(QualityScore) AS quality
+        FROM steps
+        WHERE QualityScore IS NOT NULL
+        GROUP BY run
     ),
     per_model AS
     (
@@ -59,10 +64,36 @@ WITH
             countIf(ifNull(s.QualityScore, q.quality) IS NOT NULL) AS scored,
             avgIf(s.CostUSD, s.CostUSD IS NOT NULL) AS cost_per_call
         FROM steps AS s
-        LEFT JOIN run_quality AS q ON q.RunKey = s.RunKey
+        LEFT JOIN run_quality AS q ON q.run = cityHash64(s.RunKey)
         WHERE s.IsModelCall
         GROUP BY agent, step, model
         HAVING calls >= {min_samples:UInt32} AND cost_per_call > 0
+    ),
+    cheaper_models AS
+    (
+        SELECT
+            agent,
+            step,
+            m,
+            arraySort(c -> (c.6, c.1), arrayFilter(
+                c -> c.1 != m.1
+                    AND c.6 < m.6
+                    AND c.3 >= m.3 - {success_tolerance:Float64}
+                    AND (m.5 = 0 OR c.5 = 0 OR ifNull(c.4 >= m.4 - {quality_tolerance:Float64}, 0)),
+                options))[1] AS c
+        FROM
+        (
+            SELECT agent, step, groupArray((model, calls, success_rate, quality, scored, cost_per_call)) AS options
+            FROM per_model
+            GROUP BY agent, step
+        )
+        ARRAY JOIN options AS m
+        WHERE arrayExists(
+            c -> c.1 != m.1
+                AND c.6 < m.6
+                AND c.3 >= m.3 - {success_tolerance:Float64}
+                AND (m.5 = 0 OR c.5 = 0 OR ifNull(c.4 >= m.4 - {quality_tolerance:Float64}, 0)),
+            options)
     ),
     priced AS
     (
@@ -96,12 +127,12 @@ WITH
     runs AS
     (
         SELECT
-            RunKey,
+            any(RunKey) AS run_key,
             argMaxIf(AgentName, DurationMs, StepKind = 'agent') AS agent,
             countIf(NOT IsRunSpan) AS steps,
             sumIf(ifNull(CostUSD, 0), IsModelCall) AS cost
         FROM steps
-        GROUP BY RunKey
+        GROUP BY cityHash64(RunKey)
         HAVING countIf(StepKind = 'agent') > 0
     ),
     run_medians AS
@@ -120,7 +151,7 @@ WITH
             arrayCount((c, i) -> c.2 AND i < length(calls), calls, arrayEnumerate(calls)) AS retried
         FROM steps
         WHERE StepKind = 'tool'
-        GROUP BY RunKey, agent, tool
+        GROUP BY cityHash64(RunKey), agent, tool
     ),
     agent_call_cost AS
     (
@@ -133,29 +164,20 @@ SELECT * FROM
 (
     SELECT
         'cheaper_model' AS kind,
-        m.agent AS agent,
-        m.step AS step,
-        m.model AS model,
-        concat('use ', argMax(c.model, m.cost_per_call - c.cost_per_call), ' instead of ', m.model) AS suggestion,
+        agent,
+        step,
+        m.1 AS model,
+        concat('use ', c.1, ' instead of ', m.1) AS suggestion,
         concat(
-            argMax(c.model, m.cost_per_call - c.cost_per_call), ': $',
-            toString(round(argMax(c.cost_per_call, m.cost_per_call - c.cost_per_call), 6)), ' per call over ',
-            toString(argMax(c.calls, m.cost_per_call - c.cost_per_call)), ' calls, success ',
-            toString(round(100 * argMax(c.success_rate, m.cost_per_call - c.cost_per_call), 1)), '%',
-            if(isNull(argMax(c.quality, m.cost_per_call - c.cost_per_call)), '',
-               concat(', quality ', toString(round(argMax(c.quality, m.cost_per_call - c.cost_per_call), 3)))),
-            '; ', m.model, ': $', toString(round(any(m.cost_per_call), 6)), ' per call over ',
-            toString(any(m.calls)), ' calls, success ', toString(round(100 * any(m.success_rate), 1)), '%',
-            if(isNull(any(m.quality)), '', concat(', quality ', toString(round(any(m.quality), 3))))) AS evidence,
-        any(m.calls) AS sample,
-        round(max(m.cost_per_call - c.cost_per_call) * any(m.calls) * monthly, 4) AS estimated_monthly_saving_usd
-    FROM per_model AS m
-    INNER JOIN per_model AS c ON c.agent = m.agent AND c.step = m.step
-    WHERE c.model != m.model
-      AND c.cost_per_call < m.cost_per_call
-      AND c.success_rate >= m.success_rate - {success_tolerance:Float64}
-      AND (m.scored = 0 OR c.scored = 0 OR c.quality >= m.quality - {quality_tolerance:Float64})
-    GROUP BY m.agent, m.step, m.model
+            c.1, ': $', toString(round(c.6, 6)), ' per call over ', toString(c.2), ' calls, success ',
+            toString(round(100 * c.3, 1)), '%',
+            if(isNull(c.4), '', concat(', quality ', toString(round(c.4, 3)))),
+            '; ', m.1, ': $', toString(round(m.6, 6)), ' per call over ', toString(m.2), ' calls, success ',
+            toString(round(100 * m.3, 1)), '%',
+            if(isNull(m.4), '', concat(', quality ', toString(round(m.4, 3))))) AS evidence,
+        m.2 AS sample,
+        round((m.6 - c.6) * m.2 * monthly, 4) AS estimated_monthly_saving_usd
+    FROM cheaper_models
 
     UNION ALL
 
@@ -209,7 +231,7 @@ SELECT * FROM
         concat('cap the steps of ', r.agent, ' (e.g. a step limit or a stop condition)'),
         concat(toString(count()), ' of ', toString(any(md.run_count)), ' runs took more than ',
                toString({runaway_factor:Float64}), 'x the median of ', toString(any(md.median_steps)),
-               ' steps (up to ', toString(max(r.steps)), '); e.g. run ', argMax(r.RunKey, r.steps)),
+               ' steps (up to ', toString(max(r.steps)), '); e.g. run ', argMax(r.run_key, r.steps)),
         count(),
         round(sum(r.cost * (1 - md.median_steps / r.steps)) * monthly, 4)
     FROM runs AS r

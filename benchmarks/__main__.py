@@ -187,11 +187,13 @@ def _stages(args: argparse.Namespace, workdir: Path) -> list[str]:
 def _overload(args: argparse.Namespace, best: float, workdir: Path) -> str:
     over = load.overload(best, args.overload_seconds, args.memory_limit_mib, args.wal_mib, workdir)
     return _row(
-        f"overload: {over['rate']:,.0f} spans/s for {args.overload_seconds:.0f} s, peak RSS",
+        f"overload: {over['rate']:,.0f} spans/s offered ({over['sent_rate']:,.0f} sent) for "
+        f"{args.overload_seconds:.0f} s, peak RSS",
         f"{over['peak_rss_mib']:.0f} MiB",
         f"{over['peak_rss_mib'] / over['budget_mib']:.2f} of budget",
         f"budget {over['budget_mib']} MiB, WAL {args.wal_mib} MiB; replies: {over['ok']:.0f} ok, "
-        f"{over['throttled']:.0f} throttled ({over['retry_after']:.0f} with Retry-After), {over['failed']:.0f} failed",
+        f"{over['throttled']:.0f} throttled ({over['retry_after']:.0f} with Retry-After), {over['failed']:.0f} failed, "
+        f"{over['late_sends']:.0f} sent late",
     )
 
 

@@ -205,14 +205,20 @@ def overload(
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
+    started = time.perf_counter()
     try:
         outcome = open_loop(collector.http_url, bodies, 2 * max_rate / per_request, seconds, threads=64)
     finally:
+        elapsed = time.perf_counter() - started
         stop.set()
         sampler.join()
         collector.stop()
     return {
         "rate": 2 * max_rate,
+        # what the clients managed to send: below `rate` when replies were slow enough to hold
+        # every sending thread (then the schedule slipped: late_sends)
+        "sent_rate": (outcome.sent + outcome.statuses[0]) * per_request / elapsed,
+        "late_sends": outcome.late_sends,
         "peak_rss_mib": max(samples, default=0) / (1 << 20),
         "budget_mib": memory_limit_mib,
         "ok": outcome.statuses[200],

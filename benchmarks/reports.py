@@ -3,17 +3,18 @@
     python benchmarks/reports.py [--rows 10000000] [--repeat 3]
 
 Generates the rows inside chDB with INSERT ... SELECT FROM numbers() (benchmarks/agent_steps_rows.sql;
-the materialized views fill the agent_runs and agent_costs rollups on the way), merges agent_steps
-and both rollups (OPTIMIZE FINAL: the state background merges reach), then times, over the whole
-range and with default parameters:
+the materialized views fill the agent_runs and agent_costs rollups on the way; benchmarks/scores_rows.sql
+adds scores for a fifth of the runs), merges agent_steps and both rollups (OPTIMIZE FINAL: the state
+background merges reach), then times, over the whole range and with default parameters, with the
+settings the read path gives every query (final = 1, so a span stored twice counts once):
   - the baseline: SELECT count() FROM agent_steps with the reports' tenant and time filter
     (a bare count() is answered from part metadata, so it is printed too but is not the baseline;
     ClickHouse also answers the filtered count mostly from the primary index, so a one-column
     full scan, sum(DurationMs), is printed as a second reference);
   - every report under schemas/jobs/reports, and the traces/spans lookup of one run (otel_traces
     stays empty here, so that figure is the agent_steps side of the lookup only).
-Prints the best of --repeat runs per query and its ratio to the baseline. Uses one core's worth of
-chDB threads unless --threads says otherwise; bounded by --rows. --before REF also times each
+Prints the best of --repeat runs per query and its ratio to the baseline. Uses max_threads = 2 (this
+machine's cores, the engine's default here) unless --threads says otherwise; bounded by --rows. --before REF also times each
 report's SQL as it was at git revision REF (e.g. the last one before the rollups) on the same rows,
 in the same run.
 """
@@ -60,9 +61,17 @@ _MERGE = (
 )
 
 
-def _merge(store) -> None:
+def _generate(store, rows: int) -> None:
+    """`rows` stamped agent_steps rows and their scores, merged as background merges would."""
+    store.command((HERE / "agent_steps_rows.sql").read_text("utf-8"), {"rows": rows, "stamped": 1})
+    store.command((HERE / "scores_rows.sql").read_text("utf-8"), {"rows": rows})
     for statement in _MERGE:
         store.command(statement)
+
+
+def _settings(threads: int) -> dict:
+    """The read path's per-query settings that change a report's plan (readpath/limits.py)."""
+    return {"max_threads": threads, "final": 1}
 
 
 def _sql_at(revision: str, name: str) -> str | None:
@@ -115,9 +124,8 @@ def measure(rows: int, repeat: int, threads: int, workdir: Path) -> dict[str, fl
     store = open_store(data_dir=workdir / f"reports-{rows}")
     try:
         store.migrate()
-        store.command((HERE / "agent_steps_rows.sql").read_text("utf-8"), {"rows": rows, "stamped": 1})
-        _merge(store)
-        settings = {"max_threads": threads}
+        _generate(store, rows)
+        settings = _settings(threads)
         reader = _Reader(store, settings)
         base = report_parameters()
         figures = {
@@ -148,16 +156,15 @@ def main() -> None:
     try:
         store.migrate()
         started = time.perf_counter()
-        store.command((HERE / "agent_steps_rows.sql").read_text("utf-8"), {"rows": args.rows, "stamped": 1})
-        _merge(store)
+        _generate(store, args.rows)
         loaded = time.perf_counter() - started
-        settings = {"max_threads": args.threads}
+        settings = _settings(args.threads)
         reader = _Reader(store, settings)
         [(stored,)] = store.query("SELECT count() FROM agent_steps").rows
         print(f"{stored:,} agent_steps rows generated and merged in {loaded:.1f} s ({workdir})")
         load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
         print(
-            f"max_threads={args.threads}, best of {args.repeat}, load average {load} ({os.cpu_count()} cores)\n"
+            f"max_threads={args.threads}, final=1, best of {args.repeat}, load average {load} ({os.cpu_count()} cores)\n"
         )
 
         base = report_parameters()

@@ -443,3 +443,15 @@ def test_cli_report_takes_agent_and_parameters(collector: CollectorProcess, plan
     assert row["runs"] == len(writer)
     assert row["health"] == "critical"
     assert row["run_p50_ms"] == pytest.approx(quantile_exact([r.duration_ms for r in writer], 0.5), abs=1e-3)
+
+
+def test_warnings_limit_keeps_the_newest_flagged_steps(collector: CollectorProcess, plan: Plan) -> None:
+    """The report first finds where its newest `limit` flagged steps start and reads only from
+    there: every limit must still give the first rows of the whole list, in order."""
+    everything = report(collector, "warnings", limit=10_000, high_tokens=800)
+    assert len(everything) > 20
+    ordered = sorted(everything, key=lambda r: r["span_id"])
+    ordered.sort(key=lambda r: r["at"], reverse=True)
+    assert everything == ordered
+    for limit in (1, 2, 7, len(everything) - 1, len(everything), len(everything) + 5):
+        assert report(collector, "warnings", limit=limit, high_tokens=800) == everything[:limit]

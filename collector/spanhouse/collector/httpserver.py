@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import socket
 import ssl
 import sys
 import threading
@@ -109,6 +110,10 @@ def _not_served(routes: dict[tuple[str, str], Handler], method: str, path: str) 
 
 
 class _Server(ThreadingHTTPServer):
+    # socketserver's default listen backlog is 5, too small for a burst of new connections (many
+    # exporters starting at once, or all reconnecting after a restart).
+    request_queue_size = socket.SOMAXCONN
+
     def handle_error(self, request: object, client_address: tuple[str, int]) -> None:
         """A client that hangs up mid-reply is routine (a probe, a timeout): one debug line, not a
         traceback on stderr; anything else is logged with its traceback."""

@@ -25,14 +25,14 @@ import logging
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from spanhouse.collector.alerts.model import Alert, Condition
 from spanhouse.collector.alerts.rules import RULES
 from spanhouse.collector.alerts.store import alert_state, fire, resolve
 from spanhouse.collector.budgets.model import ALL_TENANTS
 from spanhouse.collector.config import AlertsConfig, ChannelConfig
-from spanhouse.collector.store.base import QueryResult, Store
+from spanhouse.collector.store.base import Store
+from spanhouse.collector.store.job_reads import JobReads
 
 logger = logging.getLogger(__name__)
 
@@ -66,17 +66,6 @@ class Outcome:
         }
 
 
-class DeduplicatedReads:
-    """The rules' view of the store: reads as the read path reads (`final = 1`), so a span stored
-    twice before a merge (a client retry) counts once and each step's latest attribution is used."""
-
-    def __init__(self, store: Store) -> None:
-        self._store = store
-
-    def query(self, sql: str, parameters: dict[str, Any] | None = None) -> QueryResult:
-        return self._store.query(sql, parameters, settings={"final": 1})
-
-
 class Evaluator:
     """Evaluates every enabled kind against one store; thread-safe (one evaluation at a time)."""
 
@@ -89,7 +78,7 @@ class Evaluator:
         channels: Sequence[ChannelConfig] | None = None,
     ) -> None:
         self.store = store
-        self._reads = DeduplicatedReads(store)
+        self._reads = JobReads(store)
         self.config = config or AlertsConfig()
         self.instance_id = instance_id
         self.channels = tuple(self.config.channels if channels is None else channels)

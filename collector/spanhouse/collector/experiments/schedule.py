@@ -22,7 +22,8 @@ from spanhouse.collector.experiments.alerts import (
 from spanhouse.collector.experiments.evaluation import Evaluation
 from spanhouse.collector.experiments.registry import Experiments
 from spanhouse.collector.jobs import Job
-from spanhouse.collector.store.base import QueryResult, Store
+from spanhouse.collector.store.base import Store
+from spanhouse.collector.store.job_reads import JobReads
 from spanhouse.collector.store.sql import load_job
 
 logger = logging.getLogger(__name__)
@@ -31,26 +32,12 @@ JOB_NAME = "experiments_evaluate"
 EVALUATION_INTERVAL_S = 300.0
 
 
-class _ReadOnly:
-    """The job's own reads: the collector's SQL files only, read with FINAL (a row stored twice
-    counts once), each parameterized with the tenant it reads for."""
-
-    def __init__(self, store: Store) -> None:
-        self.store = store
-
-    def query(self, sql: str, parameters: dict[str, Any] | None = None) -> QueryResult:
-        return self.store.query(sql, parameters, settings=_SETTINGS)
-
-
-_SETTINGS = {"final": 1, "readonly": 2, "max_execution_time": 300}
-
-
 def evaluation_job(interval_s: float = EVALUATION_INTERVAL_S, alerts: FiresExternal | None = None) -> Job:
     """The job that evaluates running experiments every `interval_s` seconds; winners and SRM go
     to `alerts` (the collector's alert service) when given."""
 
     def run(store: Store) -> None:
-        evaluate_running(store, sink=alert_sink(_ReadOnly(store), alerts))
+        evaluate_running(store, sink=alert_sink(JobReads(store), alerts))
 
     return Job(JOB_NAME, interval_s, run, initial_delay_s=min(interval_s, 30.0))
 
@@ -59,7 +46,7 @@ def evaluate_running(
     store: Store, *, as_of: dt.datetime | None = None, sink: AlertSink | None = None
 ) -> list[Evaluation]:
     """Evaluate and store every running experiment; returns the evaluations."""
-    reader = _ReadOnly(store)
+    reader = JobReads(store)
     sink = sink if sink is not None else DroppingSink()
     done: list[Evaluation] = []
     for tenant, names in reader.query(load_job("experiments/running")).rows:

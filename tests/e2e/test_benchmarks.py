@@ -90,7 +90,7 @@ def test_the_benchmark_table_has_every_section() -> None:
                 "total",
             )
         ),
-        r"overload: [\d,]+ spans/s for \d+ s, peak RSS \| \d+ MiB",
+        r"overload: [\d,]+ spans/s offered \([\d,]+ sent\) for \d+ s, peak RSS \| \d+ MiB",
         r"otel_traces after merges \| [\d.]+ bytes/span",
         r"agent_steps after merges \| [\d.]+ bytes/row",
         r"reports at 20,000 rows: one-column scan \| \d+ ms",

@@ -11,8 +11,9 @@ settings the read path gives every query (final = 1, so a span stored twice coun
     (a bare count() is answered from part metadata, so it is printed too but is not the baseline;
     ClickHouse also answers the filtered count mostly from the primary index, so a one-column
     full scan, sum(DurationMs), is printed as a second reference);
-  - every report under schemas/jobs/reports, and the traces/spans lookup of one run (otel_traces
-    stays empty here, so that figure is the agent_steps side of the lookup only).
+  - every report under schemas/jobs/reports, and the trace lookup of one run by its run id
+    (traces/trace_of, then traces/spans; otel_traces stays empty here, so that figure is the
+    agent_steps side of the lookup only).
 Prints the best of --repeat runs per query and its ratio to the baseline. Uses max_threads = 2 (this
 machine's cores, the engine's default here) unless --threads says otherwise; bounded by --rows. --before REF also times each
 report's SQL as it was at git revision REF (e.g. the last one before the rollups) on the same rows,
@@ -29,10 +30,12 @@ import statistics
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from spanhouse.collector.reports import report_names, report_parameters, run_report
-from spanhouse.collector.store import load_job, open_store
+from spanhouse.collector.store import QueryResult, load_job, open_store
 
 HERE = Path(__file__).resolve().parent
 SCAN_FILTERED = (
@@ -110,9 +113,9 @@ def _close(a: list[tuple], b: list[tuple]) -> bool:
     )
 
 
-def _best(fn, repeat: int) -> tuple[float, object]:
-    times, result = [], None
-    for _ in range(repeat):
+def _best(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
+    times = []
+    for _ in range(max(repeat, 1)):
         started = time.perf_counter()
         result = fn()
         times.append(time.perf_counter() - started)
@@ -193,11 +196,14 @@ def main() -> None:
                 line += f"{earlier:>10.4f}{earlier / baseline:>11.2f}{earlier / seconds:>9.1f}x{same}"
             print(line, flush=True)
         [(run_id,)] = store.query("SELECT RunId FROM agent_steps WHERE StepKind = 'agent' LIMIT 1").rows
-        lookup = {"tenant": "", "id": run_id, "max_spans": 10_000}
-        seconds, result = _best(lambda: reader.query(load_job("traces/spans"), lookup), args.repeat)
-        print(
-            f"{'traces/spans (one run)*':<28}{seconds:>10.4f}{len(result.rows):>10}{seconds / baseline:>11.2f}"
-        )
+
+        def lookup() -> QueryResult:
+            [(trace_id,)] = reader.query(load_job("traces/trace_of"), {"tenant": "", "id": run_id}).rows
+            parameters = {"tenant": "", "trace_id": trace_id, "max_spans": 10_000}
+            return reader.query(load_job("traces/spans"), parameters)
+
+        seconds, result = _best(lookup, args.repeat)
+        print(f"{'trace of one run*':<28}{seconds:>10.4f}{len(result.rows):>10}{seconds / baseline:>11.2f}")
         print("* otel_traces holds no rows here: the lookup of the run's trace in agent_steps only")
         print(
             f"\nreports: median {statistics.median(ratios):.1f}x, max {max(ratios):.1f}x the filtered count()"

@@ -95,6 +95,18 @@ def test_show_by_trace_id_of_a_run_without_our_instrumentation(
     assert "200→20 tok" in out
 
 
+def test_show_by_a_step_span_id_and_an_unknown_id(collector: CollectorProcess, plan: Plan) -> None:
+    """A span id names no trace or run, so it is looked up by the SpanId columns (no index)."""
+    run = run_at(plan, 10)
+    tool = next(s for s in run.steps if s.kind == "tool")
+    document = json.loads(spanhouse(collector, "traces", "show", tool.span_id, "--format", "json").stdout)
+    shown = {s["span_id"] for s in document["spans"]}
+    assert tool.span_id in shown and shown <= {s.span_id for s in run.spans}
+    unknown = spanhouse(collector, "traces", "show", "0123456789abcdef", check=False)
+    assert unknown.returncode != 0
+    assert "no stored trace, run or span has id 0123456789abcdef" in unknown.stderr + unknown.stdout
+
+
 def test_show_warns_by_the_given_thresholds(collector: CollectorProcess, plan: Plan) -> None:
     run = run_at(plan, 5)  # writer with an 11 s call
     document = json.loads(

@@ -1,5 +1,5 @@
--- Every span of one trace, for the debugging views: the trace is named by its trace id, by a
--- run id or by any of its span ids. Raw spans come from otel_traces (so non-GenAI spans show
+-- Every span of one trace, for the debugging views (traces/trace_of.sql and trace_of_span.sql
+-- find the trace a run or span id names). Raw spans come from otel_traces (so non-GenAI spans show
 -- too), typed step fields from agent_steps, and each step's agent and run as resolved from the
 -- trace (step_attribution, over the span's own); a span stored twice is listed once.
 SELECT
@@ -30,30 +30,16 @@ LEFT JOIN
 (
     SELECT *
     FROM agent_steps
-    WHERE Tenant = {tenant:String}
-      AND TraceId IN (
-          SELECT TraceId FROM agent_steps
-          WHERE Tenant = {tenant:String} AND (TraceId = {id:String} OR RunId = {id:String} OR SpanId = {id:String})
-      )
+    WHERE Tenant = {tenant:String} AND TraceId = {trace_id:String}
     LIMIT 1 BY SpanId
 ) AS s ON t.TraceId = s.TraceId AND t.SpanId = s.SpanId
 LEFT JOIN
 (
     SELECT TraceId, SpanId, AgentName, RunKey
     FROM step_attribution
-    WHERE Tenant = {tenant:String}
-      AND TraceId IN (
-          SELECT TraceId FROM agent_steps
-          WHERE Tenant = {tenant:String} AND (TraceId = {id:String} OR RunId = {id:String} OR SpanId = {id:String})
-      )
+    WHERE Tenant = {tenant:String} AND TraceId = {trace_id:String}
 ) AS a ON t.TraceId = a.TraceId AND t.SpanId = a.SpanId
-WHERE t.Tenant = {tenant:String}
-  AND (t.TraceId = {id:String} OR t.TraceId IN (
-      SELECT TraceId FROM agent_steps
-      WHERE Tenant = {tenant:String} AND (RunId = {id:String} OR SpanId = {id:String})
-  ) OR t.TraceId IN (
-      SELECT TraceId FROM otel_traces WHERE Tenant = {tenant:String} AND SpanId = {id:String}
-  ))
+WHERE t.Tenant = {tenant:String} AND t.TraceId = {trace_id:String}
 ORDER BY start_ns, span_id
 LIMIT 1 BY span_id
 LIMIT {max_spans:UInt32}

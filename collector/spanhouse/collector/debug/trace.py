@@ -213,8 +213,9 @@ def fetch_trace(
     identifier = identifier.strip().lower()
     if not identifier or any(c not in "0123456789abcdef" for c in identifier):
         raise ConfigError(f"{identifier!r} is not a trace, run or span id (hex digits)")
+    trace_id = _trace_of(reader, identifier, tenant)
     result = reader.query(
-        load_job("traces/spans"), {"tenant": tenant, "id": identifier, "max_spans": MAX_SPANS}
+        load_job("traces/spans"), {"tenant": tenant, "trace_id": trace_id, "max_spans": MAX_SPANS}
     )
     if not result.rows:
         raise TraceNotFound(f"no stored trace, run or span has id {identifier}")
@@ -224,6 +225,16 @@ def fetch_trace(
     trace = build_trace(identifier, spans, thresholds or WarningThresholds())
     _attach_scores(reader, trace, tenant)
     return trace
+
+
+def _trace_of(reader: Reader, identifier: str, tenant: str) -> str:
+    """The trace id `identifier` names: a trace or run id through the indexes, else a span id
+    (read from the SpanId columns, which have none)."""
+    for job in ("traces/trace_of", "traces/trace_of_span"):
+        rows = reader.query(load_job(job), {"tenant": tenant, "id": identifier}).rows
+        if rows:
+            return str(rows[0][0])
+    raise TraceNotFound(f"no stored trace, run or span has id {identifier}")
 
 
 def _attach_scores(reader: Reader, trace: Trace, tenant: str) -> None:

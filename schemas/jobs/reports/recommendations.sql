@@ -124,21 +124,28 @@ WITH
         WHERE s.IsModelCall AND s.PriceId != ''
         GROUP BY agent, step, provider, model
     ),
-    runs AS
+    -- Runs with an agent span, grouped per agent once: the median steps per run and, against it,
+    -- the runaway runs (their count, the excess cost, the longest run as the example).
+    run_agents AS
     (
         SELECT
-            any(RunKey) AS run_key,
-            argMaxIf(AgentName, DurationMs, StepKind = 'agent') AS agent,
-            countIf(NOT IsRunSpan) AS steps,
-            sumIf(ifNull(CostUSD, 0), IsModelCall) AS cost
-        FROM steps
-        GROUP BY cityHash64(RunKey)
-        HAVING countIf(StepKind = 'agent') > 0
-    ),
-    run_medians AS
-    (
-        SELECT agent, quantileExact(0.5)(steps) AS median_steps, count() AS run_count
-        FROM runs
+            agent,
+            count() AS run_count,
+            quantileExact(0.5)(steps) AS median_steps,
+            groupArray((steps, cost)) AS step_costs,
+            max(steps) AS max_steps,
+            argMax(run_key, steps) AS longest_run
+        FROM
+        (
+            SELECT
+                any(RunKey) AS run_key,
+                argMaxIf(AgentName, DurationMs, StepKind = 'agent') AS agent,
+                countIf(NOT IsRunSpan) AS steps,
+                sumIf(ifNull(CostUSD, 0), IsModelCall) AS cost
+            FROM steps
+            GROUP BY cityHash64(RunKey)
+            HAVING countIf(StepKind = 'agent') > 0
+        )
         GROUP BY agent
         HAVING run_count >= {min_samples:UInt32}
     ),
@@ -225,19 +232,21 @@ SELECT * FROM
 
     SELECT
         'runaway_runs',
-        r.agent,
+        agent,
         '',
         '',
-        concat('cap the steps of ', r.agent, ' (e.g. a step limit or a stop condition)'),
-        concat(toString(count()), ' of ', toString(any(md.run_count)), ' runs took more than ',
-               toString({runaway_factor:Float64}), 'x the median of ', toString(any(md.median_steps)),
-               ' steps (up to ', toString(max(r.steps)), '); e.g. run ', argMax(r.run_key, r.steps)),
-        count(),
-        round(sum(r.cost * (1 - md.median_steps / r.steps)) * monthly, 4)
-    FROM runs AS r
-    INNER JOIN run_medians AS md ON md.agent = r.agent
-    WHERE r.steps > {runaway_factor:Float64} * md.median_steps
-    GROUP BY r.agent
+        concat('cap the steps of ', agent, ' (e.g. a step limit or a stop condition)'),
+        concat(toString(length(runaway)), ' of ', toString(run_count), ' runs took more than ',
+               toString({runaway_factor:Float64}), 'x the median of ', toString(median_steps),
+               ' steps (up to ', toString(max_steps), '); e.g. run ', longest_run),
+        length(runaway),
+        round(arraySum(r -> r.2 * (1 - median_steps / r.1), runaway) * monthly, 4)
+    FROM
+    (
+        SELECT *, arrayFilter(r -> r.1 > {runaway_factor:Float64} * median_steps, step_costs) AS runaway
+        FROM run_agents
+    )
+    WHERE notEmpty(runaway)
 
     UNION ALL
 

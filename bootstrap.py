@@ -95,7 +95,8 @@ def _ensure_installed(extra: str, venv: Path = VENV, quiet: bool = False) -> Non
     digest = hashlib.sha256(inputs).hexdigest()
     if stamp.exists() and stamp.read_text() == digest:
         return
-    print(f"installing spanhouse[{extra}] into {venv}", file=sys.stderr)
+    if not quiet:
+        print(f"installing spanhouse[{extra}] into {venv}", file=sys.stderr)
     command = [str(venv / BIN.name / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
     result = subprocess.run([*command, "-e", f"{ROOT}[{extra}]"], capture_output=quiet, text=True, check=False)
     if result.returncode != 0:
@@ -140,6 +141,8 @@ def _run_tests(pytest_args: list[str]) -> int:
         print("vulture found unused code (above); remove it, or name why it stays", file=sys.stderr)
         return dead
     # The other Pythons' environments (about 40 s of pip each) are made while the suite runs.
+    if OTHER_PYTHONS:
+        print(f"making the Python {' and '.join(OTHER_PYTHONS)} environments while the tests run", file=sys.stderr)
     with ThreadPoolExecutor(max_workers=1) as pool:
         subset_venvs = [(version, pool.submit(_subset_venv, version)) for version in OTHER_PYTHONS]
         code = subprocess.call([str(PYTHON), "-m", "pytest", *pytest_args], cwd=ROOT)
@@ -166,7 +169,6 @@ def _subset_venv(version: str) -> Path | None:
         return None
     venv = ROOT / f".venv-{version}"
     if not (venv / BIN.name / "python").exists():
-        print(f"creating {venv}", file=sys.stderr)
         subprocess.run([python, "-m", "venv", str(venv)], check=True, capture_output=True)
     _ensure_installed("dev", venv, quiet=True)
     return venv

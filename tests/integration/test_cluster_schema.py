@@ -122,6 +122,7 @@ SHARDED = (
     "step_attribution",
     "agent_runs",
     "agent_costs",
+    "agent_failures",
 )
 
 

@@ -7,7 +7,8 @@ rollup) on a workload with stamped runs inserted in several blocks, runs of othe
 resolved by the attribution job (one of them under a stamped run), spans delivered twice, runs
 across two services, ranges that cut runs, a replayed WAL batch and a re-price. The steps-only
 reports count a span delivered twice once only after agent_steps merged its copies (OPTIMIZE
-FINAL), so they run after that; the rollup's answer must not depend on it.
+FINAL), so they run after that; the rollup's answer must not depend on it. The errors report
+reads the failed steps from agent_failures (a materialized copy of them) and is held to the same.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from spanhouse.collector.reports import report_parameters, run_report
 from spanhouse.collector.store import Store, load_job, open_store
 
 RAW = Path(__file__).parent / "raw_reports"
-REPORTS = ("overview", "executions", "benchmarks", "costs", "cost_trends", "projection")
+REPORTS = ("overview", "executions", "benchmarks", "costs", "cost_trends", "projection", "errors")
 # Each report also with options of its own: buckets in zones whose offsets are not whole hours.
 EXTRA = {
     "executions": ({"limit": 1000},),
@@ -324,6 +325,10 @@ def test_rollup_reports_equal_the_steps_reports_with_copies_cuts_and_attribution
 
     budgets = _budgets(store, workload, raw=False)
     assert any(b["spent"] for b in budgets)
+    # The errors report has failures of every kind to count: stamped, resolved by attribution, copied.
+    assert all(rows for (name, _), rows in zip(asked, before, strict=True) if name == "errors")
+    [(stamped, other)] = store.query("SELECT countIf(IsStamped), countIf(NOT IsStamped) FROM agent_failures").rows
+    assert stamped > 0 and other > 0
 
     store.command("OPTIMIZE TABLE agent_steps FINAL")
     for (name, parameters), rows in zip(asked, before, strict=True):

@@ -24,6 +24,9 @@ RETENTION_TABLES: dict[str, str] = {
     "agent_steps": "Timestamp",
     "scores": "Timestamp",
 }
+# Tables that keep a copy of some of another's rows, and so keep them exactly as long: a TTL set
+# on the table is set on these too (agent_failures, the failed steps, follows agent_steps).
+FOLLOWERS: dict[str, dict[str, str]] = {"agent_steps": {"agent_failures": "Timestamp"}}
 FOREVER = ("0", "off", "none", "forever")
 
 
@@ -53,21 +56,61 @@ def check_table(table: str) -> str:
 
 
 def set_retention(store: Store, table: str, duration: str) -> int:
-    """Apply a TTL of `duration` to `table` (or remove it); returns the seconds kept (0 = forever)."""
+    """Apply a TTL of `duration` to `table` and its FOLLOWERS (or remove it); returns the seconds
+    kept (0 = forever)."""
     check_table(table)
     seconds = retention_seconds(duration)
-    # On a cluster the rows are in <table>_local on every node, altered ON CLUSTER (docs/deploy.md).
+    for target, column in {table: RETENTION_TABLES[table], **FOLLOWERS.get(table, {})}.items():
+        _set_ttl(store, target, column, seconds)
+    logger.info("retention of %s set to %s", table, f"{seconds}s" if seconds else "forever")
+    return seconds
+
+
+def follow_retention(store: Store) -> None:
+    """Give each follower its table's TTL where they differ: a TTL set before the follower existed
+    (an upgrade) reaches it when the collector next opens the store."""
+    kept = _kept(store, [*FOLLOWERS, *(f for followers in FOLLOWERS.values() for f in followers)])
+    for table, followers in FOLLOWERS.items():
+        if table not in kept:
+            continue
+        ttl, seconds = kept[table]
+        for follower, column in followers.items():
+            if follower not in kept or kept[follower][1] == seconds:
+                continue
+            if ttl and seconds is None:
+                logger.warning(
+                    "%s has a TTL that is not a plain interval (%s): set %s's by hand", table, ttl, follower
+                )
+                continue
+            _set_ttl(store, follower, column, seconds or 0)
+            logger.info("retention of %s set to that of %s", follower, table)
+
+
+def _kept(store: Store, tables: list[str]) -> dict[str, tuple[str, int | None]]:
+    """Table -> (its TTL clause, '' for none; the seconds it keeps when a plain interval), read
+    from the `_local` tables on a cluster install."""
+    local = is_cluster_install(store)
+    rows = store.query(load_job("retention/view"), {"tables": [f"{t}_local" if local else t for t in tables]})
+    return {
+        str(row["table"]).removesuffix("_local"): (
+            str(row["ttl"]),
+            None if row["keep_seconds"] is None else int(row["keep_seconds"]),
+        )
+        for row in rows.dicts()
+    }
+
+
+def _set_ttl(store: Store, table: str, column: str, seconds: int) -> None:
+    """One table's TTL (0 removes it); on a cluster the rows are in <table>_local on every node,
+    altered ON CLUSTER (docs/deploy.md)."""
     form = "_cluster" if is_cluster_install(store) else ""
     target = f"{table}_local" if form else table
     if seconds:
         store.command(
-            load_job(f"retention/set_ttl{form}"),
-            {"table": target, "column": RETENTION_TABLES[table], "seconds": seconds},
+            load_job(f"retention/set_ttl{form}"), {"table": target, "column": column, "seconds": seconds}
         )
-    elif any(row["ttl"] for row in retention_view(store).dicts() if row["table"] == target):
+    elif _kept(store, [table]).get(table, ("", None))[0]:
         store.command(load_job(f"retention/remove_ttl{form}"), {"table": target})
-    logger.info("retention of %s set to %s", table, f"{seconds}s" if seconds else "forever")
-    return seconds
 
 
 def retention_view(reader: Reader) -> QueryResult:

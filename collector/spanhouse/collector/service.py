@@ -51,6 +51,7 @@ from spanhouse.collector.queue.wal import wal_in_use
 from spanhouse.collector.readpath import ReadPath
 from spanhouse.collector.receivers.otlp_grpc import OtlpGrpcReceiver
 from spanhouse.collector.receivers.otlp_http import OtlpHttpTracesHandler
+from spanhouse.collector.retention import follow_retention
 from spanhouse.collector.store import Store, open_store
 from spanhouse.collector.store.reconnecting import ReconnectingStore
 from spanhouse.collector.telemetry import Metrics
@@ -144,11 +145,13 @@ class Collector:
             store = ReconnectingStore(clickhouse.url)
             try:
                 store.migrate()
+                follow_retention(store)
             except StoreUnavailable as exc:
                 logger.warning("%s; accepting spans into the WAL and retrying", exc)
             return store
         embedded = open_store(data_dir=clickhouse.local_dir)
         applied = embedded.migrate()
+        follow_retention(embedded)
         if applied:
             logger.info("schema of %s: applied %s", embedded.description, ", ".join(applied))
         return embedded

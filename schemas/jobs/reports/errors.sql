@@ -32,7 +32,7 @@ WITH
         (
             SELECT cityHash64(Tenant, TraceId, SpanId) AS StepKey, SpanId, RunKey, AgentName
             FROM step_attribution
-            WHERE (Tenant, TraceId, SpanId) IN (SELECT Tenant, TraceId, SpanId FROM failed_steps WHERE NOT IsStamped)
+            WHERE cityHash64(Tenant, TraceId, SpanId) IN (SELECT cityHash64(Tenant, TraceId, SpanId) FROM failed_steps WHERE NOT IsStamped)
         ) AS a ON cityHash64(f.Tenant, f.TraceId, f.SpanId) = a.StepKey
         GROUP BY TraceId
     )

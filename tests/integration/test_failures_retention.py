@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from helpers import CollectorProcess
-from spanhouse.collector.retention import follow_retention, set_retention
+from spanhouse.collector.retention import follow_retention, retention_view, set_retention
 from spanhouse.collector.store import Store, load_job, open_store
 
 TABLES = ["agent_steps", "agent_failures"]
@@ -25,6 +25,8 @@ def test_agent_failures_follows_the_retention_of_agent_steps(tmp_path: Path) -> 
         assert _kept(store) == {"agent_steps": None, "agent_failures": None}
         set_retention(store, "agent_steps", "30d")
         assert _kept(store) == {"agent_steps": 30 * 86400, "agent_failures": 30 * 86400}
+        shown = {row["table"]: row["keep_seconds"] for row in retention_view(store).dicts()}
+        assert shown["agent_failures"] == 30 * 86400  # `spanhouse retention` shows the follower too
         set_retention(store, "agent_steps", "forever")
         assert _kept(store) == {"agent_steps": None, "agent_failures": None}
 

@@ -114,7 +114,8 @@ def _set_ttl(store: Store, table: str, column: str, seconds: int) -> None:
 
 
 def retention_view(reader: Reader) -> QueryResult:
-    """TTL and size per table; on a cluster install also the `<table>_local` tables that hold the
-    rows (this node's share of them)."""
-    tables = [*RETENTION_TABLES, *(f"{t}_local" for t in RETENTION_TABLES)]
+    """TTL and size per table (those whose retention follows another's too); on a cluster install
+    also the `<table>_local` tables that hold the rows (this node's share of them)."""
+    named = [*RETENTION_TABLES, *(f for followers in FOLLOWERS.values() for f in followers)]
+    tables = [*named, *(f"{t}_local" for t in named)]
     return reader.query(load_job("retention/view"), {"tables": tables})

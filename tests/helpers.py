@@ -120,8 +120,13 @@ class CollectorProcess:
             try:
                 self.process.wait(timeout=30)
             except subprocess.TimeoutExpired:
+                # Hung: every thread's stack into the log (the collector registers SIGUSR1 with
+                # faulthandler), shown with the failure, before the kill.
+                os.kill(self.process.pid, signal.SIGUSR1)
+                time.sleep(1)
                 self.process.kill()
                 self.process.wait()
+                print(f"collector {self.process.pid} did not stop within 30 s:\n{self.log_path.read_text(errors='replace')[-20000:]}", file=sys.stderr)
         self._log.close()
         return self.process.returncode
 

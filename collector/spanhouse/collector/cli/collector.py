@@ -6,6 +6,7 @@ or through its environment variable); the defaults themselves are written once, 
 
 from __future__ import annotations
 
+import faulthandler
 import logging
 import os
 import signal
@@ -229,6 +230,8 @@ def run_collector(config: CollectorConfig) -> None:
     logging.basicConfig(
         level=config.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    if hasattr(signal, "SIGUSR1"):  # `kill -USR1 <pid>`: every thread's stack to stderr, for a hang
+        faulthandler.register(signal.SIGUSR1, all_threads=True)
     try:
         keys = ApiKeys.load(config.receiver.api_keys_file, os.environ.get(ENV_API_KEYS))
     except SpanhouseError as exc:
@@ -248,7 +251,10 @@ def run_collector(config: CollectorConfig) -> None:
         f"spanhouse collector: OTLP/gRPC {service.grpc_endpoint}, OTLP/HTTP + API {service.http_url}",
         soft_wrap=True,
     )
-    stop.wait()
+    # Signal handlers run in the main thread only, once it runs Python again; a wait without a
+    # timeout is not always woken by a signal another thread received, so the wait wakes itself.
+    while not stop.wait(timeout=0.25):
+        pass
     console.print(
         "shutting down: storing what was accepted (Ctrl-C again to stop at once; the write-ahead "
         "log keeps the rest for the next start)",

@@ -24,9 +24,13 @@ RETENTION_TABLES: dict[str, str] = {
     "agent_steps": "Timestamp",
     "scores": "Timestamp",
 }
-# Tables that keep a copy of some of another's rows, and so keep them exactly as long: a TTL set
-# on the table is set on these too (agent_failures, the failed steps, follows agent_steps).
-FOLLOWERS: dict[str, dict[str, str]] = {"agent_steps": {"agent_failures": "Timestamp"}}
+# Tables made from another's rows, and so kept as long: a TTL set on the table is set on these
+# too, each counted from its own time column. agent_failures copies the failed steps; agent_runs
+# and agent_costs roll the steps up (a run goes with its latest step, a quarter hour's costs with
+# its start), so no report shows runs or costs whose steps have gone.
+FOLLOWERS: dict[str, dict[str, str]] = {
+    "agent_steps": {"agent_failures": "Timestamp", "agent_runs": "LastStart", "agent_costs": "Quarter"}
+}
 FOREVER = ("0", "off", "none", "forever")
 
 

@@ -42,14 +42,16 @@ def test_the_derived_tables_follow_the_retention_of_agent_steps(tmp_path: Path) 
 
         # A TTL set on agent_steps alone (as before the followers existed): following copies it.
         store.command(
-            load_job("retention/set_ttl"), {"table": "agent_steps", "column": "Timestamp", "seconds": 7 * 86400}
+            load_job("retention/set_ttl"),
+            {"table": "agent_steps", "column": "Timestamp", "seconds": 7 * 86400},
         )
         assert _kept(store) == _same(None, agent_steps=7 * 86400)
         follow_retention(store)
         assert _kept(store) == _same(7 * 86400)
 
         store.command(
-            load_job("retention/set_ttl"), {"table": "agent_steps", "column": "Timestamp", "seconds": 3 * 86400}
+            load_job("retention/set_ttl"),
+            {"table": "agent_steps", "column": "Timestamp", "seconds": 3 * 86400},
         )
     finally:
         store.close()
@@ -96,7 +98,8 @@ def test_rows_that_expire_with_their_steps_go_from_every_derived_table(tmp_path:
             set_retention(store, "agent_steps", "30d")
         else:
             store.command(
-                load_job("retention/set_ttl"), {"table": "agent_steps", "column": "Timestamp", "seconds": 30 * 86400}
+                load_job("retention/set_ttl"),
+                {"table": "agent_steps", "column": "Timestamp", "seconds": 30 * 86400},
             )
             follow_retention(store)
         for table in TABLES:  # a TTL is applied when parts merge; the test does not wait for one

@@ -64,8 +64,9 @@ def set_retention(store: Store, table: str, duration: str) -> int:
     kept (0 = forever)."""
     check_table(table)
     seconds = retention_seconds(duration)
+    cluster = is_cluster_install(store)
     for target, column in {table: RETENTION_TABLES[table], **FOLLOWERS.get(table, {})}.items():
-        _set_ttl(store, target, column, seconds)
+        _set_ttl(store, target, column, seconds, cluster=cluster)
     logger.info("retention of %s set to %s", table, f"{seconds}s" if seconds else "forever")
     return seconds
 
@@ -73,7 +74,10 @@ def set_retention(store: Store, table: str, duration: str) -> int:
 def follow_retention(store: Store) -> None:
     """Give each follower its table's TTL where they differ: a TTL set before the follower existed
     (an upgrade) reaches it when the collector next opens the store."""
-    kept = _kept(store, [*FOLLOWERS, *(f for followers in FOLLOWERS.values() for f in followers)])
+    cluster = is_cluster_install(store)
+    kept = _kept(
+        store, [*FOLLOWERS, *(f for followers in FOLLOWERS.values() for f in followers)], cluster=cluster
+    )
     for table, followers in FOLLOWERS.items():
         if table not in kept:
             continue
@@ -86,15 +90,16 @@ def follow_retention(store: Store) -> None:
                     "%s has a TTL that is not a plain interval (%s): set %s's by hand", table, ttl, follower
                 )
                 continue
-            _set_ttl(store, follower, column, seconds or 0)
+            _set_ttl(store, follower, column, seconds or 0, cluster=cluster)
             logger.info("retention of %s set to that of %s", follower, table)
 
 
-def _kept(store: Store, tables: list[str]) -> dict[str, tuple[str, int | None]]:
+def _kept(store: Store, tables: list[str], *, cluster: bool) -> dict[str, tuple[str, int | None]]:
     """Table -> (its TTL clause, '' for none; the seconds it keeps when a plain interval), read
     from the `_local` tables on a cluster install."""
-    local = is_cluster_install(store)
-    rows = store.query(load_job("retention/view"), {"tables": [f"{t}_local" if local else t for t in tables]})
+    rows = store.query(
+        load_job("retention/view"), {"tables": [f"{t}_local" if cluster else t for t in tables]}
+    )
     return {
         str(row["table"]).removesuffix("_local"): (
             str(row["ttl"]),
@@ -104,16 +109,16 @@ def _kept(store: Store, tables: list[str]) -> dict[str, tuple[str, int | None]]:
     }
 
 
-def _set_ttl(store: Store, table: str, column: str, seconds: int) -> None:
+def _set_ttl(store: Store, table: str, column: str, seconds: int, *, cluster: bool) -> None:
     """One table's TTL (0 removes it); on a cluster the rows are in <table>_local on every node,
     altered ON CLUSTER (docs/deploy.md)."""
-    form = "_cluster" if is_cluster_install(store) else ""
+    form = "_cluster" if cluster else ""
     target = f"{table}_local" if form else table
     if seconds:
         store.command(
             load_job(f"retention/set_ttl{form}"), {"table": target, "column": column, "seconds": seconds}
         )
-    elif _kept(store, [table]).get(table, ("", None))[0]:
+    elif _kept(store, [table], cluster=cluster).get(table, ("", None))[0]:
         store.command(load_job(f"retention/remove_ttl{form}"), {"table": target})
 
 

@@ -11,6 +11,12 @@ What the collector holds is bounded without this (in-flight bodies by the receiv
 caps, queued rows by the queue's in-memory budget, the rest in the WAL on disk); the limiter is
 the guard that turns anything unforeseen (a flood of huge spans, a leak) into throttling instead
 of an out-of-memory kill.
+
+Memory freed after a burst is not always given back to the system (chDB keeps what its inserts
+and merges used): an overload can leave an idle collector resident above the soft limit, which
+would then refuse every request for good. So between the soft and the hard limit one request at a
+time is let in when nothing else is in flight (the caller says so); above the hard limit every
+request is refused.
 """
 
 from __future__ import annotations
@@ -18,6 +24,8 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from spanhouse.collector.errors import QueueFull
 
@@ -40,7 +48,8 @@ def resident_bytes() -> int:
 
 
 class MemoryLimiter:
-    """Refuses new requests while the resident set is above `limit_bytes - spike_bytes`."""
+    """Refuses new requests while the resident set is above `limit_bytes - spike_bytes`, but one at
+    a time when nothing else is in flight, until it is above `limit_bytes`."""
 
     def __init__(self, limit_bytes: int, spike_bytes: int, *, check_interval_s: float = 0.5) -> None:
         if limit_bytes <= spike_bytes:
@@ -49,7 +58,9 @@ class MemoryLimiter:
         self.soft_bytes = limit_bytes - spike_bytes
         self.check_interval_s = check_interval_s
         self.over = False
+        self.over_hard = False
         self.refused = 0
+        self._alone = threading.Lock()  # held by the one request let in over the soft limit
         self.peak_bytes = 0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -71,6 +82,7 @@ class MemoryLimiter:
         """Read the resident set now; True while over the soft limit."""
         resident = resident_bytes()
         self.peak_bytes = max(self.peak_bytes, resident)
+        self.over_hard = resident > self.limit_bytes
         over = resident > self.soft_bytes
         if over != self.over:
             logger.warning(
@@ -83,13 +95,31 @@ class MemoryLimiter:
         self.over = over
         return over
 
-    def admit(self) -> None:
-        """Raise MemoryLimitReached while over the soft limit (called before a request is taken in)."""
-        if self.over:
-            self.refused += 1
-            raise MemoryLimitReached(
-                f"the collector is over its memory budget ({self.limit_bytes >> 20} MiB); retry later"
-            )
+    def refuse_if_over(self, *, in_flight: bool) -> None:
+        """Raise MemoryLimitReached if `admitted` would: a check before a request's body is decoded."""
+        if self.over and (self.over_hard or in_flight or self._alone.locked()):
+            self._refuse()
+
+    @contextmanager
+    def admitted(self, *, in_flight: bool) -> Iterator[None]:
+        """Hold one request taken in; raises MemoryLimitReached (before it is taken in) above the
+        hard limit, and above the soft one unless nothing is `in_flight` and no other request holds
+        the one place left there."""
+        if not self.over:
+            yield
+            return
+        if self.over_hard or in_flight or not self._alone.acquire(blocking=False):
+            self._refuse()
+        try:
+            yield
+        finally:
+            self._alone.release()
+
+    def _refuse(self) -> None:
+        self.refused += 1
+        raise MemoryLimitReached(
+            f"the collector is over its memory budget ({self.limit_bytes >> 20} MiB); retry later"
+        )
 
     def _run(self) -> None:
         while not self._stop.wait(self.check_interval_s):

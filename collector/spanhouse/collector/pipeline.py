@@ -112,6 +112,8 @@ class TracePipeline:
         self.memory: MemoryLimiter | None = None
         self.workers: Workers | None = None
         self.building = threading.BoundedSemaphore(MAX_BUILDING)
+        self._active = 0  # requests inside export()
+        self._active_lock = threading.Lock()
 
     def export(
         self,
@@ -127,8 +129,42 @@ class TracePipeline:
         `rejected` are reasons for spans the receiver already left out (unparseable ones).
         Over the memory budget it raises MemoryLimitReached (a QueueFull: the client retries).
         """
+        if self.memory is None:
+            return self._export(request, tenant, raw, rejected)
+        with self.memory.admitted(in_flight=self.in_flight()):
+            return self._export(request, tenant, raw, rejected)
+
+    def in_flight(self) -> bool:
+        """Whether a request is being taken in, or waits in the queue to be stored."""
+        return self._active > 0 or self.queue.depth > 0
+
+    def refuse_if_over_budget(self) -> None:
+        """Raise MemoryLimitReached where `export` would, before the receiver decodes a body."""
         if self.memory is not None:
-            self.memory.admit()
+            self.memory.refuse_if_over(in_flight=self.in_flight())
+
+    def _export(
+        self,
+        request: ExportTraceServiceRequest,
+        tenant: str,
+        raw: bytes | None,
+        rejected: list[str] | None,
+    ) -> ExportOutcome:
+        with self._active_lock:
+            self._active += 1
+        try:
+            return self._take_in(request, tenant, raw, rejected)
+        finally:
+            with self._active_lock:
+                self._active -= 1
+
+    def _take_in(
+        self,
+        request: ExportTraceServiceRequest,
+        tenant: str,
+        raw: bytes | None,
+        rejected: list[str] | None,
+    ) -> ExportOutcome:
         with self.building:
             outcome, batch, raw = self._build(request, tenant, raw)
         if rejected:

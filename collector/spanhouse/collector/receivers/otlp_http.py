@@ -62,6 +62,10 @@ class OtlpHttpTracesHandler:
         except Unauthenticated as exc:
             self.pipeline.metrics.requests_unauthenticated.inc()
             return _status(401, str(exc), content_type)
+        try:
+            self.pipeline.refuse_if_over_budget()  # before the body is decoded, not after
+        except QueueFull as exc:
+            return self._throttle(exc, content_type)
         decoded = self._decode(request, content_type)
         if isinstance(decoded, Response):
             return decoded
@@ -73,9 +77,7 @@ class OtlpHttpTracesHandler:
             self.pipeline.metrics.requests_invalid.inc()
             return _status(413, str(exc), content_type)
         except QueueFull as exc:
-            self.pipeline.metrics.requests_throttled.inc()
-            logger.warning("throttling a client: %s", exc)
-            return self._retry_later(429, str(exc), content_type)
+            return self._throttle(exc, content_type)
         except (StoreUnavailable, TimeoutError, FutureTimeout, OSError) as exc:  # futures: Python 3.10
             logger.warning("could not store a request, asking the client to retry: %s", exc)
             return self._retry_later(503, "the collector cannot store now; retry later", content_type)
@@ -109,6 +111,11 @@ class OtlpHttpTracesHandler:
             payload = gzip_bytes(payload)
             headers["Content-Encoding"] = "gzip"
         return Response(200, payload, content_type, headers)
+
+    def _throttle(self, exc: QueueFull, content_type: str) -> Response:
+        self.pipeline.metrics.requests_throttled.inc()
+        logger.warning("throttling a client: %s", exc)
+        return self._retry_later(429, str(exc), content_type)
 
     def _retry_later(self, code: int, message: str, content_type: str) -> Response:
         response = _status(code, message, content_type)

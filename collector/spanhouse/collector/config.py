@@ -126,7 +126,8 @@ class OtlpReceiverConfig:
     grpc: GrpcProtocolConfig = field(default_factory=GrpcProtocolConfig)
     http: HttpProtocolConfig = field(default_factory=HttpProtocolConfig)
     api_keys_file: str | None = None
-    # Resident memory budget of the collector process in MiB (memory.py): above 7/8 of it, new
+    # Resident memory budget of the collector process in MiB (memory.py): above 7/8 of it (but
+    # one at a time while nothing else is in flight, up to the whole budget), new
     # requests get 429 / RESOURCE_EXHAUSTED with Retry-After. 0 = no budget (the default: in
     # embedded mode the process also holds chDB's query and merge memory).
     memory_limit_mib: int = 0

@@ -117,7 +117,7 @@ def collector(
         typer.Option(
             min=0,
             help="Resident memory budget in MiB: above 7/8 of it new requests get 429 / RESOURCE_EXHAUSTED "
-            "with Retry-After (default 0: none).",
+            "with Retry-After, but one at a time when nothing else is in flight (default 0: none).",
         ),
     ] = None,
     workers: Annotated[

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+from collections.abc import Iterator
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -129,10 +130,13 @@ class TracePipeline:
         `rejected` are reasons for spans the receiver already left out (unparseable ones).
         Over the memory budget it raises MemoryLimitReached (a QueueFull: the client retries).
         """
-        if self.memory is None:
-            return self._export(request, tenant, raw, rejected)
-        with self.memory.admitted(in_flight=self.in_flight()):
-            return self._export(request, tenant, raw, rejected)
+        admission = (
+            self.memory.admitted(in_flight=self.in_flight())
+            if self.memory is not None
+            else contextlib.nullcontext()
+        )
+        with admission, self._taking_in():
+            return self._take_in(request, tenant, raw, rejected)
 
     def in_flight(self) -> bool:
         """Whether a request is being taken in, or waits in the queue to be stored."""
@@ -143,17 +147,13 @@ class TracePipeline:
         if self.memory is not None:
             self.memory.refuse_if_over(in_flight=self.in_flight())
 
-    def _export(
-        self,
-        request: ExportTraceServiceRequest,
-        tenant: str,
-        raw: bytes | None,
-        rejected: list[str] | None,
-    ) -> ExportOutcome:
+    @contextlib.contextmanager
+    def _taking_in(self) -> Iterator[None]:
+        """Counts the requests inside export() (in_flight)."""
         with self._active_lock:
             self._active += 1
         try:
-            return self._take_in(request, tenant, raw, rejected)
+            yield
         finally:
             with self._active_lock:
                 self._active -= 1

@@ -192,7 +192,7 @@ def _overload(args: argparse.Namespace, best: float, workdir: Path) -> str:
         f"{over['peak_rss_mib']:.0f} MiB",
         f"{over['peak_rss_mib'] / over['budget_mib']:.2f} of budget",
         f"budget {over['budget_mib']} MiB, WAL {args.wal_mib} MiB; replies: {over['ok']:.0f} ok, "
-        f"{over['throttled']:.0f} throttled ({over['retry_after']:.0f} with Retry-After), {over['failed']:.0f} failed, "
+        f"{over['throttled']:.0f} throttled ({over['busy']:.0f} of them 503 busy; {over['retry_after']:.0f} with Retry-After), {over['failed']:.0f} failed, "
         f"{over['late_sends']:.0f} sent late",
     )
 

@@ -40,6 +40,10 @@ PER_REQUEST = 100
 # The overload sends 1000-span requests: at 100 spans, 64 Python threads sharing the two cores
 # with the collector sent a third of twice its rate, so it was never overloaded.
 OVERLOAD_PER_REQUEST = 1000
+# Twice the collector's default concurrency (receivers.otlp max_concurrent_requests, 64): replies
+# the collector holds must not hold every sending thread, or the offered rate falls to what it
+# takes in (with 64 threads: half of twice its rate, once it stopped refusing early).
+OVERLOAD_THREADS = 128
 
 
 @dataclass
@@ -211,7 +215,9 @@ def overload(
     sampler.start()
     started = time.perf_counter()
     try:
-        outcome = open_loop(collector.http_url, bodies, 2 * max_rate / per_request, seconds, threads=64)
+        outcome = open_loop(
+            collector.http_url, bodies, 2 * max_rate / per_request, seconds, threads=OVERLOAD_THREADS
+        )
     finally:
         elapsed = time.perf_counter() - started
         stop.set()
@@ -227,6 +233,7 @@ def overload(
         "budget_mib": memory_limit_mib,
         "ok": outcome.statuses[200],
         "throttled": outcome.statuses[429] + outcome.statuses[503],
+        "busy": outcome.statuses[503],  # of them refused before the body was read (concurrency cap)
         "retry_after": outcome.retry_after,
         "failed": outcome.statuses[0],
         "sent": outcome.sent,

@@ -310,6 +310,16 @@ def test_too_many_concurrent_http_bodies_get_503_before_being_read(tmp_path: Pat
                 break
             time.sleep(0.05)  # the slow uploads may not have reached the server yet
         assert status == 503 and headers["Retry-After"] == "1"
+        assert headers["Connection"] == "close"  # a keep-alive client must not reuse the socket
+        # An upload far larger than the socket buffers still gets its reply rather than a reset:
+        # the server reads and drops the rest of the body after replying (a lingering close).
+        big = http.client.HTTPConnection(host, int(port), timeout=30)
+        try:
+            big.request("POST", "/v1/traces", bytes(24 << 20), {"Content-Type": "application/x-protobuf"})
+            reply = big.getresponse()
+            assert (reply.status, reply.getheader("Retry-After")) == (503, "1")
+        finally:
+            big.close()
         assert metrics(collector)["spanhouse_queue_requests"] == 0  # GET still answered
     finally:
         for connection in slow:

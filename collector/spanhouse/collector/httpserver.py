@@ -12,6 +12,7 @@ import socket
 import ssl
 import sys
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -39,6 +40,10 @@ class Response:
 Handler = Callable[[Request], Response]
 # (method, path, lower-cased headers) -> why the request is refused (403), or None
 Guard = Callable[[str, str, Mapping[str, str]], str | None]
+
+
+# How long a refused upload may go on sending its body after the reply (see _linger).
+LINGER_SECONDS = 2.0
 
 
 class BodyTooLarge(Exception):
@@ -177,6 +182,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(
                 Response(503, b'{"error":"the collector is busy; retry later"}', headers={"Retry-After": "1"})
             )
+            self._linger()
             return
         try:
             response = self._read_and_handle(handler, method, path, query)
@@ -241,11 +247,33 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self.close_connection = True
 
+    def _linger(self) -> None:
+        """After a reply sent before the body was read: stop writing, then read and drop what the
+        client still sends, for a bounded time and size, before the socket closes. Closing with
+        unread data makes the kernel reset the connection, and a client still uploading its body
+        then sees a reset instead of the reply it was sent (and its Retry-After). This is the
+        "lingering close" of Apache and Go's net/http. Memory stays at one 64 KiB buffer."""
+        try:
+            self.wfile.flush()
+            self.connection.shutdown(socket.SHUT_WR)
+            deadline = time.monotonic() + LINGER_SECONDS
+            left = self.spanhouse.max_body_bytes + (64 << 10)  # the body and its headers' slack
+            while left > 0 and (wait := deadline - time.monotonic()) > 0:
+                self.connection.settimeout(wait)
+                chunk = self.rfile.read1(min(left, 64 << 10))
+                if not chunk:
+                    break
+                left -= len(chunk)
+        except OSError:  # reset, or still sending after LINGER_SECONDS: closing now is fine
+            pass
+
     def _send(self, response: Response) -> None:
         self.send_response(response.status)
         self.send_header("Content-Type", response.content_type)
         self.send_header("Content-Length", str(len(response.body)))
         for name, value in response.headers.items():
             self.send_header(name, value)
+        if self.close_connection:  # said, so that a keep-alive client does not reuse the socket
+            self.send_header("Connection", "close")
         self.end_headers()
         self.wfile.write(response.body)

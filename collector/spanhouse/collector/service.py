@@ -38,7 +38,7 @@ from spanhouse.collector.exporters.otlp_forward import OtlpForwarder
 from spanhouse.collector.httpserver import Handler, HttpServer
 from spanhouse.collector.jobs import Job, Scheduler
 from spanhouse.collector.jobs.attribution import AttributionSettings, attribution_job
-from spanhouse.collector.memory import MemoryLimiter
+from spanhouse.collector.memory import MemoryLimiter, use_system_arrow_allocator
 from spanhouse.collector.pipeline import MAX_BUILDING, TracePipeline
 from spanhouse.collector.prices.refresher import PriceRefresher
 from spanhouse.collector.processors.experiment_attributes import ExperimentAttributes
@@ -95,6 +95,7 @@ class Collector:
             self.config.clickhouse.wal_dir, max_bytes=max_bytes, segment_bytes=min(max_bytes // 4, 16 << 20)
         )
         store = self.store = self._open_store()
+        use_system_arrow_allocator()
         pipeline = self._start_pipeline(store, self.wal)
         self.alerts = self._start_alerts(store)
         self.scheduler = Scheduler(store, self.metrics)

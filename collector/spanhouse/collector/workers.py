@@ -37,6 +37,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from spanhouse.collector.columns import ArrowBatch, to_arrow
 from spanhouse.collector.config import ProcessorConfig
 from spanhouse.collector.gcpolicy import tune_for_ingest
+from spanhouse.collector.memory import use_system_arrow_allocator
 from spanhouse.collector.pipeline import ExportOutcome, WorkerResult, build_rows
 from spanhouse.collector.prices.book import PriceBook, PriceRow
 from spanhouse.collector.processors.experiment_attributes import ExperimentAttributes
@@ -74,6 +75,7 @@ def _start(setup: WorkerSetup) -> None:
     _processor = GenAIProcessor(ModelPricer(), setup.experiments)
     _limits = setup.limits
     _filters = build_request_processors(setup.request_processors)
+    use_system_arrow_allocator()
     tune_for_ingest()
 
 

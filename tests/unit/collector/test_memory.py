@@ -3,10 +3,19 @@ but lets one in at a time when nothing else is in flight; over its hard limit it
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import pytest
 
 from spanhouse.collector.errors import QueueFull
-from spanhouse.collector.memory import MemoryLimiter, MemoryLimitReached, resident_bytes
+from spanhouse.collector.memory import (
+    ARROW_POOL_ENV,
+    MemoryLimiter,
+    MemoryLimitReached,
+    resident_bytes,
+)
 
 
 def test_the_resident_set_of_this_process_is_read() -> None:
@@ -64,3 +73,25 @@ def test_the_checking_thread_starts_and_stops() -> None:
     assert limiter.over is True  # checked once at start, before any request
     limiter.shutdown()
     limiter.shutdown()  # idempotent
+
+
+def _arrow_pool_after_the_switch(env_pool: str | None) -> str:
+    """The pool pyarrow allocates from once use_system_arrow_allocator ran, in a fresh process."""
+    env = {k: v for k, v in os.environ.items() if k != ARROW_POOL_ENV}
+    if env_pool is not None:
+        env[ARROW_POOL_ENV] = env_pool
+    code = (
+        "import pyarrow as pa; from spanhouse.collector.memory import use_system_arrow_allocator; "
+        "use_system_arrow_allocator(); print(pa.default_memory_pool().backend_name)"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    ).stdout.strip()
+
+
+def test_arrow_memory_comes_from_the_system_allocator_unless_the_user_chose_a_pool() -> None:
+    import pyarrow as pa
+
+    assert _arrow_pool_after_the_switch(None) == "system"
+    chosen = next(name for name in pa.supported_memory_backends() if name != "system")
+    assert _arrow_pool_after_the_switch(chosen) == chosen

@@ -44,6 +44,11 @@ Guard = Callable[[str, str, Mapping[str, str]], str | None]
 
 # How long a refused upload may go on sending its body after the reply (see _linger).
 LINGER_SECONDS = 2.0
+# The most of a body that is read and dropped to keep the connection open after a reply that did
+# not need it (404, 403); a larger one closes the connection. Go's net/http drains the same 256 KiB.
+KEEP_ALIVE_DRAIN_BYTES = 256 << 10
+# One read of a body being dropped: the memory an unread body costs, whatever its size.
+DROP_READ_BYTES = 64 << 10
 
 
 class BodyTooLarge(Exception):
@@ -164,15 +169,13 @@ class _Handler(BaseHTTPRequestHandler):
             (method, path.rsplit("/", 1)[0] + "/*")
         )
         if handler is None:
-            self._discard_body()
-            self._send(_not_served(server.routes, method, path))
+            self._refuse_unread(_not_served(server.routes, method, path))
             return
         refusal = server.guard and server.guard(
             method, path, {name.lower(): value for name, value in self.headers.items()}
         )
         if refusal:
-            self._discard_body()
-            self._send(Response(403, json.dumps({"error": refusal}).encode()))
+            self._refuse_unread(Response(403, json.dumps({"error": refusal}).encode()))
             return
         if method == "GET":  # no body: health and metrics stay answerable under load
             self._send(self._read_and_handle(handler, method, path, query))
@@ -240,30 +243,48 @@ class _Handler(BaseHTTPRequestHandler):
             parts.append(self.rfile.read(size))
             self.rfile.readline(8)  # CRLF after each chunk
 
-    def _discard_body(self) -> None:
+    def _refuse_unread(self, response: Response) -> None:
+        """Replies without reading the body (an unknown path, a refused caller). Such a request holds
+        no body slot, so its body must cost no memory either: a small one is dropped to keep the
+        connection open, any other is never held whole (it is dropped after the reply, in
+        DROP_READ_BYTES reads, and the connection closes)."""
         length = self.headers.get("Content-Length")
-        if length and length.isdigit() and int(length) <= self.spanhouse.max_body_bytes:
-            self.rfile.read(int(length))
-        else:
-            self.close_connection = True
+        chunked = "chunked" in self.headers.get("Transfer-Encoding", "").lower()
+        if not chunked and (length is None or (length.isdigit() and int(length) <= KEEP_ALIVE_DRAIN_BYTES)):
+            if not self._drop_input(int(length or 0), deadline=None):
+                self.close_connection = True
+            self._send(response)
+            return
+        self.close_connection = True
+        self._send(response)
+        self._linger()
+
+    def _drop_input(self, size: int, deadline: float | None) -> bool:
+        """Reads and drops up to `size` bytes of what the client sends, DROP_READ_BYTES at a time,
+        until `deadline` (time.monotonic) if one is given; True when all `size` bytes came."""
+        while size > 0:
+            if deadline is not None:
+                wait = deadline - time.monotonic()
+                if wait <= 0:
+                    return False
+                self.connection.settimeout(wait)
+            chunk = self.rfile.read1(min(size, DROP_READ_BYTES))
+            if not chunk:
+                return False
+            size -= len(chunk)
+        return True
 
     def _linger(self) -> None:
         """After a reply sent before the body was read: stop writing, then read and drop what the
         client still sends, for a bounded time and size, before the socket closes. Closing with
         unread data makes the kernel reset the connection, and a client still uploading its body
         then sees a reset instead of the reply it was sent (and its Retry-After). This is the
-        "lingering close" of Apache and Go's net/http. Memory stays at one 64 KiB buffer."""
+        "lingering close" of Apache and Go's net/http. Memory stays at one DROP_READ_BYTES read."""
         try:
             self.wfile.flush()
             self.connection.shutdown(socket.SHUT_WR)
-            deadline = time.monotonic() + LINGER_SECONDS
-            left = self.spanhouse.max_body_bytes + (64 << 10)  # the body and its headers' slack
-            while left > 0 and (wait := deadline - time.monotonic()) > 0:
-                self.connection.settimeout(wait)
-                chunk = self.rfile.read1(min(left, 64 << 10))
-                if not chunk:
-                    break
-                left -= len(chunk)
+            # the body and its headers' slack
+            self._drop_input(self.spanhouse.max_body_bytes + (64 << 10), time.monotonic() + LINGER_SECONDS)
         except OSError:  # reset, or still sending after LINGER_SECONDS: closing now is fine
             pass
 

@@ -49,6 +49,10 @@ LINGER_SECONDS = 2.0
 KEEP_ALIVE_DRAIN_BYTES = 256 << 10
 # One read of a body being dropped: the memory an unread body costs, whatever its size.
 DROP_READ_BYTES = 64 << 10
+# How long a connection may wait for the client's next bytes (a request line, a header, a body's
+# next part): an idle or stalled client's thread and socket are given back after it. Exporters
+# send every few seconds, and an HTTP client pool opens a new connection for one closed while idle.
+IDLE_TIMEOUT_SECONDS = 60.0
 
 
 class BodyTooLarge(Exception):
@@ -72,8 +76,10 @@ class HttpServer:
         tls: ssl.SSLContext | None = None,
         max_concurrent_bodies: int,
         guard: Guard | None = None,
+        idle_timeout: float = IDLE_TIMEOUT_SECONDS,
     ) -> None:
         self.routes = routes
+        self.idle_timeout = idle_timeout
         self.guard = guard
         self.max_body_bytes = max_body_bytes
         # Bodies being read or handled at once; past it a request is refused (503 + Retry-After)
@@ -135,7 +141,8 @@ class _Server(ThreadingHTTPServer):
 
 
 def _make_handler(server: HttpServer) -> type[BaseHTTPRequestHandler]:
-    return type("Handler", (_Handler,), {"spanhouse": server})
+    # StreamRequestHandler puts `timeout` on each accepted socket (TLS handshake included)
+    return type("Handler", (_Handler,), {"spanhouse": server, "timeout": server.idle_timeout})
 
 
 class _Handler(BaseHTTPRequestHandler):

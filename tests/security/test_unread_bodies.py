@@ -11,7 +11,6 @@ from __future__ import annotations
 import http.client
 import socket
 import threading
-import time
 import tracemalloc
 from collections.abc import Iterator, Mapping
 
@@ -115,27 +114,3 @@ def test_a_body_just_over_the_drain_limit_closes_the_connection(server: tuple[st
 
 def test_the_guarded_route_serves_a_caller_it_lets_through(server: tuple[str, int]) -> None:
     assert _post(server, "/v1/sql", b"select 1", {"Authorization": "Bearer right"}) == (200, None)
-
-
-def test_an_idle_or_stalled_connection_is_closed_after_the_idle_timeout() -> None:
-    """A client that connects and sends nothing (or stops halfway through its headers or body)
-    does not hold its thread and socket for ever."""
-    served = HttpServer("127.0.0.1", 0, {}, max_body_bytes=1 << 20, max_concurrent_bodies=2, idle_timeout=0.5)
-    served.start()
-    try:
-        stalls = [
-            b"",
-            b"POST /v1/sql HTTP/1.1\r\nHost: x\r\n",
-            b"POST /x HTTP/1.1\r\nContent-Length: 9\r\n\r\nabc",
-        ]
-        sockets = [socket.create_connection(served.address, timeout=30) for _ in stalls]
-        for sock, sent in zip(sockets, stalls, strict=True):
-            sock.sendall(sent)
-        started = time.monotonic()
-        for sock in sockets:
-            while sock.recv(65536):  # a reply (the unread body's 404) may come before the close
-                pass
-            sock.close()
-        assert time.monotonic() - started < 20  # closed by the server, not by this test's timeout
-    finally:
-        served.shutdown()

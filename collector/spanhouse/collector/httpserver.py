@@ -6,6 +6,7 @@ OTLP exporters send them), caps their size, and dispatches on method and path.
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import socket
@@ -17,6 +18,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import NamedTuple
+
+from spanhouse.collector.socket_deadlines import SocketDeadlines, Watch
 
 logger = logging.getLogger(__name__)
 
@@ -49,10 +52,25 @@ LINGER_SECONDS = 2.0
 KEEP_ALIVE_DRAIN_BYTES = 256 << 10
 # One read of a body being dropped: the memory an unread body costs, whatever its size.
 DROP_READ_BYTES = 64 << 10
-# How long a connection may wait for the client's next bytes (a request line, a header, a body's
-# next part): an idle or stalled client's thread and socket are given back after it. Exporters
-# send every few seconds, and an HTTP client pool opens a new connection for one closed while idle.
-IDLE_TIMEOUT_SECONDS = 60.0
+
+
+@dataclass(frozen=True)
+class ConnectionTimeouts:
+    """How long a client may take, in seconds, before its connection is closed.
+
+    idle: the wait for the client's next bytes (a request line, a header, a body's next part), so
+      an idle or stalled client's thread and socket are given back. Exporters send every few
+      seconds, and HTTP client pools open a new connection for one closed while idle.
+    headers, request: total deadlines from a request's first byte (the connection's, for its first
+      request, so a TLS handshake counts) for its request line and headers, and for those and its
+      body. A client that trickles its bytes then cannot hold a thread, nor one of the body slots
+      that cap ingest, for ever. Node.js's HTTP server has the same two (headersTimeout,
+      requestTimeout) with these defaults. A handler's own time is not counted.
+    """
+
+    idle: float = 60.0
+    headers: float = 60.0
+    request: float = 300.0
 
 
 class BodyTooLarge(Exception):
@@ -76,10 +94,11 @@ class HttpServer:
         tls: ssl.SSLContext | None = None,
         max_concurrent_bodies: int,
         guard: Guard | None = None,
-        idle_timeout: float = IDLE_TIMEOUT_SECONDS,
+        timeouts: ConnectionTimeouts = ConnectionTimeouts(),
     ) -> None:
         self.routes = routes
-        self.idle_timeout = idle_timeout
+        self.timeouts = timeouts
+        self.deadlines = SocketDeadlines()
         self.guard = guard
         self.max_body_bytes = max_body_bytes
         # Bodies being read or handled at once; past it a request is refused (503 + Retry-After)
@@ -110,6 +129,7 @@ class HttpServer:
             self._thread.join()
             self._thread = None
         self._server.server_close()
+        self.deadlines.close()
 
 
 def _not_served(routes: dict[tuple[str, str], Handler], method: str, path: str) -> Response:
@@ -142,7 +162,7 @@ class _Server(ThreadingHTTPServer):
 
 def _make_handler(server: HttpServer) -> type[BaseHTTPRequestHandler]:
     # StreamRequestHandler puts `timeout` on each accepted socket (TLS handshake included)
-    return type("Handler", (_Handler,), {"spanhouse": server, "timeout": server.idle_timeout})
+    return type("Handler", (_Handler,), {"spanhouse": server, "timeout": server.timeouts.idle})
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -155,6 +175,42 @@ class _Handler(BaseHTTPRequestHandler):
     # peer's delayed ACK (about 40 ms on Linux) on every response of a kept-alive connection.
     disable_nagle_algorithm = True
     spanhouse: HttpServer  # set on the subclass made for each server
+    _requests_begun = 0
+    _watch: Watch | None = None
+    _request_deadline = 0.0
+
+    def handle_one_request(self) -> None:
+        """One request under its deadlines (ConnectionTimeouts); between two requests of a
+        kept-alive connection, the wait for the next one's first byte has the idle timeout."""
+        server = self.spanhouse
+        if self._requests_begun:
+            try:
+                if not _peek(self.rfile):
+                    self.close_connection = True
+                    return
+            except TimeoutError:
+                self.close_connection = True
+                return
+        self._requests_begun += 1
+        started = time.monotonic()
+        self._request_deadline = started + server.timeouts.request
+        self._watch = server.deadlines.watch(self.connection, started + server.timeouts.headers)
+        try:
+            super().handle_one_request()
+        finally:
+            self._end_deadline()
+
+    def parse_request(self) -> bool:
+        parsed = super().parse_request()
+        if self._watch is not None:  # the headers are in: the body has until the request's deadline
+            self._watch.move(self._request_deadline)
+        return parsed
+
+    def _end_deadline(self) -> None:
+        """The request is read: what follows (the handler, the reply) is not under its deadline."""
+        if self._watch is not None:
+            self._watch.end()
+            self._watch = None
 
     def log_message(self, format: str, *args: object) -> None:
         logger.debug("%s %s", self.address_string(), format % args)
@@ -188,6 +244,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(self._read_and_handle(handler, method, path, query))
             return
         if not server.body_slots.acquire(blocking=False):
+            self._end_deadline()  # _linger has its own
             self.close_connection = True
             self._send(
                 Response(503, b'{"error":"the collector is busy; retry later"}', headers={"Retry-After": "1"})
@@ -205,6 +262,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _read_and_handle(self, handler: Handler, method: str, path: str, query: str) -> Response:
         try:
             body = self._read_body()
+            self._end_deadline()
         except BodyTooLarge:
             self.close_connection = True
             return Response(413, b'{"error":"request body is over the size limit"}')
@@ -229,7 +287,7 @@ class _Handler(BaseHTTPRequestHandler):
             raise MalformedBody("Content-Length is negative")
         if length > self.spanhouse.max_body_bytes:
             raise BodyTooLarge
-        return self.rfile.read(length)
+        return _whole(self.rfile.read(length), length)
 
     def _read_chunked(self) -> bytes:
         parts: list[bytes] = []
@@ -247,7 +305,7 @@ class _Handler(BaseHTTPRequestHandler):
             total += size
             if total > self.spanhouse.max_body_bytes:
                 raise BodyTooLarge
-            parts.append(self.rfile.read(size))
+            parts.append(_whole(self.rfile.read(size), size))
             self.rfile.readline(8)  # CRLF after each chunk
 
     def _refuse_unread(self, response: Response) -> None:
@@ -260,8 +318,10 @@ class _Handler(BaseHTTPRequestHandler):
         if not chunked and (length is None or (length.isdigit() and int(length) <= KEEP_ALIVE_DRAIN_BYTES)):
             if not self._drop_input(int(length or 0), deadline=None):
                 self.close_connection = True
+            self._end_deadline()
             self._send(response)
             return
+        self._end_deadline()  # _linger has its own
         self.close_connection = True
         self._send(response)
         self._linger()
@@ -305,3 +365,17 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Connection", "close")
         self.end_headers()
         self.wfile.write(response.body)
+
+
+def _whole(data: bytes, size: int) -> bytes:
+    """`data` if it has all `size` bytes it was read for; the client hung up (or its request's
+    deadline passed) otherwise."""
+    if len(data) < size:
+        raise MalformedBody(f"the body ended after {len(data)} of its {size} bytes")
+    return data
+
+
+def _peek(reader: object) -> bytes:
+    """The next bytes `reader` (a connection's buffered reader) holds, waiting for one if needed."""
+    assert isinstance(reader, io.BufferedReader)
+    return reader.peek(1)

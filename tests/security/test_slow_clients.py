@@ -1,8 +1,8 @@
 """Clients that go quiet, or send their bytes slowly, are cut off rather than held on to.
 
-Each connection has a thread, and each request body being read holds one of the slots that cap
-ingest, so a client that never finishes could otherwise keep both for ever. The server under test
-is the real one on real sockets, with its timeouts shortened.
+Each HTTP connection has a thread, and each request body being read (each gRPC call's message)
+holds one of the slots that cap ingest, so a client that never finishes could otherwise keep both
+for ever. The servers under test are the real ones on real sockets, with their timeouts shortened.
 """
 
 from __future__ import annotations
@@ -13,10 +13,18 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
+import grpc
 import pytest
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
+from helpers import EXPORT, HeldCall, make_request
 from spanhouse.collector.httpserver import ConnectionTimeouts, HttpServer, Request, Response
+from spanhouse.collector.pipeline import TracePipeline
+from spanhouse.collector.queue import PersistentQueue, WriteAheadLog
+from spanhouse.collector.receivers.otlp_grpc import ConnectionAge, OtlpGrpcReceiver
+from spanhouse.collector.telemetry import Metrics
 
 TRICKLE_SECONDS = 20.0  # how long a slow client keeps sending: far past every shortened deadline
 TIMEOUTS = ConnectionTimeouts(idle=5.0, headers=1.0, request=2.0)
@@ -72,11 +80,29 @@ def trickle(sock: socket.socket, data: bytes) -> bool:
             return False
     return True
 
-def test_an_idle_connection_is_closed_after_the_idle_timeout(server: HttpServer) -> None:
-    with socket.create_connection(server.address, timeout=30) as sock:
-        started = time.monotonic()
-        assert sock.recv(1) == b""  # the server closed it; this test's own timeout is 30 s
-        assert time.monotonic() - started < TRICKLE_SECONDS
+
+def test_a_quiet_connection_is_closed_after_the_idle_timeout() -> None:
+    """Before its first request, and between two requests of a kept-alive connection."""
+    served = HttpServer(
+        "127.0.0.1",
+        0,
+        {("POST", "/echo"): Echo()},
+        max_body_bytes=1 << 20,
+        max_concurrent_bodies=1,
+        timeouts=ConnectionTimeouts(idle=0.5, headers=60, request=60),  # the deadlines do not end it
+    )
+    served.start()
+    try:
+        with socket.create_connection(served.address, timeout=30) as sock:
+            assert sock.recv(1) == b""  # closed by the server: this test's own timeout is 30 s
+        with socket.create_connection(served.address, timeout=30) as sock:
+            sock.sendall(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi")
+            reply = b""
+            while chunk := sock.recv(65536):  # the reply, then the close
+                reply += chunk
+            assert reply.startswith(b"HTTP/1.1 200") and reply.endswith(b'{"bytes":2}')
+    finally:
+        served.shutdown()
 
 
 def test_headers_sent_a_byte_at_a_time_are_cut_off(server: HttpServer) -> None:
@@ -121,3 +147,68 @@ def test_a_slow_handler_is_not_cut_off_by_the_request_deadline(server: HttpServe
         assert connection.getresponse().status == 200
     finally:
         connection.close()
+
+
+@pytest.fixture
+def pipeline(tmp_path: Path) -> Iterator[TracePipeline]:
+    """The real pipeline and WAL, without a store: a request is answered once it is durable."""
+    wal = WriteAheadLog(tmp_path / "wal", max_bytes=1 << 22, segment_bytes=1 << 20)
+    try:
+        yield TracePipeline(PersistentQueue(wal), Metrics(), store_wait_s=0.01)
+    finally:
+        wal.close()
+
+
+def grpc_export(endpoint: str) -> grpc.StatusCode:
+    with grpc.insecure_channel(endpoint) as channel:
+        export = channel.unary_unary(EXPORT, request_serializer=ExportTraceServiceRequest.SerializeToString)
+        try:
+            export(make_request(1, 3), timeout=10)
+        except grpc.RpcError as exc:
+            return exc.code()
+    return grpc.StatusCode.OK
+
+
+def test_grpc_calls_whose_message_never_completes_leave_the_other_calls_working(
+    pipeline: TracePipeline,
+) -> None:
+    """More held calls than grpcio's old eight workers, fewer than the cap of 64."""
+    receiver = OtlpGrpcReceiver(pipeline, "127.0.0.1:0", max_concurrent_rpcs=64, retry_after_s=1)
+    receiver.start()
+    endpoint = f"127.0.0.1:{receiver.port}"
+    held = [HeldCall(endpoint) for _ in range(16)]
+    try:
+        time.sleep(0.5)  # the server has taken every held call in
+        assert grpc_export(endpoint) == grpc.StatusCode.OK
+        assert not any(call.ended.is_set() for call in held)  # still held: they were not refused
+    finally:
+        for call in held:
+            call.close()
+        receiver.shutdown(grace_s=0)
+
+
+def test_grpc_calls_held_past_the_connection_age_are_cut_and_free_their_slots(
+    pipeline: TracePipeline,
+) -> None:
+    receiver = OtlpGrpcReceiver(
+        pipeline,
+        "127.0.0.1:0",
+        max_concurrent_rpcs=2,
+        retry_after_s=1,
+        connection_age=ConnectionAge(most=1.0, grace=1.0),
+    )
+    receiver.start()
+    endpoint = f"127.0.0.1:{receiver.port}"
+    held = [HeldCall(endpoint) for _ in range(2)]
+    try:
+        codes = [grpc_export(endpoint)]  # both slots held: refused
+        deadline = time.monotonic() + TRICKLE_SECONDS
+        while codes[-1] != grpc.StatusCode.OK and time.monotonic() < deadline:
+            time.sleep(0.2)
+            codes.append(grpc_export(endpoint))
+        assert codes[0] == grpc.StatusCode.RESOURCE_EXHAUSTED and codes[-1] == grpc.StatusCode.OK, codes
+        assert all(call.ended.wait(10) for call in held)  # cut off by the server
+    finally:
+        for call in held:
+            call.close()
+        receiver.shutdown(grace_s=0)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from concurrent import futures
 from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass
 
 import grpc
 from google.protobuf.duration_pb2 import Duration
@@ -34,30 +35,48 @@ logger = logging.getLogger(__name__)
 SERVICE = "opentelemetry.proto.collector.trace.v1.TraceService"
 
 
+@dataclass(frozen=True)
+class ConnectionAge:
+    """How long a gRPC connection lives, in seconds.
+
+    grpcio reads a unary call's message in the worker thread the call was given, so a client that
+    never completes its message holds a worker and a slot of the concurrency cap. A connection is
+    told to go away (GOAWAY; clients reconnect at once) after `most`, and closed with the calls
+    still open on it `grace` later: a call can be held that long at most. The same five minutes
+    bound the reading of an OTLP/HTTP request (httpserver.ConnectionTimeouts).
+    """
+
+    most: float = 300.0
+    grace: float = 60.0
+
+
 class OtlpGrpcReceiver:
     def __init__(
         self,
         pipeline: TracePipeline,
         endpoint: str,
         *,
-        max_workers: int = 8,
         max_concurrent_rpcs: int,
         max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES,
         retry_after_s: float,
         auth: ApiKeys | None = None,
         tls: tuple[bytes, bytes] | None = None,
+        connection_age: ConnectionAge = ConnectionAge(),
     ) -> None:
         self.pipeline = pipeline
         self.retry_after_s = retry_after_s
         self.auth = auth or ApiKeys()
         self._server = grpc.server(
-            futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="otlp-grpc"),
+            # A worker per slot: with fewer, as many held calls as workers stopped every other call.
+            futures.ThreadPoolExecutor(max_workers=max_concurrent_rpcs, thread_name_prefix="otlp-grpc"),
             # Bounds memory under overload: RPCs past this many in flight (running or waiting
             # for a worker) are refused by grpc with RESOURCE_EXHAUSTED before their body is kept.
             maximum_concurrent_rpcs=max_concurrent_rpcs,
             options=[
                 ("grpc.max_receive_message_length", max_request_bytes),
                 ("grpc.so_reuseport", 0),
+                ("grpc.max_connection_age_ms", int(connection_age.most * 1000)),
+                ("grpc.max_connection_age_grace_ms", int(connection_age.grace * 1000)),
             ],
         )
         handler = grpc.method_handlers_generic_handler(

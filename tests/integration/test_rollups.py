@@ -4,11 +4,12 @@ The run reports (overview, executions, benchmarks) read agent_runs_resolved: the
 where it is exact, the steps elsewhere. Here they must give what the same reports computed from
 the steps alone give (tests/integration/raw_reports/*.sql: the reports as they were before the
 rollup) on a workload with stamped runs inserted in several blocks, runs of other conventions
-resolved by the attribution job (one of them under a stamped run), spans delivered twice, runs
-across two services, ranges that cut runs, a replayed WAL batch and a re-price. The steps-only
-reports count a span delivered twice once only after agent_steps merged its copies (OPTIMIZE
-FINAL), so they run after that; the rollup's answer must not depend on it. The errors report
-reads the failed steps from agent_failures (a materialized copy of them) and is held to the same.
+resolved by the attribution job (two of them under stamped runs) or not yet resolved, spans
+delivered twice, runs across two services, ranges that cut runs, a replayed WAL batch and a
+re-price. The steps-only reports count a span delivered twice once only after agent_steps merged
+its copies (OPTIMIZE FINAL), so they run after that; the rollup's answer must not depend on it.
+The errors report reads the failed steps from agent_failures (a materialized copy of them) and is
+held to the same.
 """
 
 from __future__ import annotations
@@ -164,7 +165,7 @@ class Workload:
         self.rows.extend(rows)
         self.run_starts.append(start)
 
-    def remote_step_under(self, stamped: list) -> None:
+    def remote_step_under(self, stamped: list) -> list:
         """A span of another library inside a stamped run's trace: the job puts it in that run."""
         trace = stamped[AGENT_STEPS_COLUMNS.index("TraceId")]
         parent = stamped[AGENT_STEPS_COLUMNS.index("SpanId")]
@@ -172,6 +173,18 @@ class Workload:
         row = self._step(trace, "f" * 16, parent, trace, T0, kind="llm", SourceConvention="otel_genai")
         row[AGENT_STEPS_COLUMNS.index("Timestamp")] = start
         self.rows.append(row)
+        return row
+
+    def whole_stamped_run(self, copied: list[list]) -> list:
+        """A span of a stamped run the rollup holds whole: none of its spans copied, one service,
+        and inside every range the cases cut (runs 40-69)."""
+        run_id, service = AGENT_STEPS_COLUMNS.index("RunId"), AGENT_STEPS_COLUMNS.index("ServiceName")
+        copied_runs = {row[run_id] for row in copied}
+        for n in range(40, 70):
+            rows = [row for row in self.stamped_spans if row[run_id] == f"{n:016x}"]
+            if rows and rows[0][run_id] not in copied_runs and len({row[service] for row in rows}) == 1:
+                return rows[0]
+        raise AssertionError("the seed gave no whole stamped run")
 
 
 def insert(store: Store, rows: list[list], **kwargs: Any) -> None:
@@ -201,9 +214,17 @@ def workload(store: Store) -> Workload:
     w.random.shuffle(rows)
     for k in range(5):  # a run's steps reach the rollup in several blocks
         insert(store, rows[k::5])
-    insert(store, w.random.sample(w.stamped_spans, 12))  # delivered twice (a client's retry)
+    copied = w.random.sample(w.stamped_spans, 12)
+    insert(store, copied)  # delivered twice (a client's retry)
     insert(store, [w.rows[-2]])  # a span of another library, twice
+    # Another library's span in a run the rollup would otherwise give whole: the run is
+    # recomputed, its stamped steps with it.
+    insert(store, [w.remote_step_under(w.whole_stamped_run(copied))])
     Attribution(LIVE)(store)
+    # Another library's run the job has not resolved yet: its steps count under their own keys.
+    unresolved = len(w.rows)
+    w.unstamped_run(121, T0 + dt.timedelta(minutes=7 * 121))
+    insert(store, w.rows[unresolved:])
     return w
 
 

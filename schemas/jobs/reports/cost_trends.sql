@@ -37,36 +37,58 @@ WITH
         )
         GROUP BY bucket_start, grp
     ),
-    series AS
+    -- Each group's buckets with data and the whole calendar series (the same for every group),
+    -- in one array: a bucket of the series keeps its group's figures, or zeros. One read of
+    -- per_bucket, which ClickHouse would compute again for each reference to it.
+    filled AS
     (
-        SELECT arrayJoin(arrayMap(
-            k -> multiIf(
-                {bucket:String} = 'hour', addHours(first, k),
-                {bucket:String} = 'day', addDays(first, k),
-                {bucket:String} = 'week', addWeeks(first, k),
-                addMonths(first, k)),
-            range(toUInt64(dateDiff({bucket:String}, first, last) + 1)))) AS bucket_start
-        FROM (SELECT min(bucket_start) AS first, max(bucket_start) AS last FROM per_bucket)
+        SELECT
+            grp,
+            e.1 AS bucket_start,
+            sum(e.2) AS model_calls,
+            sum(e.3) AS cost,
+            sum(e.4) AS tokens,
+            sum(e.5) AS unpriced,
+            max(e.6) AS in_series
+        FROM
+        (
+            SELECT
+                grp,
+                groupArray((bucket_start, model_calls, cost, tokens, unpriced, false)) AS points,
+                min(min(bucket_start)) OVER () AS first,
+                max(max(bucket_start)) OVER () AS last
+            FROM per_bucket
+            GROUP BY grp
+        )
+        ARRAY JOIN arrayConcat(points, arrayMap(
+            k -> (
+                multiIf(
+                    {bucket:String} = 'hour', addHours(first, k),
+                    {bucket:String} = 'day', addDays(first, k),
+                    {bucket:String} = 'week', addWeeks(first, k),
+                    addMonths(first, k)),
+                0, 0, 0, 0, true),
+            range(toUInt64(dateDiff({bucket:String}, first, last) + 1)))) AS e
+        GROUP BY grp, bucket_start
+        HAVING in_series
     )
 SELECT
-    formatDateTime(s.bucket_start, '%Y-%m-%d %H:%i') AS bucket,
-    g.grp.1 AS tenant,
-    g.grp.2 AS service,
-    g.grp.3 AS agent,
-    g.grp.4 AS step_kind,
-    g.grp.5 AS provider,
-    g.grp.6 AS model,
-    g.grp.7 AS variant,
-    d.model_calls AS model_calls,
-    d.tokens AS total_tokens,
-    round(d.cost, 6) AS cost_usd,
-    d.unpriced AS unpriced_calls,
-    if(row_number() OVER w = 1, NULL, round(lagInFrame(d.cost) OVER w, 6)) AS previous_cost_usd,
+    formatDateTime(bucket_start, '%Y-%m-%d %H:%i') AS bucket,
+    grp.1 AS tenant,
+    grp.2 AS service,
+    grp.3 AS agent,
+    grp.4 AS step_kind,
+    grp.5 AS provider,
+    grp.6 AS model,
+    grp.7 AS variant,
+    model_calls,
+    tokens AS total_tokens,
+    round(cost, 6) AS cost_usd,
+    unpriced AS unpriced_calls,
+    if(row_number() OVER w = 1, NULL, round(lagInFrame(cost) OVER w, 6)) AS previous_cost_usd,
     round(cost_usd - previous_cost_usd, 6) AS change_usd,
     round(change_usd / nullIf(previous_cost_usd, 0), 4) AS change_pct,
-    if(row_number() OVER w = 1, NULL, toInt64(d.tokens) - toInt64(lagInFrame(d.tokens) OVER w)) AS change_tokens
-FROM series AS s
-CROSS JOIN (SELECT DISTINCT grp FROM per_bucket) AS g
-LEFT JOIN per_bucket AS d ON d.bucket_start = s.bucket_start AND d.grp = g.grp
-WINDOW w AS (PARTITION BY g.grp ORDER BY s.bucket_start ROWS BETWEEN 1 PRECEDING AND CURRENT ROW)
-ORDER BY tenant, service, agent, step_kind, provider, model, variant, s.bucket_start
+    if(row_number() OVER w = 1, NULL, toInt64(tokens) - toInt64(lagInFrame(tokens) OVER w)) AS change_tokens
+FROM filled
+WINDOW w AS (PARTITION BY grp ORDER BY bucket_start ROWS BETWEEN 1 PRECEDING AND CURRENT ROW)
+ORDER BY tenant, service, agent, step_kind, provider, model, variant, bucket_start

@@ -237,9 +237,11 @@ def test_step_analysis(collector: CollectorProcess, plan: Plan, agent: str) -> N
     runs = [r for r in plan.runs if not agent or r.agent == agent]
     run_time = sum(r.duration_ms for r in runs if r.finished)
     groups: dict[tuple[str, str, str], list[StepPlan]] = defaultdict(list)
-    for run in runs:
+    runs_with: dict[tuple[str, str, str], set[int]] = defaultdict(set)
+    for n, run in enumerate(runs):
         for s in run.steps:
             groups[(s.kind, s.name, s.model)].append(s)
+            runs_with[(s.kind, s.name, s.model)].add(n)
     rows = {(r["step_kind"], r["step"], r["model"]): r for r in report(collector, "steps", agent=agent)}
     assert sorted(rows) == sorted(groups)
     for key, members in groups.items():
@@ -251,6 +253,7 @@ def test_step_analysis(collector: CollectorProcess, plan: Plan, agent: str) -> N
         assert row["total_ms"] == pytest.approx(sum(durations), abs=1e-3)
         assert row["p95_ms"] == pytest.approx(quantile_exact(durations, 0.95), abs=1e-3)
         assert row["share_of_run_time"] == pytest.approx(round(sum(durations) / run_time, 4), abs=1e-4)
+        assert row["runs"] == len(runs_with[key])
 
 
 def _category(value: float, bounds: tuple[float, float, float]) -> str:

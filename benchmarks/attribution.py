@@ -84,7 +84,7 @@ def _machine() -> str:
     return f"[peak RSS {peak_mib:,.0f} MiB, load average {one:.1f} / {five:.1f}]"
 
 
-def _resolve(store, batch_rows: int) -> tuple[float, int]:
+def resolve_all(store, batch_rows: int) -> tuple[float, int]:
     """Run the attribution job until its watermark stops moving, ten batches per call, printing
     the progress (a long run shows its rate as it goes); the seconds taken and the steps resolved."""
     # lateness of a year: the finalize pass (which re-reads every trace once it is quiet for
@@ -179,7 +179,7 @@ def main() -> None:
                 )
 
         print(f"\n2. resolution of {unstamped:,} rows that name their agent on the agent span only")
-        resolve, resolved = _resolve(store, args.batch_rows)
+        resolve, resolved = resolve_all(store, args.batch_rows)
         print(
             f"   {resolved:,} steps resolved in {resolve:.1f} s ({resolved / resolve:,.0f} steps/s) {_machine()}"
         )

@@ -1,6 +1,6 @@
 """Latency of every report on N synthetic agent_steps rows in chDB, beside a plain count().
 
-    python benchmarks/reports.py [--rows 10000000] [--repeat 3]
+    python benchmarks/reports.py [--rows 10000000] [--repeat 3] [--unstamped] [--before REF]
 
 Generates the rows inside chDB with INSERT ... SELECT FROM numbers() (benchmarks/agent_steps_rows.sql;
 the materialized views fill the agent_runs and agent_costs rollups on the way; benchmarks/scores_rows.sql
@@ -17,7 +17,9 @@ settings the read path gives every query (final = 1, so a span stored twice coun
 Prints the best of --repeat runs per query and its ratio to the baseline. Uses max_threads = 2 (this
 machine's cores, the engine's default here) unless --threads says otherwise; bounded by --rows. --before REF also times each
 report's SQL as it was at git revision REF (e.g. the last one before the rollups) on the same rows,
-in the same run.
+in the same run. --unstamped generates the rows as other libraries write them (only the agent span
+names its agent; SourceConvention otel_genai) and runs the attribution job over them before timing
+(about 90 s per 10M rows here), so every report reads the steps through step_attribution.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import os
 import shutil
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -64,10 +67,16 @@ _MERGE = (
 )
 
 
-def _generate(store, rows: int) -> None:
-    """`rows` stamped agent_steps rows and their scores, merged as background merges would."""
-    store.command((HERE / "agent_steps_rows.sql").read_text("utf-8"), {"rows": rows, "stamped": 1})
+def _generate(store, rows: int, *, stamped: bool = True) -> None:
+    """`rows` agent_steps rows and their scores, merged as background merges would; unstamped ones
+    resolved by the attribution job first, its rows merged too."""
+    store.command((HERE / "agent_steps_rows.sql").read_text("utf-8"), {"rows": rows, "stamped": int(stamped)})
     store.command((HERE / "scores_rows.sql").read_text("utf-8"), {"rows": rows})
+    if not stamped:
+        from benchmarks.attribution import resolve_all  # the job's driver: only this path needs it
+
+        resolve_all(store, 50_000)
+        store.command("OPTIMIZE TABLE step_attribution FINAL")
     for statement in _MERGE:
         store.command(statement)
 
@@ -150,6 +159,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2, help="max_threads for the queries")
     parser.add_argument("--before", metavar="REF", help="also time each report's SQL at git revision REF")
+    parser.add_argument(
+        "--unstamped", action="store_true", help="rows as other libraries write them, resolved by the attribution job"
+    )
     args = parser.parse_args()
     if not 1_000 <= args.rows <= 200_000_000:
         parser.error("--rows must be within 1,000 .. 200,000,000")
@@ -159,12 +171,13 @@ def main() -> None:
     try:
         store.migrate()
         started = time.perf_counter()
-        _generate(store, args.rows)
+        _generate(store, args.rows, stamped=not args.unstamped)
         loaded = time.perf_counter() - started
         settings = _settings(args.threads)
         reader = _Reader(store, settings)
         [(stored,)] = store.query("SELECT count() FROM agent_steps").rows
-        print(f"{stored:,} agent_steps rows generated and merged in {loaded:.1f} s ({workdir})")
+        kind = "unstamped (resolved by the attribution job)" if args.unstamped else "stamped"
+        print(f"{stored:,} {kind} agent_steps rows generated and merged in {loaded:.1f} s ({workdir})")
         load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
         print(
             f"max_threads={args.threads}, final=1, best of {args.repeat}, load average {load} ({os.cpu_count()} cores)\n"
@@ -214,4 +227,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
+    sys.path.insert(0, str(HERE.parent))  # as a script only benchmarks/ is on the path (--unstamped)
     main()

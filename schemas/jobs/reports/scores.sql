@@ -3,6 +3,9 @@
 -- a score whose target is not stored (yet) shows with an empty agent. Agents are as resolved
 -- (agent_steps_resolved), over every stored step (only the scored ones are looked up). With
 -- {service}, only scores of that service's steps and runs.
+-- The scored steps are found by a 64-bit hash of their span id (a set of numbers is probed
+-- faster than a set of strings: 490 -> 325 ms at 10M steps); a collision only adds a step the
+-- join on the span id itself then leaves out.
 SELECT
     s.AgentName AS agent,
     t.Name AS score,
@@ -24,9 +27,9 @@ LEFT JOIN
 (
     SELECT SpanId, any(AgentName) AS AgentName, any(ServiceName) AS ServiceName
     FROM agent_steps_resolved(tenant = {tenant:String}, since = '2000-01-01 00:00:00', until = '2200-01-01 00:00:00')
-    WHERE SpanId IN
+    WHERE cityHash64(SpanId) IN
     (
-        SELECT if(SpanId != '', SpanId, RunId)
+        SELECT cityHash64(if(SpanId != '', SpanId, RunId))
         FROM scores
         WHERE Tenant = {tenant:String}
           AND Timestamp >= {since:DateTime64(9)}

@@ -212,3 +212,27 @@ def test_grpc_calls_held_past_the_connection_age_are_cut_and_free_their_slots(
         for call in held:
             call.close()
         receiver.shutdown(grace_s=0)
+
+
+def test_a_grpc_connection_without_calls_is_told_to_go_away_and_the_client_reconnects(
+    pipeline: TracePipeline,
+) -> None:
+    receiver = OtlpGrpcReceiver(
+        pipeline, "127.0.0.1:0", max_concurrent_rpcs=4, retry_after_s=1, connection_age=ConnectionAge(idle=1.0)
+    )
+    receiver.start()
+    states: list[grpc.ChannelConnectivity] = []
+    try:
+        with grpc.insecure_channel(f"127.0.0.1:{receiver.port}") as channel:
+            channel.subscribe(states.append, try_to_connect=False)
+            export = channel.unary_unary(EXPORT, request_serializer=ExportTraceServiceRequest.SerializeToString)
+            export(make_request(1, 3), timeout=10)
+            assert grpc.ChannelConnectivity.READY in states
+            ready_at = len(states) - states[::-1].index(grpc.ChannelConnectivity.READY)
+            deadline = time.monotonic() + 10
+            while grpc.ChannelConnectivity.IDLE not in states[ready_at:] and time.monotonic() < deadline:
+                time.sleep(0.1)
+            assert grpc.ChannelConnectivity.IDLE in states[ready_at:], states  # the server sent GOAWAY
+            export(make_request(1, 3), timeout=10)  # the next export reconnects
+    finally:
+        receiver.shutdown(grace_s=0)

@@ -43,11 +43,14 @@ class ConnectionAge:
     never completes its message holds a worker and a slot of the concurrency cap. A connection is
     told to go away (GOAWAY; clients reconnect at once) after `most`, and closed with the calls
     still open on it `grace` later: a call can be held that long at most. The same five minutes
-    bound the reading of an OTLP/HTTP request (httpserver.ConnectionTimeouts).
+    bound the reading of an OTLP/HTTP request (httpserver.ConnectionTimeouts). A connection with
+    no call for `idle` is told to go away too, as an idle OTLP/HTTP connection is closed: an
+    exporter that went quiet gives its socket back and reconnects with its next export.
     """
 
     most: float = 300.0
     grace: float = 60.0
+    idle: float = 60.0
 
 
 class OtlpGrpcReceiver:
@@ -77,6 +80,7 @@ class OtlpGrpcReceiver:
                 ("grpc.so_reuseport", 0),
                 ("grpc.max_connection_age_ms", int(connection_age.most * 1000)),
                 ("grpc.max_connection_age_grace_ms", int(connection_age.grace * 1000)),
+                ("grpc.max_connection_idle_ms", int(connection_age.idle * 1000)),
             ],
         )
         handler = grpc.method_handlers_generic_handler(

@@ -95,6 +95,9 @@ WITH
                 AND (m.5 = 0 OR c.5 = 0 OR ifNull(c.4 >= m.4 - {quality_tolerance:Float64}, 0)),
             options)
     ),
+    -- Input-heavy calls are judged per agent, step and model, the cache per agent, provider and
+    -- model: both sets of groups come from one read of the steps (GROUPING SETS), as a common
+    -- table expression is read again for each reference to it.
     priced AS
     (
         SELECT
@@ -102,6 +105,7 @@ WITH
             s.StepName AS step,
             s.Provider AS provider,
             if(s.ResponseModel != '', s.ResponseModel, s.RequestModel) AS model,
+            grouping(s.StepName) = 0 AS per_step,
             count() AS calls,
             sum(s.InputTokens) AS input_tokens,
             sum(s.CachedInputTokens) AS cached_tokens,
@@ -122,7 +126,7 @@ WITH
             FROM model_prices FINAL
         ) AS p ON p.PriceId = s.PriceId
         WHERE s.IsModelCall AND s.PriceId != ''
-        GROUP BY agent, step, provider, model
+        GROUP BY GROUPING SETS ((agent, step, provider, model), (agent, provider, model))
     ),
     -- Runs with an agent span, grouped per agent once: the median steps per run and, against it,
     -- the runaway runs (their count, the excess cost, the longest run as the example).
@@ -189,44 +193,33 @@ SELECT * FROM
     UNION ALL
 
     SELECT
-        'input_heavy',
+        if(per_step, 'input_heavy', 'cache_potential'),
         agent,
-        step,
+        if(per_step, step, ''),
         model,
-        'shorten the prompt or the history sent with each call',
-        concat('input is ', toString(round(100 * input_cost / (input_cost + output_cost), 1)), '% of the token cost ($',
-               toString(round(input_cost, 4)), ' of $', toString(round(input_cost + output_cost, 4)), ') over ',
-               toString(calls), ' calls, ', toString(intDiv(input_tokens + cached_tokens + write_tokens, calls)),
-               ' input tokens per call'),
+        if(per_step, 'shorten the prompt or the history sent with each call',
+           concat('cache the stable prompt prefix (', provider, ' prompt caching)')),
+        if(per_step,
+           concat('input is ', toString(round(100 * input_cost / (input_cost + output_cost), 1)), '% of the token cost ($',
+                  toString(round(input_cost, 4)), ' of $', toString(round(input_cost + output_cost, 4)), ') over ',
+                  toString(calls), ' calls, ', toString(intDiv(input_tokens + cached_tokens + write_tokens, calls)),
+                  ' input tokens per call'),
+           concat(toString(round(100 * cached_tokens / (input_tokens + cached_tokens + write_tokens), 1)),
+                  '% of ', toString(input_tokens + cached_tokens + write_tokens),
+                  ' input tokens read from the cache over ', toString(calls), ' calls, ',
+                  toString(intDiv(input_tokens + cached_tokens + write_tokens, calls)),
+                  ' per call')),
         calls,
-        round(input_cost * {prompt_trim:Float64} * monthly, 4)
+        round(if(per_step, input_cost * {prompt_trim:Float64}, cache_gap_cost * {cacheable_share:Float64}) * monthly, 4)
     FROM priced
     WHERE calls >= {min_samples:UInt32}
-      AND input_cost + output_cost > 0
-      AND input_cost / (input_cost + output_cost) >= {input_share:Float64}
-
-    UNION ALL
-
-    SELECT
-        'cache_potential',
-        agent,
-        '',
-        model,
-        concat('cache the stable prompt prefix (', provider, ' prompt caching)'),
-        concat(toString(round(100 * sum(cached_tokens) / (sum(input_tokens) + sum(cached_tokens) + sum(write_tokens)), 1)),
-               '% of ', toString(sum(input_tokens) + sum(cached_tokens) + sum(write_tokens)),
-               ' input tokens read from the cache over ', toString(sum(calls)), ' calls, ',
-               toString(intDiv(sum(input_tokens) + sum(cached_tokens) + sum(write_tokens), sum(calls))),
-               ' per call'),
-        sum(calls),
-        round(sum(cache_gap_cost) * {cacheable_share:Float64} * monthly, 4)
-    FROM priced
-    WHERE provider IN ('openai', 'azure.ai.openai', 'anthropic', 'aws.bedrock', 'gcp.gemini', 'gcp.vertex_ai', 'deepseek', 'x_ai')
-    GROUP BY agent, provider, model
-    HAVING sum(calls) >= {min_samples:UInt32}
-       AND (sum(input_tokens) + sum(cached_tokens) + sum(write_tokens)) / sum(calls) >= {min_prompt_tokens:Float64}
-       AND sum(cached_tokens) / (sum(input_tokens) + sum(cached_tokens) + sum(write_tokens)) < {cached_share:Float64}
-       AND sum(cache_gap_cost) > 0
+      AND if(per_step,
+             input_cost + output_cost > 0
+                 AND input_cost / (input_cost + output_cost) >= {input_share:Float64},
+             provider IN ('openai', 'azure.ai.openai', 'anthropic', 'aws.bedrock', 'gcp.gemini', 'gcp.vertex_ai', 'deepseek', 'x_ai')
+                 AND (input_tokens + cached_tokens + write_tokens) / calls >= {min_prompt_tokens:Float64}
+                 AND cached_tokens / (input_tokens + cached_tokens + write_tokens) < {cached_share:Float64}
+                 AND cache_gap_cost > 0)
 
     UNION ALL
 

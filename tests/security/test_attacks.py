@@ -262,6 +262,8 @@ def test_an_attack_by_tenant_a_is_refused_and_leaves_everything_intact(
         "SELECT count() AS n FROM view(SELECT * FROM otel_traces WHERE Tenant = 'tenant-b')",
         "SELECT count() AS n FROM otel_traces WHERE SpanId IN (SELECT SpanId FROM otel_traces WHERE Tenant = 'tenant-b')",
         "SELECT count() AS n FROM otel_traces FINAL WHERE Tenant = 'tenant-b'",
+        "SELECT count() AS n FROM (SELECT Tenant, GROUPING(ServiceName) AS g FROM agent_steps"
+        " GROUP BY GROUPING SETS ((Tenant, ServiceName), (Tenant))) WHERE Tenant = 'tenant-b'",
         "SELECT count() AS n FROM otel_traces WHERE Tenant = 'tenant-b'"
         " UNION ALL SELECT count() AS n FROM agent_steps WHERE Tenant = 'tenant-b'",
     ],

@@ -137,8 +137,9 @@ _ALLOWED_OTHER = frozenset(
 )
 # Internal names the parser itself writes for plain syntax (CAST(x AS T) / x::T, CASE x WHEN).
 _ALLOWED_INTERNAL = frozenset({"_CAST", "caseWithExpression"})
-# Syntax the parser writes as functions that system.functions does not list.
-_SYNTAX = frozenset({"lambda"})
+# Syntax the parser writes as functions that system.functions does not list: lambdas, and
+# GROUPING(...) of GROUP BY GROUPING SETS / ROLLUP / CUBE (which key columns a row's set holds).
+_SYNTAX = frozenset({"lambda", "grouping"})
 
 
 @dataclass(frozen=True)
@@ -174,7 +175,7 @@ class Functions:
 
     def refusal(self, name: str) -> str | None:
         """None when `name` may be called in a user query, else the reason it may not."""
-        if name in _SYNTAX:
+        if name.lower() in _SYNTAX:
             return None
         info = self.resolve(name)
         if info is None:

@@ -12,7 +12,8 @@ environment is made without pip and pip is installed from its wheel on PyPI.
 `test` then runs a subset (unit tests and the in-process store, exporter and forwarder tests)
 on the oldest and the newest Python that pyproject.toml declares, each in .venv-3.X, when that
 interpreter is on this machine (PATH or pyenv); SPANHOUSE_PYTHONS="3.10 3.13" names others, ""
-skips them. The whole suite runs on this interpreter.
+skips them. The whole suite runs on this interpreter. Both run a pytest-xdist worker per core
+(whole files to a worker); pytest options such as `-n 0` or `-p no:xdist` override that.
 """
 
 from __future__ import annotations
@@ -145,7 +146,7 @@ def _run_tests(pytest_args: list[str]) -> int:
         print(f"making the Python {' and '.join(OTHER_PYTHONS)} environments while the tests run", file=sys.stderr)
     with ThreadPoolExecutor(max_workers=1) as pool:
         subset_venvs = [(version, pool.submit(_subset_venv, version)) for version in OTHER_PYTHONS]
-        code = subprocess.call([str(PYTHON), "-m", "pytest", *pytest_args], cwd=ROOT)
+        code = subprocess.call([str(PYTHON), "-m", "pytest", *_workers(pytest_args), *pytest_args], cwd=ROOT)
         if code == 5:
             print("pytest collected no tests: that is a failure here", file=sys.stderr)
             code = 1
@@ -157,6 +158,16 @@ def _run_tests(pytest_args: list[str]) -> int:
             if code != 0:
                 return code
     return 0
+
+
+def _workers(pytest_args: list[str]) -> list[str]:
+    """pytest-xdist options for a test worker per core, each taking whole files (a module's shared
+    collector starts once); none where the caller chose (-n, -p no:xdist) or there is one core."""
+    chosen = any(arg.startswith(("-n", "--numprocesses", "--dist")) or arg == "no:xdist" for arg in pytest_args)
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    if chosen or cores < 2:
+        return []
+    return ["-n", str(min(cores, 8)), "--dist", "loadfile"]
 
 
 def _subset_venv(version: str) -> Path | None:
@@ -179,7 +190,8 @@ def _run_subset(version: str, venv: Path | None) -> int:
     if venv is None:
         return 0
     print(f"running the Python {version} subset: {' '.join(SUBSET)}", file=sys.stderr)
-    code = subprocess.call([str(venv / BIN.name / "python"), "-m", "pytest", "-q", *SUBSET], cwd=ROOT)
+    python = str(venv / BIN.name / "python")
+    code = subprocess.call([python, "-m", "pytest", "-q", *_workers([]), *SUBSET], cwd=ROOT)
     return 1 if code == 5 else code
 
 

@@ -33,14 +33,7 @@ from uisupport import (
 )
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The browser tests run last: Playwright's sync API keeps an asyncio loop running in this
-    thread while the session's browser is open, and asyncio.run() refuses to start beside it."""
-    here = Path(__file__).parent
-    items.sort(key=lambda item: Path(str(item.path)).is_relative_to(here))
-
-
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def filled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Filled]:
     """A keyed collector: tenant acme holds the demo workload and the known runs, globex the known runs."""
     require_browser()
@@ -63,8 +56,11 @@ def filled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Filled]:
         collector.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(filled: Filled) -> Iterator[Any]:
+    """Chromium for one module. Playwright's sync API keeps an asyncio loop running in this thread
+    while it is open, and asyncio.run() refuses to start beside it: a module scope ends it before
+    the next file's tests run, in whatever order the test workers take the files."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

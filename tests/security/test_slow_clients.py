@@ -190,23 +190,30 @@ def test_grpc_calls_whose_message_never_completes_leave_the_other_calls_working(
 def test_grpc_calls_held_past_the_connection_age_are_cut_and_free_their_slots(
     pipeline: TracePipeline,
 ) -> None:
+    """Exports are refused while both slots are held, and served again once the connection age
+    cut the held calls. A held call takes its slot when the server reads it, which a loaded
+    machine may do after the first export: the test waits for a refusal, well inside the age."""
     receiver = OtlpGrpcReceiver(
         pipeline,
         "127.0.0.1:0",
         max_concurrent_rpcs=2,
         retry_after_s=1,
-        connection_age=ConnectionAge(most=1.0, grace=1.0),
+        connection_age=ConnectionAge(most=3.0, grace=1.0),
     )
     receiver.start()
     endpoint = f"127.0.0.1:{receiver.port}"
     held = [HeldCall(endpoint) for _ in range(2)]
     try:
-        codes = [grpc_export(endpoint)]  # both slots held: refused
+        codes = [grpc_export(endpoint)]
         deadline = time.monotonic() + TRICKLE_SECONDS
+        while codes[-1] == grpc.StatusCode.OK and time.monotonic() < deadline:
+            time.sleep(0.05)
+            codes.append(grpc_export(endpoint))
+        assert codes[-1] == grpc.StatusCode.RESOURCE_EXHAUSTED, codes  # both slots held: refused
         while codes[-1] != grpc.StatusCode.OK and time.monotonic() < deadline:
             time.sleep(0.2)
             codes.append(grpc_export(endpoint))
-        assert codes[0] == grpc.StatusCode.RESOURCE_EXHAUSTED and codes[-1] == grpc.StatusCode.OK, codes
+        assert codes[-1] == grpc.StatusCode.OK, codes  # the slots are free again
         assert all(call.ended.wait(10) for call in held)  # cut off by the server
     finally:
         for call in held:

@@ -13,7 +13,8 @@ environment is made without pip and pip is installed from its wheel on PyPI.
 on the oldest and the newest Python that pyproject.toml declares, each in .venv-3.X, when that
 interpreter is on this machine (PATH or pyenv); SPANHOUSE_PYTHONS="3.10 3.13" names others, ""
 skips them. The whole suite runs on this interpreter. Both run a pytest-xdist worker per core
-(whole files to a worker); pytest options such as `-n 0` or `-p no:xdist` override that.
+(whole files to a worker); pytest options such as `-n 0` or `-p no:xdist` override that. The
+tests marked realtime (wall-clock deadlines of a second or two) run alone, after the others.
 """
 
 from __future__ import annotations
@@ -146,18 +147,27 @@ def _run_tests(pytest_args: list[str]) -> int:
         print(f"making the Python {' and '.join(OTHER_PYTHONS)} environments while the tests run", file=sys.stderr)
     with ThreadPoolExecutor(max_workers=1) as pool:
         subset_venvs = [(version, pool.submit(_subset_venv, version)) for version in OTHER_PYTHONS]
-        code = subprocess.call([str(PYTHON), "-m", "pytest", *_workers(pytest_args), *pytest_args], cwd=ROOT)
-        if code == 5:
-            print("pytest collected no tests: that is a failure here", file=sys.stderr)
-            code = 1
-        if code != 0:
-            pool.shutdown(cancel_futures=True)
-            return code
+        for run in _test_runs(pytest_args):
+            code = subprocess.call([str(PYTHON), "-m", "pytest", *run], cwd=ROOT)
+            if code == 5:
+                print("pytest collected no tests: that is a failure here", file=sys.stderr)
+                code = 1
+            if code != 0:
+                pool.shutdown(cancel_futures=True)
+                return code
         for version, made in subset_venvs:
             code = _run_subset(version, made.result())
             if code != 0:
                 return code
     return 0
+
+
+def _test_runs(pytest_args: list[str]) -> list[list[str]]:
+    """The whole suite: the tests marked realtime (wall-clock deadlines of a second or two) alone,
+    after the others in parallel. With options given, those options in one run."""
+    if pytest_args:
+        return [[*_workers(pytest_args), *pytest_args]]
+    return [[*_workers([]), "-m", "not realtime"], ["-m", "realtime"]]
 
 
 def _workers(pytest_args: list[str]) -> list[str]:

@@ -2,7 +2,9 @@
 
 Each HTTP connection has a thread, and each request body being read (each gRPC call's message)
 holds one of the slots that cap ingest, so a client that never finishes could otherwise keep both
-for ever. The servers under test are the real ones on real sockets, with their timeouts shortened.
+for ever. The servers under test are the real ones on real sockets, with their timeouts shortened
+to a second or two, so they run alone (marked realtime): beside another test worker's load, a probe
+came after the deadline it was meant to beat.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from spanhouse.collector.pipeline import TracePipeline
 from spanhouse.collector.queue import PersistentQueue, WriteAheadLog
 from spanhouse.collector.receivers.otlp_grpc import ConnectionAge, OtlpGrpcReceiver
 from spanhouse.collector.telemetry import Metrics
+
+pytestmark = pytest.mark.realtime
 
 TRICKLE_SECONDS = 20.0  # how long a slow client keeps sending: far past every shortened deadline
 TIMEOUTS = ConnectionTimeouts(idle=5.0, headers=1.0, request=2.0)

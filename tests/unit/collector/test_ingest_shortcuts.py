@@ -22,6 +22,7 @@ from spanhouse.collector.processors.conventions.base import Reading
 from spanhouse.collector.processors.genai import GenAIProcessor
 from spanhouse.collector.processors.limits import SpanLimits
 from spanhouse.collector.processors.pricing import TokenCounts
+from spanhouse.collector.processors.spans import SpanContext, flatten_span
 from spanhouse.collector.rows import StepRow
 
 START = 1_764_000_000_000_000_000
@@ -86,7 +87,9 @@ def test_step_attributes_are_the_text_of_the_keys_no_convention_read() -> None:
     items.add().int_value = 1
     attributes.add(key="map").value.kvlist_value.values.add(key="k").value.double_value = 1.5
     attributes.add(key="unset")
+    attributes.add(key="empty").value.string_value = ""  # read as the string it is, not as unset
     attributes.add(key="flag").value.string_value = "again"  # a key given twice keeps its last value
+    attributes.add(key="ratio").value.string_value = ""
     request = ExportTraceServiceRequest()
     request.resource_spans.add().scope_spans.add().spans.append(span)
     _, rows = build_rows(request, "t", SpanLimits(), GenAIProcessor())
@@ -94,11 +97,36 @@ def test_step_attributes_are_the_text_of_the_keys_no_convention_read() -> None:
     typed = typed_attributes(span.attributes)
     del typed["gen_ai.operation.name"]
     assert step.Attributes == text_map(typed)
-    assert list(step.Attributes) == ["flag", "ratio", "whole", "count", "raw", "list", "map", "unset"]
+    assert list(step.Attributes) == ["flag", "ratio", "whole", "count", "raw", "list", "map", "unset", "empty"]
+    assert (step.Attributes["flag"], step.Attributes["ratio"], step.Attributes["empty"]) == ("again", "", "")
     assert read_attributes(span.attributes) == (
         typed_attributes(span.attributes),
         text_map(typed_attributes(span.attributes)),
     )
+
+
+def test_a_span_row_keeps_its_events_and_links_in_order() -> None:
+    """flatten_span skips the event and link passes for spans without them: with them, every
+    list column of the otel_traces row holds one entry per event or link, in the span's order."""
+    span = _span(6)
+    first = span.events.add(time_unix_nano=START + 10, name="exception")
+    first.attributes.add(key="exception.type").value.string_value = "TimeoutError"
+    span.events.add(time_unix_nano=START + 20, name="retry").attributes.add(key="attempt").value.int_value = 2
+    link = span.links.add(trace_id=bytes([7]) * 16, span_id=bytes([8]) * 8, trace_state="k=v")
+    link.attributes.add(key="why").value.bool_value = True
+    span.links.add(trace_id=bytes([9]) * 16, span_id=bytes([10]) * 8)
+    flat = flatten_span(span, SpanContext("t", "svc", {}, {}, "scope", "1"))
+    row = flat.row
+    assert row.Events_Timestamp == [START + 10, START + 20]
+    assert row.Events_Name == ["exception", "retry"]
+    assert row.Events_Attributes == [{"exception.type": "TimeoutError"}, {"attempt": "2"}]
+    assert flat.events == [("exception", {"exception.type": "TimeoutError"}), ("retry", {"attempt": 2})]
+    assert row.Links_TraceId == ["07" * 16, "09" * 16]
+    assert row.Links_SpanId == ["08" * 8, "0a" * 8]
+    assert row.Links_TraceState == ["k=v", ""]
+    assert row.Links_Attributes == [{"why": "true"}, {}]
+    bare = flatten_span(_span(11), SpanContext("t", "svc", {}, {}, "scope", "1")).row
+    assert bare[15:22] == ([], [], [], [], [], [], [])
 
 
 def test_merged_readings_take_each_field_from_the_first_reading_that_has_it() -> None:

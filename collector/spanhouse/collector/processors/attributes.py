@@ -45,10 +45,16 @@ def read_attributes(kvs: Iterable[KeyValue]) -> tuple[dict[str, Any], dict[str, 
     text: dict[str, str] = {}
     for kv in kvs:
         key, value = kv.key, kv.value
+        # Most values are non-empty strings: reading string_value first spares them WhichOneof
+        # (an empty string_value is also what every other kind reads as, so those go on).
+        string = value.string_value
+        if string:
+            typed[key] = text[key] = string
+            continue
         kind = value.WhichOneof("value")
-        # The scalar kinds inline (what any_value then to_text do for them): per-span hot path.
+        # The other scalar kinds inline (what any_value then to_text do for them): hot path.
         if kind == "string_value":
-            typed[key] = text[key] = value.string_value
+            typed[key] = text[key] = string
         elif kind == "int_value":
             number = typed[key] = value.int_value
             text[key] = str(number)

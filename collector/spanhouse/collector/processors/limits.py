@@ -60,36 +60,39 @@ class SpanLimits:
         """`apply` without the token-count checks, for a caller that reads the span's attributes
         anyway and then asks `token_warnings` with them (one pass over the protobuf less)."""
         warnings: list[str] = []
-        for event in span.events:
-            if event.time_unix_nano >= MAX_TIME_NS:
-                raise SpanRejected(
-                    f"span {span.span_id.hex()}: an event time_unix_nano {event.time_unix_nano} is out of range"
-                )
+        # Each read of a repeated field builds a new wrapper (about 0.3 µs): read each once.
+        attributes, events, links = span.attributes, span.events, span.links
+        if events:
+            for event in events:
+                if event.time_unix_nano >= MAX_TIME_NS:
+                    raise SpanRejected(
+                        f"span {span.span_id.hex()}: an event time_unix_nano {event.time_unix_nano} is out of range"
+                    )
         # Stored text can be longer than the wire bytes (base64 for bytes, JSON escapes in arrays:
         # up to 6 characters per byte), so only a span this small can skip the value checks.
         small = span.ByteSize() * 6 <= self.max_attribute_chars
-        if len(span.attributes) > self.max_attributes:
-            dropped = len(span.attributes) - self.max_attributes
-            kept = sorted(span.attributes, key=lambda kv: not kv.key.startswith(_PRIORITY_PREFIXES))
+        if len(attributes) > self.max_attributes:
+            dropped = len(attributes) - self.max_attributes
+            kept = sorted(attributes, key=lambda kv: not kv.key.startswith(_PRIORITY_PREFIXES))
             kept = [KeyValue(key=kv.key, value=kv.value) for kv in kept[: self.max_attributes]]
-            del span.attributes[:]
-            span.attributes.extend(kept)
+            del attributes[:]
+            attributes.extend(kept)
             warnings.append(
                 f"span {span.span_id.hex()}: {dropped} attribute(s) over the limit of {self.max_attributes} dropped"
             )
-        if len(span.events) > self.max_events:
+        if len(events) > self.max_events:
             warnings.append(
-                f"span {span.span_id.hex()}: {len(span.events) - self.max_events} event(s) over the limit dropped"
+                f"span {span.span_id.hex()}: {len(events) - self.max_events} event(s) over the limit dropped"
             )
-            del span.events[self.max_events :]
-        if len(span.links) > self.max_links:
+            del events[self.max_events :]
+        if len(links) > self.max_links:
             warnings.append(
-                f"span {span.span_id.hex()}: {len(span.links) - self.max_links} link(s) over the limit dropped"
+                f"span {span.span_id.hex()}: {len(links) - self.max_links} link(s) over the limit dropped"
             )
-            del span.links[self.max_links :]
+            del links[self.max_links :]
         if not small:
-            truncated = sum(self._truncate(kv.value) for kv in span.attributes)
-            truncated += sum(self._truncate(kv.value) for event in span.events for kv in event.attributes)
+            truncated = sum(self._truncate(kv.value) for kv in attributes)
+            truncated += sum(self._truncate(kv.value) for event in events for kv in event.attributes)
             if truncated:
                 warnings.append(
                     f"span {span.span_id.hex()}: {truncated} attribute value(s) truncated to {self.max_attribute_chars} characters"

@@ -63,19 +63,36 @@ def flatten_span(span: Span, ctx: SpanContext) -> FlatSpan:
         raise SpanRejected(f"span {span_id}: start_time_unix_nano {start} is out of range")
     if end < start:
         raise SpanRejected(f"span {span_id}: end_time_unix_nano is before start_time_unix_nano")
-    if not span.name:
+    name = span.name
+    if not name:
         raise SpanRejected(f"span {span_id}: name is empty")
     attributes, attribute_text = read_attributes(span.attributes)
-    kind = SPAN_KINDS[span.kind] if 0 <= span.kind < len(SPAN_KINDS) else "Unspecified"
+    kind_number = span.kind
+    kind = SPAN_KINDS[kind_number] if 0 <= kind_number < len(SPAN_KINDS) else "Unspecified"
     status = span.status
-    status_code = STATUS_CODES[status.code] if 0 <= status.code < 3 else "Unset"
+    status_number = status.code
+    status_code = STATUS_CODES[status_number] if 0 <= status_number < 3 else "Unset"
+    status_message = status.message
+    # Most spans have no events and no links: each pass over an empty protobuf list still
+    # costs about a microsecond, a tenth of this function.
     events: list[tuple[str, dict[str, Any]]] = []
+    event_times: list[int] = []
     event_text: list[dict[str, str]] = []
-    for event in span.events:
-        typed, text = read_attributes(event.attributes)
-        events.append((event.name, typed))
-        event_text.append(text)
+    span_events = span.events
+    if span_events:
+        for event in span_events:
+            typed, text = read_attributes(event.attributes)
+            events.append((event.name, typed))
+            event_times.append(event.time_unix_nano)
+            event_text.append(text)
     links = span.links
+    if links:
+        link_trace_ids = [link.trace_id.hex() for link in links]
+        link_span_ids = [link.span_id.hex() for link in links]
+        link_states = [link.trace_state for link in links]
+        link_text = [read_attributes(link.attributes)[1] for link in links]
+    else:
+        link_trace_ids, link_span_ids, link_states, link_text = [], [], [], []
     duration = end - start
     row = TraceRow(
         start,
@@ -83,7 +100,7 @@ def flatten_span(span: Span, ctx: SpanContext) -> FlatSpan:
         span_id,
         parent_span_id,
         span.trace_state,
-        span.name,
+        name,
         kind,
         ctx.service_name,
         ctx.resource_text,
@@ -92,14 +109,14 @@ def flatten_span(span: Span, ctx: SpanContext) -> FlatSpan:
         attribute_text,
         duration,
         status_code,
-        status.message,
-        [event.time_unix_nano for event in span.events],
-        [name for name, _ in events],
+        status_message,
+        event_times,
+        [event_name for event_name, _ in events],
         event_text,
-        [link.trace_id.hex() for link in links],
-        [link.span_id.hex() for link in links],
-        [link.trace_state for link in links],
-        [read_attributes(link.attributes)[1] for link in links],
+        link_trace_ids,
+        link_span_ids,
+        link_states,
+        link_text,
         ctx.tenant,
     )
     return FlatSpan(
@@ -107,12 +124,12 @@ def flatten_span(span: Span, ctx: SpanContext) -> FlatSpan:
         trace_id=trace_id,
         span_id=span_id,
         parent_span_id=parent_span_id,
-        name=span.name,
+        name=name,
         kind=kind,
         start_ns=start,
         duration_ns=duration,
         status_code=status_code,
-        status_message=status.message,
+        status_message=status_message,
         attributes=attributes,
         events=events,
     )

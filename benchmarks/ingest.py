@@ -29,7 +29,7 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import grpc
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
@@ -37,6 +37,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceResponse,
 )
 
+from benchmarks.cpu import ProcessCpu
 from benchmarks.workload import requests
 from spanhouse.collector.columns import arrow_table
 from spanhouse.collector.processors.genai import GenAIProcessor
@@ -188,6 +189,16 @@ def queryable(collector: CollectorProcess, spans: int, timeout_s: float = 300) -
     return stored
 
 
+class CollectorRun(NamedTuple):
+    """One collector path: spans/s from first send to all queryable, the collector process's
+    peak RSS, and its CPU per span over the same time (with --workers, the owner's only)."""
+
+    rate: float
+    rss_kib: int
+    cpu_us_per_span: float
+    merge_us_per_span: float  # of it, ClickHouse's background merges (a lower bound: cpu.py)
+
+
 def collector_rate(
     bodies: list[bytes],
     spans: int,
@@ -197,26 +208,27 @@ def collector_rate(
     gzipped: bool,
     clients: int,
     args: Sequence[str] = (),
-) -> tuple[float, int, CollectorProcess]:
-    """(spans/s from first send to all queryable, peak RSS in KiB, the stopped collector)."""
+) -> CollectorRun:
+    """Feed `bodies` to a fresh collector process and time it until every span is queryable."""
     workdir.mkdir(parents=True, exist_ok=True)
     data_dir = workdir / f"collector-{protocol}-{'gz' if gzipped else 'plain'}-{len(bodies)}"
     collector = CollectorProcess(data_dir, *args)
     try:
         payloads = [gzip.compress(b, 1) for b in bodies] if gzipped and protocol == "http" else bodies
-        started = time.perf_counter()
-        if protocol == "http":
-            _send_http(collector.http_url, payloads, clients, gzipped)
-        else:
-            _send_grpc(collector.grpc_endpoint, payloads, clients, gzipped)
-        stored = queryable(collector, spans)
-        elapsed = time.perf_counter() - started
+        with ProcessCpu(collector.process.pid) as cpu:
+            started = time.perf_counter()
+            if protocol == "http":
+                _send_http(collector.http_url, payloads, clients, gzipped)
+            else:
+                _send_grpc(collector.grpc_endpoint, payloads, clients, gzipped)
+            stored = queryable(collector, spans)
+            elapsed = time.perf_counter() - started
         rss = peak_rss_kib(collector.process.pid)
     finally:
         collector.stop()
     if stored < spans:
         raise RuntimeError(f"only {stored} of {spans} spans became queryable: {collector.log()}")
-    return spans / elapsed, rss, collector
+    return CollectorRun(spans / elapsed, rss, cpu.total_s / spans * 1e6, cpu.merges_s / spans * 1e6)
 
 
 def peak_rss_kib(pid: int) -> int:
@@ -245,13 +257,13 @@ def run(spans: int, clients: int, workdir: Path) -> dict[str, Any]:
     for protocol in ("http", "grpc"):
         for gzipped in (False, True):
             for per_request, bodies in ((100, bodies_100), (1000, bodies_1000)):
-                rate, rss, _ = collector_rate(
+                measured = collector_rate(
                     bodies, total, workdir, protocol=protocol, gzipped=gzipped, clients=clients
                 )
-                results["collector"].append((protocol, gzipped, per_request, rate, rss))
+                results["collector"].append((protocol, gzipped, per_request, measured))
     results["workers"] = []
     for workers in WORKERS:
-        rate, rss, _ = collector_rate(
+        measured = collector_rate(
             bodies_1000,
             total,
             workdir / f"workers-{workers}",
@@ -260,7 +272,7 @@ def run(spans: int, clients: int, workdir: Path) -> dict[str, Any]:
             clients=clients,
             args=("--workers", str(workers)),
         )
-        results["workers"].append((workers, rate, rss))
+        results["workers"].append((workers, measured))
     return results
 
 
@@ -281,16 +293,18 @@ def main() -> None:
     print(f"{results['spans']} spans, {results['bytes_per_span']:.0f} bytes/span as protobuf")
     print(f"raw column insert (best batch {column_batch}): {column_rate:10,.0f} spans/s")
     print(f"raw Arrow insert  (best batch {arrow_batch}): {arrow_rate:10,.0f} spans/s")
-    for protocol, gzipped, per_request, rate, rss in results["collector"]:
+    for protocol, gzipped, per_request, measured in results["collector"]:
         label = f"collector {protocol} {'gzip' if gzipped else 'plain'} x{per_request}"
         print(
-            f"{label:<28} {rate:10,.0f} spans/s  {rate / column_rate:5.2f}x columns"
-            f"  {rate / arrow_rate:5.2f}x Arrow  peak RSS {rss / 1024:.0f} MiB"
+            f"{label:<28} {measured.rate:10,.0f} spans/s  {measured.rate / column_rate:5.2f}x columns"
+            f"  {measured.rate / arrow_rate:5.2f}x Arrow  peak RSS {measured.rss_kib / 1024:.0f} MiB"
+            f"  CPU {measured.cpu_us_per_span:.0f} us/span (merges {measured.merge_us_per_span:.0f})"
         )
-    for workers, rate, rss in results["workers"]:
+    for workers, measured in results["workers"]:
         label = f"collector http plain x1000, {workers} worker(s)"
         print(
-            f"{label:<28} {rate:10,.0f} spans/s  {rate / column_rate:5.2f}x columns  peak RSS {rss / 1024:.0f} MiB"
+            f"{label:<28} {measured.rate:10,.0f} spans/s  {measured.rate / column_rate:5.2f}x columns"
+            f"  peak RSS {measured.rss_kib / 1024:.0f} MiB (owner)"
         )
 
 

@@ -33,7 +33,8 @@ def test_the_benchmark_table_has_every_section() -> None:
         r"raw clickhouse-connect column insert \| [\d,]+ spans/s \| 1\.00",
         r"raw chDB Arrow insert \| [\d,]+ spans/s",
         *(
-            rf"collector OTLP/{protocol} {encoding}, {size} spans/request \| [\d,]+ spans/s"
+            rf"collector OTLP/{protocol} {encoding}, {size} spans/request \| [\d,]+ spans/s \| [\d.]+ \| "
+            r"[\d.]+x raw Arrow; collector CPU \d+ µs/span, \d+ of it ClickHouse merges"
             for protocol in ("HTTP", "gRPC")
             for encoding in ("plain", "gzip")
             for size in (100, 1000)

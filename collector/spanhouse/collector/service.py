@@ -188,7 +188,9 @@ class Collector:
         pipeline.memory, pipeline.workers = self.memory, self.workers
         if genai.workers:
             pipeline.building = threading.BoundedSemaphore(max(MAX_BUILDING, 2 * genai.workers))
-        self.exporter = ClickHouseExporter(store, self.metrics, queue, pipeline.rebuild)
+        self.exporter = ClickHouseExporter(
+            store, self.metrics, queue, pipeline.rebuild, batch=self.config.clickhouse.batch
+        )
         self._queue_gauges(queue, self.exporter)
         self.exporter.start()
         return pipeline

@@ -291,3 +291,20 @@ def test_experiments_interval_from_the_file_and_the_flag() -> None:
             parse_config({**_pipeline(), "experiments": document})
     with pytest.raises(ConfigError, match=r"experiments\.interval: 0\.01 must be at least 50ms"):
         Overrides(experiments_interval=0.01).apply(config)
+
+
+def test_the_insert_batch_is_set_under_the_clickhouse_exporter() -> None:
+    config = parse_config(
+        _pipeline(exporters={"clickhouse": {"batch": {"send_batch_size": 5000, "timeout": "50ms"}}})
+    )
+    assert (config.clickhouse.batch.send_batch_size, config.clickhouse.batch.timeout) == (5000, 0.05)
+    assert parse_config(_pipeline()).clickhouse.batch.timeout == 0.1
+    for batch, message in (
+        ({"send_batch_size": 0}, "exporters.clickhouse.batch.send_batch_size: 0 must be between 1 and 100000"),
+        ({"send_batch_size": 100_001}, "send_batch_size: 100001 must be between 1 and 100000"),
+        ({"timeout": "1m"}, "exporters.clickhouse.batch.timeout: 60.0 s is over the 10 s an insert may wait"),
+        ({"size": 10}, "exporters.clickhouse.batch.size"),
+    ):
+        with pytest.raises(ConfigError) as info:
+            parse_config(_pipeline(exporters={"clickhouse": {"batch": batch}}))
+        assert message in str(info.value)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -138,3 +139,36 @@ def test_a_reply_behind_a_backlog_does_not_wait_for_the_insert(tmp_path: Path) -
     queue.done(queue.take(max_spans=100, max_bytes=1 << 20, wait_s=1))
     assert all(future.result(timeout=1) for future in waiting)
     assert queue.put("t", b"r", batch=None, spans=6).done() is False
+
+
+def _take_in_thread(queue: PersistentQueue, **fill: float) -> tuple[threading.Thread, list]:
+    taken: list = []
+    thread = threading.Thread(
+        target=lambda: taken.append(queue.take(max_spans=1000, max_bytes=1 << 20, wait_s=1, **fill)),
+        daemon=True,  # a take stuck in its fill wait must not hold the test run open
+    )
+    thread.start()
+    return thread, taken
+
+
+def test_under_concurrent_load_an_insert_waits_to_fill_and_a_lone_request_does_not(tmp_path: Path) -> None:
+    queue = PersistentQueue(WriteAheadLog(tmp_path, max_bytes=1 << 20, segment_bytes=1 << 16))
+    queue.put("t", b"alone", batch=None, spans=10)
+    thread, taken = _take_in_thread(queue, fill_spans=30, fill_wait_s=600)
+    thread.join(timeout=60)  # a lone request is taken at once, not after the 600 s fill wait
+    assert not thread.is_alive() and [entry.spans for entry in taken[0].entries] == [10]
+    queue.done(taken[0])
+
+    for _ in range(2):
+        queue.put("t", b"two clients", batch=None, spans=10)
+    thread, taken = _take_in_thread(queue, fill_spans=30, fill_wait_s=600)
+    time.sleep(0.2)  # let the take start waiting (if it starts later, it finds the third one queued)
+    queue.put("t", b"a third", batch=None, spans=10)  # fills the insert: the take returns now
+    thread.join(timeout=60)
+    assert not thread.is_alive() and [entry.spans for entry in taken[0].entries] == [10, 10, 10]
+    queue.done(taken[0])
+
+    for _ in range(2):
+        queue.put("t", b"not filled", batch=None, spans=10)
+    group = queue.take(max_spans=1000, max_bytes=1 << 20, wait_s=1, fill_spans=1000, fill_wait_s=0.01)
+    assert group is not None and group.spans == 20  # the wait ran out: what is queued goes

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import pyarrow as pa
 
 from spanhouse.collector.columns import ArrowBatch
+from spanhouse.collector.config import MAX_ROWS_PER_INSERT, InsertBatchConfig
 from spanhouse.collector.errors import StoreError
 from spanhouse.collector.exporters.retry import GaveUp, RetryPolicy, retry
 from spanhouse.collector.queue.persistent import PersistentQueue, QueueGroup
@@ -27,6 +28,7 @@ from spanhouse.collector.telemetry import Metrics
 logger = logging.getLogger(__name__)
 
 
+DEFAULT_BATCH = InsertBatchConfig()
 # Inserts are retried until they land (the rows are safe in the WAL meanwhile): no time limit.
 STORE_RETRY = RetryPolicy(initial_interval=0.2, max_interval=30.0, max_elapsed_time=None)
 
@@ -56,8 +58,9 @@ class ClickHouseExporter:
         queue: PersistentQueue,
         rebuild: Callable[[str, bytes], ArrowBatch],
         *,
-        max_rows_per_insert: int = 100_000,
+        max_rows_per_insert: int = MAX_ROWS_PER_INSERT,
         max_bytes_per_insert: int = 64 * 1024 * 1024,
+        batch: InsertBatchConfig = DEFAULT_BATCH,
         retry_policy: RetryPolicy = STORE_RETRY,
     ) -> None:
         self.store = store
@@ -66,6 +69,7 @@ class ClickHouseExporter:
         self.rebuild = rebuild
         self.max_rows_per_insert = max_rows_per_insert
         self.max_bytes_per_insert = max_bytes_per_insert
+        self.batch = batch
         self.retry_policy = retry_policy
         self._stop = threading.Event()
         self._aborted = False
@@ -105,7 +109,13 @@ class ClickHouseExporter:
 
     def _run(self) -> None:
         while not self._aborted:
-            group = self.queue.take(self.max_rows_per_insert, self.max_bytes_per_insert, wait_s=0.5)
+            group = self.queue.take(
+                self.max_rows_per_insert,
+                self.max_bytes_per_insert,
+                wait_s=0.5,
+                fill_spans=self.batch.send_batch_size,
+                fill_wait_s=self.batch.timeout,
+            )
             if self._aborted:
                 return
             if group is None:

@@ -116,13 +116,31 @@ class PersistentQueue:
 
     # ---- exporter side ---------------------------------------------------------------------
 
-    def take(self, max_spans: int, max_bytes: int, *, wait_s: float | None = None) -> QueueGroup | None:
-        """The next durable records to insert (blocking up to `wait_s`); None if there are none."""
+    def take(
+        self,
+        max_spans: int,
+        max_bytes: int,
+        *,
+        wait_s: float | None = None,
+        fill_spans: int = 0,
+        fill_wait_s: float = 0.0,
+    ) -> QueueGroup | None:
+        """The next durable records to insert (blocking up to `wait_s`); None if there are none.
+
+        While more than one request is queued (clients sending at once), it first waits up to
+        `fill_wait_s` for `fill_spans` spans: ClickHouse's cost is per insert as much as per row
+        (a part per table and per materialized view, then its merges), so a busy collector makes
+        few large inserts. A lone request is taken at once: an idle client's spans are stored,
+        and its reply sent, without that wait."""
         with self._cond:
             if not self._cond.wait_for(lambda: self._durable_head() or self._closed, timeout=wait_s):
                 return None
             if not self._durable_head():
                 return None
+            if fill_wait_s > 0 and self._replay is None and len(self._entries) > 1:
+                self._cond.wait_for(
+                    lambda: self._spans_queued >= fill_spans or self._closed, timeout=fill_wait_s
+                )
             synced = self.wal.synced_seq
             if self._replay is not None:
                 first, last, token = self._replay

@@ -2,8 +2,8 @@
 
 Group commit: one writer thread takes every durable request queued while the previous insert
 ran (waiting up to `batch.timeout` for `batch.send_batch_size` spans while more than one is
-queued: ClickHouse's cost is per insert as much as per row) and writes them as one block per table, under one insert deduplication token recorded in
-the WAL checkpoint beforehand. A failed insert is retried with the same rows and the same
+queued: ClickHouse's cost is per insert as much as per row) and writes them as one block per
+table, under one insert deduplication token recorded in the WAL checkpoint beforehand. A failed insert is retried with the same rows and the same
 token (the exporters' retry loop, exporters/retry.py, without a time limit) until it lands;
 nothing leaves the WAL before that.
 """

@@ -3,9 +3,9 @@
 Group commit: one writer thread takes every durable request queued while the previous insert
 ran (waiting up to `batch.timeout` for `batch.send_batch_size` spans while more than one is
 queued: ClickHouse's cost is per insert as much as per row) and writes them as one block per
-table, under one insert deduplication token recorded in the WAL checkpoint beforehand. A failed insert is retried with the same rows and the same
-token (the exporters' retry loop, exporters/retry.py, without a time limit) until it lands;
-nothing leaves the WAL before that.
+table, under one insert deduplication token recorded in the WAL checkpoint beforehand. A failed
+insert is retried with the same rows and the same token (the exporters' retry loop,
+exporters/retry.py, without a time limit) until it lands; nothing leaves the WAL before that.
 """
 
 from __future__ import annotations
@@ -29,7 +29,9 @@ from spanhouse.collector.telemetry import Metrics
 logger = logging.getLogger(__name__)
 
 
+# How inserts are filled under concurrent load (config: exporters.clickhouse.batch).
 DEFAULT_BATCH = InsertBatchConfig()
+
 # Inserts are retried until they land (the rows are safe in the WAL meanwhile): no time limit.
 STORE_RETRY = RetryPolicy(initial_interval=0.2, max_interval=30.0, max_elapsed_time=None)
 

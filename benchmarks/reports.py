@@ -3,9 +3,9 @@
     python benchmarks/reports.py [--rows 10000000] [--repeat 3] [--unstamped] [--before REF]
 
 Generates the rows inside chDB with INSERT ... SELECT FROM numbers() (benchmarks/agent_steps_rows.sql;
-the materialized views fill the agent_runs and agent_costs rollups on the way; benchmarks/scores_rows.sql
-adds scores for a fifth of the runs), merges agent_steps and both rollups (OPTIMIZE FINAL: the state
-background merges reach), then times, over the whole range and with default parameters, with the
+the materialized views fill the agent_runs, agent_costs and agent_step_groups rollups on the way;
+benchmarks/scores_rows.sql adds scores for a fifth of the runs), merges agent_steps and the rollups
+(OPTIMIZE FINAL: the state background merges reach), then times, over the whole range and with default parameters, with the
 settings the read path gives every query (final = 1, so a span stored twice counts once):
   - the baseline: SELECT count() FROM agent_steps with the reports' tenant and time filter
     (a bare count() is answered from part metadata, so it is printed too but is not the baseline;
@@ -64,6 +64,7 @@ _MERGE = (
     "OPTIMIZE TABLE agent_steps FINAL",
     "OPTIMIZE TABLE agent_runs FINAL",
     "OPTIMIZE TABLE agent_costs FINAL",
+    "OPTIMIZE TABLE agent_step_groups FINAL",
 )
 
 

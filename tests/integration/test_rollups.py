@@ -1,7 +1,8 @@
-"""The agent_runs rollup against the steps on a generated workload, in a real chDB store.
+"""The rollups against the steps on a generated workload, in a real chDB store.
 
 The run reports (overview, executions, benchmarks) read agent_runs_resolved: the agent_runs rollup
-where it is exact, the steps elsewhere. Here they must give what the same reports computed from
+where it is exact, the steps elsewhere; the cost reports read agent_costs_resolved, and the steps
+report agent_step_groups_resolved with its runs per group from agent_runs_resolved. Here they must give what the same reports computed from
 the steps alone give (tests/integration/raw_reports/*.sql: the reports as they were before the
 rollup) on a workload with stamped runs inserted in several blocks, runs of other conventions
 resolved by the attribution job (two of them under stamped runs) or not yet resolved, spans
@@ -31,9 +32,20 @@ from spanhouse.collector.processors.genai import AGENT_STEPS_COLUMNS
 from spanhouse.collector.readpath.reader import ReadPath
 from spanhouse.collector.reports import report_parameters, run_report
 from spanhouse.collector.store import Store, load_job, open_store
+from spanhouse.collector.store.migrations import steps
 
 RAW = Path(__file__).parent / "raw_reports"
-REPORTS = ("overview", "executions", "benchmarks", "costs", "cost_trends", "projection", "errors", "recommendations")
+REPORTS = (
+    "overview",
+    "executions",
+    "benchmarks",
+    "costs",
+    "cost_trends",
+    "projection",
+    "errors",
+    "recommendations",
+    "steps",
+)
 # Each report also with options of its own: buckets in zones whose offsets are not whole hours.
 EXTRA: dict[str, tuple[dict[str, Any], ...]] = {
     "executions": ({"limit": 1000},),
@@ -364,6 +376,11 @@ def test_rollup_reports_equal_the_steps_reports_with_copies_cuts_and_attribution
         " until = '2200-01-01 00:00:00', service = '') GROUP BY recomputed"
     ).rows
     assert dict(costs)[False] > dict(costs)[True] > 0  # most quarter groups from the rollup
+    groups = store.query(
+        "SELECT recomputed, count() FROM agent_step_groups_resolved(tenant = 't', since = '2000-01-01 00:00:00',"
+        " until = '2200-01-01 00:00:00', service = '') GROUP BY recomputed"
+    ).rows
+    assert dict(groups)[False] > dict(groups)[True] > 0  # copies and other libraries' steps recomputed
 
     budgets = _budgets(store, workload, raw=False)
     assert any(b["spent"] for b in budgets)
@@ -426,3 +443,30 @@ def test_a_tenant_key_reads_its_own_runs_only(store: Store, workload: Workload) 
     assert reader.query(view, {"tenant": "t"}).rows == [("other", 1)]  # the key's tenant is forced
     assert reader.query(view.replace("{tenant:String}", "'*'"), {}).rows == [("other", 1)]
     assert reader.query("SELECT DISTINCT Tenant FROM agent_runs", {}).rows == [("other",)]
+    groups = view.replace("agent_runs_resolved", "agent_step_groups_resolved").replace("count()", "sum(Calls)")
+    assert reader.query(groups, {"tenant": "t"}).rows == [("other", 3)]
+    assert reader.query(groups.replace("{tenant:String}", "'*'"), {}).rows == [("other", 3)]
+    assert reader.query("SELECT DISTINCT Tenant FROM agent_step_groups", {}).rows == [("other",)]
+
+
+def test_the_upgrade_fills_the_step_groups_and_rebuilds_the_runs_from_the_stored_steps(
+    store: Store, workload: Workload
+) -> None:
+    """Migrations 0099 and 0101-0105 on a store that already holds steps (copies merged by now):
+    agent_step_groups is filled and every run rewritten with its StepGroups, once."""
+    statements = {step.version: step.single for step in steps()}
+    store.command("OPTIMIZE TABLE agent_steps FINAL")
+    store.command("TRUNCATE TABLE agent_step_groups")
+    for version in (99, 101, 103, 104, 105):
+        for sql in statements[version]:
+            store.command(sql)
+    [(copies, spans, grouped)] = store.query(
+        "SELECT sum(Copies), sum(length(Spans)), countIf(notEmpty(StepGroups)) FROM agent_runs FINAL"
+    ).rows
+    assert copies == spans and grouped > 60  # rewritten from the merged steps, not added to the old rows
+    [(calls,)] = store.query("SELECT sum(Calls) FROM agent_step_groups").rows
+    [(stamped,)] = store.query("SELECT count() FROM agent_steps FINAL WHERE IsStamped").rows
+    assert calls == stamped
+    for name, parameters in _all(workload):
+        if name in ("steps", "overview", "executions", "benchmarks", "recommendations"):
+            _same(_report(store, name, parameters), _raw(store, name, parameters))

@@ -25,11 +25,17 @@ RETENTION_TABLES: dict[str, str] = {
     "scores": "Timestamp",
 }
 # Tables made from another's rows, and so kept as long: a TTL set on the table is set on these
-# too, each counted from its own time column. agent_failures copies the failed steps; agent_runs
-# and agent_costs roll the steps up (a run goes with its latest step, a quarter hour's costs with
-# its start), so no report shows runs or costs whose steps have gone.
+# too, each counted from its own time column. agent_failures copies the failed steps; agent_runs,
+# agent_costs and agent_step_groups roll the steps up (a run goes with its latest step, a quarter
+# hour's costs or step groups with its start), so no report shows runs, costs or steps whose steps
+# have gone.
 FOLLOWERS: dict[str, dict[str, str]] = {
-    "agent_steps": {"agent_failures": "Timestamp", "agent_runs": "LastStart", "agent_costs": "Quarter"}
+    "agent_steps": {
+        "agent_failures": "Timestamp",
+        "agent_runs": "LastStart",
+        "agent_costs": "Quarter",
+        "agent_step_groups": "Quarter",
+    }
 }
 FOREVER = ("0", "off", "none", "forever")
 

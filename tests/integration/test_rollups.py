@@ -30,7 +30,7 @@ from spanhouse.collector.prices.book import PriceRow
 from spanhouse.collector.prices.store import reprice, write_rows
 from spanhouse.collector.processors.genai import AGENT_STEPS_COLUMNS
 from spanhouse.collector.readpath.reader import ReadPath
-from spanhouse.collector.reports import report_parameters, run_report
+from spanhouse.collector.reports import report_parameters, report_query, run_report
 from spanhouse.collector.store import Store, load_job, open_store
 from spanhouse.collector.store.migrations import steps
 
@@ -470,3 +470,9 @@ def test_the_upgrade_fills_the_step_groups_and_rebuilds_the_runs_from_the_stored
     for name, parameters in _all(workload):
         if name in ("steps", "overview", "executions", "benchmarks", "recommendations"):
             _same(_report(store, name, parameters), _raw(store, name, parameters))
+
+
+def test_the_steps_report_reads_the_rollups_and_one_agent_reads_its_steps() -> None:
+    rolled, of_agent = report_query("steps", {"agent": ""}), report_query("steps", {"agent": "writer"})
+    assert "agent_step_groups_resolved" in rolled and "agent_steps_resolved" not in rolled
+    assert "agent_steps_resolved" in of_agent and "agent_step_groups_resolved" not in of_agent

@@ -33,9 +33,8 @@ from spanhouse.collector.cli.options import fail as _fail
 from spanhouse.collector.cli.output import OutputFormat, render, with_columns
 from spanhouse.collector.cli.prices import prices_app
 from spanhouse.collector.errors import SpanhouseError
-from spanhouse.collector.reports import report_names, report_parameters, run_report
+from spanhouse.collector.reports import report_names, report_parameters, report_query, run_report
 from spanhouse.collector.store import open_store
-from spanhouse.collector.store.sql import load_job
 
 app = typer.Typer(
     help="spanhouse: LLM-agent observability on OpenTelemetry and ClickHouse.",
@@ -113,7 +112,7 @@ def report(
         data_dir=data_dir, clickhouse_url=clickhouse_url, collector_url=collector_url, api_key=api_key
     ) as reader:
         result = run_report(reader, name, parameters)
-        result = with_columns(reader, load_job(f"reports/{name}"), parameters, result)
+        result = with_columns(reader, report_query(name, parameters), parameters, result)
     render(result, fmt, title=name)
 
 

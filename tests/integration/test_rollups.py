@@ -30,7 +30,7 @@ from spanhouse.collector.prices.book import PriceRow
 from spanhouse.collector.prices.store import reprice, write_rows
 from spanhouse.collector.processors.genai import AGENT_STEPS_COLUMNS
 from spanhouse.collector.readpath.reader import ReadPath
-from spanhouse.collector.reports import report_parameters, report_query, run_report
+from spanhouse.collector.reports import VARIANTS, report_parameters, report_query, run_report
 from spanhouse.collector.store import Store, load_job, open_store
 from spanhouse.collector.store.migrations import steps
 
@@ -168,10 +168,13 @@ class Workload:
         self.run_starts.append(start)
 
     def unstamped_run(self, n: int, start: dt.datetime) -> None:
-        """Spans of another library: only the agent span names the agent; the job resolves the rest."""
+        """Spans of another library: only the agent span names the agent; the job resolves the rest.
+        Every other such run's agent span carries no run id of its own (the trace's, as most
+        libraries' spans arrive), so only the job marks it as its run's span."""
         trace, agent_span = f"{n:032x}", f"{n:016x}"
         other = {"SourceConvention": "otel_genai"}
-        rows = [self._step(trace, agent_span, "", agent_span, start, kind="agent",
+        root_run = trace if n % 12 == 0 else agent_span
+        rows = [self._step(trace, agent_span, "", root_run, start, kind="agent",
                            AgentName=self.random.choice(AGENTS), **other)]  # fmt: skip
         for k in range(self.random.randint(1, 4)):
             at = start + dt.timedelta(seconds=k + 1)
@@ -244,7 +247,12 @@ def workload(store: Store) -> Workload:
 
 # Reports with parts read from the steps alone, which count a span delivered twice once only with
 # the read path's FINAL (or after a merge): they run with it, as every read through the read path does.
-WITH_FINAL = frozenset({"recommendations"})
+WITH_FINAL = frozenset({"recommendations", "steps"})
+
+
+# The queries reports.VARIANTS asks before a report (which of its queries to run): a raw reader
+# runs them as they are.
+PROBES = frozenset(load_job(v.probe) for v in VARIANTS.values() if v.probe)
 
 
 class _Reader:
@@ -255,7 +263,7 @@ class _Reader:
         self.store, self.name, self.raw = store, name, raw
 
     def query(self, sql: str, params: dict[str, Any] | None = None) -> Any:
-        if self.raw:
+        if self.raw and sql not in PROBES:
             sql = (RAW / f"{self.name}.sql").read_text("utf-8")
         settings = {"final": 1} if self.name in WITH_FINAL else None
         return self.store.query(sql, params, settings=settings)
@@ -267,6 +275,12 @@ def _report(store: Store, name: str, parameters: dict[str, Any]) -> list[tuple]:
 
 def _raw(store: Store, name: str, parameters: dict[str, Any]) -> list[tuple]:
     return run_report(_Reader(store, name, raw=True), name, parameters).rows
+
+
+def _rolled_steps(store: Store, parameters: dict[str, Any]) -> list[tuple]:
+    """The steps report's rollup query, whatever run_report would choose (this workload holds steps
+    of other libraries, for which it reads the steps): it must be right on them too."""
+    return store.query(load_job("reports/steps"), parameters).rows
 
 
 def _cases(w: Workload) -> list[dict[str, Any]]:
@@ -363,6 +377,8 @@ def test_rollup_reports_equal_the_steps_reports_with_copies_cuts_and_attribution
 ) -> None:
     asked = _all(workload)
     before = [_report(store, name, parameters) for name, parameters in asked]
+    steps_asked = [p for name, p in asked if name == "steps" and not p["agent"]]
+    rolled_steps = [_rolled_steps(store, parameters) for parameters in steps_asked]
     sources = _recomputed(store)
     # Clean stamped runs come from the rollup; copies, other libraries' runs and the run holding a
     # remote span are recomputed from the steps.
@@ -393,6 +409,10 @@ def test_rollup_reports_equal_the_steps_reports_with_copies_cuts_and_attribution
     for (name, parameters), rows in zip(asked, before, strict=True):
         _same(rows, _raw(store, name, parameters))
         _same(_report(store, name, parameters), rows)  # merging changed nothing
+    for parameters, rows in zip(steps_asked, rolled_steps, strict=True):
+        assert rows
+        _same(rows, _raw(store, "steps", parameters))
+        _same(_rolled_steps(store, parameters), rows)
     raw_budgets = _budgets(store, workload, raw=True)
     _same([tuple(b.values()) for b in budgets], [tuple(b.values()) for b in raw_budgets])
 
@@ -425,6 +445,8 @@ def test_a_reprice_keeps_the_rollups_equal_to_the_steps(store: Store, workload: 
     assert cost_after != pytest.approx(cost_before, abs=1e-3)  # the new prices reach the reports
     for name, parameters in _all(workload):
         _same(run_report(store, name, parameters).rows, _raw(store, name, parameters))
+        if name == "steps" and not parameters["agent"]:
+            _same(_rolled_steps(store, parameters), _raw(store, name, parameters))
     rolled, raw = _budgets(store, workload, raw=False), _budgets(store, workload, raw=True)
     _same([tuple(b.values()) for b in rolled], [tuple(b.values()) for b in raw])
 
@@ -470,9 +492,30 @@ def test_the_upgrade_fills_the_step_groups_and_rebuilds_the_runs_from_the_stored
     for name, parameters in _all(workload):
         if name in ("steps", "overview", "executions", "benchmarks", "recommendations"):
             _same(_report(store, name, parameters), _raw(store, name, parameters))
+        if name == "steps" and not parameters["agent"]:
+            _same(_rolled_steps(store, parameters), _raw(store, name, parameters))
 
 
-def test_the_steps_report_reads_the_rollups_and_one_agent_reads_its_steps() -> None:
-    rolled, of_agent = report_query("steps", {"agent": ""}), report_query("steps", {"agent": "writer"})
-    assert "agent_step_groups_resolved" in rolled and "agent_steps_resolved" not in rolled
-    assert "agent_steps_resolved" in of_agent and "agent_step_groups_resolved" not in of_agent
+
+def test_the_steps_report_reads_the_rollups_where_every_step_is_stamped(store: Store, workload: Workload) -> None:
+    """With another library's steps in the range, or an agent asked for, it reads the steps; over
+    stamped runs only, the rollups."""
+    from_steps, rolled = load_job("report_variants/steps_from_steps"), load_job("reports/steps")
+    everything = report_parameters(tenant="t", name="steps")
+    assert report_query(store, "steps", everything) == from_steps
+    assert report_query(store, "steps", {**everything, "agent": "writer"}) == from_steps
+    others = (
+        "SELECT countIf(NOT IsStamped) FROM agent_steps WHERE Tenant = 't'"
+        " AND Timestamp >= {since:DateTime64(9)} AND Timestamp < {until:DateTime64(9)}"
+    )
+    for first in range(len(workload.run_starts) - 4):
+        since, until = workload.run_starts[first], workload.run_starts[first + 4]
+        stamped_only = report_parameters(tenant="t", since=since, until=until, name="steps")
+        if store.query(others, stamped_only).rows == [(0,)]:
+            break
+    else:
+        pytest.fail("no four runs in a row without another library's steps")
+    assert report_query(store, "steps", stamped_only) == rolled
+    rows = run_report(store, "steps", stamped_only).rows
+    assert rows
+    _same(rows, _raw(store, "steps", stamped_only))

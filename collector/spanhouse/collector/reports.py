@@ -211,21 +211,41 @@ OPTIONS: dict[str, tuple[Option, ...]] = {
 }
 
 
-# Reports whose query differs when an option is set, (report, option) -> job. With an agent, the
-# steps report reads that agent's steps (a small share of them) rather than the rollups, whose
-# fixed cost is higher than that share's.
-VARIANTS: dict[tuple[str, str], str] = {("steps", "agent"): "report_variants/steps_of_agent"}
+@dataclass(frozen=True)
+class Variant:
+    """Another query for a report, run when one of `options` is set or `probe` (a job returning one
+    true or false value, run with the report's parameters) says so."""
+
+    job: str
+    options: tuple[str, ...] = ()
+    probe: str | None = None
+
+
+# The steps report reads its rollups, unless an agent is asked for (that agent's steps are a small
+# share of them, and the rollups' fixed cost is higher than reading them) or the range holds steps
+# other libraries instrumented (the rollups would send all of those back to the steps, at more
+# than the steps-only query's cost): then it reads the steps (docs/performance.md).
+VARIANTS: dict[str, Variant] = {
+    "steps": Variant(
+        "report_variants/steps_from_steps", options=("agent",), probe="report_variants/unstamped_steps"
+    )
+}
 
 
 def report_names() -> tuple[str, ...]:
     return tuple(n.split("/", 1)[1] for n in job_names() if n.startswith("reports/"))
 
 
-def report_query(name: str, parameters: Mapping[str, Any]) -> str:
-    """The SQL of report `name` for `parameters`: its variant for an option that is set, if it has one."""
-    for (report, option), job in VARIANTS.items():
-        if report == name and parameters.get(option):
-            return load_job(job)
+def report_query(reader: Reader, name: str, parameters: Mapping[str, Any]) -> str:
+    """The SQL of report `name` for `parameters`: its variant's when it has one that applies."""
+    variant = VARIANTS.get(name)
+    if variant is not None:
+        if any(parameters.get(option) for option in variant.options):
+            return load_job(variant.job)
+        if variant.probe is not None:
+            [(applies,)] = reader.query(load_job(variant.probe), dict(parameters)).rows
+            if applies:
+                return load_job(variant.job)
     return load_job(f"reports/{name}")
 
 
@@ -274,7 +294,7 @@ def run_report(reader: Reader, name: str, parameters: dict[str, Any]) -> QueryRe
         parameters = {**defaults, **base, **{k: v for k, v in parameters.items() if k not in base}}
         if name == "quality_trends":
             parameters["t_critical"] = stats.t_critical_table(parameters["alpha"])
-    return _selected_columns(name, parameters, reader.query(report_query(name, parameters), parameters))
+    return _selected_columns(name, parameters, reader.query(report_query(reader, name, parameters), parameters))
 
 
 def _selected_columns(name: str, parameters: dict[str, Any], result: QueryResult) -> QueryResult:

@@ -112,7 +112,7 @@ def report(
         data_dir=data_dir, clickhouse_url=clickhouse_url, collector_url=collector_url, api_key=api_key
     ) as reader:
         result = run_report(reader, name, parameters)
-        result = with_columns(reader, report_query(name, parameters), parameters, result)
+        result = with_columns(reader, report_query(reader, name, parameters), parameters, result)
     render(result, fmt, title=name)
 
 

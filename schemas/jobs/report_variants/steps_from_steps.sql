@@ -1,10 +1,12 @@
--- The steps report (reports/steps.sql) for one agent: its steps only, read from the steps. An
--- agent's steps are a small share of them, and reading them costs less than the rollups' fixed
--- cost (reports.VARIANTS chooses this query when the agent option is set). Only steps carrying the
--- agent's name (its nearest enclosing agent) count, and the run time is that of its executions
--- (its own agent spans, which are never steps), read in the same pass. Runs are counted by a
--- 64-bit hash of their key (half the time of hashing the strings into a set; a collision among 2M
--- runs has odds under 1e-7).
+-- The steps report (reports/steps.sql) computed from the steps alone, as it was before the
+-- rollups: reports.VARIANTS runs it instead when an agent is asked for (that agent's steps are a
+-- small share, and the rollups' fixed cost is higher than reading them) or when the range holds
+-- steps other libraries instrumented (their runs and agents come from step_attribution, so the
+-- rollups would send every one of them back to the steps, at more than this query's cost).
+-- Figures as reports/steps.sql's; with an agent, the run time is that of its executions (its own
+-- agent spans, which are never steps) and only steps carrying its name count. Runs are counted by
+-- a 64-bit hash of their key (half the time of hashing the strings into a set; a collision among
+-- 2M runs has odds under 1e-7), and the run time is read in the same pass as the steps.
 SELECT
     step_kind,
     step,
@@ -36,10 +38,12 @@ FROM
         sum(sumIf(DurationMs, NOT is_step)) OVER () AS run_ms
     FROM
     (
-        SELECT StepKind, StepName, RequestModel, StatusCode, DurationMs, RunKey, StepKind != 'agent' AS is_step
+        SELECT
+            StepKind, StepName, RequestModel, StatusCode, DurationMs, RunKey,
+            if({agent:String} = '', NOT IsRunSpan, StepKind != 'agent') AS is_step
         FROM agent_steps_resolved(tenant = {tenant:String}, since = {since:DateTime64(9)}, until = {until:DateTime64(9)})
         WHERE ({service:String} = '' OR ServiceName = {service:String})
-          AND AgentName = {agent:String}
+          AND ({agent:String} = '' OR AgentName = {agent:String})
     )
     GROUP BY StepKind, StepName, RequestModel, is_step
 )

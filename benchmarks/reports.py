@@ -5,8 +5,9 @@
 Generates the rows inside chDB with INSERT ... SELECT FROM numbers() (benchmarks/agent_steps_rows.sql;
 the materialized views fill the agent_runs, agent_costs and agent_step_groups rollups on the way;
 benchmarks/scores_rows.sql adds scores for a fifth of the runs), merges agent_steps and the rollups
-(OPTIMIZE FINAL: the state background merges reach), then times, over the whole range and with default parameters, with the
-settings the read path gives every query (final = 1, so a span stored twice counts once):
+(OPTIMIZE FINAL: the state background merges reach), then times, over the whole range and with
+default parameters, with the settings the read path gives every query (final = 1, so a span stored
+twice counts once):
   - the baseline: SELECT count() FROM agent_steps with the reports' tenant and time filter
     (a bare count() is answered from part metadata, so it is printed too but is not the baseline;
     ClickHouse also answers the filtered count mostly from the primary index, so a one-column

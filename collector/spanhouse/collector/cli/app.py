@@ -112,7 +112,8 @@ def report(
         data_dir=data_dir, clickhouse_url=clickhouse_url, collector_url=collector_url, api_key=api_key
     ) as reader:
         result = run_report(reader, name, parameters)
-        result = with_columns(reader, report_query(reader, name, parameters), parameters, result)
+        if not result.rows:  # chDB names no columns of an empty result; the query is chosen again only then
+            result = with_columns(reader, report_query(reader, name, parameters), parameters, result)
     render(result, fmt, title=name)
 
 

@@ -3,6 +3,7 @@
 -- whose Calls match their distinct span hashes, and, grouped the same way from the steps (one copy
 -- each), the steps our instrumentation did not stamp (their run span flag from step_attribution),
 -- the steps of the partial quarter hours at the range's ends and of the groups holding a copy.
+-- The first and last quarter hour holding a copy bound the scan for the groups holding one.
 -- Parameters: tenant ('*' = every tenant), [since, until), service ('' = every service).
 CREATE OR REPLACE VIEW agent_step_groups_resolved AS
 WITH

@@ -6,7 +6,8 @@
 -- agent_step_groups_resolved (a row per group and quarter hour, each holding its steps'
 -- durations), the run time from its run span rows, and each group's runs from
 -- agent_runs_resolved's step_groups (a row per run; a group is matched on the same 64-bit hash of
--- its three names). With the agent option set, report_variants/steps_of_agent.sql runs instead.
+-- its three names). With the agent option set, or another library's steps in the range,
+-- report_variants/steps_from_steps.sql runs instead (reports.VARIANTS).
 WITH
     runs_per_group AS
     (

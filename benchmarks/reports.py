@@ -2,7 +2,8 @@
 
     python benchmarks/reports.py [--rows 10000000] [--repeat 3] [--unstamped] [--before REF]
 
-Generates the rows inside chDB with INSERT ... SELECT FROM numbers() (benchmarks/agent_steps_rows.sql;
+Generates the rows inside chDB with INSERT ... SELECT FROM numbers() (benchmarks/agent_steps_rows.sql,
+its model calls priced from the genai-prices catalogue loaded into model_prices;
 the materialized views fill the agent_runs, agent_costs and agent_step_groups rollups on the way;
 benchmarks/scores_rows.sql adds scores for a fifth of the runs), merges agent_steps and the rollups
 (OPTIMIZE FINAL: the state background merges reach), then times, over the whole range and with
@@ -38,6 +39,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from spanhouse.collector.prices.store import sync_catalogue
 from spanhouse.collector.reports import VARIANTS, report_names, report_parameters, run_report
 from spanhouse.collector.store import QueryResult, load_job, open_store
 
@@ -71,7 +73,9 @@ _MERGE = (
 
 def _generate(store, rows: int, *, stamped: bool = True) -> None:
     """`rows` agent_steps rows and their scores, merged as background merges would; unstamped ones
-    resolved by the attribution job first, its rows merged too."""
+    resolved by the attribution job first, its rows merged too. model_prices holds the genai-prices
+    catalogue, as after a collector's first start: the rows' PriceIds point into it."""
+    sync_catalogue(store)
     store.command((HERE / "agent_steps_rows.sql").read_text("utf-8"), {"rows": rows, "stamped": int(stamped)})
     store.command((HERE / "scores_rows.sql").read_text("utf-8"), {"rows": rows})
     if not stamped:

@@ -49,8 +49,8 @@ REPORTS = (
 # Each report also with options of its own: buckets in zones whose offsets are not whole hours.
 EXTRA: dict[str, tuple[dict[str, Any], ...]] = {
     "executions": ({"limit": 1000},),
-    # The runaway check reads its runs from agent_runs_resolved: with these, it finds some.
-    "recommendations": ({}, {"min_samples": 2, "runaway_factor": 1.1}),
+    # With these the runaway check finds some runs, and every model, step and price group counts.
+    "recommendations": ({}, {"min_samples": 0, "runaway_factor": 1.1}),
     "costs": (
         {},
         {"by": "model,agent,variant,day", "timezone": "Asia/Kathmandu"},
@@ -65,6 +65,12 @@ EXTRA: dict[str, tuple[dict[str, Any], ...]] = {
 T0 = dt.datetime(2026, 11, 2, 8, 0)
 LIVE = AttributionSettings(settle_s=0.0, lateness_s=3600.0)
 AGENTS = ("planner", "researcher", "writer")
+# gpt-4o's calls carry this PriceId (two versions: recommendations prices with the latest), with a
+# low output price, so that some of them are input-heavy and could use the cache.
+LIST_PRICES = [
+    PriceRow("test-list", "test", ("openai",), "^gpt-4o$", dt.datetime(2026, 1, 1), 2.0, 0.5, cached_input_mtok=1.0),
+    PriceRow("test-list", "test", ("openai",), "^gpt-4o$", dt.datetime(2026, 6, 1), 2.5, 0.5, cached_input_mtok=1.25),
+]
 MODELS = ("gpt-4o-mini", "gpt-4o", "claude-x")
 
 
@@ -127,6 +133,9 @@ class Workload:
             ReasoningTokens=r.choice((0, 0, 50)) if llm else 0,
             ReportedCostUSD=r.choice((None, None, 0.002)) if llm else None,
             ExperimentId="exp" if llm and r.random() < 0.3 else "",
+            PriceId=LIST_PRICES[0].price_id if llm and model == "gpt-4o" else "",
+            # A few model calls scored on their own (the others take their run's mean quality).
+            QualityScore=(output_tokens % 1000) / 1000 if llm and input_tokens % 7 == 0 else None,
             CostUSD=(None if r.random() < 0.15 else (input_tokens + 4 * output_tokens) * 1e-7)
             if llm
             else None,
@@ -219,6 +228,7 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
 
 @pytest.fixture(scope="module")
 def workload(store: Store) -> Workload:
+    write_rows(store, LIST_PRICES)
     w = Workload(seed=16)
     for n in range(1, 121):
         start = T0 + dt.timedelta(minutes=7 * n)
@@ -277,10 +287,26 @@ def _raw(store: Store, name: str, parameters: dict[str, Any]) -> list[tuple]:
     return run_report(_Reader(store, name, raw=True), name, parameters).rows
 
 
-def _rolled_steps(store: Store, parameters: dict[str, Any]) -> list[tuple]:
-    """The steps report's rollup query, whatever run_report would choose (this workload holds steps
-    of other libraries, for which it reads the steps): it must be right on them too."""
-    return store.query(load_job("reports/steps"), parameters).rows
+# Reports whose query on the rollups reports.VARIANTS may set aside for a steps-only one.
+ROLLED = tuple(VARIANTS)
+
+
+def _rolled(store: Store, name: str, parameters: dict[str, Any]) -> list[tuple]:
+    """A report's rollup query, whatever run_report would choose (this workload holds steps of
+    other libraries, for which it reads the steps): it must be right on them too. Recommendations
+    also reads model and tool calls from the steps, which count a copy once only under FINAL."""
+    settings = {"final": 1} if name == "recommendations" else None
+    return run_report(_Fixed(store, load_job(f"reports/{name}"), settings), name, parameters).rows
+
+
+class _Fixed:
+    """The store as a report reader that runs one given query, as the report's (probes as asked)."""
+
+    def __init__(self, store: Store, sql: str, settings: dict[str, Any] | None) -> None:
+        self.store, self.sql, self.settings = store, sql, settings
+
+    def query(self, sql: str, params: dict[str, Any] | None = None) -> Any:
+        return self.store.query(sql if sql in PROBES else self.sql, params, settings=self.settings)
 
 
 def _cases(w: Workload) -> list[dict[str, Any]]:
@@ -377,8 +403,8 @@ def test_rollup_reports_equal_the_steps_reports_with_copies_cuts_and_attribution
 ) -> None:
     asked = _all(workload)
     before = [_report(store, name, parameters) for name, parameters in asked]
-    steps_asked = [p for name, p in asked if name == "steps" and not p["agent"]]
-    rolled_steps = [_rolled_steps(store, parameters) for parameters in steps_asked]
+    rolled_asked = [(name, p) for name, p in asked if name in ROLLED and not p["agent"]]
+    rolled = [_rolled(store, name, parameters) for name, parameters in rolled_asked]
     sources = _recomputed(store)
     # Clean stamped runs come from the rollup; copies, other libraries' runs and the run holding a
     # remote span are recomputed from the steps.
@@ -409,10 +435,14 @@ def test_rollup_reports_equal_the_steps_reports_with_copies_cuts_and_attribution
     for (name, parameters), rows in zip(asked, before, strict=True):
         _same(rows, _raw(store, name, parameters))
         _same(_report(store, name, parameters), rows)  # merging changed nothing
-    for parameters, rows in zip(steps_asked, rolled_steps, strict=True):
-        assert rows
-        _same(rows, _raw(store, "steps", parameters))
-        _same(_rolled_steps(store, parameters), rows)
+    # Every case without an agent, each with rows: steps always, recommendations with its options.
+    assert {n for (n, _), rows in zip(rolled_asked, rolled, strict=True) if rows} == set(ROLLED)
+    assert sum(1 for rows in rolled if rows) >= 6
+    kinds = {row[0] for (n, _), rows in zip(rolled_asked, rolled, strict=True) if n == "recommendations" for row in rows}
+    assert kinds == {"cheaper_model", "input_heavy", "cache_potential", "runaway_runs", "retried_tools"}
+    for (name, parameters), rows in zip(rolled_asked, rolled, strict=True):
+        _same(rows, _raw(store, name, parameters))
+        _same(_rolled(store, name, parameters), rows)
     raw_budgets = _budgets(store, workload, raw=True)
     _same([tuple(b.values()) for b in budgets], [tuple(b.values()) for b in raw_budgets])
 
@@ -445,8 +475,8 @@ def test_a_reprice_keeps_the_rollups_equal_to_the_steps(store: Store, workload: 
     assert cost_after != pytest.approx(cost_before, abs=1e-3)  # the new prices reach the reports
     for name, parameters in _all(workload):
         _same(run_report(store, name, parameters).rows, _raw(store, name, parameters))
-        if name == "steps" and not parameters["agent"]:
-            _same(_rolled_steps(store, parameters), _raw(store, name, parameters))
+        if name in ROLLED and not parameters["agent"]:
+            _same(_rolled(store, name, parameters), _raw(store, name, parameters))
     rolled, raw = _budgets(store, workload, raw=False), _budgets(store, workload, raw=True)
     _same([tuple(b.values()) for b in rolled], [tuple(b.values()) for b in raw])
 
@@ -474,48 +504,61 @@ def test_a_tenant_key_reads_its_own_runs_only(store: Store, workload: Workload) 
 def test_the_upgrade_fills_the_step_groups_and_rebuilds_the_runs_from_the_stored_steps(
     store: Store, workload: Workload
 ) -> None:
-    """Migrations 0099 and 0101-0105 on a store that already holds steps (copies merged by now):
-    agent_step_groups is filled and every run rewritten with its StepGroups, once."""
+    """Migrations 0099 and 0109-0113 (the latest rebuild of agent_runs, as 0101-0105 were) on a store
+    that already holds steps (copies merged by now): agent_step_groups is filled and every run
+    rewritten with its StepGroups and UnscoredCalls, once."""
     statements = {step.version: step.single for step in steps()}
     store.command("OPTIMIZE TABLE agent_steps FINAL")
     store.command("TRUNCATE TABLE agent_step_groups")
-    for version in (99, 101, 103, 104, 105):
+    for version in (99, 109, 111, 112, 113):
         for sql in statements[version]:
             store.command(sql)
-    [(copies, spans, grouped)] = store.query(
-        "SELECT sum(Copies), sum(length(Spans)), countIf(notEmpty(StepGroups)) FROM agent_runs FINAL"
+    [(copies, spans, grouped, unscored)] = store.query(
+        "SELECT sum(Copies), sum(length(Spans)), countIf(notEmpty(StepGroups)), sum(arraySum(UnscoredCalls.2))"
+        " FROM agent_runs FINAL"
     ).rows
     assert copies == spans and grouped > 60  # rewritten from the merged steps, not added to the old rows
+    [(unscored_calls,)] = store.query(
+        "SELECT count() FROM agent_steps FINAL WHERE IsStamped AND IsModelCall AND QualityScore IS NULL"
+    ).rows
+    assert unscored == unscored_calls > 100
     [(calls,)] = store.query("SELECT sum(Calls) FROM agent_step_groups").rows
     [(stamped,)] = store.query("SELECT count() FROM agent_steps FINAL WHERE IsStamped").rows
     assert calls == stamped
     for name, parameters in _all(workload):
         if name in ("steps", "overview", "executions", "benchmarks", "recommendations"):
             _same(_report(store, name, parameters), _raw(store, name, parameters))
-        if name == "steps" and not parameters["agent"]:
-            _same(_rolled_steps(store, parameters), _raw(store, name, parameters))
+        if name in ROLLED and not parameters["agent"]:
+            _same(_rolled(store, name, parameters), _raw(store, name, parameters))
 
 
 
-def test_the_steps_report_reads_the_rollups_where_every_step_is_stamped(store: Store, workload: Workload) -> None:
+# Options under which each report finds something in four runs.
+FEW_RUNS: dict[str, dict[str, Any]] = {"recommendations": {"min_samples": 1, "runaway_factor": 1.1}}
+
+
+@pytest.mark.parametrize("name", ROLLED)
+def test_a_report_reads_the_rollups_where_every_step_is_stamped(store: Store, workload: Workload, name: str) -> None:
     """With another library's steps in the range, or an agent asked for, it reads the steps; over
     stamped runs only, the rollups."""
-    from_steps, rolled = load_job("report_variants/steps_from_steps"), load_job("reports/steps")
-    everything = report_parameters(tenant="t", name="steps")
-    assert report_query(store, "steps", everything) == from_steps
-    assert report_query(store, "steps", {**everything, "agent": "writer"}) == from_steps
+    from_steps, rolled = load_job(VARIANTS[name].job), load_job(f"reports/{name}")
+    everything = report_parameters(tenant="t", name=name)
+    assert report_query(store, name, everything) == from_steps
+    assert report_query(store, name, {**everything, "agent": "writer"}) == from_steps
     others = (
         "SELECT countIf(NOT IsStamped) FROM agent_steps WHERE Tenant = 't'"
         " AND Timestamp >= {since:DateTime64(9)} AND Timestamp < {until:DateTime64(9)}"
     )
     for first in range(len(workload.run_starts) - 4):
         since, until = workload.run_starts[first], workload.run_starts[first + 4]
-        stamped_only = report_parameters(tenant="t", since=since, until=until, name="steps")
+        stamped_only = report_parameters(
+            tenant="t", since=since, until=until, name=name, options=FEW_RUNS.get(name)
+        )
         if store.query(others, stamped_only).rows == [(0,)]:
             break
     else:
         pytest.fail("no four runs in a row without another library's steps")
-    assert report_query(store, "steps", stamped_only) == rolled
-    rows = run_report(store, "steps", stamped_only).rows
+    assert report_query(store, name, stamped_only) == rolled
+    rows = _report(store, name, stamped_only)
     assert rows
-    _same(rows, _raw(store, "steps", stamped_only))
+    _same(rows, _raw(store, name, stamped_only))

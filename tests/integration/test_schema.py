@@ -127,6 +127,10 @@ EXTRA_PARAMETERS = {
     "transfer/all_rows": {"table": "model_prices"},
     "traces/spans": {"trace_id": "0" * 32, "max_spans": 10},
     "report_variants/steps_from_steps": {"agent": "planner"},
+    "report_variants/recommendations_from_steps": {
+        **report_parameters(name="recommendations"),
+        "agent": "planner",
+    },
     "traces/trace_of": {"id": "0123456789abcdef"},
     "traces/trace_of_span": {"id": "0123456789abcdef"},
     "traces/scores": {"trace_id": "0" * 32, "run_ids": ["0123456789abcdef"], "max_scores": 10},

@@ -221,14 +221,19 @@ class Variant:
     probe: str | None = None
 
 
-# The steps report reads its rollups, unless an agent is asked for (that agent's steps are a small
-# share of them, and the rollups' fixed cost is higher than reading them) or the range holds steps
-# other libraries instrumented (the rollups would send all of those back to the steps, at more
-# than the steps-only query's cost): then it reads the steps (docs/performance.md).
+# The steps and recommendations reports read their rollups, unless an agent is asked for (steps:
+# that agent's steps are a small share of them, and the rollups' fixed cost is higher than reading
+# them; recommendations: only that agent's steps count in a run, which a run's rollup row cannot
+# give) or the range holds steps other libraries instrumented (the rollups would send all of those
+# back to the steps, at more than the steps-only query's cost): then they read the steps
+# (docs/performance.md).
 VARIANTS: dict[str, Variant] = {
     "steps": Variant(
         "report_variants/steps_from_steps", options=("agent",), probe="report_variants/unstamped_steps"
-    )
+    ),
+    "recommendations": Variant(
+        "report_variants/recommendations_from_steps", options=("agent",), probe="report_variants/unstamped_steps"
+    ),
 }
 
 

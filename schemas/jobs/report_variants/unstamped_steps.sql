@@ -1,5 +1,5 @@
 -- Whether [since, until) holds a step our instrumentation did not stamp (reports.VARIANTS' probe
--- for the steps report): the first such row answers. WHERE, not PREWHERE: under a tenant key
+-- for the steps and recommendations reports): the first such row answers. WHERE, not PREWHERE: under a tenant key
 -- agent_steps is a view over the tenant's rows.
 SELECT count() > 0
 FROM

@@ -23,18 +23,27 @@
 --   retried_tools   per agent and tool, calls in Error followed by another call of the same tool in
 --                   the same run. Saving: one model call per retry (the call that decided to retry),
 --                   at the agent's mean cost per model call.
--- Prices of input_heavy and cache_potential come from model_prices by the step's PriceId.
--- Runs are grouped and joined by a 64-bit hash of their key (a collision among 2M runs has odds
--- under 1e-7); each model's alternatives are compared within one row of its agent and step.
+-- Prices of input_heavy and cache_potential come from model_prices by the step's PriceId (its
+-- latest version, should a PriceId have several); each model's alternatives are compared within
+-- one row of its agent and step.
+-- How it reads (docs/performance.md, "Recommendations in four passes"):
+-- - model_calls: one pass over the model calls in the range, grouped per agent, step, provider and
+--   model, with each group's priced sums. The per-model figures, the priced figures, each agent's
+--   cost per model call and the range's data span are all sums over these groups. It is a scalar
+--   subquery (one array of tuples), so it runs once however many parts read it; a common table
+--   expression would run again for each reference.
+-- - run_quality: the model calls without a score of their own take their run's mean quality. Per
+--   (agent, step, model) hash, the sum over runs of their count (agent_runs' UnscoredCalls) times
+--   the run's quality, from agent_runs_resolved: the rollup's row where it is exact, the run
+--   recomputed from its steps elsewhere.
+-- - run_agents: runs with an agent span, per agent and step count (a handful of rows per agent):
+--   the median steps per run and, against it, the runaway runs, from agent_runs_resolved too.
+-- - tool_calls: per run, agent and tool, the calls, the failed ones and whether the latest failed
+--   (a run's retries are its failed calls less that one), from the steps.
+-- With an agent asked for, only that agent's steps count in a run, which a run's row cannot give:
+-- reports.VARIANTS then runs report_variants/recommendations_from_steps.sql, which reads them from
+-- the steps (as it does when the range holds steps of other libraries). Figures are the same.
 WITH
-    (
-        SELECT greatest(dateDiff('millisecond', min(Timestamp), max(Timestamp)) / 86400000, 1)
-        FROM agent_steps
-        WHERE Tenant = {tenant:String} AND Timestamp >= {since:DateTime64(9)} AND Timestamp < {until:DateTime64(9)}
-          AND ({service:String} = '' OR ServiceName = {service:String})
-          AND IsModelCall
-    ) AS span_days,
-    30 / span_days AS monthly,
     steps AS
     (
         SELECT *
@@ -45,29 +54,84 @@ WITH
           AND ({service:String} = '' OR ServiceName = {service:String})
           AND ({agent:String} = '' OR AgentName = {agent:String})
     ),
+    (
+        SELECT groupArray((
+            agent, step, provider, model, calls, ok_calls, quality_sum, scored, cost_sum, costed,
+            priced_calls, input_tokens, cached_tokens, write_tokens, input_cost, output_cost,
+            cache_gap_cost, first_call, last_call))
+        FROM
+        (
+            SELECT
+                toString(s.AgentName) AS agent,
+                s.StepName AS step,
+                toString(s.Provider) AS provider,
+                toString(if(s.ResponseModel != '', s.ResponseModel, s.RequestModel)) AS model,
+                count() AS calls,
+                countIf(s.StatusCode != 'Error') AS ok_calls,
+                sum(ifNull(s.QualityScore, 0)) AS quality_sum,
+                count(s.QualityScore) AS scored,
+                sum(ifNull(s.CostUSD, 0)) AS cost_sum,
+                count(s.CostUSD) AS costed,
+                countIf(p.priced) AS priced_calls,
+                sumIf(s.InputTokens, p.priced) AS input_tokens,
+                sumIf(s.CachedInputTokens, p.priced) AS cached_tokens,
+                sumIf(s.CacheWriteTokens, p.priced) AS write_tokens,
+                sumIf(s.InputTokens * p.input + s.CachedInputTokens * p.cached + s.CacheWriteTokens * p.write, p.priced) / 1e6 AS input_cost,
+                sumIf(s.OutputTokens * p.output + s.ReasoningTokens * p.reasoning, p.priced) / 1e6 AS output_cost,
+                sumIf(s.InputTokens * (p.input - p.cached), p.priced) / 1e6 AS cache_gap_cost,
+                min(s.Timestamp) AS first_call,
+                max(s.Timestamp) AS last_call
+            FROM steps AS s
+            LEFT ANY JOIN
+            (
+                -- A PriceId's latest prices (the savings are estimated from now on), one row each.
+                SELECT
+                    PriceId,
+                    true AS priced,
+                    argMax(InputPerMTok, EffectiveFrom) AS input,
+                    argMax(ifNull(CachedInputPerMTok, InputPerMTok), EffectiveFrom) AS cached,
+                    argMax(ifNull(CacheWritePerMTok, InputPerMTok), EffectiveFrom) AS write,
+                    argMax(OutputPerMTok, EffectiveFrom) AS output,
+                    argMax(ifNull(ReasoningPerMTok, OutputPerMTok), EffectiveFrom) AS reasoning
+                FROM model_prices FINAL
+                WHERE PriceId != ''
+                GROUP BY PriceId
+            ) AS p ON p.PriceId = s.PriceId
+            WHERE s.IsModelCall
+            GROUP BY agent, step, provider, model
+        )
+    ) AS model_calls,
+    if(empty(model_calls), 1,
+       greatest(dateDiff('millisecond', arrayMin(c -> c.18, model_calls), arrayMax(c -> c.19, model_calls)) / 86400000, 1)) AS span_days,
+    30 / span_days AS monthly,
     run_quality AS
     (
-        SELECT cityHash64(RunKey) AS run, avg(QualityScore) AS quality
-        FROM steps
-        WHERE QualityScore IS NOT NULL
-        GROUP BY run
+        SELECT group, sum(calls * assumeNotNull(quality)) AS quality_sum, sum(calls) AS scored
+        FROM agent_runs_resolved(tenant = {tenant:String}, since = {since:DateTime64(9)}, until = {until:DateTime64(9)}, service = {service:String})
+        ARRAY JOIN unscored_calls.1 AS group, unscored_calls.2 AS calls
+        WHERE Tenant = {tenant:String} AND quality IS NOT NULL
+        GROUP BY group
     ),
     per_model AS
     (
         SELECT
-            s.AgentName AS agent,
-            s.StepName AS step,
-            if(s.ResponseModel != '', s.ResponseModel, s.RequestModel) AS model,
-            count() AS calls,
-            countIf(s.StatusCode != 'Error') / calls AS success_rate,
-            avgIf(ifNull(s.QualityScore, q.quality), ifNull(s.QualityScore, q.quality) IS NOT NULL) AS quality,
-            countIf(ifNull(s.QualityScore, q.quality) IS NOT NULL) AS scored,
-            avgIf(s.CostUSD, s.CostUSD IS NOT NULL) AS cost_per_call
-        FROM steps AS s
-        LEFT JOIN run_quality AS q ON q.run = cityHash64(s.RunKey)
-        WHERE s.IsModelCall
-        GROUP BY agent, step, model
-        HAVING calls >= {min_samples:UInt32} AND cost_per_call > 0
+            m.agent AS agent,
+            m.step AS step,
+            m.model AS model,
+            calls,
+            ok_calls / calls AS success_rate,
+            m.scored + q.scored AS scored,
+            if(scored > 0, (m.quality_sum + q.quality_sum) / scored, NULL) AS quality,
+            if(costed > 0, cost_sum / costed, NULL) AS cost_per_call
+        FROM
+        (
+            SELECT c.1 AS agent, c.2 AS step, c.4 AS model, sum(c.5) AS calls, sum(c.6) AS ok_calls,
+                   sum(c.7) AS quality_sum, sum(c.8) AS scored, sum(c.9) AS cost_sum, sum(c.10) AS costed
+            FROM (SELECT arrayJoin(model_calls) AS c)
+            GROUP BY agent, step, model
+        ) AS m
+        LEFT JOIN run_quality AS q ON q.group = cityHash64(m.agent, m.step, m.model)
+        WHERE calls >= {min_samples:UInt32} AND cost_per_call > 0
     ),
     cheaper_models AS
     (
@@ -95,90 +159,87 @@ WITH
                 AND (m.5 = 0 OR c.5 = 0 OR ifNull(c.4 >= m.4 - {quality_tolerance:Float64}, 0)),
             options)
     ),
-    -- Input-heavy calls are judged per agent, step and model, the cache per agent, provider and
-    -- model: both sets of groups come from one read of the steps (GROUPING SETS), as a common
-    -- table expression is read again for each reference to it.
+    -- Input-heavy calls are judged per agent, step and model, the cache per agent, provider and model.
     priced AS
     (
         SELECT
-            s.AgentName AS agent,
-            s.StepName AS step,
-            s.Provider AS provider,
-            if(s.ResponseModel != '', s.ResponseModel, s.RequestModel) AS model,
-            grouping(s.StepName) = 0 AS per_step,
-            count() AS calls,
-            sum(s.InputTokens) AS input_tokens,
-            sum(s.CachedInputTokens) AS cached_tokens,
-            sum(s.CacheWriteTokens) AS write_tokens,
-            sum(s.InputTokens * p.input + s.CachedInputTokens * p.cached + s.CacheWriteTokens * p.write) / 1e6 AS input_cost,
-            sum(s.OutputTokens * p.output + s.ReasoningTokens * p.reasoning) / 1e6 AS output_cost,
-            sum(s.InputTokens * (p.input - p.cached)) / 1e6 AS cache_gap_cost
-        FROM steps AS s
-        INNER JOIN
-        (
-            SELECT
-                PriceId,
-                InputPerMTok AS input,
-                ifNull(CachedInputPerMTok, InputPerMTok) AS cached,
-                ifNull(CacheWritePerMTok, InputPerMTok) AS write,
-                OutputPerMTok AS output,
-                ifNull(ReasoningPerMTok, OutputPerMTok) AS reasoning
-            FROM model_prices FINAL
-        ) AS p ON p.PriceId = s.PriceId
-        WHERE s.IsModelCall AND s.PriceId != ''
+            c.1 AS agent,
+            c.2 AS step,
+            c.3 AS provider,
+            c.4 AS model,
+            grouping(step) = 0 AS per_step,
+            sum(c.11) AS calls,
+            sum(c.12) AS input_tokens,
+            sum(c.13) AS cached_tokens,
+            sum(c.14) AS write_tokens,
+            sum(c.15) AS input_cost,
+            sum(c.16) AS output_cost,
+            sum(c.17) AS cache_gap_cost
+        FROM (SELECT arrayJoin(model_calls) AS c)
+        WHERE c.11 > 0
         GROUP BY GROUPING SETS ((agent, step, provider, model), (agent, provider, model))
     ),
-    -- Runs with an agent span, grouped per agent once: the median steps per run and, against it,
-    -- the runaway runs (their count, the excess cost, the longest run as the example, the greatest
-    -- run id among equally long ones, so the example does not depend on the order rows are read in).
-    -- The runs come from agent_runs_resolved (the rollup where it is exact; at 10M steps 1.3 s
-    -- where grouping every step per run took 2.2 s), unless an agent is asked for: then only that
-    -- agent's steps count, which a run's rollup row cannot give, and they are grouped from the steps.
+    agent_call_cost AS
+    (
+        SELECT c.1 AS agent, if(sum(c.10) > 0, sum(c.9) / sum(c.10), NULL) AS per_call
+        FROM (SELECT arrayJoin(model_calls) AS c)
+        GROUP BY agent
+    ),
+    -- Runs with an agent span, per agent: the median steps per run (quantileExact's: the count at
+    -- 0-based position intDiv(runs, 2) in order) and, against it, the runaway runs (their count,
+    -- the cost above what the median step count would have cost, the longest run as the example,
+    -- the greatest run id among equally long ones, so the example does not depend on the order rows
+    -- are read in), from a bin per agent and step count.
     run_agents AS
     (
         SELECT
             agent,
-            count() AS run_count,
-            quantileExact(0.5)(steps) AS median_steps,
-            groupArray((steps, cost)) AS step_costs,
-            max(steps) AS max_steps,
-            argMax(run_key, (steps, run_key)) AS longest_run
+            arraySum(b -> b.2, bins) AS run_count,
+            bins[arrayFirstIndex(c -> c > intDiv(run_count, 2), arrayCumSum(b -> b.2, bins))].1 AS median_steps,
+            arrayFilter(b -> b.1 > {runaway_factor:Float64} * median_steps, bins) AS runaway,
+            arraySum(b -> b.2, runaway) AS runaway_runs,
+            arraySum(b -> b.3 * (1 - median_steps / b.1), runaway) AS runaway_cost,
+            bins[-1].1 AS max_steps,
+            bins[-1].4 AS longest_run
         FROM
         (
-            SELECT run_id AS run_key, agent, steps, ifNull(cost_usd, 0) AS cost
-            FROM agent_runs_resolved(tenant = {tenant:String}, since = {since:DateTime64(9)}, until = {until:DateTime64(9)}, service = {service:String})
-            WHERE {agent:String} = '' AND Tenant = {tenant:String} AND agent_spans > 0
-            UNION ALL
-            SELECT
-                any(RunKey) AS run_key,
-                argMaxIf(AgentName, DurationMs, StepKind = 'agent') AS agent,
-                countIf(NOT IsRunSpan) AS steps,
-                sumIf(ifNull(CostUSD, 0), IsModelCall) AS cost
-            FROM steps
-            WHERE {agent:String} != ''
-            GROUP BY cityHash64(RunKey)
-            HAVING countIf(StepKind = 'agent') > 0
+            SELECT agent, arraySort(groupArray((steps, runs, cost, longest))) AS bins
+            FROM
+            (
+                SELECT agent, steps, count() AS runs, sum(ifNull(cost_usd, 0)) AS cost, max(run_id) AS longest
+                FROM agent_runs_resolved(tenant = {tenant:String}, since = {since:DateTime64(9)}, until = {until:DateTime64(9)}, service = {service:String})
+                WHERE Tenant = {tenant:String} AND agent_spans > 0
+                GROUP BY agent, steps
+            )
+            GROUP BY agent
         )
-        GROUP BY agent
-        HAVING run_count >= {min_samples:UInt32}
+        WHERE run_count >= {min_samples:UInt32}
     ),
+    -- Per agent and tool: calls, failed calls, retried calls (failed calls a later call of the tool
+    -- in the run follows: a run's failed calls less one if its latest call failed; of two calls at
+    -- the same nanosecond the failed one counts as the later), runs with a retry.
     tool_calls AS
     (
         SELECT
-            AgentName AS agent,
-            StepName AS tool,
-            arraySort(x -> x.1, groupArray((Timestamp, StatusCode = 'Error'))) AS calls,
-            arrayCount((c, i) -> c.2 AND i < length(calls), calls, arrayEnumerate(calls)) AS retried
-        FROM steps
-        WHERE StepKind = 'tool'
-        GROUP BY cityHash64(RunKey), agent, tool
-    ),
-    agent_call_cost AS
-    (
-        SELECT AgentName AS agent, avgIf(CostUSD, CostUSD IS NOT NULL) AS per_call
-        FROM steps
-        WHERE IsModelCall
-        GROUP BY agent
+            agent,
+            tool,
+            sum(run_calls) AS calls,
+            sum(run_failed) AS failed,
+            sum(run_retried) AS retried,
+            countIf(run_retried > 0) AS retried_runs
+        FROM
+        (
+            SELECT
+                AgentName AS agent,
+                StepName AS tool,
+                count() AS run_calls,
+                countIf(StatusCode = 'Error') AS run_failed,
+                toUInt64(run_failed - max((Timestamp, StatusCode = 'Error')).2) AS run_retried
+            FROM steps
+            WHERE StepKind = 'tool'
+            GROUP BY cityHash64(RunKey), agent, tool
+        )
+        GROUP BY agent, tool
     )
 SELECT * FROM
 (
@@ -238,17 +299,13 @@ SELECT * FROM
         '',
         '',
         concat('cap the steps of ', agent, ' (e.g. a step limit or a stop condition)'),
-        concat(toString(length(runaway)), ' of ', toString(run_count), ' runs took more than ',
+        concat(toString(runaway_runs), ' of ', toString(run_count), ' runs took more than ',
                toString({runaway_factor:Float64}), 'x the median of ', toString(median_steps),
                ' steps (up to ', toString(max_steps), '); e.g. run ', longest_run),
-        length(runaway),
-        round(arraySum(r -> r.2 * (1 - median_steps / r.1), runaway) * monthly, 4)
-    FROM
-    (
-        SELECT *, arrayFilter(r -> r.1 > {runaway_factor:Float64} * median_steps, step_costs) AS runaway
-        FROM run_agents
-    )
-    WHERE notEmpty(runaway)
+        runaway_runs,
+        round(runaway_cost * monthly, 4)
+    FROM run_agents
+    WHERE runaway_runs > 0
 
     UNION ALL
 
@@ -258,14 +315,12 @@ SELECT * FROM
         t.tool,
         '',
         concat('make ', t.tool, ' fail less or retry it inside the tool, not through the model'),
-        concat(toString(sum(t.retried)), ' calls of ', t.tool, ' failed and were called again in ',
-               toString(countIf(t.retried > 0)), ' runs; ',
-               toString(sum(arrayCount(c -> c.2, t.calls))), ' of ', toString(sum(length(t.calls))), ' calls failed'),
-        sum(t.retried),
-        round(sum(t.retried) * ifNull(any(a.per_call), 0) * monthly, 4)
+        concat(toString(t.retried), ' calls of ', t.tool, ' failed and were called again in ',
+               toString(t.retried_runs), ' runs; ', toString(t.failed), ' of ', toString(t.calls), ' calls failed'),
+        t.retried,
+        round(t.retried * ifNull(a.per_call, 0) * monthly, 4)
     FROM tool_calls AS t
     LEFT JOIN agent_call_cost AS a ON a.agent = t.agent
-    GROUP BY t.agent, t.tool
-    HAVING sum(t.retried) > 0
+    WHERE t.retried > 0
 )
 ORDER BY estimated_monthly_saving_usd DESC, kind, agent, step, model

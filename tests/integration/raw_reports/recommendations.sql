@@ -23,7 +23,8 @@
 --   retried_tools   per agent and tool, calls in Error followed by another call of the same tool in
 --                   the same run. Saving: one model call per retry (the call that decided to retry),
 --                   at the agent's mean cost per model call.
--- Prices of input_heavy and cache_potential come from model_prices by the step's PriceId.
+-- Prices of input_heavy and cache_potential come from model_prices by the step's PriceId (its
+-- latest version, should a PriceId have several).
 -- Runs are grouped and joined by a 64-bit hash of their key (a collision among 2M runs has odds
 -- under 1e-7); each model's alternatives are compared within one row of its agent and step.
 WITH
@@ -116,14 +117,16 @@ WITH
         FROM steps AS s
         INNER JOIN
         (
+            -- A PriceId's latest prices (the savings are estimated from now on), one row each.
             SELECT
                 PriceId,
-                InputPerMTok AS input,
-                ifNull(CachedInputPerMTok, InputPerMTok) AS cached,
-                ifNull(CacheWritePerMTok, InputPerMTok) AS write,
-                OutputPerMTok AS output,
-                ifNull(ReasoningPerMTok, OutputPerMTok) AS reasoning
+                argMax(InputPerMTok, EffectiveFrom) AS input,
+                argMax(ifNull(CachedInputPerMTok, InputPerMTok), EffectiveFrom) AS cached,
+                argMax(ifNull(CacheWritePerMTok, InputPerMTok), EffectiveFrom) AS write,
+                argMax(OutputPerMTok, EffectiveFrom) AS output,
+                argMax(ifNull(ReasoningPerMTok, OutputPerMTok), EffectiveFrom) AS reasoning
             FROM model_prices FINAL
+            GROUP BY PriceId
         ) AS p ON p.PriceId = s.PriceId
         WHERE s.IsModelCall AND s.PriceId != ''
         GROUP BY GROUPING SETS ((agent, step, provider, model), (agent, provider, model))

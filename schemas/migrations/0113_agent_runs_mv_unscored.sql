@@ -1,0 +1,40 @@
+-- Fills agent_runs from every insert into agent_steps: the stamped steps of each run in the
+-- block (0081 says why only those), now with their UnscoredCalls (0110).
+CREATE MATERIALIZED VIEW IF NOT EXISTS agent_runs_mv TO agent_runs
+AS SELECT
+    Tenant,
+    RunKey,
+    any(s.TraceId) AS TraceId,
+    min(ServiceName) AS MinService,
+    max(ServiceName) AS MaxService,
+    min(Timestamp) AS FirstStart,
+    max(Timestamp) AS LastStart,
+    max(toUnixTimestamp64Nano(Timestamp) + toInt64(round(DurationMs * 1e6))) AS EndNs,
+    count() AS Copies,
+    groupUniqArray(toUInt32(cityHash64(SpanId) % 4294967296)) AS Spans,
+    countIf(IsRunSpan) AS RunSpans,
+    countIf(StepKind = 'agent') AS AgentSpans,
+    maxIf((DurationMs, toString(AgentName), toUInt8(StatusCode = 'Error')), StepKind = 'agent') AS Outermost,
+    min(nullIf(toString(AgentName), '')) AS StatedAgent,
+    max(if(IsRunSpan, DurationMs, NULL)) AS RunSpanMs,
+    max(if(IsRunSpan, Timestamp, NULL)) AS RunSpanStart,
+    countIf(StatusCode = 'Error') AS ErrorSpans,
+    countIf(NOT IsRunSpan) AS Steps,
+    countIf(StatusCode = 'Error' AND NOT IsRunSpan) AS FailedSteps,
+    sumIf(s.InputTokens + CachedInputTokens + CacheWriteTokens, IsModelCall) AS InputTokens,
+    sumIf(s.OutputTokens + ReasoningTokens, IsModelCall) AS OutputTokens,
+    toInt64(countIf(IsModelCall)) AS ModelCalls,
+    toInt64(countIf(IsModelCall AND s.CostUSD IS NOT NULL)) AS PricedCalls,
+    sumIf(ifNull(s.CostUSD, 0), IsModelCall) AS CostUSD,
+    sum(ifNull(QualityScore, 0)) AS QualitySum,
+    count(QualityScore) AS QualityCount,
+    sum(ifNull(Confidence, 0)) AS ConfidenceSum,
+    count(Confidence) AS ConfidenceCount,
+    maxIf((Timestamp, toString(ErrorType)), StatusCode = 'Error') AS InnermostError,
+    groupUniqArrayIf(cityHash64(toString(StepKind), StepName, toString(RequestModel)), NOT IsRunSpan) AS StepGroups,
+    sumMapIf(
+        [cityHash64(toString(AgentName), StepName, toString(if(ResponseModel != '', ResponseModel, RequestModel)))], [toUInt64(1)],
+        IsModelCall AND QualityScore IS NULL) AS UnscoredCalls
+FROM agent_steps AS s
+WHERE IsStamped
+GROUP BY Tenant, RunKey

@@ -104,6 +104,8 @@ WITH
     if(empty(model_calls), 1,
        greatest(dateDiff('millisecond', arrayMin(c -> c.18, model_calls), arrayMax(c -> c.19, model_calls)) / 86400000, 1)) AS span_days,
     30 / span_days AS monthly,
+    -- Per (agent, step, model) hash. A group none of whose calls take a run's quality has no row here:
+    -- its sums then join as 0, so they are not Nullable (quality is, but not in these rows).
     run_quality AS
     (
         SELECT group, sum(calls * assumeNotNull(quality)) AS quality_sum, sum(calls) AS scored

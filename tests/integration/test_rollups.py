@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -289,6 +289,8 @@ def _raw(store: Store, name: str, parameters: dict[str, Any]) -> list[tuple]:
 
 # Reports whose query on the rollups reports.VARIANTS may set aside for a steps-only one.
 ROLLED = tuple(VARIANTS)
+# Options under which each report finds something in a few runs.
+FEW_RUNS: dict[str, dict[str, Any]] = {"recommendations": {"min_samples": 1, "runaway_factor": 1.1}}
 
 
 def _rolled(store: Store, name: str, parameters: dict[str, Any]) -> list[tuple]:
@@ -296,17 +298,21 @@ def _rolled(store: Store, name: str, parameters: dict[str, Any]) -> list[tuple]:
     other libraries, for which it reads the steps): it must be right on them too. Recommendations
     also reads model and tool calls from the steps, which count a copy once only under FINAL."""
     settings = {"final": 1} if name == "recommendations" else None
-    return run_report(_Fixed(store, load_job(f"reports/{name}"), settings), name, parameters).rows
+
+    def query(sql: str, params: dict[str, Any] | None) -> Any:
+        return store.query(sql, params, settings=settings)
+
+    return run_report(_Fixed(query, load_job(f"reports/{name}")), name, parameters).rows
 
 
 class _Fixed:
-    """The store as a report reader that runs one given query, as the report's (probes as asked)."""
+    """A report reader that runs one given query as the report's (probes as asked), through `run`."""
 
-    def __init__(self, store: Store, sql: str, settings: dict[str, Any] | None) -> None:
-        self.store, self.sql, self.settings = store, sql, settings
+    def __init__(self, run: Callable[[str, dict[str, Any] | None], Any], sql: str) -> None:
+        self.run, self.sql = run, sql
 
     def query(self, sql: str, params: dict[str, Any] | None = None) -> Any:
-        return self.store.query(sql if sql in PROBES else self.sql, params, settings=self.settings)
+        return self.run(sql if sql in PROBES else self.sql, params)
 
 
 def _cases(w: Workload) -> list[dict[str, Any]]:
@@ -501,6 +507,19 @@ def test_a_tenant_key_reads_its_own_runs_only(store: Store, workload: Workload) 
     assert reader.query("SELECT DISTINCT Tenant FROM agent_step_groups", {}).rows == [("other",)]
 
 
+@pytest.mark.parametrize("name", ROLLED)
+def test_a_tenant_key_runs_a_rollup_report_on_its_own_rows(store: Store, workload: Workload, name: str) -> None:
+    """A report's rollup query through the read path under a tenant key: the checker takes it, the
+    figures are the tenant's, and another tenant's key reads none of them."""
+    parameters = report_parameters(tenant="t", name=name, options=FEW_RUNS.get(name))
+    sql = load_job(f"reports/{name}")
+    rows = run_report(_Fixed(ReadPath.for_store(store).tenant("t").query, sql), name, parameters).rows
+    assert rows
+    _same(rows, _rolled(store, name, parameters))
+    stranger = ReadPath.for_store(store).tenant("stranger")
+    assert run_report(_Fixed(stranger.query, sql), name, parameters).rows == []
+
+
 def test_the_upgrade_fills_the_step_groups_and_rebuilds_the_runs_from_the_stored_steps(
     store: Store, workload: Workload
 ) -> None:
@@ -531,10 +550,6 @@ def test_the_upgrade_fills_the_step_groups_and_rebuilds_the_runs_from_the_stored
         if name in ROLLED and not parameters["agent"]:
             _same(_rolled(store, name, parameters), _raw(store, name, parameters))
 
-
-
-# Options under which each report finds something in four runs.
-FEW_RUNS: dict[str, dict[str, Any]] = {"recommendations": {"min_samples": 1, "runaway_factor": 1.1}}
 
 
 @pytest.mark.parametrize("name", ROLLED)

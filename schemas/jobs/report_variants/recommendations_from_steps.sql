@@ -1,8 +1,8 @@
--- The recommendations report (reports/recommendations.sql) with its run quality and tool retries
+-- The recommendations report (reports/recommendations.sql) with its run quality and runaway runs
 -- computed from the steps: reports.VARIANTS runs it instead when an agent is asked for (only that
 -- agent's steps then count in a run's quality and steps, which a run's rollup row cannot give) or
 -- when the range holds steps other libraries instrumented (agent_runs_resolved would recompute
--- each of their runs from the steps for each of its three uses). Figures as the report's.
+-- each of their runs from the steps once for each of its two uses). Figures as the report's.
 -- Cost recommendations from the stored steps of [since, until), each with its evidence and an
 -- estimated monthly saving: the saving over the range scaled to 30 days by the range's data span
 -- (first to last model call, at least one day). Kinds:

@@ -4,7 +4,7 @@
 
 Generates the rows inside chDB with INSERT ... SELECT FROM numbers() (benchmarks/agent_steps_rows.sql,
 its model calls priced from the genai-prices catalogue loaded into model_prices;
-the materialized views fill the agent_runs, agent_costs and agent_step_groups rollups on the way;
+the materialized views fill the agent_runs, agent_costs, agent_step_groups and agent_model_calls rollups on the way;
 benchmarks/scores_rows.sql adds scores for a fifth of the runs), merges agent_steps and the rollups
 (OPTIMIZE FINAL: the state background merges reach), then times, over the whole range and with
 default parameters, with the settings the read path gives every query (final = 1, so a span stored
@@ -68,6 +68,7 @@ _MERGE = (
     "OPTIMIZE TABLE agent_runs FINAL",
     "OPTIMIZE TABLE agent_costs FINAL",
     "OPTIMIZE TABLE agent_step_groups FINAL",
+    "OPTIMIZE TABLE agent_model_calls FINAL",
 )
 
 

@@ -124,6 +124,7 @@ SHARDED = (
     "agent_costs",
     "agent_failures",
     "agent_step_groups",
+    "agent_model_calls",
 )
 
 
@@ -158,9 +159,9 @@ def test_each_sharded_table_is_distributed_over_its_local_table_by_trace(cluster
         {"table": table},
     ).rows[0][0]
     assert engine_full.startswith(f"Distributed('{{cluster}}', 'spanhouse', '{table}_local', cityHash64(")
-    # agent_costs and agent_step_groups sum each shard's own steps (a row per group and quarter
-    # hour, no trace): their keys only place backfill and re-price rows.
-    assert "TraceId" in engine_full or table in ("agent_costs", "agent_step_groups")
+    # agent_costs, agent_step_groups and agent_model_calls sum each shard's own steps (a row per
+    # group and quarter hour, no trace): their keys only place backfill and re-price rows.
+    assert "TraceId" in engine_full or table in ("agent_costs", "agent_step_groups", "agent_model_calls")
     same = [(c[0], c[1]) for c in _described(cluster, "spanhouse", table)["columns"]]
     assert same == [(c[0], c[1]) for c in _described(cluster, "spanhouse", f"{table}_local")["columns"]]
 

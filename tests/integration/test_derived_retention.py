@@ -1,5 +1,5 @@
 """The tables made from agent_steps by materialized views (agent_failures, the failed steps;
-agent_runs, agent_costs and agent_step_groups, the rollups) are kept as long as agent_steps: a retention set on
+agent_runs, agent_costs, agent_step_groups and agent_model_calls, the rollups) are kept as long as agent_steps: a retention set on
 agent_steps is set on them too, a TTL agent_steps had before they existed reaches them when a
 collector opens the store, and the rows that expire with the steps go from every one of them."""
 
@@ -13,7 +13,7 @@ from helpers import CollectorProcess
 from spanhouse.collector.retention import follow_retention, retention_view, set_retention
 from spanhouse.collector.store import Store, load_job, open_store
 
-TABLES = ["agent_steps", "agent_failures", "agent_runs", "agent_costs", "agent_step_groups"]
+TABLES = ["agent_steps", "agent_failures", "agent_runs", "agent_costs", "agent_step_groups", "agent_model_calls"]
 FOLLOWERS = TABLES[1:]
 ROWS_SQL = Path(__file__).resolve().parents[2] / "benchmarks" / "agent_steps_rows.sql"
 

@@ -2,8 +2,9 @@
 
 The run reports (overview, executions, benchmarks) read agent_runs_resolved: the agent_runs rollup
 where it is exact, the steps elsewhere; the cost reports read agent_costs_resolved, and the steps
-report agent_step_groups_resolved with its runs per group from agent_runs_resolved. Here they must give what the same reports computed from
-the steps alone give (tests/integration/raw_reports/*.sql: the reports as they were before the
+report agent_step_groups_resolved with its runs per group from agent_runs_resolved, and the
+recommendations report agent_model_calls_resolved beside agent_runs_resolved. Here they must give
+what the same reports computed from the steps alone give (tests/integration/raw_reports/*.sql: the reports as they were before the
 rollup) on a workload with stamped runs inserted in several blocks, runs of other conventions
 resolved by the attribution job (two of them under stamped runs) or not yet resolved, spans
 delivered twice, runs across two services, ranges that cut runs, a replayed WAL batch and a
@@ -429,6 +430,13 @@ def test_rollup_reports_equal_the_steps_reports_with_copies_cuts_and_attribution
         " until = '2200-01-01 00:00:00', service = '') GROUP BY recomputed"
     ).rows
     assert dict(groups)[False] > dict(groups)[True] > 0  # copies and other libraries' steps recomputed
+    [(calls, hashes)] = store.query("SELECT sum(Calls), sum(length(Spans)) FROM agent_model_calls FINAL").rows
+    assert calls > hashes
+    model_calls = store.query(
+        "SELECT recomputed, count() FROM agent_model_calls_resolved(tenant = 't', since = '2000-01-01 00:00:00',"
+        " until = '2200-01-01 00:00:00', service = '') GROUP BY recomputed"
+    ).rows
+    assert dict(model_calls)[False] > dict(model_calls)[True] > 0
 
     budgets = _budgets(store, workload, raw=False)
     assert any(b["spent"] for b in budgets)
@@ -505,6 +513,10 @@ def test_a_tenant_key_reads_its_own_runs_only(store: Store, workload: Workload) 
     assert reader.query(groups, {"tenant": "t"}).rows == [("other", 3)]
     assert reader.query(groups.replace("{tenant:String}", "'*'"), {}).rows == [("other", 3)]
     assert reader.query("SELECT DISTINCT Tenant FROM agent_step_groups", {}).rows == [("other",)]
+    model_calls = groups.replace("agent_step_groups_resolved", "agent_model_calls_resolved")
+    [(_, other_calls)] = reader.query(model_calls, {"tenant": "t"}).rows
+    assert reader.query(model_calls.replace("{tenant:String}", "'*'"), {}).rows == [("other", other_calls)]
+    assert reader.query("SELECT DISTINCT Tenant FROM agent_model_calls", {}).rows == [("other",)]
 
 
 @pytest.mark.parametrize("name", ROLLED)
@@ -523,13 +535,14 @@ def test_a_tenant_key_runs_a_rollup_report_on_its_own_rows(store: Store, workloa
 def test_the_upgrade_fills_the_step_groups_and_rebuilds_the_runs_from_the_stored_steps(
     store: Store, workload: Workload
 ) -> None:
-    """Migrations 0099 and 0109-0113 (the latest rebuild of agent_runs, as 0101-0105 were) on a store
-    that already holds steps (copies merged by now): agent_step_groups is filled and every run
-    rewritten with its StepGroups and UnscoredCalls, once."""
+    """Migrations 0099, 0109-0113 (the latest rebuild of agent_runs, as 0101-0105 were) and 0117 on a
+    store that already holds steps (copies merged by now): agent_step_groups and agent_model_calls
+    are filled and every run rewritten with its StepGroups and UnscoredCalls, once."""
     statements = {step.version: step.single for step in steps()}
     store.command("OPTIMIZE TABLE agent_steps FINAL")
     store.command("TRUNCATE TABLE agent_step_groups")
-    for version in (99, 109, 111, 112, 113):
+    store.command("TRUNCATE TABLE agent_model_calls")
+    for version in (99, 109, 111, 112, 113, 117):
         for sql in statements[version]:
             store.command(sql)
     [(copies, spans, grouped, unscored)] = store.query(
@@ -544,6 +557,9 @@ def test_the_upgrade_fills_the_step_groups_and_rebuilds_the_runs_from_the_stored
     [(calls,)] = store.query("SELECT sum(Calls) FROM agent_step_groups").rows
     [(stamped,)] = store.query("SELECT count() FROM agent_steps FINAL WHERE IsStamped").rows
     assert calls == stamped
+    [(model_calls, hashes)] = store.query("SELECT sum(Calls), sum(length(Spans)) FROM agent_model_calls FINAL").rows
+    [(stamped_calls,)] = store.query("SELECT count() FROM agent_steps FINAL WHERE IsStamped AND IsModelCall").rows
+    assert model_calls == hashes == stamped_calls
     for name, parameters in _all(workload):
         if name in ("steps", "overview", "executions", "benchmarks", "recommendations"):
             _same(_report(store, name, parameters), _raw(store, name, parameters))

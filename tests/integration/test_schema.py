@@ -116,6 +116,7 @@ WRITE_JOBS = (
     "readpath/create_database",
     "rollups/runs_reprice",  # part of a re-price: tests/integration/test_rollups.py
     "rollups/costs_reprice",
+    "rollups/model_calls_reprice",
 )
 # access/ holds ClickHouse-server statements (users, row policies), parsed in tests/security/.
 READ_JOBS = [

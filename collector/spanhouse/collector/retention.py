@@ -26,8 +26,8 @@ RETENTION_TABLES: dict[str, str] = {
 }
 # Tables made from another's rows, and so kept as long: a TTL set on the table is set on these
 # too, each counted from its own time column. agent_failures copies the failed steps; agent_runs,
-# agent_costs and agent_step_groups roll the steps up (a run goes with its latest step, a quarter
-# hour's costs or step groups with its start), so no report shows runs, costs or steps whose steps
+# agent_costs, agent_step_groups and agent_model_calls roll the steps up (a run goes with its latest
+# step, a quarter hour's costs, step groups or model calls with its start), so no report shows runs, costs or steps whose steps
 # have gone.
 FOLLOWERS: dict[str, dict[str, str]] = {
     "agent_steps": {
@@ -35,6 +35,7 @@ FOLLOWERS: dict[str, dict[str, str]] = {
         "agent_runs": "LastStart",
         "agent_costs": "Quarter",
         "agent_step_groups": "Quarter",
+        "agent_model_calls": "Quarter",
     }
 }
 FOREVER = ("0", "off", "none", "forever")

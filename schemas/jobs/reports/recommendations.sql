@@ -62,26 +62,47 @@ WITH
         FROM
         (
             SELECT
-                toString(s.AgentName) AS agent,
-                s.StepName AS step,
-                toString(s.Provider) AS provider,
-                toString(if(s.ResponseModel != '', s.ResponseModel, s.RequestModel)) AS model,
-                count() AS calls,
-                countIf(s.StatusCode != 'Error') AS ok_calls,
-                sum(ifNull(s.QualityScore, 0)) AS quality_sum,
-                count(s.QualityScore) AS scored,
-                sum(ifNull(s.CostUSD, 0)) AS cost_sum,
-                count(s.CostUSD) AS costed,
-                countIf(p.priced) AS priced_calls,
-                sumIf(s.InputTokens, p.priced) AS input_tokens,
-                sumIf(s.CachedInputTokens, p.priced) AS cached_tokens,
-                sumIf(s.CacheWriteTokens, p.priced) AS write_tokens,
-                sumIf(s.InputTokens * p.input + s.CachedInputTokens * p.cached + s.CacheWriteTokens * p.write, p.priced) / 1e6 AS input_cost,
-                sumIf(s.OutputTokens * p.output + s.ReasoningTokens * p.reasoning, p.priced) / 1e6 AS output_cost,
-                sumIf(s.InputTokens * (p.input - p.cached), p.priced) / 1e6 AS cache_gap_cost,
-                min(s.Timestamp) AS first_call,
-                max(s.Timestamp) AS last_call
-            FROM steps AS s
+                agent,
+                step,
+                provider,
+                model,
+                any(g.calls) AS calls,
+                any(g.ok_calls) AS ok_calls,
+                any(g.quality_sum) AS quality_sum,
+                any(g.scored) AS scored,
+                any(g.cost_sum) AS cost_sum,
+                any(g.costed) AS costed,
+                toUInt64(sumIf(e.2, p.priced)) AS priced_calls,
+                toUInt64(sumIf(e.3, p.priced)) AS input_tokens,
+                toUInt64(sumIf(e.4, p.priced)) AS cached_tokens,
+                toUInt64(sumIf(e.5, p.priced)) AS write_tokens,
+                sumIf(e.3 * p.input + e.4 * p.cached + e.5 * p.write, p.priced) / 1e6 AS input_cost,
+                sumIf(e.6 * p.output + e.7 * p.reasoning, p.priced) / 1e6 AS output_cost,
+                sumIf(e.3 * (p.input - p.cached), p.priced) / 1e6 AS cache_gap_cost,
+                any(g.first_call) AS first_call,
+                any(g.last_call) AS last_call
+            FROM
+            (
+                SELECT
+                    toString(AgentName) AS agent,
+                    StepName AS step,
+                    toString(Provider) AS provider,
+                    toString(Model) AS model,
+                    sum(Calls) AS calls,
+                    sum(OkCalls) AS ok_calls,
+                    sum(QualitySum) AS quality_sum,
+                    sum(Scored) AS scored,
+                    sum(CostUSD) AS cost_sum,
+                    toUInt64(sum(Costed)) AS costed,
+                    sumMap(ByPrice) AS by_price,
+                    min(FirstCall) AS first_call,
+                    max(LastCall) AS last_call
+                FROM agent_model_calls_resolved(tenant = {tenant:String}, since = {since:DateTime64(9)}, until = {until:DateTime64(9)}, service = {service:String})
+                WHERE Tenant = {tenant:String}
+                GROUP BY agent, step, provider, model
+            ) AS g
+            -- Each group's calls and tokens per PriceId, priced at the PriceId's latest prices.
+            LEFT ARRAY JOIN arrayZip(by_price.1, by_price.2, by_price.3, by_price.4, by_price.5, by_price.6, by_price.7) AS e
             LEFT ANY JOIN
             (
                 -- A PriceId's latest prices (the savings are estimated from now on), one row each.
@@ -96,8 +117,7 @@ WITH
                 FROM model_prices FINAL
                 WHERE PriceId != ''
                 GROUP BY PriceId
-            ) AS p ON p.PriceId = s.PriceId
-            WHERE s.IsModelCall
+            ) AS p ON p.PriceId = e.1
             GROUP BY agent, step, provider, model
         )
     ) AS model_calls,

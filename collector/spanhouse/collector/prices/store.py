@@ -82,7 +82,7 @@ def reprice(store: Store, parameters: dict[str, Any]) -> tuple[int, int]:
 # Rollups that hold costs (schemas/jobs/rollups/*_reprice.sql): a mutation of agent_steps never
 # reaches their materialized views, so a re-price takes the staged steps' costs out before it and
 # puts what agent_steps holds back after it.
-_ROLLUP_CORRECTIONS = ("rollups/runs_reprice", "rollups/costs_reprice")
+_ROLLUP_CORRECTIONS = ("rollups/runs_reprice", "rollups/costs_reprice", "rollups/model_calls_reprice")
 
 
 def _correct_rollups(store: Store, staging: dict[str, Any], sign: int) -> None:

@@ -31,7 +31,7 @@ TABLE_FUNCTIONS = frozenset(
     }
 )
 # Parameterized views of the collector's own (called like table functions), with their parameters:
-# agents as resolved by the attribution job, and runs, costs and step groups read from the rollups. In a
+# agents as resolved by the attribution job, and runs, costs, step groups and model calls read from the rollups. In a
 # tenant's database the name is a view forwarding to the collector's
 # (readpath/tenant_forward_view.sql), whose reads stay under the tenant's additional_table_filters.
 _RANGE = (("tenant", "String"), ("since", "DateTime64(9)"), ("until", "DateTime64(9)"))
@@ -40,6 +40,7 @@ VIEW_PARAMETERS: dict[str, tuple[tuple[str, str], ...]] = {
     "agent_runs_resolved": (*_RANGE, ("service", "String")),
     "agent_costs_resolved": (*_RANGE, ("service", "String")),
     "agent_step_groups_resolved": (*_RANGE, ("service", "String")),
+    "agent_model_calls_resolved": (*_RANGE, ("service", "String")),
 }
 PARAMETERIZED_VIEWS = frozenset(VIEW_PARAMETERS)
 TABLE_FUNCTIONS = TABLE_FUNCTIONS | PARAMETERIZED_VIEWS

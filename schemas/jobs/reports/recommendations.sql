@@ -26,12 +26,13 @@
 -- Prices of input_heavy and cache_potential come from model_prices by the step's PriceId (its
 -- latest version, should a PriceId have several); each model's alternatives are compared within
 -- one row of its agent and step.
--- How it reads (docs/performance.md, "Recommendations in four passes"):
--- - model_calls: one pass over the model calls in the range, grouped per agent, step, provider and
---   model, with each group's priced sums. The per-model figures, the priced figures, each agent's
---   cost per model call and the range's data span are all sums over these groups. It is a scalar
---   subquery (one array of tuples), so it runs once however many parts read it; a common table
---   expression would run again for each reference.
+-- How it reads (docs/performance.md, "Recommendations in four passes", "Model calls from a rollup"):
+-- - model_calls: the model calls in the range per agent, step, provider and model, from the
+--   agent_model_calls rollup (agent_model_calls_resolved: the rollup's rows where they are exact,
+--   the steps elsewhere), each PriceId's tokens priced at its latest prices. The per-model figures,
+--   the priced figures, each agent's cost per model call and the range's data span are all sums
+--   over these groups. It is a scalar subquery (one array of tuples), so it runs once however many
+--   parts read it; a common table expression would run again for each reference.
 -- - run_quality: the model calls without a score of their own take their run's mean quality. Per
 --   (agent, step, model) hash, the sum over runs of their count (agent_runs' UnscoredCalls) times
 --   the run's quality, from agent_runs_resolved: the rollup's row where it is exact, the run

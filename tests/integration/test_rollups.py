@@ -117,6 +117,12 @@ class Workload:
         model = r.choice(MODELS)
         input_tokens = r.randint(100, 3000) if llm else 0
         output_tokens = r.randint(10, 800) if llm else 0
+        cached_tokens = r.randint(0, 100) if llm else 0
+        reasoning_tokens = r.choice((0, 0, 50)) if llm else 0
+        reported_cost = r.choice((None, None, 0.002)) if llm else None
+        experiment = "exp" if llm and r.random() < 0.3 else ""
+        # A call with no cost has no PriceId either, so gpt-4o's groups mix priced and unpriced calls.
+        cost = (None if r.random() < 0.15 else (input_tokens + 4 * output_tokens) * 1e-7) if llm else None
         row = _row(
             TraceId=trace,
             SpanId=span,
@@ -129,17 +135,15 @@ class Workload:
             RequestModel=model if llm else "",
             ResponseModel=model if llm else "",
             InputTokens=input_tokens,
-            CachedInputTokens=r.randint(0, 100) if llm else 0,
+            CachedInputTokens=cached_tokens,
             OutputTokens=output_tokens,
-            ReasoningTokens=r.choice((0, 0, 50)) if llm else 0,
-            ReportedCostUSD=r.choice((None, None, 0.002)) if llm else None,
-            ExperimentId="exp" if llm and r.random() < 0.3 else "",
-            PriceId=LIST_PRICES[0].price_id if llm and model == "gpt-4o" else "",
+            ReasoningTokens=reasoning_tokens,
+            ReportedCostUSD=reported_cost,
+            ExperimentId=experiment,
+            PriceId=LIST_PRICES[0].price_id if model == "gpt-4o" and cost is not None else "",
             # A few model calls scored on their own (the others take their run's mean quality).
             QualityScore=(output_tokens % 1000) / 1000 if llm and input_tokens % 7 == 0 else None,
-            CostUSD=(None if r.random() < 0.15 else (input_tokens + 4 * output_tokens) * 1e-7)
-            if llm
-            else None,
+            CostUSD=cost,
             DurationMs=float(r.randint(50, 4000)),
             Variant="",
             StatusCode="Error" if r.random() < 0.12 else "Ok",

@@ -289,7 +289,8 @@ def recommendation_rows(price_ids: dict[str, str]) -> list[list[Any]]:
                  OutputTokens=50, CostUSD=(2000 * 2 + 100 * 0.5 + 50 * 8) / 1e6)
         for i in range(20)
     ]  # fmt: skip
-    # runaway_runs: 20 runs of 4 steps, 5 of 20 steps; retried_tools: search fails then is called again.
+    # runaway_runs: 20 runs of 4 steps, 5 of 20 steps; retried_tools: search fails then is called
+    # again (runs 0-2); in run 3 search fails last and another tool, fetch, follows: no retry.
     for run in range(25):
         rid = f"loop-run-{run:02d}"
         start = D0 + dt.timedelta(hours=2 + 8 * run)
@@ -306,6 +307,10 @@ def recommendation_rows(price_ids: dict[str, str]) -> list[list[Any]]:
                                      SpanId=f"{rid}-t{k}", RunId=rid, AgentName="looper", StepName="search",
                                      StepKind="tool", IsModelCall=False, StatusCode=status,
                                      SourceConvention="spanhouse"))  # fmt: skip
+        if run == 3:
+            rows.append(step_row(Tenant=t, Timestamp=start + dt.timedelta(seconds=45), TraceId=rid,
+                                 SpanId=f"{rid}-fetch", RunId=rid, AgentName="looper", StepName="fetch",
+                                 StepKind="tool", IsModelCall=False, SourceConvention="spanhouse"))  # fmt: skip
     return rows
 
 

@@ -174,8 +174,10 @@ class Workload:
             at = start + dt.timedelta(seconds=2 * (k + 1))
             service = "svc-b" if two_services and k % 2 else "svc-a"
             kind = r.choice(("llm", "llm", "tool"))
+            # Two tools, so a run's failed call of one can be followed by a call of the other.
+            tool = {"StepName": ("search", "fetch")[k % 2]} if kind == "tool" else {}
             rows.append(
-                self._step(trace, f"{n:08x}{k:08x}", run, run, at, kind=kind, ServiceName=service, **stamp)
+                self._step(trace, f"{n:08x}{k:08x}", run, run, at, kind=kind, ServiceName=service, **stamp, **tool)
             )
         self.stamped_spans.extend(rows)
         self.rows.extend(rows)

@@ -252,15 +252,16 @@ WITH
             countIf(run_retried > 0) AS retried_runs
         FROM
         (
+            -- One 64-bit key per run, agent and tool: a hash table of integers, not of strings.
             SELECT
-                AgentName AS agent,
-                StepName AS tool,
+                any(AgentName) AS agent,
+                any(StepName) AS tool,
                 count() AS run_calls,
                 countIf(StatusCode = 'Error') AS run_failed,
                 toUInt64(run_failed - max((Timestamp, StatusCode = 'Error')).2) AS run_retried
             FROM steps
             WHERE StepKind = 'tool'
-            GROUP BY cityHash64(RunKey), agent, tool
+            GROUP BY cityHash64(RunKey, AgentName, StepName)
         )
         GROUP BY agent, tool
     )

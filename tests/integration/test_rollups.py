@@ -443,6 +443,15 @@ def test_rollup_reports_equal_the_steps_reports_with_copies_cuts_and_attribution
         " until = '2200-01-01 00:00:00', service = '') GROUP BY recomputed"
     ).rows
     assert dict(model_calls)[False] > dict(model_calls)[True] > 0
+    # Both arms together count every model call once, each under one PriceId ('' when unpriced).
+    [(view_calls, view_ok, by_price_calls)] = store.query(
+        "SELECT sum(Calls), sum(OkCalls), sum(arraySum(ByPrice.2)) FROM agent_model_calls_resolved(tenant = 't',"
+        " since = '2000-01-01 00:00:00', until = '2200-01-01 00:00:00', service = '')"
+    ).rows
+    [(step_calls, step_ok)] = store.query(
+        "SELECT count(), countIf(StatusCode != 'Error') FROM agent_steps FINAL WHERE Tenant = 't' AND IsModelCall"
+    ).rows
+    assert view_calls == by_price_calls == step_calls and view_ok == step_ok
 
     budgets = _budgets(store, workload, raw=False)
     assert any(b["spent"] for b in budgets)

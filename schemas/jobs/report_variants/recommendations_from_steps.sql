@@ -58,20 +58,68 @@ WITH
         WHERE QualityScore IS NOT NULL
         GROUP BY run
     ),
+    -- The model calls per agent, step, provider and model, read once: a call's quality (its own
+    -- score, else its run's mean) and its PriceId's latest prices joined to each call. The
+    -- per-model figures, the priced figures and each agent's cost per model call are sums over
+    -- these groups. A scalar subquery (one array of tuples), so it runs once for all three;
+    -- a common table expression would read the steps again for each.
+    (
+        SELECT groupArray((
+            agent, step, provider, model, calls, ok_calls, quality_sum, scored, cost_sum, costed,
+            priced_calls, input_tokens, cached_tokens, write_tokens, input_cost, output_cost, cache_gap_cost))
+        FROM
+        (
+            SELECT
+                toString(s.AgentName) AS agent,
+                s.StepName AS step,
+                toString(s.Provider) AS provider,
+                toString(if(s.ResponseModel != '', s.ResponseModel, s.RequestModel)) AS model,
+                count() AS calls,
+                countIf(s.StatusCode != 'Error') AS ok_calls,
+                sum(ifNull(ifNull(s.QualityScore, q.quality), 0)) AS quality_sum,
+                countIf(ifNull(s.QualityScore, q.quality) IS NOT NULL) AS scored,
+                sum(ifNull(s.CostUSD, 0)) AS cost_sum,
+                count(s.CostUSD) AS costed,
+                countIf(p.priced) AS priced_calls,
+                sumIf(s.InputTokens, p.priced) AS input_tokens,
+                sumIf(s.CachedInputTokens, p.priced) AS cached_tokens,
+                sumIf(s.CacheWriteTokens, p.priced) AS write_tokens,
+                sumIf(s.InputTokens * p.input + s.CachedInputTokens * p.cached + s.CacheWriteTokens * p.write, p.priced) / 1e6 AS input_cost,
+                sumIf(s.OutputTokens * p.output + s.ReasoningTokens * p.reasoning, p.priced) / 1e6 AS output_cost,
+                sumIf(s.InputTokens * (p.input - p.cached), p.priced) / 1e6 AS cache_gap_cost
+            FROM steps AS s
+            LEFT JOIN run_quality AS q ON q.run = cityHash64(s.RunKey)
+            LEFT ANY JOIN
+            (
+                -- A PriceId's latest prices (the savings are estimated from now on), one row each.
+                SELECT
+                    PriceId,
+                    true AS priced,
+                    argMax(InputPerMTok, EffectiveFrom) AS input,
+                    argMax(ifNull(CachedInputPerMTok, InputPerMTok), EffectiveFrom) AS cached,
+                    argMax(ifNull(CacheWritePerMTok, InputPerMTok), EffectiveFrom) AS write,
+                    argMax(OutputPerMTok, EffectiveFrom) AS output,
+                    argMax(ifNull(ReasoningPerMTok, OutputPerMTok), EffectiveFrom) AS reasoning
+                FROM model_prices FINAL
+                WHERE PriceId != ''
+                GROUP BY PriceId
+            ) AS p ON p.PriceId = s.PriceId
+            WHERE s.IsModelCall
+            GROUP BY agent, step, provider, model
+        )
+    ) AS model_calls,
     per_model AS
     (
         SELECT
-            s.AgentName AS agent,
-            s.StepName AS step,
-            if(s.ResponseModel != '', s.ResponseModel, s.RequestModel) AS model,
-            count() AS calls,
-            countIf(s.StatusCode != 'Error') / calls AS success_rate,
-            avgIf(ifNull(s.QualityScore, q.quality), ifNull(s.QualityScore, q.quality) IS NOT NULL) AS quality,
-            countIf(ifNull(s.QualityScore, q.quality) IS NOT NULL) AS scored,
-            avgIf(s.CostUSD, s.CostUSD IS NOT NULL) AS cost_per_call
-        FROM steps AS s
-        LEFT JOIN run_quality AS q ON q.run = cityHash64(s.RunKey)
-        WHERE s.IsModelCall
+            c.1 AS agent,
+            c.2 AS step,
+            c.4 AS model,
+            sum(c.5) AS calls,
+            sum(c.6) / calls AS success_rate,
+            sum(c.8) AS scored,
+            if(scored > 0, sum(c.7) / scored, NULL) AS quality,
+            if(sum(c.10) > 0, sum(c.9) / sum(c.10), NULL) AS cost_per_call
+        FROM (SELECT arrayJoin(model_calls) AS c)
         GROUP BY agent, step, model
         HAVING calls >= {min_samples:UInt32} AND cost_per_call > 0
     ),
@@ -101,39 +149,24 @@ WITH
                 AND (m.5 = 0 OR c.5 = 0 OR ifNull(c.4 >= m.4 - {quality_tolerance:Float64}, 0)),
             options)
     ),
-    -- Input-heavy calls are judged per agent, step and model, the cache per agent, provider and
-    -- model: both sets of groups come from one read of the steps (GROUPING SETS), as a common
-    -- table expression is read again for each reference to it.
+    -- Input-heavy calls are judged per agent, step and model, the cache per agent, provider and model.
     priced AS
     (
         SELECT
-            s.AgentName AS agent,
-            s.StepName AS step,
-            s.Provider AS provider,
-            if(s.ResponseModel != '', s.ResponseModel, s.RequestModel) AS model,
-            grouping(s.StepName) = 0 AS per_step,
-            count() AS calls,
-            sum(s.InputTokens) AS input_tokens,
-            sum(s.CachedInputTokens) AS cached_tokens,
-            sum(s.CacheWriteTokens) AS write_tokens,
-            sum(s.InputTokens * p.input + s.CachedInputTokens * p.cached + s.CacheWriteTokens * p.write) / 1e6 AS input_cost,
-            sum(s.OutputTokens * p.output + s.ReasoningTokens * p.reasoning) / 1e6 AS output_cost,
-            sum(s.InputTokens * (p.input - p.cached)) / 1e6 AS cache_gap_cost
-        FROM steps AS s
-        INNER JOIN
-        (
-            -- A PriceId's latest prices (the savings are estimated from now on), one row each.
-            SELECT
-                PriceId,
-                argMax(InputPerMTok, EffectiveFrom) AS input,
-                argMax(ifNull(CachedInputPerMTok, InputPerMTok), EffectiveFrom) AS cached,
-                argMax(ifNull(CacheWritePerMTok, InputPerMTok), EffectiveFrom) AS write,
-                argMax(OutputPerMTok, EffectiveFrom) AS output,
-                argMax(ifNull(ReasoningPerMTok, OutputPerMTok), EffectiveFrom) AS reasoning
-            FROM model_prices FINAL
-            GROUP BY PriceId
-        ) AS p ON p.PriceId = s.PriceId
-        WHERE s.IsModelCall AND s.PriceId != ''
+            c.1 AS agent,
+            c.2 AS step,
+            c.3 AS provider,
+            c.4 AS model,
+            grouping(step) = 0 AS per_step,
+            sum(c.11) AS calls,
+            sum(c.12) AS input_tokens,
+            sum(c.13) AS cached_tokens,
+            sum(c.14) AS write_tokens,
+            sum(c.15) AS input_cost,
+            sum(c.16) AS output_cost,
+            sum(c.17) AS cache_gap_cost
+        FROM (SELECT arrayJoin(model_calls) AS c)
+        WHERE c.11 > 0
         GROUP BY GROUPING SETS ((agent, step, provider, model), (agent, provider, model))
     ),
     -- Runs with an agent span, grouped per agent once: the median steps per run and, against it,
@@ -183,9 +216,8 @@ WITH
     ),
     agent_call_cost AS
     (
-        SELECT AgentName AS agent, avgIf(CostUSD, CostUSD IS NOT NULL) AS per_call
-        FROM steps
-        WHERE IsModelCall
+        SELECT c.1 AS agent, if(sum(c.10) > 0, sum(c.9) / sum(c.10), NULL) AS per_call
+        FROM (SELECT arrayJoin(model_calls) AS c)
         GROUP BY agent
     )
 SELECT * FROM

@@ -205,14 +205,17 @@ WITH
     ),
     tool_calls AS
     (
+        -- Per run, agent and tool (one 64-bit key): its failed calls less one if the latest failed
+        -- (of two calls at the same nanosecond the failed one counts as the later), as the rollup form.
         SELECT
-            AgentName AS agent,
-            StepName AS tool,
-            arraySort(x -> x.1, groupArray((Timestamp, StatusCode = 'Error'))) AS calls,
-            arrayCount((c, i) -> c.2 AND i < length(calls), calls, arrayEnumerate(calls)) AS retried
+            any(AgentName) AS agent,
+            any(StepName) AS tool,
+            count() AS run_calls,
+            countIf(StatusCode = 'Error') AS run_failed,
+            toUInt64(run_failed - max((Timestamp, StatusCode = 'Error')).2) AS retried
         FROM steps
         WHERE StepKind = 'tool'
-        GROUP BY cityHash64(RunKey), agent, tool
+        GROUP BY cityHash64(RunKey, AgentName, StepName)
     ),
     agent_call_cost AS
     (
@@ -300,7 +303,7 @@ SELECT * FROM
         concat('make ', t.tool, ' fail less or retry it inside the tool, not through the model'),
         concat(toString(sum(t.retried)), ' calls of ', t.tool, ' failed and were called again in ',
                toString(countIf(t.retried > 0)), ' runs; ',
-               toString(sum(arrayCount(c -> c.2, t.calls))), ' of ', toString(sum(length(t.calls))), ' calls failed'),
+               toString(sum(t.run_failed)), ' of ', toString(sum(t.run_calls)), ' calls failed'),
         sum(t.retried),
         round(sum(t.retried) * ifNull(any(a.per_call), 0) * monthly, 4)
     FROM tool_calls AS t
